@@ -1,0 +1,61 @@
+// WebGPU in Node through Dawn (npm `webgpu`). Without a hardware Vulkan driver it picks
+// SwiftShader, the CPU Vulkan implementation Debian's chromium package ships, by itself.
+import { existsSync, readdirSync } from 'node:fs';
+import { acquireDevice, type GpuContext } from './device';
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const HARDWARE_ICD_DIRS = ['/usr/local/nvidia/share/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
+// Mesa's CPU drivers are installed alongside libvulkan1 but do not count as a GPU (Dawn refuses lavapipe).
+const SOFTWARE_ICD = /lvp|lavapipe|swiftshader/i;
+
+function hasHardwareVulkanDriver(): boolean {
+  for (const dir of HARDWARE_ICD_DIRS) {
+    if (!existsSync(dir)) continue;
+    const drivers = readdirSync(dir).filter((f) => f.endsWith('.json') && !SOFTWARE_ICD.test(f));
+    // Mesa's intel/radeon ICD files are installed even without such a GPU; only count them when a render node exists.
+    if (drivers.some((f) => /nvidia/i.test(f))) return true;
+    if (drivers.length > 0 && existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD'))) return true;
+  }
+  return false;
+}
+
+/** Decides the Vulkan driver before Dawn loads Vulkan (the loader reads these variables once). */
+export function chooseVulkanDriver(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return 'from VK_ICD_FILENAMES/VK_DRIVER_FILES';
+  if (env.SA_STUDIO_ADAPTER !== 'swiftshader' && hasHardwareVulkanDriver()) return 'system Vulkan driver';
+  if (existsSync(SWIFTSHADER_ICD)) {
+    env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    return 'SwiftShader (no GPU driver found)';
+  }
+  return 'none found';
+}
+
+let shared: Promise<GpuContext> | undefined;
+// The GPU object owns Dawn's instance. It must outlive every device: if V8 collects it, Dawn's
+// event pump runs on a freed instance (seen as random SIGSEGVs, hangs and mutex aborts).
+let instance: GPU | undefined;
+
+/** The process-wide Node GPU context. */
+export function nodeGpu(): Promise<GpuContext> {
+  shared ??= (async () => {
+    const how = chooseVulkanDriver();
+    let mod: typeof import('webgpu');
+    try {
+      mod = await import('webgpu');
+    } catch (e) {
+      throw new Error(`Cannot load the npm package "webgpu" (Dawn for Node): ${(e as Error).message}. Run npm ci first.`);
+    }
+    Object.assign(globalThis, mod.globals);
+    // Dawn's Vulkan loader needs libvulkan.so.1; say so plainly instead of "no adapter".
+    const gpu = (instance = mod.create([]));
+    try {
+      return await acquireDevice(gpu);
+    } catch (e) {
+      const hint = existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') || existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1')
+        ? `Vulkan driver: ${how}.`
+        : 'libvulkan.so.1 is missing: apt-get install libvulkan1 chromium.';
+      throw new Error(`${(e as Error).message} (${hint})`);
+    }
+  })();
+  return shared;
+}

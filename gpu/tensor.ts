@@ -1,0 +1,84 @@
+// GPU buffers with their shape attached. Every activation on the GPU is f32; weights may be
+// stored as f16/bf16 on the host and are widened to f32 on upload (see model weights).
+import type { GpuContext } from './device';
+import { MapMode, Usage } from './flags';
+
+export interface Tensor {
+  buffer: GPUBuffer;
+  /** Row-major shape, e.g. [heads, S, d]. */
+  shape: readonly number[];
+  label: string;
+}
+
+export const STORAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
+
+export const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+export function shapeString(shape: readonly number[]): string {
+  return `(${shape.join(', ')})`;
+}
+
+/** A new f32 tensor. When `poison` is set the buffer is filled with NaN so a kernel that forgets
+ * an element is caught by the tests instead of passing on zeros. */
+export function createTensor(ctx: GpuContext, label: string, shape: readonly number[], poison = false): Tensor {
+  const n = numel(shape);
+  const size = Math.max(4, n * 4);
+  const max = ctx.device.limits.maxStorageBufferBindingSize;
+  if (size > max) {
+    throw new Error(`Tensor ${label} ${shapeString(shape)} needs ${(size / 2 ** 20).toFixed(1)} MiB, more than this adapter's ${(max / 2 ** 20).toFixed(0)} MiB storage binding limit. Use a shorter sequence.`);
+  }
+  const buffer = ctx.device.createBuffer({ label, size: align4(size), usage: STORAGE });
+  // Poison through the queue, not mappedAtCreation: dawn.node can crash when V8 later collects
+  // the detached ArrayBuffer of a mapped range (seen as rare SIGSEGVs in tests).
+  if (poison) ctx.device.queue.writeBuffer(buffer, 0, new Float32Array(align4(size) / 4).fill(NaN));
+  return { buffer, shape: [...shape], label };
+}
+
+export function uploadTensor(ctx: GpuContext, label: string, shape: readonly number[], data: ArrayLike<number>): Tensor {
+  const n = numel(shape);
+  if (data.length !== n) throw new Error(`uploadTensor ${label}: ${data.length} values for shape ${shapeString(shape)} (${n} expected)`);
+  const t = createTensor(ctx, label, shape);
+  const f = data instanceof Float32Array ? data : Float32Array.from(data);
+  ctx.device.queue.writeBuffer(t.buffer, 0, f.buffer, f.byteOffset, f.byteLength);
+  return t;
+}
+
+export function uploadU32(ctx: GpuContext, label: string, data: ArrayLike<number>): GPUBuffer {
+  const u = data instanceof Uint32Array ? data : Uint32Array.from(data);
+  const buffer = ctx.device.createBuffer({ label, size: align4(Math.max(4, u.byteLength)), usage: STORAGE });
+  ctx.device.queue.writeBuffer(buffer, 0, u.buffer, u.byteOffset, u.byteLength);
+  return buffer;
+}
+
+/** Copies a buffer back to the host. */
+export async function readBuffer(ctx: GpuContext, buffer: GPUBuffer, byteLength = buffer.size): Promise<ArrayBuffer> {
+  const staging = ctx.device.createBuffer({ label: `read ${buffer.label}`, size: align4(byteLength), usage: Usage.COPY_DST | Usage.MAP_READ });
+  const enc = ctx.device.createCommandEncoder();
+  enc.copyBufferToBuffer(buffer, 0, staging, 0, align4(byteLength));
+  ctx.device.queue.submit([enc.finish()]);
+  await staging.mapAsync(MapMode.READ);
+  const out = staging.getMappedRange().slice(0, byteLength);
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
+
+export async function readTensor(ctx: GpuContext, t: Tensor): Promise<Float32Array> {
+  return new Float32Array(await readBuffer(ctx, t.buffer, numel(t.shape) * 4));
+}
+
+export async function readU32(ctx: GpuContext, buffer: GPUBuffer, count: number): Promise<Uint32Array> {
+  return new Uint32Array(await readBuffer(ctx, buffer, count * 4));
+}
+
+export function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
+
+export function destroyAll(...ts: (Tensor | GPUBuffer | undefined)[]): void {
+  for (const t of ts) {
+    if (!t) continue;
+    if ('buffer' in t) t.buffer.destroy();
+    else t.destroy();
+  }
+}

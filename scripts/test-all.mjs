@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// The whole test suite, as README's test command runs it: system packages the tests need,
+// type check, CPU unit tests, GPU kernel tests (Dawn on SwiftShader without a GPU), browser tests
+// (Debian's Chromium, headless, SwiftShader WebGPU). Prints one summary line and exits non-zero
+// on any failure. Uses only Node built-ins so it can run before anything else is installed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const only = process.argv.slice(2); // optional step names: typecheck unit gpu browser
+const want = (step) => only.length === 0 || only.includes(step);
+
+function ensureSystemPackages() {
+  const missing = [];
+  if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+  const libvulkan = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1'];
+  if (!libvulkan.some(existsSync)) missing.push('libvulkan1');
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    console.error(`Missing Debian packages: ${missing.join(' ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(2);
+  }
+  console.log(`Installing Debian packages the tests need: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...missing]]) {
+    const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (r.status !== 0) {
+      console.error(`apt-get ${args.join(' ')} failed (status ${r.status}).`);
+      process.exit(2);
+    }
+  }
+}
+
+function findTests(dir) {
+  const abs = join(root, dir);
+  if (!existsSync(abs)) return [];
+  const out = [];
+  for (const name of readdirSync(abs).sort()) {
+    const p = join(abs, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(join(dir, name)));
+    else if (/\.test\.(ts|mjs)$/.test(name)) out.push(relative(root, p));
+  }
+  return out;
+}
+
+const results = [];
+function step(name, cmd, args, timeoutMin) {
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const t0 = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', timeout: timeoutMin * 60_000, killSignal: 'SIGKILL' });
+  const ok = r.status === 0;
+  const why = r.error ? ` (${r.error.message})` : r.signal ? ` (killed by ${r.signal}${r.signal === 'SIGKILL' ? `, over ${timeoutMin} min` : ''})` : '';
+  results.push({ name, ok, s: (Date.now() - t0) / 1000, why });
+}
+
+const nodeTest = (files, concurrency, timeoutMs) => [
+  '--import', 'tsx', '--import', './scripts/register-wgsl.mjs',
+  '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files,
+];
+
+if (!existsSync(join(root, 'node_modules'))) {
+  console.error('node_modules is missing: run `npm ci` first (README: npm ci && npm test).');
+  process.exit(2);
+}
+if (want('gpu') || want('browser')) ensureSystemPackages();
+if (want('typecheck')) step('typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], 10);
+const unit = findTests('tests/unit');
+if (want('unit') && unit.length) step(`unit (${unit.length} files)`, process.execPath, nodeTest(unit, 2, 300_000), 20);
+const gpu = findTests('tests/gpu');
+if (want('gpu') && gpu.length) step(`gpu (${gpu.length} files)`, process.execPath, nodeTest(gpu, 1, 600_000), 40);
+const browser = findTests('tests/browser');
+if (want('browser') && browser.length) step(`browser (${browser.length} files)`, process.execPath, nodeTest(browser, 1, 600_000), 30);
+
+console.log('\n=== summary');
+for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name}  ${r.s.toFixed(0)} s${r.why}`);
+const failed = results.filter((r) => !r.ok).length;
+console.log(`${results.length - failed} steps passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
