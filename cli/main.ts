@@ -1,0 +1,48 @@
+// `sa-studio <verb> ...`: the headless command line. Each verb lives in its own file and
+// returns an exit status: 0 done, 1 failed on its input, 2 bad usage.
+import { UsageError } from './args';
+
+type Verb = { summary: string; run: (argv: string[]) => Promise<number> };
+
+const VERBS: Record<string, Verb> = {
+  run: { summary: 'tokenize a text, run the prefill on WebGPU, optionally dump logits and attention', run: async (a) => (await import('./run')).runCommand(a) },
+  perplexity: { summary: 'next-token loss, perplexity and bits per byte of a text', run: async (a) => (await import('./perplexity')).perplexityCommand(a) },
+  capture: { summary: 'write post-RoPE q and k of every layer for `select`', run: async (a) => (await import('./capture')).captureCommand(a) },
+  select: { summary: 'SampleAttention selection and measures for captured q/k', run: async (a) => (await import('./select')).selectCommand(a) },
+  bench: { summary: 'time dense, stage 1 + 2 and sparse attention; prefill and matmul with --forward', run: async (a) => (await import('./bench')).benchCommand(a) },
+};
+
+function help(): string {
+  const w = Math.max(...Object.keys(VERBS).map((k) => k.length));
+  return [
+    'sa-studio: SampleAttention Studio command line',
+    '',
+    ...Object.entries(VERBS).map(([k, v]) => `  ${k.padEnd(w)}  ${v.summary}`),
+    '',
+    'Run `sa-studio <verb> --help` for its flags. --model default means the bundled model (public/models/default).',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    console.log(help());
+    return verb ? 0 : 2;
+  }
+  const v = VERBS[verb];
+  if (!v) {
+    console.error(`sa-studio: unknown verb "${verb}".\n\n${help()}`);
+    return 2;
+  }
+  try {
+    return await v.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      return 2;
+    }
+    console.error(`sa-studio ${verb}: ${(e as Error).message}`);
+    if (process.env.SA_STUDIO_DEBUG) console.error((e as Error).stack);
+    return 1;
+  }
+}

@@ -1,0 +1,121 @@
+// `sa-studio select`: SampleAttention's per-head selection (stage 1 rows, stage 2 keys, window)
+// and its measures (recall mean/min/P5, density) for captured post-RoPE q and k, on the CPU with
+// the float64 reference (src/sample/reference.ts). The lead will add a GPU path; the output
+// format stays the same.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { DEFAULT_PARAMS, paramProblem, selectAll, type HeadSelection, type SampleParams } from '../src/sample/reference';
+import { parseQkSafetensors, QkFileError } from '../src/sample/qk-file';
+
+const SPEC: FlagSpec = {
+  qk: { kind: 'string', required: true, help: 'safetensors file with F32 "q" [heads, S, d] and "k" [kv_heads, S, d] (post-RoPE); an optional "v" [kv_heads, S, d] adds outputError' },
+  alpha: { kind: 'number', help: `CRA threshold in (0, 1] (default ${DEFAULT_PARAMS.alpha})` },
+  'row-ratio': { kind: 'number', help: `share of query rows sampled in stage 1, in (0, 1] (default ${DEFAULT_PARAMS.rowRatio})` },
+  'window-ratio': { kind: 'number', help: `local window as a share of S, in [0, 1] (default ${DEFAULT_PARAMS.windowRatio})` },
+  scale: { kind: 'number', help: 'softmax scale (default 1/sqrt(d))' },
+  out: { kind: 'string', required: true, help: 'where to write the selection JSON' },
+  help: { kind: 'boolean', help: 'print this help' },
+};
+
+const SUMMARY = 'select SampleAttention keys per head for captured q/k and measure recall and density (CPU float64 reference)';
+
+export interface SelectOutput {
+  S: number;
+  d: number;
+  numHeads: number;
+  numKvHeads: number;
+  scale: number;
+  params: SampleParams;
+  heads: HeadSelection[];
+}
+
+export interface CommandIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+const defaultIo: CommandIo = {
+  stdout: (l) => process.stdout.write(l + '\n'),
+  stderr: (l) => process.stderr.write(l + '\n'),
+};
+
+/** Runs the verb; returns the exit status (0 ok, 1 bad input file or write failure, 2 usage). */
+export async function selectCommand(argv: string[], io: CommandIo = defaultIo): Promise<number> {
+  if (argv.includes('--help')) {
+    io.stdout(usage('select', SUMMARY, SPEC));
+    return 0;
+  }
+  let flags;
+  let params: SampleParams;
+  try {
+    flags = parseFlags('select', argv, SPEC);
+    params = {
+      alpha: (flags.alpha as number | undefined) ?? DEFAULT_PARAMS.alpha,
+      rowRatio: (flags['row-ratio'] as number | undefined) ?? DEFAULT_PARAMS.rowRatio,
+      windowRatio: (flags['window-ratio'] as number | undefined) ?? DEFAULT_PARAMS.windowRatio,
+    };
+    const flagOf = { alpha: 'alpha', rowRatio: 'row-ratio', windowRatio: 'window-ratio' } as const;
+    for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+      const problem = paramProblem(name, params[name]);
+      if (problem) throw new UsageError(`select: --${flagOf[name]} ${problem}.`);
+    }
+    if (flags.scale !== undefined && !((flags.scale as number) > 0)) throw new UsageError(`select: --scale must be a positive number, got ${flags.scale}.`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(e.message);
+      io.stderr(`Run \`sa-studio select --help\` for every flag.`);
+      return 2;
+    }
+    throw e;
+  }
+
+  const file = flags.qk as string;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    io.stderr(`select: cannot read --qk ${file}: ${(e as Error).message}`);
+    return 1;
+  }
+  let t;
+  try {
+    t = parseQkSafetensors(bytes, file);
+  } catch (e) {
+    if (e instanceof QkFileError) {
+      io.stderr(`select: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+
+  const scale = (flags.scale as number | undefined) ?? 1 / Math.sqrt(t.d);
+  io.stderr(`select: ${t.heads} heads (${t.kvHeads} kv heads), S = ${t.S}, d = ${t.d}; alpha ${params.alpha}, rowRatio ${params.rowRatio}, windowRatio ${params.windowRatio}`);
+  const t0 = Date.now();
+  const heads = selectAll(t.q, t.k, t.heads, t.kvHeads, t.S, t.d, params, {
+    v: t.v,
+    scale,
+    onHead: (sel, n) =>
+      io.stderr(
+        `  head ${sel.head + 1}/${n}: ${sel.selectedKeys.length} keys, window ${sel.window}, recall mean ${sel.recallMean.toFixed(4)} min ${sel.recallMin.toFixed(4)} P5 ${sel.recallP5.toFixed(4)}, density ${sel.density.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      ),
+  });
+  const result: SelectOutput = { S: t.S, d: t.d, numHeads: t.heads, numKvHeads: t.kvHeads, scale, params, heads };
+  const outPath = flags.out as string;
+  try {
+    writeFileSync(outPath, formatSelection(result));
+  } catch (e) {
+    io.stderr(`select: cannot write --out ${outPath}: ${(e as Error).message}`);
+    return 1;
+  }
+  io.stderr(`select: wrote ${outPath}`);
+  return 0;
+}
+
+/** The output JSON: the header fields one per line, then one line per head (long index lists
+ * stay on their head's line, so the file reads head by head and diffs well). */
+export function formatSelection(r: SelectOutput): string {
+  const { heads, ...top } = r;
+  const lines = Object.entries(top).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)},`);
+  const body = heads.map((h, t) => `    ${JSON.stringify(h)}${t < heads.length - 1 ? ',' : ''}`);
+  return ['{', ...lines, '  "heads": [', ...body, '  ]', '}'].join('\n') + '\n';
+}

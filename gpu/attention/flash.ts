@@ -1,0 +1,40 @@
+// Host wrapper of the dense flash-attention kernel: all heads in one dispatch, GQA through
+// `group` = heads / kvHeads, any S and d <= 128.
+import type { GpuContext } from '../device';
+import type { Dispatch } from '../kernel';
+import { ceilDiv, f32, u32 } from '../kernel';
+import type { Tensor } from '../tensor';
+import { createTensor, destroyAll } from '../tensor';
+import { attentionTiles, checkAttentionShape, type AttentionShape } from './shapes';
+import flashWgsl from './flash.wgsl';
+
+export interface DenseOutputs {
+  /** (heads, S, d) f32 */
+  out: Tensor;
+  /** (heads, S) f32: natural log of sum_{j <= i} exp(scale q_i . k_j) */
+  lse: Tensor;
+}
+
+/** The dispatch that writes `out` and `lse`; `scale` defaults to 1/sqrt(d). */
+export function flashDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, o: DenseOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch {
+  checkAttentionShape('dense attention', s, q, k, v);
+  const { BQ, BK } = attentionTiles(ctx.device, s.d);
+  return {
+    kernel: { label: 'flash attention', code: flashWgsl, constants: { BQ, BK, D: s.d } },
+    buffers: [q.buffer, k.buffer, v.buffer, o.out.buffer, o.lse.buffer],
+    params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(0)],
+    workgroups: [ceilDiv(s.S, BQ), s.heads],
+  };
+}
+
+/** Fresh NaN-poisoned output tensors for a dense pass. */
+export function createDenseOutputs(ctx: GpuContext, s: AttentionShape, label = 'dense'): DenseOutputs {
+  return {
+    out: createTensor(ctx, `${label} out`, [s.heads, s.S, s.d], true), // (heads, S, d) f32
+    lse: createTensor(ctx, `${label} lse`, [s.heads, s.S], true), // (heads, S) f32
+  };
+}
+
+export function destroyDenseOutputs(o: DenseOutputs): void {
+  destroyAll(o.out, o.lse);
+}

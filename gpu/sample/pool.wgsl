@@ -1,0 +1,79 @@
+// Pooled attention maps for display at any S, without an S x S buffer: for each chosen head a
+// (B, B) grid; cell (a, b) covers query rows a*block .. a*block+block-1 and keys b*block ..
+// b*block+block-1 (clipped to S). Per cell, from the full causal P (recomputed from q, k and the
+// dense lse) and the SampleAttention mask M:
+//   plane 0: max P          plane 1: sum P
+//   plane 2: kept fraction = #(M = 1) / #(causal entries j <= i), 0 for a cell with none
+//   plane 3: missed mass   = sum of P where M = 0 (and j <= i)
+// One workgroup per (b, a, head); cells wholly above the diagonal exit at once (all zeros).
+
+override D: u32 = 64u;
+const WG: u32 = 64u;
+
+@group(0) @binding(0) var<storage, read> q: array<f32>;           // (heads, S, D)
+@group(0) @binding(1) var<storage, read> k: array<f32>;           // (kvHeads, S, D)
+@group(0) @binding(2) var<storage, read> lse: array<f32>;         // (heads, S) dense log-sum-exp
+@group(0) @binding(3) var<storage, read> keyMask: array<u32>;     // (heads, S) 1 = key in I_KV
+@group(0) @binding(4) var<storage, read> windows: array<u32>;     // (heads)
+@group(0) @binding(5) var<storage, read_write> pooled: array<f32>; // (headCount, 4, B, B)
+struct Params { S: u32, B: u32, block: u32, headStart: u32, group: u32, scale: f32, pad0: u32, pad1: u32 }
+@group(0) @binding(6) var<uniform> p: Params;
+
+var<workgroup> sMax: array<f32, WG>;
+var<workgroup> sSum: array<f32, WG>;
+var<workgroup> sMiss: array<f32, WG>;
+var<workgroup> sKept: array<u32, WG>;
+var<workgroup> sCausal: array<u32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let S = p.S;
+  let B = p.B;
+  let bcol = wid.x;
+  let arow = wid.y;
+  let hh = wid.z;
+  let h = p.headStart + hh;
+  let kvh = h / p.group;
+  let W = max(windows[h], 1u);
+  let i0 = arow * p.block;
+  let j0 = bcol * p.block;
+  var mx = 0.0;
+  var sum = 0.0;
+  var miss = 0.0;
+  var kept = 0u;
+  var causal = 0u;
+  if (j0 <= i0 + p.block - 1u) { // not wholly above the diagonal
+    let n = p.block * p.block;
+    for (var x = lid; x < n; x += WG) {
+      let i = i0 + x / p.block;
+      let j = j0 + x % p.block;
+      if (i >= S || j >= S || j > i) { continue; }
+      var dot = 0.0;
+      for (var c = 0u; c < D; c++) { dot += q[(h * S + i) * D + c] * k[(kvh * S + j) * D + c]; }
+      let pij = exp(dot * p.scale - lse[h * S + i]);
+      mx = max(mx, pij);
+      sum += pij;
+      causal++;
+      if (i - j < W || keyMask[h * S + j] != 0u) { kept++; } else { miss += pij; }
+    }
+  }
+  sMax[lid] = mx; sSum[lid] = sum; sMiss[lid] = miss; sKept[lid] = kept; sCausal[lid] = causal;
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    workgroupBarrier();
+    if (lid < stride) {
+      sMax[lid] = max(sMax[lid], sMax[lid + stride]);
+      sSum[lid] += sSum[lid + stride];
+      sMiss[lid] += sMiss[lid + stride];
+      sKept[lid] += sKept[lid + stride];
+      sCausal[lid] += sCausal[lid + stride];
+    }
+  }
+  if (lid == 0u) {
+    let cell = arow * B + bcol;
+    let base = hh * 4u * B * B;
+    pooled[base + cell] = sMax[0];
+    pooled[base + B * B + cell] = sSum[0];
+    pooled[base + 2u * B * B + cell] = select(0.0, f32(sKept[0]) / f32(sCausal[0]), sCausal[0] > 0u);
+    pooled[base + 3u * B * B + cell] = sMiss[0];
+  }
+}

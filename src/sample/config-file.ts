@@ -1,0 +1,218 @@
+// The per-head configuration file the studio exports and the command line reads: SampleAttention
+// parameters for every head of every layer of one model, plus what they measured on one text.
+// The format is described by src/sample/config-schema.json and docs/config-schema.md; this file
+// checks the same rules (and the cross-field ones a JSON Schema cannot state: layer and head
+// counts, heads a multiple of kvHeads) and reports every problem with its exact path, e.g.
+// "layers[2].heads[5].alpha: 1.7 is outside (0, 1]".
+import type { Family } from '../model/config';
+import { paramProblem, type SampleParams } from './params';
+
+export const CONFIG_VERSION = 1;
+
+export const FAMILIES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'] as const satisfies readonly Family[];
+// Compile-time check that FAMILIES lists every Family: fails to type-check when one is added.
+const everyFamily: Exclude<Family, (typeof FAMILIES)[number]> extends never ? true : never = true;
+void everyFamily;
+
+export interface ModelIdentity {
+  name: string;
+  family: Family;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+export interface HeadMeasures {
+  recallMean: number;
+  recallMin: number;
+  recallP5: number;
+  density: number;
+}
+
+export interface HeadConfig extends SampleParams {
+  measured?: HeadMeasures;
+}
+
+export interface SampleConfig {
+  version: 1;
+  model: ModelIdentity;
+  text: { tokens: number; sha256?: string };
+  defaults: SampleParams;
+  layers: { heads: HeadConfig[] }[];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[], source: string) {
+    const shown = problems.slice(0, 20);
+    const more = problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : '';
+    super(`${source} is not a valid SampleAttention config (docs/config-schema.md):\n  ${shown.join('\n  ')}${more}`);
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const show = (x: unknown) => (x === undefined ? 'missing' : JSON.stringify(x));
+
+/** Every problem of `x` as a config, each "path: what is wrong"; empty when valid. */
+export function configProblems(x: unknown): string[] {
+  const out: string[] = [];
+  const at = (path: string, msg: string) => out.push(`${path}: ${msg}`);
+
+  const object = (v: unknown, path: string, required: string[], optional: string[] = []): v is Obj => {
+    if (!isObj(v)) {
+      at(path, `${show(v)} is not an object`);
+      return false;
+    }
+    const allowed = [...required, ...optional];
+    for (const key of Object.keys(v)) if (!allowed.includes(key)) at(join(path, key), `unknown field (expected one of ${allowed.join(', ')})`);
+    for (const key of required) if (!(key in v)) at(join(path, key), 'missing');
+    return true;
+  };
+  const posInt = (v: unknown, path: string) => {
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) at(path, `${show(v)} is not a positive integer`);
+  };
+  const inRange = (v: unknown, path: string, lo: number, hi: number, lowOpen: boolean) => {
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return at(path, `${show(v)} is not a finite number`);
+    if ((lowOpen ? v <= lo : v < lo) || v > hi) at(path, `${v} is outside ${lowOpen ? '(' : '['}${lo}, ${hi}]`);
+  };
+  const params = (v: Obj, path: string) => {
+    for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+      if (v[name] === undefined) continue;
+      const problem = paramProblem(name, v[name]);
+      if (problem) at(join(path, name), problem);
+    }
+  };
+
+  if (!object(x, 'config', ['version', 'model', 'text', 'defaults', 'layers'])) return out;
+  if (x.version !== undefined && x.version !== CONFIG_VERSION) at('version', `${show(x.version)} is not a version this reader knows (expected ${CONFIG_VERSION})`);
+
+  let layers = 0, heads = 0;
+  if (x.model !== undefined && object(x.model, 'model', ['name', 'family', 'layers', 'heads', 'kvHeads', 'headDim'])) {
+    const m = x.model;
+    if (m.name !== undefined && !(typeof m.name === 'string' && m.name.length > 0)) at('model.name', `${show(m.name)} is not a non-empty string`);
+    if (m.family !== undefined && !(FAMILIES as readonly unknown[]).includes(m.family)) at('model.family', `${show(m.family)} is not one of ${FAMILIES.join(', ')}`);
+    for (const key of ['layers', 'heads', 'kvHeads', 'headDim']) posInt(m[key], `model.${key}`);
+    if (Number.isInteger(m.heads) && Number.isInteger(m.kvHeads) && (m.heads as number) >= 1 && (m.kvHeads as number) >= 1 && (m.heads as number) % (m.kvHeads as number) !== 0) {
+      at('model.kvHeads', `heads (${m.heads}) is not a multiple of kvHeads (${m.kvHeads})`);
+    }
+    if (Number.isInteger(m.layers)) layers = m.layers as number;
+    if (Number.isInteger(m.heads)) heads = m.heads as number;
+  }
+  if (x.text !== undefined && object(x.text, 'text', ['tokens'], ['sha256'])) {
+    posInt(x.text.tokens, 'text.tokens');
+    const h = x.text.sha256;
+    if (h !== undefined && !(typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) at('text.sha256', `${show(h)} is not 64 lower-case hex digits`);
+  }
+  if (x.defaults !== undefined && object(x.defaults, 'defaults', ['alpha', 'rowRatio', 'windowRatio'])) params(x.defaults, 'defaults');
+
+  if (x.layers !== undefined) {
+    if (!Array.isArray(x.layers)) at('layers', `${show(x.layers)} is not an array`);
+    else {
+      if (layers >= 1 && x.layers.length !== layers) at('layers', `has ${x.layers.length} entries but model.layers is ${layers}`);
+      x.layers.forEach((layer: unknown, l: number) => {
+        const lp = `layers[${l}]`;
+        if (!object(layer, lp, ['heads'])) return;
+        if (layer.heads === undefined) return;
+        if (!Array.isArray(layer.heads)) return at(`${lp}.heads`, `${show(layer.heads)} is not an array`);
+        if (heads >= 1 && layer.heads.length !== heads) at(`${lp}.heads`, `has ${layer.heads.length} entries but model.heads is ${heads}`);
+        layer.heads.forEach((head: unknown, h: number) => {
+          const hp = `${lp}.heads[${h}]`;
+          if (!object(head, hp, ['alpha', 'rowRatio', 'windowRatio'], ['measured'])) return;
+          params(head, hp);
+          if (head.measured !== undefined && object(head.measured, `${hp}.measured`, ['recallMean', 'recallMin', 'recallP5', 'density'])) {
+            const m = head.measured;
+            for (const key of ['recallMean', 'recallMin', 'recallP5']) inRange(m[key], `${hp}.measured.${key}`, 0, 1, false);
+            inRange(m.density, `${hp}.measured.density`, 0, 1, true);
+          }
+        });
+      });
+    }
+  }
+  return out;
+}
+
+function join(path: string, key: string): string {
+  return path === 'config' ? key : `${path}.${key}`;
+}
+
+/** `x` as a config, or a ConfigError listing every problem with its path. */
+export function validateConfig(x: unknown, source = 'the config'): SampleConfig {
+  const problems = configProblems(x);
+  if (problems.length) throw new ConfigError(problems, source);
+  return x as SampleConfig;
+}
+
+/** Parses the text of a config file (JSON) and validates it. */
+export function parseConfig(text: string, source = 'the config'): SampleConfig {
+  let x: unknown;
+  try {
+    x = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([`not valid JSON (${(e as Error).message})`], source);
+  }
+  return validateConfig(x, source);
+}
+
+/** The file's text: two-space JSON, one head per line, so a diff shows which heads changed. */
+export function serializeConfig(cfg: SampleConfig): string {
+  validateConfig(cfg, 'serializeConfig input');
+  const lines = [
+    '{',
+    `  "version": ${cfg.version},`,
+    `  "model": ${JSON.stringify(cfg.model)},`,
+    `  "text": ${JSON.stringify(cfg.text)},`,
+    `  "defaults": ${JSON.stringify(cfg.defaults)},`,
+    '  "layers": [',
+    ...cfg.layers.map((layer, l) => {
+      const heads = layer.heads.map((h, t) => `      ${JSON.stringify(h)}${t < layer.heads.length - 1 ? ',' : ''}`);
+      return ['    { "heads": [', ...heads, `    ] }${l < cfg.layers.length - 1 ? ',' : ''}`].join('\n');
+    }),
+    '  ]',
+    '}',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** Measures as written to a config: recall clamped to [0, 1], because a float64 sum of a whole
+ * softmax row can exceed 1 by rounding (~1e-15) and the format promises [0, 1]. */
+export function measuresForConfig(m: HeadMeasures): HeadMeasures {
+  const c = (x: number) => Math.min(1, Math.max(0, x));
+  return { recallMean: c(m.recallMean), recallMin: c(m.recallMin), recallP5: c(m.recallP5), density: m.density };
+}
+
+/** A config from per-layer, per-head parameters (and optionally their measures, same shape). */
+export function buildConfig(args: {
+  model: ModelIdentity;
+  text: { tokens: number; sha256?: string };
+  defaults: SampleParams;
+  params: SampleParams[][];
+  measured?: (HeadMeasures | undefined)[][];
+}): SampleConfig {
+  const cfg: SampleConfig = {
+    version: CONFIG_VERSION,
+    model: { ...args.model },
+    text: args.text.sha256 === undefined ? { tokens: args.text.tokens } : { tokens: args.text.tokens, sha256: args.text.sha256 },
+    defaults: pick(args.defaults),
+    layers: args.params.map((layer, l) => ({
+      heads: layer.map((p, h) => {
+        const m = args.measured?.[l]?.[h];
+        return m ? { ...pick(p), measured: measuresForConfig(m) } : pick(p);
+      }),
+    })),
+  };
+  return validateConfig(cfg, 'buildConfig result');
+}
+
+/** The parameters of one head. */
+export function headParams(cfg: SampleConfig, layer: number, head: number): SampleParams {
+  const h = cfg.layers[layer]?.heads[head];
+  if (!h) throw new RangeError(`the config has no layer ${layer} head ${head} (it has ${cfg.layers.length} layers of ${cfg.model.heads} heads).`);
+  return pick(h);
+}
+
+function pick(p: SampleParams): SampleParams {
+  return { alpha: p.alpha, rowRatio: p.rowRatio, windowRatio: p.windowRatio };
+}

@@ -1,0 +1,15 @@
+import type { Progress } from '../../engine/types';
+
+const fmt = (n: number, unit: string) => (unit === 'bytes' ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${n} ${unit}`);
+
+export function ProgressBar({ progress }: { progress: Progress }) {
+  const pct = progress.total > 0 ? (100 * progress.done) / progress.total : 0;
+  return (
+    <div aria-label={`${progress.phase} progress`}>
+      <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
+        <div style={{ width: `${pct}%` }} />
+      </div>
+      <div className="status">{progress.phase}: {fmt(progress.done, progress.unit)} of {fmt(progress.total, progress.unit)}</div>
+    </div>
+  );
+}

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { run } from '../../gpu/kernel';
+import { checked } from '../../gpu/device';
+import { readTensor, uploadTensor, uploadU32, destroyAll } from '../../gpu/tensor';
+import { createDenseOutputs, destroyDenseOutputs, flashDispatch } from '../../gpu/attention/flash';
+import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets } from '../../gpu/sample/sparse';
+import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../../gpu/sample/measures';
+import { density, denseAttention, headView, keySetOf, kvHeadOf, outputError, rowRecall, sparseAttention } from '../../src/sample/reference';
+import { freshSeed, gpu, maxAbsError, relError, rng } from '../helpers/gpu';
+import { attentionInputs } from './sample-inputs';
+
+// Sparse output: same f32-vs-float64 argument as the dense kernel (attention-flash.test.ts).
+const OUT_TOL = 2e-5;
+// Recall = exp(lseSparse - lseDense): both lse carry ~1e-6 absolute f32 error at |lse| <= ~10.
+const RECALL_TOL = 1e-5;
+// Output error is a ratio of two f32 Frobenius norms of (S, d) arrays; the difference of two
+// outputs each off by ~1e-6 relative: 1e-5 absolute on the ratio.
+const OUTERR_TOL = 1e-5;
+
+interface Case { heads: number; kvHeads: number; S: number; d: number; pattern: 'random' | 'structured'; windows: 'random' | 'zero' | 'full'; keys: 'random' | 'sinks' | 'none' }
+const cases: Case[] = [
+  { heads: 4, kvHeads: 2, S: 37, d: 24, pattern: 'random', windows: 'random', keys: 'random' },
+  { heads: 4, kvHeads: 4, S: 131, d: 40, pattern: 'structured', windows: 'random', keys: 'sinks' },
+  { heads: 4, kvHeads: 2, S: 100, d: 64, pattern: 'random', windows: 'zero', keys: 'random' },
+  { heads: 2, kvHeads: 1, S: 131, d: 24, pattern: 'random', windows: 'zero', keys: 'none' },
+  { heads: 4, kvHeads: 2, S: 100, d: 40, pattern: 'random', windows: 'full', keys: 'random' },
+];
+
+for (const c of cases) {
+  const seed = freshSeed();
+  test(`sparse attention and measures match the reference: heads ${c.heads}/${c.kvHeads}, S ${c.S}, d ${c.d}, windows ${c.windows}, keys ${c.keys} (SEED=${seed})`, async () => {
+    const ctx = await gpu();
+    const shape = { heads: c.heads, kvHeads: c.kvHeads, S: c.S, d: c.d };
+    const x = attentionInputs(seed, c.heads, c.kvHeads, c.S, c.d, c.pattern);
+    const r = rng(seed ^ 0x1234567);
+    const keys: number[][] = [], windows: number[] = [];
+    for (let h = 0; h < c.heads; h++) {
+      windows.push(c.windows === 'zero' ? 0 : c.windows === 'full' ? c.S : Math.floor(r() * c.S * 0.3));
+      if (c.keys === 'sinks') keys.push([...x.sinks].sort((a, b) => a - b));
+      else if (c.keys === 'none') keys.push([]);
+      else keys.push(Array.from({ length: c.S }, (_, j) => j).filter(() => r() < 0.2));
+    }
+    const q = uploadTensor(ctx, 'q', [c.heads, c.S, c.d], x.q);
+    const k = uploadTensor(ctx, 'k', [c.kvHeads, c.S, c.d], x.k);
+    const v = uploadTensor(ctx, 'v', [c.kvHeads, c.S, c.d], x.v);
+    const ks = uploadKeySets(ctx, c.S, keys, windows);
+    const maskHost = new Uint32Array(c.heads * c.S);
+    keys.forEach((kk, h) => kk.forEach((j) => (maskHost[h * c.S + j] = 1)));
+    const mask = uploadU32(ctx, 'mask', maskHost); // (heads, S) u32
+    const dense = createDenseOutputs(ctx, shape);
+    const sparse = createSparseOutputs(ctx, shape, true);
+    const meas = createMeasureOutputs(ctx, c.heads, c.S, true);
+    await checked(ctx.device, 'sparse test', () => run(ctx, [
+      flashDispatch(ctx, shape, q, k, v, dense),
+      sparseDispatch(ctx, shape, q, k, v, ks, sparse),
+      measuresDispatch(ctx, { heads: c.heads, S: c.S, d: c.d, lseDense: dense.lse, lseSparse: sparse.lse, mask, windows: ks.windows, outDense: dense.out, outSparse: sparse.out }, meas),
+    ]));
+    const out = await readTensor(ctx, sparse.out!);
+    const recall = await readTensor(ctx, meas.recall);
+    const m = await readMeasures(ctx, meas, c.heads, c.S, true);
+    for (let h = 0; h < c.heads; h++) {
+      const g = kvHeadOf(h, c.heads, c.kvHeads);
+      const [qh, kh, vh] = [headView(x.q, h, c.S, c.d), headView(x.k, g, c.S, c.d), headView(x.v, g, c.S, c.d)];
+      const set = keySetOf(keys[h], c.S);
+      const ref = sparseAttention(qh, kh, vh, c.S, c.d, windows[h], set);
+      const e = relError(out.subarray(h * c.S * c.d, (h + 1) * c.S * c.d), ref);
+      assert.ok(e < OUT_TOL, `head ${h}: sparse output relative error ${e} >= ${OUT_TOL}`);
+      if (c.windows === 'full') {
+        const d = denseAttention(qh, kh, vh, c.S, c.d).out;
+        assert.ok(relError(out.subarray(h * c.S * c.d, (h + 1) * c.S * c.d), d) < OUT_TOL, `head ${h}: window = S must give dense attention`);
+      }
+      const refRecall = rowRecall(qh, kh, c.S, c.d, windows[h], set);
+      const er = maxAbsError(recall.subarray(h * c.S, (h + 1) * c.S), refRecall);
+      assert.ok(er < RECALL_TOL, `head ${h}: recall max abs error ${er} >= ${RECALL_TOL}`);
+      let mean = 0, min = Infinity;
+      for (const v2 of refRecall) { mean += v2 / c.S; min = Math.min(min, v2); }
+      assert.ok(Math.abs(m[h].recallMean - mean) < RECALL_TOL, `head ${h}: recall mean ${m[h].recallMean} vs ${mean}`);
+      assert.ok(Math.abs(m[h].recallMin - min) < RECALL_TOL, `head ${h}: recall min ${m[h].recallMin} vs ${min}`);
+      assert.equal(m[h].density, density(c.S, windows[h], set), `head ${h}: density must be exact`);
+      const oe = outputError(qh, kh, vh, c.S, c.d, windows[h], set);
+      assert.ok(Math.abs(m[h].outputError! - oe) < OUTERR_TOL, `head ${h}: output error ${m[h].outputError} vs ${oe}`);
+    }
+    destroyAll(q, k, v, mask);
+    destroyKeySets(ks);
+    destroyDenseOutputs(dense);
+    destroySparseOutputs(sparse);
+    destroyMeasureOutputs(meas);
+  });
+}
+
+test('sparse log-sum-exp without values equals the pass with values', async () => {
+  const ctx = await gpu();
+  const seed = freshSeed();
+  const shape = { heads: 2, kvHeads: 1, S: 53, d: 40 };
+  const x = attentionInputs(seed, 2, 1, 53, 40);
+  const q = uploadTensor(ctx, 'q', [2, 53, 40], x.q);
+  const k = uploadTensor(ctx, 'k', [1, 53, 40], x.k);
+  const v = uploadTensor(ctx, 'v', [1, 53, 40], x.v);
+  const ks = uploadKeySets(ctx, 53, [[0, 5, 20], [3]], [7, 0]);
+  const a = createSparseOutputs(ctx, shape, true);
+  const b = createSparseOutputs(ctx, shape, false);
+  await checked(ctx.device, 'lse-only', () => run(ctx, [sparseDispatch(ctx, shape, q, k, v, ks, a), sparseDispatch(ctx, shape, q, k, undefined, ks, b)]));
+  const la = await readTensor(ctx, a.lse), lb = await readTensor(ctx, b.lse);
+  assert.equal(maxAbsError(lb, la), 0, `SEED=${seed}: the same arithmetic must give the same bits`);
+  destroyAll(q, k, v);
+  destroyKeySets(ks);
+  destroySparseOutputs(a);
+  destroySparseOutputs(b);
+});

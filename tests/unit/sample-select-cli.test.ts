@@ -1,0 +1,111 @@
+// `sa-studio select` (cli/select.ts): the JSON it writes equals the float64 reference per head,
+// with grouped-query heads, and every bad input gets a clear message and a non-zero status.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectCommand, type CommandIo } from '../../cli/select';
+import { encodeQkSafetensors } from '../../src/sample/qk-file';
+import { selectHead } from '../../src/sample/reference';
+import { writeSafetensors } from '../../src/model/loader/safetensors-format';
+import { freshSeed, randn, rng } from '../helpers/gpu';
+
+function capture(): CommandIo & { err: string[]; out: string[] } {
+  const err: string[] = [], out: string[] = [];
+  return { err, out, stderr: (l) => err.push(l), stdout: (l) => out.push(l) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sa-select-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeQk(name: string, heads: number, kvHeads: number, S: number, d: number, seed: number, withV = false) {
+  const r = rng(seed);
+  const q = randn(r, heads * S * d), k = randn(r, kvHeads * S * d), v = withV ? randn(r, kvHeads * S * d) : undefined;
+  const path = join(dir, name);
+  writeFileSync(path, encodeQkSafetensors({ q, k, v, heads, kvHeads, S, d }));
+  return { path, q, k, v };
+}
+
+test('select writes, per head, exactly what selectHead computes on that head and its kv head', async () => {
+  const seed = freshSeed();
+  const heads = 6, kvHeads = 2, S = 37, d = 24;
+  const { path, q, k } = writeQk('qk.safetensors', heads, kvHeads, S, d, seed);
+  const outPath = join(dir, 'sel.json');
+  const io = capture();
+  const code = await selectCommand(['--qk', path, '--alpha', '0.9', '--row-ratio', '0.1', '--window-ratio', '0.05', '--out', outPath], io);
+  assert.equal(code, 0, `seed ${seed}: ${io.err.join('\n')}`);
+  const json = JSON.parse(readFileSync(outPath, 'utf8'));
+  assert.equal(json.S, S);
+  assert.equal(json.d, d);
+  assert.equal(json.numHeads, heads);
+  assert.equal(json.numKvHeads, kvHeads);
+  assert.deepEqual(json.params, { alpha: 0.9, rowRatio: 0.1, windowRatio: 0.05 });
+  assert.equal(json.heads.length, heads);
+  for (let h = 0; h < heads; h++) {
+    const g = Math.floor(h / (heads / kvHeads));
+    const want = selectHead(q.subarray(h * S * d, (h + 1) * S * d), k.subarray(g * S * d, (g + 1) * S * d), S, d, json.params, { head: h });
+    assert.deepEqual(json.heads[h], JSON.parse(JSON.stringify(want)), `seed ${seed} head ${h}`);
+  }
+  // One progress line per head on stderr.
+  assert.equal(io.err.filter((l) => /head \d+\/6:/.test(l)).length, heads);
+});
+
+test('select uses the default parameters when the ratio flags are left out, and adds outputError when the file has v', async () => {
+  const seed = freshSeed();
+  const S = 29, d = 8;
+  const { path, q, k, v } = writeQk('qkv.safetensors', 2, 1, S, d, seed, true);
+  const outPath = join(dir, 'sel-default.json');
+  const io = capture();
+  assert.equal(await selectCommand(['--qk', path, '--out', outPath], io), 0, io.err.join('\n'));
+  const json = JSON.parse(readFileSync(outPath, 'utf8'));
+  assert.deepEqual(json.params, { alpha: 0.95, rowRatio: 0.05, windowRatio: 0.08 });
+  const want = selectHead(q.subarray(S * d), k, S, d, json.params, { head: 1, v });
+  assert.equal(typeof json.heads[1].outputError, 'number');
+  assert.deepEqual(json.heads[1], JSON.parse(JSON.stringify(want)), `seed ${seed}`);
+});
+
+test('select --help prints every flag', async () => {
+  const io = capture();
+  assert.equal(await selectCommand(['--help'], io), 0);
+  for (const f of ['--qk', '--alpha', '--row-ratio', '--window-ratio', '--out']) assert.ok(io.out.join('\n').includes(f), f);
+});
+
+test('select refuses bad flags and bad files with a message that says what is wrong', async () => {
+  const ok = writeQk('ok.safetensors', 2, 1, 5, 3, 1).path;
+  const out = join(dir, 'never.json');
+  const file = (name: string, tensors: Parameters<typeof writeSafetensors>[0]) => {
+    const p = join(dir, name);
+    writeFileSync(p, writeSafetensors(tensors));
+    return p;
+  };
+  const f32 = (n: number) => new Float32Array(n).fill(0.5);
+  const cases: [string, string[], number, RegExp][] = [
+    ['missing --qk', ['--out', out], 2, /--qk is required/],
+    ['missing --out', ['--qk', ok], 2, /--out is required/],
+    ['alpha out of range', ['--qk', ok, '--out', out, '--alpha', '1.7'], 2, /--alpha 1\.7 is outside \(0, 1\]/],
+    ['alpha zero', ['--qk', ok, '--out', out, '--alpha', '0'], 2, /--alpha 0 is outside \(0, 1\]/],
+    ['row ratio out of range', ['--qk', ok, '--out', out, '--row-ratio', '2'], 2, /--row-ratio 2 is outside \(0, 1\]/],
+    ['window ratio negative', ['--qk', ok, '--out', out, '--window-ratio', '-0.5'], 2, /--window-ratio -0\.5 is outside \[0, 1\]/],
+    ['not a number', ['--qk', ok, '--out', out, '--alpha', 'high'], 2, /--alpha must be a number/],
+    ['unknown flag', ['--qk', ok, '--out', out, '--beta', '1'], 2, /unknown flag --beta/],
+    ['no such file', ['--qk', join(dir, 'nope.safetensors'), '--out', out], 1, /cannot read --qk/],
+    ['missing k', ['--qk', file('no-k.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /no tensor named "k".*found: q/],
+    ['missing q', ['--qk', file('no-q.safetensors', [{ name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /no tensor named "q"/],
+    ['F16 q', ['--qk', file('f16.safetensors', [{ name: 'q', dtype: 'F16', shape: [1, 2, 2], data: f32(4) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /"q" has dtype F16; select needs F32/],
+    ['rank-2 k', ['--qk', file('rank2.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }, { name: 'k', dtype: 'F32', shape: [2, 2], data: f32(4) }]), '--out', out], 1, /"k" has shape \[2, 2\] \(rank 2\); it must be rank 3/],
+    ['heads not a multiple', ['--qk', file('gqa.safetensors', [{ name: 'q', dtype: 'F32', shape: [3, 2, 2], data: f32(12) }, { name: 'k', dtype: 'F32', shape: [2, 2, 2], data: f32(8) }]), '--out', out], 1, /3 heads and k has 2 kv heads; heads must be a multiple/],
+    ['S mismatch', ['--qk', file('s.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 3, 2], data: f32(6) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /S and d must match/],
+    ['d mismatch', ['--qk', file('d.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 3], data: f32(6) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /S and d must match/],
+    ['NaN in q', ['--qk', file('nan.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: Float32Array.of(1, NaN, 0, 0) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /"q" element 1 is NaN/],
+  ];
+  const garbage = join(dir, 'garbage.safetensors');
+  writeFileSync(garbage, new Uint8Array([1, 2, 3]));
+  cases.push(['not safetensors', ['--qk', garbage, '--out', out], 1, /too short for a safetensors file/]);
+  for (const [what, argv, status, message] of cases) {
+    const io = capture();
+    assert.equal(await selectCommand(argv, io), status, `${what}: ${io.err.join('\n')}`);
+    assert.match(io.err.join('\n'), message, what);
+  }
+  assert.throws(() => readFileSync(out), 'no output file is written on any error');
+});
