@@ -206,7 +206,7 @@ test('shard errors: a missing shard, an index that disagrees, a truncated file',
   delete noSize.size;
   await assert.rejects(loadSafetensorsWeights(noSize), /ck\/model\.safetensors: the file is truncated: tensor a needs bytes up to \d+ but the file ends at \d+/);
   await assert.rejects(loadSafetensorsWeights(memoryFiles('ck', { 'pytorch_model.bin': new Uint8Array(4), 'config.json': '{}' })), /no weights in safetensors format .* Found pytorch_model\.bin, which the studio cannot read/);
-  await assert.rejects(loadSafetensorsWeights(memoryFiles('ck', { 'a.safetensors': shard, 'b.safetensors': shard })), /several \.safetensors files \(a\.safetensors, b\.safetensors\)/);
+  await assert.rejects(loadSafetensorsWeights(memoryFiles('ck', { 'a.safetensors': shard, 'b.safetensors': shard })), /no model\.safetensors or model\.safetensors\.index\.json; found a\.safetensors, b\.safetensors\. If one of these holds the model's weights, rename it/);
 });
 
 test('expectTensor names the tensor, its file, and the expected shape', async () => {

@@ -30,6 +30,9 @@ export function headerLength(first8: Uint8Array, file: string, fileSize?: number
   if (first8.length < 8) {
     throw new Error(`${file}: only ${first8.length} bytes, too short for a safetensors file (it starts with an 8-byte header length). The file is truncated or not safetensors.`);
   }
+  if (new TextDecoder().decode(first8.subarray(0, 8)) === 'version ') {
+    throw new Error(`${file} is a Git LFS pointer, not the weights: run \`git lfs pull\` in the checkpoint folder.`);
+  }
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) {
     throw new Error(`${file}: header length ${n} bytes is over the ${MAX_HEADER_BYTES}-byte limit: not a safetensors file, or corrupt.`);

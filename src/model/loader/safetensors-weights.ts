@@ -42,10 +42,10 @@ export async function weightFiles(files: CheckpointFiles): Promise<{ shards: str
   }
   if (files.has(SINGLE_FILE)) return { shards: [SINGLE_FILE] };
   const all = files.list();
+  // Other .safetensors files (adapters, reference outputs) are not taken for the model's weights.
   const st = all.filter((n) => n.endsWith('.safetensors'));
-  if (st.length === 1) return { shards: st };
-  if (st.length > 1) {
-    throw new Error(`${files.label}: several .safetensors files (${st.join(', ')}) but no ${SINGLE_FILE} or ${INDEX_FILE} saying which hold the model.`);
+  if (st.length) {
+    throw new Error(`${files.label}: no ${SINGLE_FILE} or ${INDEX_FILE}; found ${st.join(', ')}. If one of these holds the model's weights, rename it to ${SINGLE_FILE}.`);
   }
   const other = all.filter((n) => /\.(bin|pt|pth|ckpt|gguf|h5|msgpack)$/.test(n));
   throw new Error(

@@ -7,8 +7,9 @@ export type Decoder = (tokens: string[]) => string[];
 
 const SUPPORTED = ['Sequence', 'ByteLevel', 'Replace', 'ByteFallback', 'Fuse', 'Strip', 'Metaspace'];
 const utf8 = new TextEncoder();
-const lossy = new TextDecoder('utf-8'); // invalid bytes -> U+FFFD, like String::from_utf8_lossy
-const strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a U+FEFF in the text is a character to keep, not a byte-order mark to drop.
+const lossy = new TextDecoder('utf-8', { ignoreBOM: true }); // invalid bytes -> U+FFFD, like String::from_utf8_lossy
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function byteOfToken(t: string): number | undefined {
   // "<0xNN>" exactly, as the library's ByteFallback decoder checks.

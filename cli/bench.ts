@@ -1,0 +1,72 @@
+// `sa-studio bench`: kernel timings from timestamp queries (medians), printed as a table and
+// optionally written as JSON. Attention: dense flash vs SampleAttention stages + sparse, with the
+// recall and density of the timed mask beside each time. --forward: prefill tokens/s of a random
+// Llama-shaped model and the matmul kernel's TFLOP/s.
+import { writeFileSync } from 'node:fs';
+import { parseFlags, usage, type FlagSpec } from './args';
+import { nodeGpu } from '../gpu/node-gpu';
+import { describeAdapter } from '../gpu/device';
+import { DEFAULT_PARAMS } from '../src/sample/reference';
+
+const SPEC: FlagSpec = {
+  S: { kind: 'string', help: 'comma-separated sequence lengths (default 1024,4096,16384,32768,65536)' },
+  heads: { kind: 'number', help: 'query heads (default 8)' },
+  'kv-heads': { kind: 'number', help: 'key/value heads (default = heads)' },
+  d: { kind: 'string', help: 'comma-separated head dims (default 64,128)' },
+  pattern: { kind: 'string', help: 'random | structured (default structured: sink keys, real-model-like sparsity)' },
+  alpha: { kind: 'number', help: `default ${DEFAULT_PARAMS.alpha}` },
+  'row-ratio': { kind: 'number', help: `default ${DEFAULT_PARAMS.rowRatio}` },
+  'window-ratio': { kind: 'number', help: `default ${DEFAULT_PARAMS.windowRatio}` },
+  repeats: { kind: 'number', help: 'timed repeats per size; the median is reported (default 7)' },
+  forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention' },
+  out: { kind: 'string', help: 'also write the results as JSON here' },
+  help: { kind: 'boolean', help: 'print this help' },
+};
+
+const list = (s: string | undefined, dflt: number[]) => (s ? s.split(',').map((x) => Number(x.trim())) : dflt);
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const f = parseFlags('bench', argv, SPEC);
+  if (f.help) {
+    console.log(usage('bench', 'time attention kernels (or the forward pass with --forward) on this machine\'s WebGPU adapter', SPEC));
+    return 0;
+  }
+  const ctx = await nodeGpu();
+  const adapter = describeAdapter(ctx.adapter);
+  if (!ctx.hasTimestamps) throw new Error(`adapter ${adapter} has no timestamp-query feature: kernel timings are not available.`);
+  console.log(`adapter: ${adapter}`);
+  const repeats = (f.repeats as number | undefined) ?? 7;
+  const results: unknown[] = [];
+  if (f.forward) {
+    const { benchForwardSuite } = await import('../bench/forward-suite');
+    results.push(...(await benchForwardSuite(ctx, repeats, (line) => console.log(line))));
+  } else {
+    const { benchAttention } = await import('../bench/attention');
+    const heads = (f.heads as number | undefined) ?? 8;
+    const kvHeads = (f['kv-heads'] as number | undefined) ?? heads;
+    const params = {
+      alpha: (f.alpha as number | undefined) ?? DEFAULT_PARAMS.alpha,
+      rowRatio: (f['row-ratio'] as number | undefined) ?? DEFAULT_PARAMS.rowRatio,
+      windowRatio: (f['window-ratio'] as number | undefined) ?? DEFAULT_PARAMS.windowRatio,
+    };
+    const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
+    if (pattern !== 'random' && pattern !== 'structured') throw new Error(`--pattern must be random or structured, got ${pattern}`);
+    console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, alpha ${params.alpha}, rowRatio ${params.rowRatio}, windowRatio ${params.windowRatio}, median of ${repeats}`);
+    console.log('|     S |   d | dense ms | stage1+2 ms | sparse ms | speedup | stages/dense | recall mean | recall min | density |');
+    console.log('|------:|----:|---------:|------------:|----------:|--------:|-------------:|------------:|-----------:|--------:|');
+    for (const d of list(f.d as string | undefined, [64, 128])) {
+      for (const S of list(f.S as string | undefined, [1024, 4096, 16384, 32768, 65536])) {
+        try {
+          const r = await benchAttention(ctx, { S, heads, kvHeads, d, params, repeats, pattern });
+          results.push({ ...r, adapter, pattern, params });
+          console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | ${r.denseMs.toFixed(3).padStart(8)} | ${r.stagesMs.toFixed(3).padStart(11)} | ${r.sparseMs.toFixed(3).padStart(9)} | ${r.speedup.toFixed(2).padStart(6)}x | ${(100 * r.stageShare).toFixed(1).padStart(11)}% | ${r.recallMean.toFixed(4).padStart(11)} | ${r.recallMin.toFixed(4).padStart(10)} | ${r.density.toFixed(3).padStart(7)} |`);
+        } catch (e) {
+          console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | failed: ${(e as Error).message}`);
+          results.push({ S, d, error: (e as Error).message });
+        }
+      }
+    }
+  }
+  if (f.out) writeFileSync(f.out as string, JSON.stringify({ adapter, results }, null, 2));
+  return 0;
+}
