@@ -12,6 +12,7 @@ const SPEC: FlagSpec = {
   alpha: { kind: 'number', help: `CRA threshold in (0, 1] (default ${DEFAULT_PARAMS.alpha})` },
   'row-ratio': { kind: 'number', help: `share of query rows sampled in stage 1, in (0, 1] (default ${DEFAULT_PARAMS.rowRatio})` },
   'window-ratio': { kind: 'number', help: `local window as a share of S, in [0, 1] (default ${DEFAULT_PARAMS.windowRatio})` },
+  layer: { kind: 'number', help: 'read q.<layer> / k.<layer> (a file written by `sa-studio capture`) instead of q / k' },
   scale: { kind: 'number', help: 'softmax scale (default 1/sqrt(d))' },
   out: { kind: 'string', required: true, help: 'where to write the selection JSON' },
   help: { kind: 'boolean', help: 'print this help' },
@@ -79,7 +80,7 @@ export async function selectCommand(argv: string[], io: CommandIo = defaultIo): 
   }
   let t;
   try {
-    t = parseQkSafetensors(bytes, file);
+    t = parseQkSafetensors(bytes, file, flags.layer as number | undefined);
   } catch (e) {
     if (e instanceof QkFileError) {
       io.stderr(`select: ${e.message}`);

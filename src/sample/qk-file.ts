@@ -22,7 +22,9 @@ export class QkFileError extends Error {
 }
 
 /** Parses the bytes of a safetensors file into validated q, k (and v) with their sizes. */
-export function parseQkSafetensors(bytes: Uint8Array, fileName = 'the file'): QkTensors {
+export function parseQkSafetensors(bytes: Uint8Array, fileName = 'the file', layer?: number): QkTensors {
+  // `sa-studio capture` writes one pair per layer: q.<layer>, k.<layer>.
+  const sfx = layer === undefined ? '' : `.${layer}`;
   const fail = (msg: string): never => {
     throw new QkFileError(`${fileName}: ${msg}`);
   };
@@ -51,10 +53,10 @@ export function parseQkSafetensors(bytes: Uint8Array, fileName = 'the file'): Qk
   };
 
   const found = header.entries.map((e) => e.name).join(', ') || 'none';
-  const need = `select needs F32 "q" [heads, S, d] and "k" [kv_heads, S, d], post-RoPE (found: ${found})`;
-  const q = tensor('q', 'heads, S, d') ?? fail(`no tensor named "q"; ${need}.`);
-  const k = tensor('k', 'kv_heads, S, d') ?? fail(`no tensor named "k"; ${need}.`);
-  const v = tensor('v', 'kv_heads, S, d');
+  const need = `select needs F32 "q${sfx}" [heads, S, d] and "k${sfx}" [kv_heads, S, d], post-RoPE (found: ${found})${layer === undefined && byName.has('q.0') ? '; this looks like a capture file: pass --layer L' : ''}`;
+  const q = tensor(`q${sfx}`, 'heads, S, d') ?? fail(`no tensor named "q${sfx}"; ${need}.`);
+  const k = tensor(`k${sfx}`, 'kv_heads, S, d') ?? fail(`no tensor named "k${sfx}"; ${need}.`);
+  const v = tensor(`v${sfx}`, 'kv_heads, S, d');
   const [heads, S, d] = q.shape;
   const [kvHeads, Sk, dk] = k.shape;
   if (Sk !== S || dk !== d) fail(`q is [${q.shape.join(', ')}] and k is [${k.shape.join(', ')}]: S and d must match (q [heads, S, d], k [kv_heads, S, d]).`);

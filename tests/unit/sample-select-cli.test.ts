@@ -109,3 +109,26 @@ test('select refuses bad flags and bad files with a message that says what is wr
   }
   assert.throws(() => readFileSync(out), 'no output file is written on any error');
 });
+
+test('select --layer L reads q.L / k.L of a capture file, and a capture file without --layer says so', async () => {
+  const seed = freshSeed();
+  const r = rng(seed);
+  const heads = 4, kvHeads = 2, S = 23, d = 8;
+  const q1 = randn(r, heads * S * d), k1 = randn(r, kvHeads * S * d);
+  const path = join(dir, 'capture.safetensors');
+  writeFileSync(path, writeSafetensors([
+    { name: 'q.0', dtype: 'F32', shape: [heads, S, d], data: randn(r, heads * S * d) },
+    { name: 'k.0', dtype: 'F32', shape: [kvHeads, S, d], data: randn(r, kvHeads * S * d) },
+    { name: 'q.1', dtype: 'F32', shape: [heads, S, d], data: q1 },
+    { name: 'k.1', dtype: 'F32', shape: [kvHeads, S, d], data: k1 },
+  ]));
+  const outPath = join(dir, 'sel-layer.json');
+  const io = capture();
+  assert.equal(await selectCommand(['--qk', path, '--layer', '1', '--out', outPath], io), 0, io.err.join('\n'));
+  const json = JSON.parse(readFileSync(outPath, 'utf8'));
+  const want = selectHead(q1.subarray(3 * S * d, 4 * S * d), k1.subarray(S * d, 2 * S * d), S, d, json.params, { head: 3 });
+  assert.deepEqual(json.heads[3], JSON.parse(JSON.stringify(want)), `seed ${seed}`);
+  const io2 = capture();
+  assert.equal(await selectCommand(['--qk', path, '--out', outPath], io2), 1);
+  assert.match(io2.err.join('\n'), /no tensor named "q".*pass --layer L/);
+});
