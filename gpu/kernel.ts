@@ -54,8 +54,9 @@ export function pipelineFor(ctx: GpuContext, spec: KernelSpec): GPUComputePipeli
 
 export interface Dispatch {
   kernel: KernelSpec;
-  /** Storage buffers in binding order (0, 1, ...). */
-  buffers: GPUBuffer[];
+  /** Storage buffers in binding order (0, 1, ...); null for a binding this entry point does not
+   * use (with layout 'auto' an unused binding is absent from the layout and must not be bound). */
+  buffers: (GPUBuffer | null)[];
   /** Uniform scalars, bound after the storage buffers. */
   params?: readonly Param[];
   workgroups: readonly [number, number?, number?];
@@ -64,7 +65,10 @@ export interface Dispatch {
 /** Records one dispatch into `encoder`, in a compute pass of its own so a timer can bracket it. */
 export function encodeDispatch(ctx: GpuContext, encoder: GPUCommandEncoder, d: Dispatch, timer?: GpuTimer): void {
   const pipeline = pipelineFor(ctx, d.kernel);
-  const entries: GPUBindGroupEntry[] = d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+  const entries: GPUBindGroupEntry[] = [];
+  d.buffers.forEach((buffer, binding) => {
+    if (buffer) entries.push({ binding, resource: { buffer } });
+  });
   if (d.params) {
     const data = packParams(d.params);
     const ub = ctx.device.createBuffer({ label: `${d.kernel.label} params`, size: data.byteLength, usage: Usage.UNIFORM | Usage.COPY_DST });

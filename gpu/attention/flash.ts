@@ -1,12 +1,12 @@
-// Host wrapper of the dense flash-attention kernel: all heads in one dispatch, GQA through
-// `group` = heads / kvHeads, any S and d <= 128.
+// Host wrapper of the dense flash-attention kernel (tiled.wgsl, MODE dense): all heads in one
+// dispatch, GQA through `group` = heads / kvHeads, any S and d <= 128.
 import type { GpuContext } from '../device';
 import type { Dispatch } from '../kernel';
 import { ceilDiv, f32, u32 } from '../kernel';
 import type { Tensor } from '../tensor';
 import { createTensor, destroyAll } from '../tensor';
-import { attentionTiles, checkAttentionShape, type AttentionShape } from './shapes';
-import flashWgsl from './flash.wgsl';
+import { checkAttentionShape, type AttentionShape } from './shapes';
+import { checkTile, chooseTile, tiledSource, type AttentionTile } from './tiled';
 
 export interface DenseOutputs {
   /** (heads, S, d) f32 */
@@ -15,15 +15,18 @@ export interface DenseOutputs {
   lse: Tensor;
 }
 
-/** The dispatch that writes `out` and `lse`; `scale` defaults to 1/sqrt(d). */
-export function flashDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, o: DenseOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch {
+/** The dispatch that writes `out` and `lse`; `scale` defaults to 1/sqrt(d). `tile` forces a tile
+ * shape (tests use it to cover shapes the local adapter would not pick). */
+export function flashDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, o: DenseOutputs, scale = 1 / Math.sqrt(s.d), tile?: AttentionTile): Dispatch {
   checkAttentionShape('dense attention', s, q, k, v);
-  const { BQ, BK } = attentionTiles(ctx.device, s.d);
+  const t = tile ?? chooseTile(ctx.device, s.d, true);
+  if (tile) checkTile(ctx.device, tile, s.d, true);
+  // Unused index bindings (sparse / sampled-row lists) are bound to q: read-only, never read.
   return {
-    kernel: { label: 'flash attention', code: flashWgsl, constants: { BQ, BK, D: s.d } },
-    buffers: [q.buffer, k.buffer, v.buffer, o.out.buffer, o.lse.buffer],
+    kernel: { label: 'flash attention', code: tiledSource(t, s.d, 'dense', true), entryPoint: 'attend' },
+    buffers: [q.buffer, k.buffer, v.buffer, q.buffer, q.buffer, q.buffer, o.out.buffer, o.lse.buffer],
     params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(0)],
-    workgroups: [ceilDiv(s.S, BQ), s.heads],
+    workgroups: [ceilDiv(s.S, 4 * t.TY), s.heads],
   };
 }
 

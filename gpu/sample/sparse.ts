@@ -5,8 +5,8 @@ import type { Dispatch } from '../kernel';
 import { ceilDiv, f32, u32 } from '../kernel';
 import type { Tensor } from '../tensor';
 import { createTensor, destroyAll, uploadU32 } from '../tensor';
-import { attentionTiles, checkAttentionShape, type AttentionShape } from '../attention/shapes';
-import sparseWgsl from './sparse.wgsl';
+import { checkAttentionShape, type AttentionShape } from '../attention/shapes';
+import { checkTile, chooseTile, tiledSource, type AttentionTile } from '../attention/tiled';
 
 export interface KeySets {
   /** (heads, S) u32: kept keys of head h ascending in its first keyStats[2h] slots */
@@ -66,17 +66,20 @@ export function destroySparseOutputs(o: SparseOutputs): void {
   destroyAll(o.out, o.lse, o.placeholder);
 }
 
-/** Without `v` (and o.out) the kernel computes only the sparse log-sum-exp. */
-export function sparseDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor | undefined, keys: KeySets, o: SparseOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch {
+/** Without `v` (and o.out) the kernel computes only the sparse log-sum-exp. The kernel is the
+ * dense one's inner loop (gpu/attention/tiled.wgsl, MODE sparse) over the window band's key tiles
+ * and the kept keys gathered into tiles. `tile` forces a tile shape (tests). */
+export function sparseDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor | undefined, keys: KeySets, o: SparseOutputs, scale = 1 / Math.sqrt(s.d), tile?: AttentionTile): Dispatch {
   checkAttentionShape('sparse attention', s, q, k, v);
   if (!!v !== !!o.out) throw new Error('sparse attention: give both v and an output tensor, or neither (log-sum-exp only).');
-  const { BQ, BK } = attentionTiles(ctx.device, s.d);
   const withV = !!v;
-  // Without values, q/k stand in for the unused bindings (never read: WITH_V is false).
+  const t = tile ?? chooseTile(ctx.device, s.d, withV);
+  if (tile) checkTile(ctx.device, tile, s.d, withV);
+  // Without values, k stands in for the unused v binding (never read: WITH_V is false).
   return {
-    kernel: { label: withV ? 'sparse attention' : 'sparse lse', code: sparseWgsl, constants: { BQ, BK, D: s.d, WITH_V: withV ? 1 : 0 } },
+    kernel: { label: withV ? 'sparse attention' : 'sparse lse', code: tiledSource(t, s.d, 'sparse', withV), entryPoint: 'attend' },
     buffers: [q.buffer, k.buffer, (v ?? k).buffer, keys.keyList, keys.keyStats, keys.windows, (o.out ?? o.placeholder ?? o.lse).buffer, o.lse.buffer],
     params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(0)],
-    workgroups: [ceilDiv(s.S, BQ), s.heads],
+    workgroups: [ceilDiv(s.S, 4 * t.TY), s.heads],
   };
 }

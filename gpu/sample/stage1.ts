@@ -1,12 +1,14 @@
 // Host wrapper of SampleAttention stage 1: the sampled rows' log-sum-exp, then the column scores
-// c_j (heads, S), for all heads in two dispatches.
+// c_j (heads, S), for all heads in two dispatches, both on the register-tiled attention loop
+// (gpu/attention/tiled.wgsl): `attend` in sampled-row mode gathers the sampled rows of Q into
+// query tiles (no V), `column_sums` keeps a key tile resident and streams the sampled rows past it.
 import type { GpuContext } from '../device';
 import type { Dispatch } from '../kernel';
 import { ceilDiv, f32, u32 } from '../kernel';
 import type { Tensor } from '../tensor';
 import { createTensor, destroyAll, uploadU32 } from '../tensor';
 import { checkAttentionShape, type AttentionShape } from '../attention/shapes';
-import stage1Wgsl from './stage1.wgsl';
+import { checkTile, chooseTile, tiledSource, type AttentionTile } from '../attention/tiled';
 
 export interface SampledRows {
   /** (heads, nMax) u32: head h's rows, ascending, in its first nRows[h] slots (rest 0). */
@@ -53,25 +55,17 @@ export function destroyStage1(o: Stage1Outputs, rows?: SampledRows): void {
   destroyAll(o.rowLse, o.scores, rows?.rows, rows?.nRows);
 }
 
-/** Key columns per workgroup and row lanes that fit the adapter's workgroup memory. */
-function columnTiles(device: GPUDevice, d: number): { KB: number; RL: number } {
-  const limit = device.limits.maxComputeWorkgroupStorageSize;
-  for (const KB of [32, 16, 8]) {
-    const RL = 8;
-    const bytes = 4 * (KB * (d + 1) + RL * d + 2 * RL + RL * KB + 2) + 4 * (d + 128);
-    if (bytes <= limit && KB * RL <= device.limits.maxComputeInvocationsPerWorkgroup) return { KB, RL };
-  }
-  throw new Error(`stage 1: no column tile fits d = ${d} in ${limit} bytes of workgroup memory.`);
-}
-
-export function stage1Dispatches(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, o: Stage1Outputs, scale = 1 / Math.sqrt(s.d)): Dispatch[] {
+/** `tile` forces a tile shape (tests); both dispatches use it. */
+export function stage1Dispatches(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, o: Stage1Outputs, scale = 1 / Math.sqrt(s.d), tile?: AttentionTile): Dispatch[] {
   checkAttentionShape('stage 1', s, q, k);
-  const { KB, RL } = columnTiles(ctx.device, s.d);
-  const code = stage1Wgsl;
-  const buffers = [q.buffer, k.buffer, rows.rows, rows.nRows, o.rowLse.buffer, o.scores.buffer];
-  const params = [u32(s.S), u32(s.heads / s.kvHeads), u32(rows.nMax), f32(scale)];
+  const t = tile ?? chooseTile(ctx.device, s.d, false);
+  if (tile) checkTile(ctx.device, tile, s.d, false);
+  const code = tiledSource(t, s.d, 'rows', false);
+  // q stands in for the unused v and window bindings (read-only, never read).
+  const buffers = [q.buffer, k.buffer, q.buffer, rows.rows, rows.nRows, q.buffer, o.scores.buffer, o.rowLse.buffer];
+  const params = [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax)];
   return [
-    { kernel: { label: 'stage1 row lse', code, entryPoint: 'row_lse', constants: { D: s.d, KB, RL } }, buffers, params, workgroups: [rows.nMax, s.heads] },
-    { kernel: { label: 'stage1 column sums', code, entryPoint: 'column_sums', constants: { D: s.d, KB, RL } }, buffers, params, workgroups: [ceilDiv(s.S, KB), s.heads] },
+    { kernel: { label: 'stage1 row lse', code, entryPoint: 'attend' }, buffers, params, workgroups: [ceilDiv(rows.nMax, 4 * t.TY), s.heads] },
+    { kernel: { label: 'stage1 column sums', code, entryPoint: 'column_sums' }, buffers, params, workgroups: [ceilDiv(s.S, 4 * t.TX), s.heads] },
   ];
 }

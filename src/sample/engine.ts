@@ -120,8 +120,8 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
       if (v) r.outputError = m[h].outputError;
       return r;
     });
-    // Sort scratch and stage-1 row data are not needed for drawing.
-    destroyAll(s2.sortVal, s2.sortIdx, s1.rowLse, sr.rows, sr.nRows, s2.keyList, s2.stats, s2.headParams, meas.stats);
+    // Stage-1 row data and stage-2 lists are not needed for drawing.
+    destroyAll(s1.rowLse, sr.rows, sr.nRows, s2.keyList, s2.stats, s2.headParams, meas.stats);
     const tensors: SampleTensors = { scores: s1.scores, keyMask: s2.mask, windows, dense, sparse, recall: meas.recall };
     return {
       heads: results,

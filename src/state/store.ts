@@ -1,34 +1,91 @@
 // The studio's state: one zustand store. It keeps what the user chose and what the engine
-// returned; anything computable from those (e.g. the chosen head's label) is derived by selectors.
+// returned; anything computable from those (a head's effective parameters, model-wide means, the
+// chosen head's selection) is derived by the selectors in selectors.ts, never stored twice.
 import { create } from 'zustand';
-import type { LoadedModel, PooledMap, PrefillResult, Progress } from '../engine/types';
+import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
+import { DEFAULT_PARAMS, type SampleParams } from '../sample/params';
 
-export type Status = 'starting' | 'loading' | 'running' | 'ready' | 'error' | 'no-webgpu';
+export type Status = 'starting' | 'loading' | 'running' | 'ready' | 'error' | 'no-webgpu' | 'cancelled';
+
+/** Where the text comes from. `body` is kept for pasted and file texts (samples are re-fetched). */
+export interface TextChoice {
+  kind: 'sample' | 'pasted' | 'file' | 'passkey';
+  name: string;
+  body?: string;
+}
+
+/** Overlays of the head view, in the order of the algorithm; the view shows 0..overlay. */
+export const OVERLAYS = [
+  'Attention map',
+  'Stage 1: sampled rows',
+  'Stage 1: column scores',
+  'Stage 2: selected stripes',
+  'Local window',
+  'Final mask',
+  'Missed attention mass',
+] as const;
+
+export interface SweepPoint {
+  alpha: number;
+  recallMean: number;
+  density: number;
+}
 
 export interface StudioState {
   status: Status;
   message: string;
   progress: Progress | null;
   adapter: string;
+  /** The served model folder (public/models/<name>) or a picked folder's label. */
+  modelSource: { kind: 'served' | 'picked'; name: string };
+  /** Why the studio opened another model than the one asked for, if it did. */
+  modelNote: string;
   model: LoadedModel | null;
-  textName: string;
+  text: TextChoice;
+  maxTokens: number;
   prefill: PrefillResult | null;
-  chosen: { layer: number; head: number };
-  map: PooledMap | null;
+  defaults: SampleParams;
+  /** Per-head overrides, keyed "layer:head". */
+  overrides: Record<string, Partial<SampleParams>>;
+  layers: (LayerResult | null)[];
+  chosen: { layer: number; head: number } | null;
+  detail: HeadDetail | null;
+  overlay: number;
+  /** The last recompute: time from the change to the chosen layer's redraw, and the whole model's. */
+  timing: { layerMs: number; modelMs: number | null; heads: number } | null;
+  latency: (LatencyResult & { key: string }) | null;
+  sweep: { key: string; points: SweepPoint[] } | null;
+  configMessage: { ok: boolean; text: string } | null;
+  busy: boolean;
   set(partial: Partial<Omit<StudioState, 'set'>>): void;
 }
+
+export const DEFAULT_MAX_TOKENS = 512;
 
 export const useStudio = create<StudioState>((set) => ({
   status: 'starting',
   message: '',
   progress: null,
   adapter: '',
+  modelSource: { kind: 'served', name: 'default' },
+  modelNote: '',
   model: null,
-  textName: '',
+  text: { kind: 'sample', name: 'studio-intro.txt' },
+  maxTokens: DEFAULT_MAX_TOKENS,
   prefill: null,
-  chosen: { layer: 0, head: 0 },
-  map: null,
+  defaults: { ...DEFAULT_PARAMS },
+  overrides: {},
+  layers: [],
+  chosen: null,
+  detail: null,
+  overlay: 0,
+  timing: null,
+  latency: null,
+  sweep: null,
+  configMessage: null,
+  busy: false,
   set: (partial) => set(partial),
 }));
 
-export const headLabel = (s: Pick<StudioState, 'chosen'>) => `Layer ${s.chosen.layer} head ${s.chosen.head}`;
+export const headKey = (layer: number, head: number) => `${layer}:${head}`;
+export const headName = (layer: number, head: number) => `Layer ${layer} head ${head}`;

@@ -1,12 +1,24 @@
-// The studio's first screen: find WebGPU, load the bundled model, run the bundled text, show a head.
-import { useEffect } from 'react';
-import { headLabel, useStudio } from '../state/store';
+// The studio: inputs and parameters on the left, the overview (grid or 3D) and the chosen head in
+// the middle, measures on the right. Components read the store; actions drive the engine.
+import { Suspense, lazy, useEffect, useState } from 'react';
+import { useStudio } from '../state/store';
 import { startStudio } from '../state/actions';
-import { HeatCanvas } from './components/HeatCanvas';
-import { ProgressBar } from './components/ProgressBar';
+import { Inputs } from './components/Inputs';
+import { Sliders } from './components/Sliders';
+import { ConfigIO } from './components/ConfigIO';
+import { Overview } from './components/Overview';
+import { HeadView } from './components/HeadView';
+import { Measures } from './components/Measures';
+
+// three.js is large: load the 3D view only when asked for.
+const Stack3D = lazy(() => import('./components/Stack3D'));
 
 export function App() {
-  const s = useStudio();
+  const status = useStudio((s) => s.status);
+  const message = useStudio((s) => s.message);
+  const adapter = useStudio((s) => s.adapter);
+  const hasModel = useStudio((s) => !!s.model);
+  const [view, setView] = useState<'grid' | '3d'>('grid');
   useEffect(() => {
     void startStudio();
   }, []);
@@ -14,41 +26,41 @@ export function App() {
     <div className="studio">
       <header>
         <h1>SampleAttention Studio</h1>
-        <span className="adapter" data-testid="adapter">{s.adapter ? `WebGPU: ${s.adapter}` : ''}</span>
+        <span className="adapter" data-testid="adapter">{adapter ? `WebGPU: ${adapter}` : ''}</span>
       </header>
+      {status === 'no-webgpu' ? (
+        <div className="no-webgpu" role="alert" data-testid="no-webgpu">
+          <h2>This browser has no WebGPU</h2>
+          <p>{message}</p>
+        </div>
+      ) : null}
       <main>
-        <section className="panel" aria-label="Model and text">
-          <h2>Model</h2>
-          {s.model ? (
-            <dl className="kv">
-              <dt>name</dt><dd>{s.model.name}</dd>
-              <dt>family</dt><dd>{s.model.config.family}</dd>
-              <dt>layers x heads</dt><dd>{s.model.config.numLayers} x {s.model.config.numHeads} ({s.model.config.numKvHeads} kv)</dd>
-              <dt>parameters</dt><dd>{(s.model.parameters / 1e6).toFixed(2)} M</dd>
-            </dl>
-          ) : null}
-          <h2 style={{ marginTop: 14 }}>Text</h2>
-          {s.prefill ? (
-            <dl className="kv">
-              <dt>sample</dt><dd>{s.textName}</dd>
-              <dt>tokens</dt><dd data-testid="tokens">{s.prefill.S}</dd>
-              <dt>prefill</dt><dd>{s.prefill.ms.toFixed(0)} ms</dd>
-            </dl>
-          ) : null}
-          <div className={s.status === 'error' || s.status === 'no-webgpu' ? 'status error' : 'status'} role="status" data-testid="status">
-            {s.message}
-          </div>
-          {s.progress ? <ProgressBar progress={s.progress} /> : null}
-        </section>
-        <section className="panel" aria-label="Attention map">
-          <h2>Attention</h2>
-          {s.map && s.prefill ? (
-            <figure style={{ margin: 0 }}>
-              <div className="map-title">{headLabel(s)}: softmax attention, {s.prefill.S} tokens{s.map.block > 1 ? `, ${s.map.block} x ${s.map.block} block max` : ''}</div>
-              <HeatCanvas values={s.map.values} rows={s.map.rows} cols={s.map.cols} size={560} label={`Attention map, ${headLabel(s)}`} />
-            </figure>
-          ) : null}
-        </section>
+        <div className="col">
+          <Inputs />
+          <Sliders />
+          <ConfigIO />
+        </div>
+        <div className="col">
+          <section className="panel" aria-label="Overview">
+            <div className="tabs" role="tablist">
+              <h2>Every head</h2>
+              <button role="tab" aria-selected={view === 'grid'} onClick={() => setView('grid')}>Grid</button>
+              <button role="tab" aria-selected={view === '3d'} onClick={() => setView('3d')}>3D</button>
+              <span className="muted small-text">frame colour: recall (red 0.8 .. green 1) · bar: density</span>
+            </div>
+            {hasModel ? (view === 'grid' ? <Overview width={560} /> : (
+              <Suspense fallback={<div className="muted">Loading the 3D view...</div>}>
+                <Stack3D height={420} />
+              </Suspense>
+            )) : null}
+          </section>
+          <section className="panel" aria-label="Head">
+            <HeadView size={440} />
+          </section>
+        </div>
+        <div className="col">
+          <Measures />
+        </div>
       </main>
     </div>
   );

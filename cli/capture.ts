@@ -1,0 +1,36 @@
+// `sa-studio capture`: post-RoPE q and k of every layer, for `sa-studio select`.
+import { writeFileSync } from 'node:fs';
+import { parseFlags, usage, type FlagSpec } from './args';
+import { openSession } from './session';
+import { forward } from '../src/model/transformer';
+import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';
+
+const SPEC: FlagSpec = {
+  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
+  text: { kind: 'string', required: true, help: 'UTF-8 text file' },
+  'max-tokens': { kind: 'number', help: 'keep only the first N tokens' },
+  out: { kind: 'string', required: true, help: 'safetensors to write: q.<layer> [heads, S, d], k.<layer> [kv_heads, S, d] F32' },
+  help: { kind: 'boolean', help: 'print this help' },
+};
+
+export async function captureCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(usage('capture', 'write every layer\'s post-RoPE q and k', SPEC));
+    return 0;
+  }
+  const f = parseFlags('capture', argv, SPEC);
+  const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
+  const { config } = s.checkpoint;
+  const S = s.ids.length;
+  const out = await forward(s.model, s.ids, { captureQK: true });
+  if (!out.q || !out.k) throw new Error('the forward pass returned no q/k capture');
+  const tensors: TensorToWrite[] = [{ name: 'input_ids', dtype: 'I32', shape: [S], data: s.ids }];
+  for (let l = 0; l < config.numLayers; l++) {
+    tensors.push({ name: `q.${l}`, dtype: 'F32', shape: [config.numHeads, S, config.headDim], data: out.q[l] });
+    tensors.push({ name: `k.${l}`, dtype: 'F32', shape: [config.numKvHeads, S, config.headDim], data: out.k[l] });
+  }
+  writeFileSync(f.out as string, writeSafetensors(tensors));
+  console.log(`wrote ${f.out}: q.0..q.${config.numLayers - 1}, k.* for ${S} tokens (adapter ${s.adapter})`);
+  s.model.dispose();
+  return 0;
+}

@@ -1,0 +1,44 @@
+// `sa-studio perplexity`: next-token loss of a text, in windows of the model's context (or
+// --max-tokens) with no overlap; bits per byte over the UTF-8 bytes of the predicted tokens.
+import { parseFlags, usage, type FlagSpec } from './args';
+import { openSession } from './session';
+import { forward } from '../src/model/transformer';
+import { nextTokenNll } from '../src/model/metrics';
+
+const SPEC: FlagSpec = {
+  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
+  text: { kind: 'string', required: true, help: 'UTF-8 text file' },
+  'max-tokens': { kind: 'number', help: 'window length in tokens (default: the model context, at most 4096)' },
+  help: { kind: 'boolean', help: 'print this help' },
+};
+
+export async function perplexityCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(usage('perplexity', 'print JSON {tokens, nll, perplexity, bitsPerByte} for a text', SPEC));
+    return 0;
+  }
+  const f = parseFlags('perplexity', argv, SPEC);
+  const s = await openSession(f.model as string, f.text as string, undefined, true);
+  const { config } = s.checkpoint;
+  const window = (f['max-tokens'] as number | undefined) ?? Math.min(config.maxPositions, 4096);
+  if (!Number.isInteger(window) || window < 2 || window > config.maxPositions) throw new Error(`--max-tokens must be an integer from 2 to the model's ${config.maxPositions} positions, got ${window}`);
+  const encoder = new TextEncoder();
+  let nll = 0;
+  let predicted = 0;
+  let bytes = 0;
+  for (let start = 0; start < s.ids.length; start += window) {
+    const ids = s.ids.slice(start, start + window);
+    if (ids.length < 2) break;
+    const out = await forward(s.model, ids, {});
+    const losses = nextTokenNll(out.logits, ids, config.vocabSize);
+    for (const x of losses) nll += x;
+    predicted += losses.length;
+    bytes += encoder.encode(s.checkpoint.tokenizer.decode(ids.subarray(1))).length;
+    process.stderr.write(`window at token ${start}: ${ids.length} tokens\n`);
+  }
+  if (predicted === 0) throw new Error('the text has fewer than 2 tokens: nothing to predict.');
+  const mean = nll / predicted;
+  console.log(JSON.stringify({ tokens: predicted, nll: mean, perplexity: Math.exp(mean), bitsPerByte: nll / Math.LN2 / bytes, window, model: s.checkpoint.name, adapter: s.adapter }, null, 2));
+  s.model.dispose();
+  return 0;
+}

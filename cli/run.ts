@@ -1,0 +1,48 @@
+// `sa-studio run`: tokenize, prefill on WebGPU, summary; --dump writes input_ids, logits and
+// every layer's attention probabilities as safetensors.
+import { writeFileSync } from 'node:fs';
+import { parseFlags, usage, type FlagSpec } from './args';
+import { openSession } from './session';
+import { forward } from '../src/model/transformer';
+import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';
+
+const SPEC: FlagSpec = {
+  model: { kind: 'string', required: true, help: 'checkpoint folder (config.json, model.safetensors, tokenizer.json) or "default"' },
+  text: { kind: 'string', required: true, help: 'UTF-8 text file to run' },
+  'max-tokens': { kind: 'number', help: 'keep only the first N tokens' },
+  dump: { kind: 'string', help: 'write input_ids [S] I32, logits [S, vocab] F32, attn.<layer> [heads, S, S] F32 here (safetensors)' },
+  help: { kind: 'boolean', help: 'print this help' },
+};
+
+export async function runCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(usage('run', 'run a text through a model on WebGPU', SPEC));
+    return 0;
+  }
+  const f = parseFlags('run', argv, SPEC);
+  const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
+  const dump = f.dump as string | undefined;
+  const { config } = s.checkpoint;
+  const S = s.ids.length;
+  if (dump) {
+    const bytes = config.numLayers * config.numHeads * S * S * 4;
+    if (bytes > 2 ** 31) throw new Error(`--dump of ${S} tokens needs ${(bytes / 2 ** 30).toFixed(1)} GiB of attention maps: pass --max-tokens to shorten the text.`);
+  }
+  const t0 = performance.now();
+  const out = await forward(s.model, s.ids, { captureAttention: Boolean(dump) });
+  const ms = performance.now() - t0;
+  console.log(`adapter: ${s.adapter}`);
+  console.log(`model: ${s.checkpoint.name} (${config.family}, ${config.numLayers} layers, ${config.numHeads} heads, ${config.numKvHeads} kv heads)`);
+  console.log(`tokens: ${S}; prefill: ${ms.toFixed(1)} ms (${((S * 1000) / ms).toFixed(0)} tokens/s, first call includes pipeline compilation)`);
+  if (dump) {
+    const tensors: TensorToWrite[] = [
+      { name: 'input_ids', dtype: 'I32', shape: [S], data: s.ids },
+      { name: 'logits', dtype: 'F32', shape: [S, config.vocabSize], data: out.logits },
+      ...(out.attn ?? []).map((a, l) => ({ name: `attn.${l}`, dtype: 'F32' as const, shape: [config.numHeads, S, S], data: a })),
+    ];
+    writeFileSync(dump, writeSafetensors(tensors));
+    console.log(`wrote ${dump}: input_ids, logits, attn.0 .. attn.${config.numLayers - 1}`);
+  }
+  s.model.dispose();
+  return 0;
+}

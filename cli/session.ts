@@ -1,0 +1,51 @@
+// What every model verb does first: resolve --model, load the checkpoint, read the text,
+// tokenize, get the GPU and build the model on it. Progress goes to stderr.
+import { readFileSync, existsSync } from 'node:fs';
+import { loadCheckpoint, type Checkpoint } from '../src/model/loader/checkpoint';
+import { nodeFolder } from '../src/model/loader/node-folder';
+import { nodeGpu } from '../gpu/node-gpu';
+import { describeAdapter, type GpuContext } from '../gpu/device';
+import { buildModel, type Model } from '../src/model/transformer';
+import { resolveModelDir } from './model-dir';
+
+export interface Session {
+  checkpoint: Checkpoint;
+  ctx: GpuContext;
+  model: Model;
+  text: string;
+  ids: Int32Array;
+  adapter: string;
+}
+
+export function readText(file: string): string {
+  if (!existsSync(file)) throw new Error(`--text ${file}: no such file.`);
+  const text = readFileSync(file, 'utf8');
+  if (text.length === 0) throw new Error(`--text ${file} is empty.`);
+  return text;
+}
+
+/** `windowed`: the caller runs the text in windows (perplexity), so it may exceed the context. */
+export async function openSession(modelArg: string, textFile: string | undefined, maxTokens?: number, windowed = false): Promise<Session> {
+  const dir = resolveModelDir(modelArg);
+  let lastPct = -1;
+  const checkpoint = await loadCheckpoint(nodeFolder(dir), (done, total) => {
+    const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
+    if (pct >= lastPct + 25) {
+      lastPct = pct;
+      process.stderr.write(`loading ${dir}: ${(done / 2 ** 20).toFixed(1)} of ${(total / 2 ** 20).toFixed(1)} MiB\n`);
+    }
+  });
+  const text = textFile ? readText(textFile) : '';
+  let ids = Int32Array.from(checkpoint.tokenizer.encode(text));
+  if (maxTokens !== undefined) {
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`--max-tokens must be a positive integer, got ${maxTokens}`);
+    ids = ids.slice(0, maxTokens);
+  }
+  if (textFile && ids.length === 0) throw new Error(`--text ${textFile} gives no tokens.`);
+  if (!windowed && ids.length > checkpoint.config.maxPositions) {
+    throw new Error(`the text has ${ids.length} tokens, more than the model's ${checkpoint.config.maxPositions} positions: pass --max-tokens ${checkpoint.config.maxPositions} or a shorter text.`);
+  }
+  const ctx = await nodeGpu();
+  const model = buildModel(ctx, checkpoint.config, checkpoint.weights);
+  return { checkpoint, ctx, model, text, ids, adapter: describeAdapter(ctx.adapter) };
+}

@@ -1,0 +1,236 @@
+// The studio's engine: the only UI-side code that talks to the GPU. It owns the device, the
+// loaded checkpoint, the built model, every layer's captured q/k/v (on the GPU and on the host)
+// and every layer's current SampleAttention run (kept for drawing until the next run replaces
+// it). Every method returns plain data (typed arrays, numbers) for the store.
+import { acquireDevice, describeAdapter, type GpuContext } from '../../gpu/device';
+import { GpuTimer, median } from '../../gpu/timing';
+import { destroyAll, readTensor, uploadTensor, type Tensor } from '../../gpu/tensor';
+import { loadCheckpoint, type Checkpoint } from '../model/loader/checkpoint';
+import type { CheckpointFiles } from '../model/loader/files';
+import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sample/engine';
+import type { SampleParams } from '../sample/params';
+import type { HeadSelection } from '../sample/reference';
+import { destroyDenseOutputs } from '../../gpu/attention/flash';
+import { destroySparseOutputs } from '../../gpu/sample/sparse';
+import { capturePrefill, disposeModel, loadForward, type Capture } from './forward-port';
+import { syntheticCapture } from './synthetic';
+import type { HeadDetail, LatencyResult, LayerResult, LoadedModel } from './types';
+
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+  constructor() {
+    super('Cancelled.');
+  }
+}
+
+export function throwIfCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+/** Lets the browser paint and handle input between chunks of GPU work. */
+export const yieldToUi = () => new Promise<void>((r) => setTimeout(r, 0));
+
+interface LayerQKV {
+  q: Tensor; // (heads, S, hd) f32
+  k: Tensor; // (kvHeads, S, hd) f32
+  v?: Tensor; // (kvHeads, S, hd) f32
+}
+
+export const THUMB_SIDE = 24;
+
+export class StudioEngine {
+  private checkpoint: Checkpoint | null = null;
+  private model: unknown = null;
+  private capture: Capture | null = null;
+  private gpuLayers: LayerQKV[] = [];
+  private runs: (SampleRun | null)[] = [];
+  private S = 0;
+  private headCache: { key: string; t: LayerQKV } | null = null;
+  /** Whether the last prefill ran the real forward pass (false: synthetic q/k, forward missing). */
+  realForward = false;
+
+  private constructor(readonly ctx: GpuContext) {}
+
+  static async open(): Promise<StudioEngine> {
+    const ctx = await acquireDevice(typeof navigator !== 'undefined' ? navigator.gpu : undefined);
+    return new StudioEngine(ctx);
+  }
+
+  get adapterName(): string {
+    return describeAdapter(this.ctx.adapter);
+  }
+
+  async loadModel(files: CheckpointFiles, onBytes: (done: number, total: number) => void, signal?: AbortSignal): Promise<LoadedModel> {
+    this.releaseModel();
+    const cp = await loadCheckpoint(files, (done, total) => {
+      throwIfCancelled(signal);
+      onBytes(done, total);
+    });
+    throwIfCancelled(signal);
+    this.checkpoint = cp;
+    let parameters = 0;
+    for (const name of cp.weights.names()) parameters += cp.weights.get(name).shape.reduce((a, b) => a * b, 1);
+    return { name: cp.name, config: cp.config, parameters };
+  }
+
+  tokenize(text: string, maxTokens: number): { ids: Int32Array; tokens: string[] } {
+    const cp = this.need();
+    const limit = Math.min(maxTokens, cp.config.maxPositions);
+    const ids = Int32Array.from(cp.tokenizer.encode(text)).slice(0, limit);
+    if (ids.length === 0) throw new Error('The text gives no tokens: paste or pick a longer text.');
+    const tokens = Array.from(ids, (id) => cp.tokenizer.decode([id]));
+    return { ids, tokens };
+  }
+
+  /** Runs the prefill and keeps every layer's q, k (and v) on the GPU. */
+  async prefill(ids: Int32Array, onLayer: (done: number, total: number) => void, signal?: AbortSignal): Promise<{ ms: number; real: boolean }> {
+    const cp = this.need();
+    this.releaseLayers();
+    const { numLayers, numHeads, numKvHeads, headDim } = cp.config;
+    const t0 = performance.now();
+    const api = await loadForward();
+    let cap: Capture;
+    if (api) {
+      if (!this.model) this.model = await api.buildModel(this.ctx, cp.config, cp.weights);
+      throwIfCancelled(signal);
+      cap = await capturePrefill(api, this.model, ids, numLayers, (done, total) => {
+        onLayer(done, total);
+      });
+      this.realForward = true;
+    } else {
+      cap = syntheticCapture(numLayers, numHeads, numKvHeads, ids.length, headDim);
+      this.realForward = false;
+    }
+    throwIfCancelled(signal);
+    const S = ids.length;
+    this.S = S;
+    this.capture = cap;
+    for (let l = 0; l < numLayers; l++) {
+      this.gpuLayers.push({
+        q: uploadTensor(this.ctx, `q.${l}`, [numHeads, S, headDim], cap.q[l]), // (heads, S, hd) f32
+        k: uploadTensor(this.ctx, `k.${l}`, [numKvHeads, S, headDim], cap.k[l]), // (kvHeads, S, hd) f32
+        v: cap.v ? uploadTensor(this.ctx, `v.${l}`, [numKvHeads, S, headDim], cap.v[l]) : undefined, // (kvHeads, S, hd) f32
+      });
+      this.runs.push(null);
+      if (!api) onLayer(l + 1, numLayers);
+    }
+    return { ms: performance.now() - t0, real: this.realForward };
+  }
+
+  get layers(): number {
+    return this.gpuLayers.length;
+  }
+
+  /** SampleAttention for every head of one layer with per-head params; keeps the run for drawing. */
+  async selectLayer(layer: number, params: SampleParams[]): Promise<LayerResult> {
+    const cp = this.need();
+    const g = this.gpuLayers[layer];
+    if (!g) throw new Error(`no captured q/k for layer ${layer}: run the prefill first.`);
+    const run = await runSampleAttention(this.ctx, {
+      q: g.q, k: g.k, v: g.v,
+      heads: cp.config.numHeads, kvHeads: cp.config.numKvHeads, S: this.S, d: cp.config.headDim,
+      params,
+    });
+    this.runs[layer]?.dispose();
+    this.runs[layer] = run;
+    const pooled = await run.pool({ B: THUMB_SIDE, headStart: 0, headCount: cp.config.numHeads });
+    return { heads: run.heads, thumbs: pooled.map((p) => p.maxP) };
+  }
+
+  /** What the head view draws for one head of a layer's current run. */
+  async headDetail(layer: number, head: number, side: number): Promise<HeadDetail> {
+    const run = this.runs[layer];
+    if (!run) throw new Error(`layer ${layer} has no SampleAttention run yet.`);
+    const S = this.S;
+    const [planes] = await run.pool({ B: side, headStart: head, headCount: 1 });
+    const scores = (await readTensor(this.ctx, run.tensors.scores)).slice(head * S, (head + 1) * S);
+    const recall = (await readTensor(this.ctx, run.tensors.recall)).slice(head * S, (head + 1) * S);
+    return { layer, head, planes, scores, recall };
+  }
+
+  /** One head's q, k (and v) as single-head tensors, for latency and sweeps; cached per head. */
+  private oneHead(layer: number, head: number): LayerQKV {
+    const key = `${layer}:${head}`;
+    if (this.headCache?.key === key) return this.headCache.t;
+    if (this.headCache) destroyAll(this.headCache.t.q, this.headCache.t.k, this.headCache.t.v);
+    const cp = this.need();
+    const cap = this.capture!;
+    const { numHeads, numKvHeads, headDim: d } = cp.config;
+    const S = this.S;
+    const g = Math.floor(head / (numHeads / numKvHeads));
+    const slice = (x: Float32Array, h: number) => x.subarray(h * S * d, (h + 1) * S * d);
+    const t: LayerQKV = {
+      q: uploadTensor(this.ctx, 'one head q', [1, S, d], slice(cap.q[layer], head)), // (1, S, d) f32
+      k: uploadTensor(this.ctx, 'one head k', [1, S, d], slice(cap.k[layer], g)), // (1, S, d) f32
+      v: cap.v ? uploadTensor(this.ctx, 'one head v', [1, S, d], slice(cap.v[layer], g)) : undefined, // (1, S, d) f32
+    };
+    this.headCache = { key, t };
+    return t;
+  }
+
+  /** One head's measures under `params` (the alpha sweep); nothing is kept. */
+  async measureHead(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
+    const t = this.oneHead(layer, head);
+    const run = await runSampleAttention(this.ctx, { q: t.q, k: t.k, v: t.v, heads: 1, kvHeads: 1, S: this.S, d: this.need().config.headDim, params });
+    run.dispose();
+    return run.heads[0];
+  }
+
+  /** Median kernel time of dense vs sparse attention for one head, from timestamp queries. */
+  async latency(layer: number, head: number, keys: readonly number[], window: number, repeats = 9): Promise<LatencyResult> {
+    if (!this.ctx.hasTimestamps) {
+      return { denseMs: NaN, sparseMs: NaN, repeats: 0, adapter: this.adapterName, note: 'this adapter has no timestamp-query feature, so kernel times cannot be measured' };
+    }
+    const d = this.need().config.headDim;
+    const S = this.S;
+    const one = this.oneHead(layer, head);
+    const { q, k } = one;
+    const v = one.v ?? k;
+    const timer = new GpuTimer(this.ctx, 4);
+    const dense: number[] = [];
+    const sparse: number[] = [];
+    const shape = { heads: 1, kvHeads: 1, S, d, q, k, timer };
+    try {
+      for (let r = 0; r < repeats + 1; r++) {
+        destroyDenseOutputs(await denseAttention(this.ctx, { ...shape, v }));
+        const dt = await timer.read();
+        destroySparseOutputs(await sparseAttention(this.ctx, { ...shape, v, keys: [keys], windows: [window] }));
+        const st = await timer.read();
+        // The first round warms pipelines and caches; it is not counted.
+        if (r > 0) {
+          dense.push(dt.reduce((a, t) => a + t.ms, 0));
+          sparse.push(st.reduce((a, t) => a + t.ms, 0));
+        }
+      }
+    } finally {
+      timer.destroy();
+    }
+    return { denseMs: median(dense), sparseMs: median(sparse), repeats, adapter: this.adapterName };
+  }
+
+  private need(): Checkpoint {
+    if (!this.checkpoint) throw new Error('no model is loaded.');
+    return this.checkpoint;
+  }
+
+  private releaseLayers(): void {
+    if (this.headCache) destroyAll(this.headCache.t.q, this.headCache.t.k, this.headCache.t.v);
+    this.headCache = null;
+    for (const r of this.runs) r?.dispose();
+    for (const g of this.gpuLayers) destroyAll(g.q, g.k, g.v);
+    this.runs = [];
+    this.gpuLayers = [];
+    this.capture = null;
+  }
+
+  private releaseModel(): void {
+    this.releaseLayers();
+    disposeModel(this.model);
+    this.model = null;
+    this.checkpoint = null;
+  }
+
+  dispose(): void {
+    this.releaseModel();
+  }
+}
