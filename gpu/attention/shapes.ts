@@ -29,21 +29,3 @@ export function checkAttentionShape(what: string, s: AttentionShape, q: Tensor, 
   if (!sameShape(k, [kvHeads, S, d])) throw new RangeError(`${what}: k ${k.label} has shape ${shapeString(k.shape)}; expected (kvHeads, S, d) = ${shapeString([kvHeads, S, d])}.`);
   if (v && !sameShape(v, [kvHeads, S, d])) throw new RangeError(`${what}: v ${v.label} has shape ${shapeString(v.shape)}; expected (kvHeads, S, d) = ${shapeString([kvHeads, S, d])}.`);
 }
-
-/** Query rows and keys per tile: BQ * BK threads (at most 256) and (BQ + 2 BK) rows of d floats
- * plus the BQ x BK score tile must fit in the adapter's workgroup memory. Bigger tiles reuse each
- * K/V load for more query rows, so take the largest that fits. */
-export function attentionTiles(device: GPUDevice, d: number): { BQ: number; BK: number } {
-  const limit = device.limits.maxComputeWorkgroupStorageSize;
-  const threads = device.limits.maxComputeInvocationsPerWorkgroup;
-  const candidates = [
-    { BQ: 16, BK: 16 },
-    { BQ: 16, BK: 8 },
-    { BQ: 8, BK: 8 },
-  ];
-  for (const c of candidates) {
-    const bytes = 4 * (c.BQ * d + 2 * c.BK * (d + 1) + c.BQ * c.BK + 8);
-    if (bytes <= limit && c.BQ * c.BK <= threads) return c;
-  }
-  throw new Error(`No attention tile fits: d = ${d} needs more than this adapter's ${limit} bytes of workgroup memory.`);
-}
