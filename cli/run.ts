@@ -1,7 +1,9 @@
 // `sa-studio run`: tokenize, prefill on WebGPU, summary; --dump writes input_ids, logits and
 // every layer's attention probabilities as safetensors.
 import { writeFileSync } from 'node:fs';
-import { parseFlags, usage, type FlagSpec } from './args';
+import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { DEFAULT_PARAMS, validateParams } from '../src/sample/reference';
+import { sampleAttentionOverride } from '../src/sample/model-attention';
 import { openSession } from './session';
 import { forward } from '../src/model/transformer';
 import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';
@@ -10,6 +12,10 @@ const SPEC: FlagSpec = {
   model: { kind: 'string', required: true, help: 'checkpoint folder (config.json, model.safetensors, tokenizer.json) or "default"' },
   text: { kind: 'string', required: true, help: 'UTF-8 text file to run' },
   'max-tokens': { kind: 'number', help: 'keep only the first N tokens' },
+  attention: { kind: 'string', help: 'dense (default) or sample: SampleAttention replaces every head\'s attention' },
+  alpha: { kind: 'number', help: 'SampleAttention alpha (with --attention sample; default 0.95)' },
+  'row-ratio': { kind: 'number', help: 'SampleAttention rowRatio (default 0.05)' },
+  'window-ratio': { kind: 'number', help: 'SampleAttention windowRatio (default 0.08)' },
   dump: { kind: 'string', help: 'write input_ids [S] I32, logits [S, vocab] F32, attn.<layer> [heads, S, S] F32 here (safetensors)' },
   help: { kind: 'boolean', help: 'print this help' },
 };
@@ -28,11 +34,23 @@ export async function runCommand(argv: string[]): Promise<number> {
     const bytes = config.numLayers * config.numHeads * S * S * 4;
     if (bytes > 2 ** 31) throw new Error(`--dump of ${S} tokens needs ${(bytes / 2 ** 30).toFixed(1)} GiB of attention maps: pass --max-tokens to shorten the text.`);
   }
+  const mode = (f.attention as string | undefined) ?? 'dense';
+  if (mode !== 'dense' && mode !== 'sample') throw new UsageError(`run: --attention must be dense or sample, got ${mode}`);
+  const params = { alpha: (f.alpha as number | undefined) ?? DEFAULT_PARAMS.alpha, rowRatio: (f['row-ratio'] as number | undefined) ?? DEFAULT_PARAMS.rowRatio, windowRatio: (f['window-ratio'] as number | undefined) ?? DEFAULT_PARAMS.windowRatio };
+  validateParams(params);
+  const perLayer: string[] = [];
+  const attention = mode === 'sample'
+    ? sampleAttentionOverride(s.ctx, { heads: config.numHeads, kvHeads: config.numKvHeads, headDim: config.headDim }, params, (l, heads) => {
+        const mean = (k: 'recallMean' | 'density' | 'outputError') => heads.reduce((a, h) => a + (h[k] ?? 0), 0) / heads.length;
+        perLayer.push(`  layer ${l}: recall ${mean('recallMean').toFixed(4)}, density ${mean('density').toFixed(4)}, output error ${mean('outputError').toExponential(2)}`);
+      })
+    : undefined;
   const t0 = performance.now();
-  const out = await forward(s.model, s.ids, { captureAttention: Boolean(dump) });
+  const out = await forward(s.model, s.ids, { captureAttention: Boolean(dump), attention });
   const ms = performance.now() - t0;
   console.log(`adapter: ${s.adapter}`);
   console.log(`model: ${s.checkpoint.name} (${config.family}, ${config.numLayers} layers, ${config.numHeads} heads, ${config.numKvHeads} kv heads)`);
+  if (attention) console.log(`attention: SampleAttention alpha ${params.alpha}, rowRatio ${params.rowRatio}, windowRatio ${params.windowRatio} (head means per layer; --dump maps stay the full attention)\n${perLayer.join('\n')}`);
   console.log(`tokens: ${S}; prefill: ${ms.toFixed(1)} ms (${((S * 1000) / ms).toFixed(0)} tokens/s, first call includes pipeline compilation)`);
   if (dump) {
     const tensors: TensorToWrite[] = [

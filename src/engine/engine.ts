@@ -12,20 +12,11 @@ import type { SampleParams } from '../sample/params';
 import type { HeadSelection } from '../sample/reference';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
-import { capturePrefill, disposeModel, loadForward, type Capture } from './forward-port';
-import { syntheticCapture } from './synthetic';
+import { buildModel, type Model } from '../model/forward';
+import { capturePrefill, type Capture } from './forward-port';
+import { throwIfCancelled } from './cancel';
+export { CancelledError } from './cancel';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel } from './types';
-
-export class CancelledError extends Error {
-  override name = 'CancelledError';
-  constructor() {
-    super('Cancelled.');
-  }
-}
-
-export function throwIfCancelled(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new CancelledError();
-}
 
 /** Lets the browser paint and handle input between chunks of GPU work. */
 export const yieldToUi = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -40,16 +31,24 @@ export const THUMB_SIDE = 24;
 
 export class StudioEngine {
   private checkpoint: Checkpoint | null = null;
-  private model: unknown = null;
+  private model: Model | null = null;
   private capture: Capture | null = null;
   private gpuLayers: LayerQKV[] = [];
   private runs: (SampleRun | null)[] = [];
   private S = 0;
   private headCache: { key: string; t: LayerQKV } | null = null;
-  /** Whether the last prefill ran the real forward pass (false: synthetic q/k, forward missing). */
-  realForward = false;
 
   private constructor(readonly ctx: GpuContext) {}
+
+  /** GPU work runs one operation at a time: WebGPU error scopes are a per-device stack, so two
+   * interleaved operations would catch each other's errors, and one could destroy buffers the
+   * other is still using (the one-head cache). Callers still await as usual. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
 
   static async open(): Promise<StudioEngine> {
     const ctx = await acquireDevice(typeof navigator !== 'undefined' ? navigator.gpu : undefined);
@@ -83,24 +82,18 @@ export class StudioEngine {
   }
 
   /** Runs the prefill and keeps every layer's q, k (and v) on the GPU. */
-  async prefill(ids: Int32Array, onLayer: (done: number, total: number) => void, signal?: AbortSignal): Promise<{ ms: number; real: boolean }> {
+  prefill(ids: Int32Array, onLayer: (done: number, total: number) => void, signal?: AbortSignal): Promise<{ ms: number }> {
+    return this.exclusive(() => this.prefillNow(ids, onLayer, signal));
+  }
+
+  private async prefillNow(ids: Int32Array, onLayer: (done: number, total: number) => void, signal?: AbortSignal): Promise<{ ms: number }> {
     const cp = this.need();
     this.releaseLayers();
     const { numLayers, numHeads, numKvHeads, headDim } = cp.config;
     const t0 = performance.now();
-    const api = await loadForward();
-    let cap: Capture;
-    if (api) {
-      if (!this.model) this.model = await api.buildModel(this.ctx, cp.config, cp.weights);
-      throwIfCancelled(signal);
-      cap = await capturePrefill(api, this.model, ids, numLayers, (done, total) => {
-        onLayer(done, total);
-      });
-      this.realForward = true;
-    } else {
-      cap = syntheticCapture(numLayers, numHeads, numKvHeads, ids.length, headDim);
-      this.realForward = false;
-    }
+    if (!this.model) this.model = buildModel(this.ctx, cp.config, cp.weights);
+    throwIfCancelled(signal);
+    const cap = await capturePrefill(this.model, ids, numLayers, onLayer, signal);
     throwIfCancelled(signal);
     const S = ids.length;
     this.S = S;
@@ -112,9 +105,8 @@ export class StudioEngine {
         v: cap.v ? uploadTensor(this.ctx, `v.${l}`, [numKvHeads, S, headDim], cap.v[l]) : undefined, // (kvHeads, S, hd) f32
       });
       this.runs.push(null);
-      if (!api) onLayer(l + 1, numLayers);
     }
-    return { ms: performance.now() - t0, real: this.realForward };
+    return { ms: performance.now() - t0 };
   }
 
   get layers(): number {
@@ -122,7 +114,11 @@ export class StudioEngine {
   }
 
   /** SampleAttention for every head of one layer with per-head params; keeps the run for drawing. */
-  async selectLayer(layer: number, params: SampleParams[]): Promise<LayerResult> {
+  selectLayer(layer: number, params: SampleParams[]): Promise<LayerResult> {
+    return this.exclusive(() => this.selectLayerNow(layer, params));
+  }
+
+  private async selectLayerNow(layer: number, params: SampleParams[]): Promise<LayerResult> {
     const cp = this.need();
     const g = this.gpuLayers[layer];
     if (!g) throw new Error(`no captured q/k for layer ${layer}: run the prefill first.`);
@@ -138,7 +134,11 @@ export class StudioEngine {
   }
 
   /** What the head view draws for one head of a layer's current run. */
-  async headDetail(layer: number, head: number, side: number): Promise<HeadDetail> {
+  headDetail(layer: number, head: number, side: number): Promise<HeadDetail> {
+    return this.exclusive(() => this.headDetailNow(layer, head, side));
+  }
+
+  private async headDetailNow(layer: number, head: number, side: number): Promise<HeadDetail> {
     const run = this.runs[layer];
     if (!run) throw new Error(`layer ${layer} has no SampleAttention run yet.`);
     const S = this.S;
@@ -169,7 +169,11 @@ export class StudioEngine {
   }
 
   /** One head's measures under `params` (the alpha sweep); nothing is kept. */
-  async measureHead(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
+  measureHead(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
+    return this.exclusive(() => this.measureHeadNow(layer, head, params));
+  }
+
+  private async measureHeadNow(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
     const t = this.oneHead(layer, head);
     const run = await runSampleAttention(this.ctx, { q: t.q, k: t.k, v: t.v, heads: 1, kvHeads: 1, S: this.S, d: this.need().config.headDim, params });
     run.dispose();
@@ -177,7 +181,11 @@ export class StudioEngine {
   }
 
   /** Median kernel time of dense vs sparse attention for one head, from timestamp queries. */
-  async latency(layer: number, head: number, keys: readonly number[], window: number, repeats = 9): Promise<LatencyResult> {
+  latency(layer: number, head: number, keys: readonly number[], window: number, repeats = 9): Promise<LatencyResult> {
+    return this.exclusive(() => this.latencyNow(layer, head, keys, window, repeats));
+  }
+
+  private async latencyNow(layer: number, head: number, keys: readonly number[], window: number, repeats = 9): Promise<LatencyResult> {
     if (!this.ctx.hasTimestamps) {
       return { denseMs: NaN, sparseMs: NaN, repeats: 0, adapter: this.adapterName, note: 'this adapter has no timestamp-query feature, so kernel times cannot be measured' };
     }
@@ -225,7 +233,7 @@ export class StudioEngine {
 
   private releaseModel(): void {
     this.releaseLayers();
-    disposeModel(this.model);
+    this.model?.dispose();
     this.model = null;
     this.checkpoint = null;
   }

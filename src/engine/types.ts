@@ -23,8 +23,6 @@ export interface PrefillResult {
   tokens: string[];
   S: number;
   ms: number;
-  /** False when the checkout has no forward pass and q/k are synthetic. */
-  real: boolean;
 }
 
 /** A (rows, cols) grid pooled from an S x S map; block = keys (and queries) per cell. */

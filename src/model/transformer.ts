@@ -5,6 +5,7 @@ import type { GpuContext } from '../../gpu/device';
 import { run, type Dispatch } from '../../gpu/kernel';
 import { createTensor, destroyAll, readTensor, uploadTensor, type Tensor } from '../../gpu/tensor';
 import { Usage } from '../../gpu/flags';
+import type { GpuTimer } from '../../gpu/timing';
 import { matmulDispatch } from '../../gpu/model/matmul';
 import { normDispatch, type NormWeights } from '../../gpu/model/norm';
 import { mergeHeadsDispatch, ropeTables, splitHeadsDispatch, MAX_HEAD_DIM } from '../../gpu/model/heads';
@@ -55,6 +56,8 @@ export interface ForwardOptions {
   onProgress?: (layer: number, of: number) => void;
   /** Checked between layers: a cancelled run stops with an AbortError. */
   signal?: AbortSignal;
+  /** Times every pass with timestamp queries (benchmarks); needs room for ~20 passes per layer. */
+  timer?: GpuTimer;
 }
 
 export interface ForwardResult {
@@ -181,7 +184,7 @@ export async function forward(model: Model, ids: Int32Array, opts: ForwardOption
   if (rope) t.push(rope.cos, rope.sin);
   const result: ForwardResult = { logits: new Float32Array(0), attn: probs ? [] : undefined, q: opts.captureQK ? [] : undefined, k: opts.captureQK ? [] : undefined };
   try {
-    await run(ctx, [embedDispatch(ctx, model.embed, idsBuf, S, x, model.positions)]);
+    await run(ctx, [embedDispatch(ctx, model.embed, idsBuf, S, x, model.positions)], opts.timer);
     for (let l = 0; l < model.blocks.length; l++) {
       if (opts.signal?.aborted) throw new DOMException('forward cancelled', 'AbortError');
       const b = model.blocks[l];
@@ -200,7 +203,7 @@ export async function forward(model: Model, ids: Int32Array, opts: ForwardOption
       // The dense pass also runs under an override when the map is wanted: the map is full attention.
       if (!opts.attention || probs) pre.push(flashDispatch(ctx, shape, qh, kh, vh, dense, scale));
       if (probs) pre.push(probsDispatch(qh, kh, dense.lse, probs, scale));
-      await run(ctx, pre);
+      await run(ctx, pre, opts.timer);
       if (opts.attention) await opts.attention(l, qh, kh, vh, dense.out);
       const post: Dispatch[] = [
         mergeHeadsDispatch(dense.out, merged, S, H, hd),
@@ -214,7 +217,7 @@ export async function forward(model: Model, ids: Int32Array, opts: ForwardOption
         matmulDispatch(ctx, act, b.mlp.down.weight, b.mlp.down.bias, down),
         addDispatch(ctx, x2, down, x),
       ];
-      await run(ctx, post);
+      await run(ctx, post, opts.timer);
       if (probs) result.attn!.push(await readTensor(ctx, probs));
       if (opts.captureQK) {
         result.q!.push(await readTensor(ctx, qh));
@@ -222,7 +225,7 @@ export async function forward(model: Model, ids: Int32Array, opts: ForwardOption
       }
       opts.onProgress?.(l + 1, model.blocks.length);
     }
-    await run(ctx, [normDispatch(ctx, model.finalNorm, x, h, S), matmulDispatch(ctx, h, model.lmHead.weight, model.lmHead.bias, logits)]);
+    await run(ctx, [normDispatch(ctx, model.finalNorm, x, h, S), matmulDispatch(ctx, h, model.lmHead.weight, model.lmHead.bias, logits)], opts.timer);
     result.logits = await readTensor(ctx, logits);
     return result;
   } finally {

@@ -18,7 +18,8 @@ let engine: StudioEngine | null = null;
 let started = false;
 let job: AbortController | null = null;
 const FALLBACK_MODEL = 'fixture-llama3';
-const DETAIL_SIDE = 256;
+// Grid side of the chosen head's maps: texts up to this many tokens are drawn one cell per token.
+const DETAIL_SIDE = 512;
 
 function base(): string {
   const b = import.meta.env.BASE_URL ?? '/';
@@ -119,7 +120,7 @@ async function runText(signal: AbortSignal): Promise<void> {
   set({ message: `Prefill of ${ids.length} tokens...`, progress: { phase: 'prefill', done: 0, total: s.model!.config.numLayers, unit: 'layers' } });
   await yieldToUi();
   const pre = await e.prefill(ids, (done, total) => set({ progress: { phase: 'prefill', done, total, unit: 'layers' } }), signal);
-  set({ prefill: { ids, tokens, S: ids.length, ms: pre.ms, real: pre.real } });
+  set({ prefill: { ids, tokens, S: ids.length, ms: pre.ms } });
   const L = e.layers;
   const heads = s.model!.config.numHeads;
   const layers: StudioState['layers'] = Array.from({ length: L }, () => null);
@@ -132,7 +133,7 @@ async function runText(signal: AbortSignal): Promise<void> {
   }
   set({ progress: null });
   await refreshChosen(signal);
-  set({ status: 'ready', message: pre.real ? '' : 'This checkout has no forward pass (src/model/forward): q and k are synthetic, for trying the views only.' });
+  set({ status: 'ready', message: '' });
 }
 
 /** Runs `work` as the one job in flight; a new job cancels the old. */
@@ -187,7 +188,17 @@ export async function setMaxTokens(n: number): Promise<void> {
 
 export async function chooseHead(layer: number, head: number): Promise<void> {
   set({ chosen: { layer, head }, detail: null, latency: null });
-  await refreshChosen();
+  try {
+    await refreshChosen();
+  } catch (e) {
+    report('Drawing the head', e);
+  }
+}
+
+/** A failure of interactive GPU work: shown in the status line; the studio stays usable. */
+function report(what: string, e: unknown): void {
+  console.warn(e);
+  set({ message: `${what} failed: ${(e as Error).message}` });
 }
 
 export function setOverlay(n: number): void {
@@ -245,7 +256,7 @@ let recomputing: Promise<void> | null = null;
 export function scheduleRecompute(): Promise<void> {
   dirty = true;
   if (!recomputing) {
-    recomputing = recomputeLoop().finally(() => {
+    recomputing = recomputeLoop().catch((e) => report('Recomputing', e)).finally(() => {
       recomputing = null;
     });
   }
@@ -349,8 +360,14 @@ export function currentConfig(): SampleConfig {
   });
 }
 
-export function exportConfig(): void {
+/** Resolves when no recompute is pending, so exported measures belong to the parameters shown. */
+export async function settled(): Promise<void> {
+  while (recomputing) await recomputing;
+}
+
+export async function exportConfig(): Promise<void> {
   try {
+    await settled();
     const text = serializeConfig(currentConfig());
     const blob = new Blob([text], { type: 'application/json' });
     const a = document.createElement('a');

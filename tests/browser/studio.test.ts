@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Page } from 'playwright-core';
-import { openStudio, screenshot, type Studio } from './helpers/browser';
+import { SCREENSHOTS, openStudio, screenshot, type Studio } from './helpers/browser';
 import { OVERLAYS } from '../../src/state/store';
 import { parseConfig } from '../../src/sample/config-file';
 
@@ -102,6 +102,8 @@ test('steps through the overlays in algorithm order', async () => {
     if (i === 3) {
       assert.ok(await page.getByRole('img', { name: 'Stage 2 cumulative column-score curve' }).isVisible());
       await screenshot(page, 'studio-overlay-3-stripes');
+      // The cumulative curve sits below the fold: one full-page shot shows it.
+      await page.screenshot({ path: join(SCREENSHOTS, 'studio-overlay-3-full-page.png'), fullPage: true });
     }
     if (i === 4) await screenshot(page, 'studio-overlay-4-window');
     seen.add(await canvasHash(page, map));

@@ -108,3 +108,48 @@ test('sparse log-sum-exp without values equals the pass with values', async () =
   destroySparseOutputs(a);
   destroySparseOutputs(b);
 });
+
+// Tile shapes the adapter would not pick (TX = 16 and tiny tiles; d > 64), sparse with values and
+// lse-only, against the float64 sparse reference with the same tolerance.
+for (const c of [
+  { tile: { TX: 16, TY: 8 }, S: 131, d: 24, withV: true },
+  { tile: { TX: 16, TY: 16 }, S: 131, d: 24, withV: false },
+  { tile: { TX: 2, TY: 4 }, S: 61, d: 40, withV: true },
+  { tile: { TX: 8, TY: 2 }, S: 47, d: 100, withV: true },
+]) {
+  const seed = freshSeed();
+  test(`sparse attention with tile ${c.tile.TX} x ${c.tile.TY}, S ${c.S}, d ${c.d}, v ${c.withV} (SEED=${seed})`, async () => {
+    const ctx = await gpu();
+    const heads = 2, kvHeads = 1;
+    const shape = { heads, kvHeads, S: c.S, d: c.d };
+    const x = attentionInputs(seed, heads, kvHeads, c.S, c.d, 'structured');
+    const r = rng(seed ^ 0x9e3779b9);
+    const keys = [Array.from({ length: c.S }, (_, j) => j).filter(() => r() < 0.25), [...x.sinks].sort((a, b) => a - b)];
+    const windows = [Math.floor(r() * c.S * 0.3), 1 + Math.floor(r() * 5)];
+    const q = uploadTensor(ctx, 'q', [heads, c.S, c.d], x.q);
+    const k = uploadTensor(ctx, 'k', [kvHeads, c.S, c.d], x.k);
+    const v = uploadTensor(ctx, 'v', [kvHeads, c.S, c.d], x.v);
+    const ks = uploadKeySets(ctx, c.S, keys, windows);
+    const sparse = createSparseOutputs(ctx, shape, c.withV);
+    await checked(ctx.device, 'tiled sparse', () => run(ctx, [sparseDispatch(ctx, shape, q, k, c.withV ? v : undefined, ks, sparse, undefined, c.tile)]));
+    const lse = await readTensor(ctx, sparse.lse);
+    const out = c.withV ? await readTensor(ctx, sparse.out!) : undefined;
+    for (let h = 0; h < heads; h++) {
+      const [qh, kh, vh] = [headView(x.q, h, c.S, c.d), headView(x.k, 0, c.S, c.d), headView(x.v, 0, c.S, c.d)];
+      const set = keySetOf(keys[h], c.S);
+      if (out) {
+        const e = relError(out.subarray(h * c.S * c.d, (h + 1) * c.S * c.d), sparseAttention(qh, kh, vh, c.S, c.d, windows[h], set));
+        assert.ok(e < OUT_TOL, `head ${h}: sparse output relative error ${e} >= ${OUT_TOL}`);
+      }
+      // lse_sparse - lse_dense = log(recall): compare through the float64 recall and dense lse.
+      const refRecall = rowRecall(qh, kh, c.S, c.d, windows[h], set);
+      const dl = denseAttention(qh, kh, vh, c.S, c.d).lse;
+      const want = Array.from(refRecall, (rr, i) => dl[i] + Math.log(rr));
+      const el = maxAbsError(lse.subarray(h * c.S, (h + 1) * c.S), want);
+      assert.ok(el < 1e-5, `head ${h}: sparse lse max abs error ${el} (1e-5: f32 log-sum-exp at |lse| ~ 10)`);
+    }
+    destroyAll(q, k, v);
+    destroyKeySets(ks);
+    destroySparseOutputs(sparse);
+  });
+}

@@ -97,3 +97,34 @@ for (const c of cases) {
     destroyStage2(s2);
   });
 }
+
+// Stage 1 with tile shapes the adapter would not pick (16 x 16 is the H100's; 2 x 4 the smallest):
+// column scores against the float64 reference, same tolerance.
+for (const c of [
+  { tile: { TX: 16, TY: 16 }, S: 300, d: 24, rowRatio: 0.3 },
+  { tile: { TX: 2, TY: 4 }, S: 71, d: 40, rowRatio: 0.2 },
+  { tile: { TX: 8, TY: 2 }, S: 50, d: 100, rowRatio: 0.5 },
+]) {
+  const seed = freshSeed();
+  test(`stage 1 with tile ${c.tile.TX} x ${c.tile.TY}: S ${c.S}, d ${c.d}, rowRatio ${c.rowRatio} (SEED=${seed})`, async () => {
+    const ctx = await gpu();
+    const heads = 2, kvHeads = 1;
+    const shape = { heads, kvHeads, S: c.S, d: c.d };
+    const x = attentionInputs(seed, heads, kvHeads, c.S, c.d, 'structured');
+    // Head 1 samples a different (shorter) row list, so the per-head counts differ.
+    const perHead = [sampledRows(c.S, c.rowRatio), sampledRows(c.S, c.rowRatio / 2)];
+    const q = uploadTensor(ctx, 'q', [heads, c.S, c.d], x.q);
+    const k = uploadTensor(ctx, 'k', [kvHeads, c.S, c.d], x.k);
+    const sr = uploadSampledRows(ctx, c.S, perHead);
+    const s1 = createStage1Outputs(ctx, shape, sr.nMax);
+    await checked(ctx.device, 'tiled stage 1', () => run(ctx, stage1Dispatches(ctx, shape, q, k, sr, s1, undefined, c.tile)));
+    const scores = await readTensor(ctx, s1.scores);
+    for (let h = 0; h < heads; h++) {
+      const ref = columnScores(headView(x.q, h, c.S, c.d), headView(x.k, 0, c.S, c.d), c.S, c.d, perHead[h]);
+      const e = maxAbsError(scores.subarray(h * c.S, (h + 1) * c.S), ref);
+      assert.ok(e < SCORE_TOL, `head ${h}: column scores max abs error ${e} >= ${SCORE_TOL}`);
+    }
+    destroyAll(q, k);
+    destroyStage1(s1, sr);
+  });
+}

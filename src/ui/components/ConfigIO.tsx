@@ -10,7 +10,7 @@ export function ConfigIO() {
     <section className="panel" aria-label="Config">
       <h2>Config</h2>
       <div className="row">
-        <button onClick={exportConfig} disabled={!ready}>Export config</button>
+        <button onClick={() => void exportConfig()} disabled={!ready}>Export config</button>
         <label className="file-button">Import config<input type="file" aria-label="Import config" accept=".json,application/json" disabled={!ready} onChange={(e) => {
           const f = e.target.files?.[0];
           e.target.value = '';

@@ -203,8 +203,10 @@ export function HeadView({ size }: { size: number }) {
       </div>
       <OverlayStepper />
       <div className="head-grid" style={{ gridTemplateColumns: `${M}px ${RECALL_W}px` }}>
-        <div className="bars-box" style={{ visibility: overlay >= 2 ? 'visible' : 'hidden' }}>
-          <canvas ref={barRef} style={{ width: M, height: BAR_H }} role="img" aria-label="Stage 1 column scores by key" />
+        <div className="bars-box" style={{ height: BAR_H }}>
+          {/* The space is kept so the map does not jump when the stage-1 bars appear. */}
+          <canvas ref={barRef} style={{ width: M, height: BAR_H, display: overlay >= 2 ? 'block' : 'none' }} role="img" aria-label="Stage 1 column scores by key" />
+          {overlay < 2 ? <div className="muted small-text">Stage 1's column scores appear here as bars on the key axis (step 2).</div> : null}
         </div>
         <div className="chart-label">{overlay >= 2 ? 'column scores c_j (sqrt)' : ''}</div>
         <div className="map-box" style={{ width: M, height: M }}>

@@ -54,10 +54,11 @@ export function Inputs() {
         <dl className="kv">
           <dt>text</dt><dd>{s.text.name}</dd>
           <dt>tokens</dt><dd data-testid="tokens">{s.prefill.S}</dd>
-          <dt>prefill</dt><dd>{s.prefill.ms.toFixed(0)} ms{s.prefill.real ? '' : ' (synthetic q/k)'}</dd>
+          <dt>prefill</dt><dd>{s.prefill.ms.toFixed(0)} ms</dd>
         </dl>
       ) : null}
-      <div className={s.status === 'error' || s.status === 'no-webgpu' ? 'status error' : 'status'} role="status" data-testid="status">{s.message}</div>
+      {/* Without WebGPU the message is the page's banner; it is not repeated here. */}
+      <div className={s.status === 'error' ? 'status error' : 'status'} role="status" data-testid="status">{s.status === 'no-webgpu' ? 'Needs WebGPU (see above).' : s.message}</div>
       {s.progress ? <ProgressBar progress={s.progress} /> : null}
       {busy ? <button onClick={cancel}>Cancel</button> : null}
     </section>

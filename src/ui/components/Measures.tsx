@@ -35,7 +35,7 @@ export function Measures() {
       {sel ? <div className="muted small-text">{sel.selectedKeys.length} keys kept, window {sel.window}, {sel.sampledRows.length} sampled rows</div> : null}
       <Latency />
       <h2 style={{ marginTop: 14 }}>Whole model{all ? ` (${all.heads} heads)` : ''}</h2>
-      {all ? <Rows m={all} testid="model" /> : <div className="muted">Computing...</div>}
+      {all ? <Rows m={all} testid="model" /> : <div className="muted">{s.busy ? 'Computing...' : '-'}</div>}
       <SweepPlot />
       <LayerBars />
     </section>

@@ -1,0 +1,117 @@
+// buildModel: checkpoint tensors -> the nested Model on the GPU. The plan (weight-plan.ts) is
+// checked in full first; then each tensor is widened to f32 on the host, transformed (GPT-2's
+// Conv1D transpose and c_attn split) and uploaded, one at a time so only one widened copy is alive.
+import type { GpuContext } from '../../gpu/device';
+import { destroyAll, numel, shapeString, uploadTensor, type Tensor } from '../../gpu/tensor';
+import { widenToF32 } from '../../gpu/forward/widen';
+import { transposeHost } from '../../gpu/forward/matmul';
+import type { ModelConfig, WeightSource } from './config';
+import { modelTensors, type Block, type Linear, type Model, type Norm } from './model';
+import { planWeights, type WeightSpec } from './weight-plan';
+
+/** Supplies the tensor for a role ("blocks.0.attention.q.weight", ...) with the given shape, or
+ * undefined where the model has none (a bias the config does not have). */
+export type TensorProvider = (role: string, shape: number[]) => Tensor | undefined;
+
+/** Lays the model out from `provide`; buildModel provides checkpoint tensors, benchmarks random ones. */
+export function assembleModel(ctx: GpuContext, config: ModelConfig, tiedEmbeddings: boolean, provide: TensorProvider): Model {
+  const c = config;
+  const H = c.hiddenSize, hd = c.headDim, I = c.intermediateSize;
+  const need = (role: string, shape: number[]): Tensor => {
+    const t = provide(role, shape);
+    if (!t) throw new Error(`buildModel: no tensor for ${role} ${shapeString(shape)}.`);
+    return t;
+  };
+  const linear = (role: string, out: number, inp: number, bias: boolean): Linear => ({
+    weight: need(`${role}.weight`, [out, inp]),
+    bias: bias ? need(`${role}.bias`, [out]) : undefined,
+  });
+  const kind = c.norm;
+  const norm = (role: string, n: number, k: 'rms' | 'layer' = kind): Norm => ({
+    kind: k,
+    weight: need(`${role}.weight`, [n]),
+    bias: k === 'layer' ? need(`${role}.bias`, [n]) : undefined,
+    eps: c.normEps,
+  });
+  const tokens = need('embeddings.tokens', [c.vocabSize, H]);
+  const positions = c.family === 'gpt2' ? need('embeddings.positions', [c.maxPositions, H]) : undefined;
+  const blocks: Block[] = [];
+  for (let i = 0; i < c.numLayers; i++) {
+    const r = `blocks.${i}.`;
+    blocks.push({
+      attnNorm: norm(r + 'attnNorm', H),
+      attention: {
+        q: linear(r + 'attention.q', c.numHeads * hd, H, c.qkvBias),
+        k: linear(r + 'attention.k', c.numKvHeads * hd, H, c.qkvBias),
+        v: linear(r + 'attention.v', c.numKvHeads * hd, H, c.qkvBias),
+        o: linear(r + 'attention.o', H, c.numHeads * hd, c.oBias),
+        // Qwen3's q_norm / k_norm are RMSNorms whatever the model's main norm.
+        qNorm: c.qkNorm ? norm(r + 'attention.qNorm', hd, 'rms') : undefined,
+        kNorm: c.qkNorm ? norm(r + 'attention.kNorm', hd, 'rms') : undefined,
+      },
+      mlpNorm: norm(r + 'mlpNorm', H),
+      mlp: {
+        gate: c.act === 'silu' ? linear(r + 'mlp.gate', I, H, c.mlpBias) : undefined,
+        up: linear(r + 'mlp.up', I, H, c.mlpBias),
+        down: linear(r + 'mlp.down', H, I, c.mlpBias),
+        act: c.act,
+      },
+    });
+  }
+  const finalNorm = norm('finalNorm', H);
+  const lmHead: Linear = tiedEmbeddings ? { weight: tokens } : { weight: need('lmHead.weight', [c.vocabSize, H]) };
+  const parts = { embeddings: { tokens, positions }, blocks, finalNorm, lmHead };
+  let disposed = false;
+  return {
+    ctx,
+    config: c,
+    ...parts,
+    tiedEmbeddings,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      destroyAll(...modelTensors(parts));
+    },
+  };
+}
+
+/** The stored tensor of `spec` as the model's f32 values (widened, transposed, sliced). */
+export function loadSpec(weights: WeightSource, spec: WeightSpec, cache?: { name: string; data: Float32Array }): Float32Array {
+  const widen = () => {
+    if (cache && cache.name === spec.name) return cache.data;
+    const t = weights.get(spec.name);
+    const data = widenToF32(t.dtype, t.bytes, numel(t.shape), `Tensor "${spec.name}"`);
+    if (cache) { cache.name = spec.name; cache.data = data; }
+    return data;
+  };
+  const tr = spec.transform;
+  if (tr.kind === 'copy') return widen();
+  if (tr.kind === 'slice') return widen().slice(tr.from, tr.to);
+  // conv1d: stored (in, out) -> (out, in), keep rows [from, to).
+  const [inp, out] = spec.stored;
+  const all = transposeHost(widen(), inp, out);
+  return tr.from === 0 && tr.to === out ? all : all.slice(tr.from * inp, tr.to * inp);
+}
+
+/** Builds the model on the GPU from a checkpoint; throws naming the tensor when one is missing or
+ * has the wrong shape for `config`. Synchronous: the WeightSource holds the bytes already. */
+export function buildModel(ctx: GpuContext, config: ModelConfig, weights: WeightSource): Model {
+  const plan = planWeights(config, weights);
+  const byRole = new Map(plan.specs.map((s) => [s.role, s]));
+  const uploaded: Tensor[] = [];
+  // GPT-2's c_attn feeds q, k and v: keep its widened values for the next two roles.
+  const cache = { name: '', data: new Float32Array(0) };
+  try {
+    return assembleModel(ctx, config, plan.tiedEmbeddings, (role, shape) => {
+      const spec = byRole.get(role);
+      if (!spec) return undefined;
+      const data = loadSpec(weights, spec, cache);
+      const t = uploadTensor(ctx, `${role} (${spec.name})`, shape, data); // shape as the role says, f32
+      uploaded.push(t);
+      return t;
+    });
+  } catch (e) {
+    destroyAll(...uploaded);
+    throw e;
+  }
+}

@@ -1,0 +1,210 @@
+// The forward pass (prefill) of a causal LM on WebGPU, as a plain list of passes per layer:
+//   x = embed(ids) (+ positions)
+//   per block: h = norm(x); q, k, v = h W^T + b; [q/k RMSNorm per head]; split heads (+ RoPE);
+//              a = attention(q, k, v); x += merge(a) Wo^T + bo;
+//              h = norm(x); x += act-MLP(h)
+//   logits = norm(x) Wlm^T
+// All arithmetic is f32. Attention is the dense causal softmax unless `opts.attention` replaces it
+// (a sparse attention), and can hand back each layer's probability map and post-RoPE q, k, v.
+import { checked, type GpuContext } from '../../gpu/device';
+import { encodeDispatch, type Dispatch } from '../../gpu/kernel';
+import { createTensor, destroyAll, readTensor, uploadU32, type Tensor } from '../../gpu/tensor';
+import { flashDispatch } from '../../gpu/attention/flash';
+import { MAX_HEAD_DIM } from '../../gpu/attention/shapes';
+import { attentionWithProbsDispatches } from '../../gpu/forward/attention';
+import { checkTokenIds, embeddingDispatch } from '../../gpu/forward/embedding';
+import { addDispatch, geluDispatch, siluMulDispatch } from '../../gpu/forward/elementwise';
+import { mergeHeadsDispatch, splitHeadsDispatch, type RopeTables } from '../../gpu/forward/heads';
+import { matmulDispatch } from '../../gpu/forward/matmul';
+import { normDispatch } from '../../gpu/forward/norm';
+import { uploadRopeTables } from '../../gpu/forward/rope';
+import type { Linear, Model, Norm } from './model';
+
+export { buildModel, assembleModel } from './build';
+export { countParameters, type Model } from './model';
+
+/** Replaces the dense attention of one layer: read q (heads, S, hd), k and v (kvHeads, S, hd),
+ * all post-RoPE, and write out (heads, S, hd). Record GPU work into `encoder` (the forward pass
+ * submits it) or submit your own; the work before it has been submitted already. */
+export type AttentionOverride = (ctx: GpuContext, layer: number, q: Tensor, k: Tensor, v: Tensor, out: Tensor, encoder: GPUCommandEncoder) => void | Promise<void>;
+
+export interface ForwardOptions {
+  /** Return each layer's attention probabilities (heads, S, S), zeros above the diagonal. */
+  captureAttention?: boolean;
+  /** Return each layer's post-RoPE q (heads, S, hd) and k (kvHeads, S, hd). */
+  captureQK?: boolean;
+  /** Return each layer's v (kvHeads, S, hd). */
+  captureV?: boolean;
+  attention?: AttentionOverride;
+  /** Which logits rows to compute and return: 'all' (default, (S, vocab)), 'last' ((1, vocab), the
+   * next-token distribution, as a generation prefill needs) or 'none' (empty; q/k capture only). */
+  logits?: 'all' | 'last' | 'none';
+  /** Called after each layer's work has finished on the GPU: (layers done, layers). */
+  onProgress?: (layer: number, of: number) => void;
+}
+
+export interface ForwardResult {
+  /** (S, vocab); (1, vocab) with logits 'last'; empty with 'none' */
+  logits: Float32Array;
+  /** per layer (heads, S, S) */
+  attn?: Float32Array[];
+  /** per layer (heads, S, hd), post-RoPE */
+  q?: Float32Array[];
+  /** per layer (kvHeads, S, hd), post-RoPE */
+  k?: Float32Array[];
+  /** per layer (kvHeads, S, hd) */
+  v?: Float32Array[];
+}
+
+/** Largest logits block computed at once: long texts times large vocabularies run in row chunks. */
+const LOGITS_CHUNK_BYTES = 256 << 20;
+
+export async function forward(model: Model, ids: Int32Array, opts: ForwardOptions = {}): Promise<ForwardResult> {
+  return checked(model.ctx.device, 'the forward pass', () => runForward(model, ids, opts));
+}
+
+async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): Promise<ForwardResult> {
+  const { ctx, config: c } = model;
+  const S = ids.length;
+  if (S < 1) throw new RangeError('forward: no tokens (ids is empty).');
+  checkTokenIds(ids, c.vocabSize);
+  if (model.embeddings.positions && S > model.embeddings.positions.shape[0]) {
+    throw new RangeError(`forward: ${S} tokens but the model has learned positions for ${model.embeddings.positions.shape[0]} only: shorten the text.`);
+  }
+  if (opts.attention && opts.captureAttention) {
+    throw new Error('forward: captureAttention needs the dense attention; an attention override writes no probability map. Capture q and k (captureQK) instead.');
+  }
+  const H = c.hiddenSize, hd = c.headDim, nh = c.numHeads, nkv = c.numKvHeads, I = c.intermediateSize;
+  const L = model.blocks.length;
+  // Dense attention without a map to capture runs as flash attention; the map-writing kernel
+  // otherwise (and for head dims above flash's limit).
+  const useProbs = !opts.attention && (opts.captureAttention || hd > MAX_HEAD_DIM);
+
+  const owned: (Tensor | GPUBuffer)[] = [];
+  const t = (label: string, shape: number[]) => {
+    const x = createTensor(ctx, label, shape);
+    owned.push(x);
+    return x;
+  };
+  try {
+    const idsBuf = uploadU32(ctx, 'token ids', ids); // (S) u32
+    owned.push(idsBuf);
+    const x = t('residual', [S, H]); // (S, hidden) f32
+    const h = t('normed', [S, H]); // (S, hidden) f32
+    const q2 = t('q rows', [S, nh * hd]); // (S, heads * hd) f32
+    const k2 = t('k rows', [S, nkv * hd]); // (S, kvHeads * hd) f32
+    const v2 = t('v rows', [S, nkv * hd]); // (S, kvHeads * hd) f32
+    const qn = c.qkNorm ? t('q normed rows', [S, nh * hd]) : q2; // (S, heads * hd) f32
+    const kn = c.qkNorm ? t('k normed rows', [S, nkv * hd]) : k2; // (S, kvHeads * hd) f32
+    const q = t('q', [nh, S, hd]); // (heads, S, hd) f32
+    const k = t('k', [nkv, S, hd]); // (kvHeads, S, hd) f32
+    const v = t('v', [nkv, S, hd]); // (kvHeads, S, hd) f32
+    const attnOut = t('attention out', [nh, S, hd]); // (heads, S, hd) f32
+    const merged = t('attention rows', [S, nh * hd]); // (S, heads * hd) f32
+    const proj = t('projection', [S, H]); // (S, hidden) f32
+    const up = t('mlp up', [S, I]); // (S, inter) f32
+    const gate = c.act === 'silu' ? t('mlp gate', [S, I]) : undefined; // (S, inter) f32
+    const probs = useProbs ? t('attention probs', [nh, S, S]) : undefined; // (heads, S, S) f32
+    const lse = !useProbs && !opts.attention ? t('attention lse', [nh, S]) : undefined; // (heads, S) f32
+    let rope: RopeTables | undefined;
+    if (c.rope) {
+      rope = uploadRopeTables(ctx, c.rope, hd, S); // (S, hd/2) f32 each
+      owned.push(rope.cos, rope.sin);
+    }
+
+    const result: ForwardResult = { logits: new Float32Array(0) };
+    if (opts.captureAttention) result.attn = [];
+    if (opts.captureQK) { result.q = []; result.k = []; }
+    if (opts.captureV) result.v = [];
+
+    let enc = ctx.device.createCommandEncoder({ label: 'forward' });
+    const rec = (...ds: Dispatch[]) => { for (const d of ds) encodeDispatch(ctx, enc, d); };
+    const submit = () => {
+      ctx.device.queue.submit([enc.finish()]);
+      enc = ctx.device.createCommandEncoder({ label: 'forward' });
+    };
+    const lin = (l: Linear, inp: Tensor, out: Tensor) => rec(matmulDispatch(ctx, { x: inp, w: l.weight, bias: l.bias, y: out }));
+    const norm = (n: Norm, inp: Tensor, out: Tensor) => rec(normDispatch(ctx, { kind: n.kind, x: inp, weight: n.weight, bias: n.bias, eps: n.eps, y: out }));
+
+    rec(embeddingDispatch(ctx, { ids: idsBuf, S, wte: model.embeddings.tokens, wpe: model.embeddings.positions, y: x }));
+    for (let l = 0; l < L; l++) {
+      const b = model.blocks[l];
+      const a = b.attention;
+      norm(b.attnNorm, x, h);
+      lin(a.q, h, q2);
+      lin(a.k, h, k2);
+      lin(a.v, h, v2);
+      // Qwen3: RMSNorm over each head's hd values, rows of (S * heads, hd) in the matmul layout.
+      if (a.qNorm) norm(a.qNorm, q2, qn);
+      if (a.kNorm) norm(a.kNorm, k2, kn);
+      rec(splitHeadsDispatch(ctx, qn, q, rope), splitHeadsDispatch(ctx, kn, k, rope), splitHeadsDispatch(ctx, v2, v));
+      if (opts.attention) {
+        submit();
+        await opts.attention(ctx, l, q, k, v, attnOut, enc);
+        submit();
+      } else if (probs) {
+        rec(...attentionWithProbsDispatches(ctx, { q, k, v, probs, out: attnOut }));
+      } else {
+        rec(flashDispatch(ctx, { heads: nh, kvHeads: nkv, S, d: hd }, q, k, v, { out: attnOut, lse: lse! }));
+      }
+      rec(mergeHeadsDispatch(ctx, attnOut, merged));
+      lin(a.o, merged, proj);
+      rec(addDispatch(ctx, x, proj));
+      norm(b.mlpNorm, x, h);
+      lin(b.mlp.up, h, up);
+      if (b.mlp.gate) {
+        lin(b.mlp.gate, h, gate!);
+        rec(siluMulDispatch(ctx, gate!, up));
+        lin(b.mlp.down, gate!, proj);
+      } else {
+        rec(geluDispatch(ctx, up, b.mlp.act === 'gelu' ? 'gelu' : 'gelu_new'));
+        lin(b.mlp.down, up, proj);
+      }
+      rec(addDispatch(ctx, x, proj));
+      const capturing = opts.captureAttention || opts.captureQK || opts.captureV;
+      if (capturing || opts.onProgress) {
+        submit();
+        // readTensor submits a copy behind this layer's work, so it sees the layer's values.
+        if (opts.captureAttention) result.attn!.push(await readTensor(ctx, probs!));
+        if (opts.captureQK) { result.q!.push(await readTensor(ctx, q)); result.k!.push(await readTensor(ctx, k)); }
+        if (opts.captureV) result.v!.push(await readTensor(ctx, v));
+        if (opts.onProgress) {
+          await ctx.device.queue.onSubmittedWorkDone();
+          opts.onProgress(l + 1, L);
+        }
+      }
+    }
+    norm(model.finalNorm, x, h);
+    submit();
+    const which = opts.logits ?? 'all';
+    if (which === 'all') result.logits = await lmHead(ctx, model, h, 0, S);
+    else if (which === 'last') result.logits = await lmHead(ctx, model, h, S - 1, 1);
+    else await ctx.device.queue.onSubmittedWorkDone();
+    return result;
+  } finally {
+    destroyAll(...owned);
+  }
+}
+
+/** logits of rows first .. first + S - 1: (S, vocab) = h Wlm^T, in row chunks of at most
+ * LOGITS_CHUNK_BYTES on the GPU. */
+async function lmHead(ctx: GpuContext, model: Model, h: Tensor, first: number, S: number): Promise<Float32Array> {
+  const vocab = model.config.vocabSize;
+  const limit = Math.min(LOGITS_CHUNK_BYTES, ctx.device.limits.maxStorageBufferBindingSize);
+  const rows = Math.max(1, Math.min(S, Math.floor(limit / (vocab * 4))));
+  const logits = new Float32Array(S * vocab);
+  const chunk = createTensor(ctx, 'logits chunk', [rows, vocab]); // (rows, vocab) f32
+  try {
+    for (let r0 = 0; r0 < S; r0 += rows) {
+      const n = Math.min(rows, S - r0);
+      const y = n === rows ? chunk : { ...chunk, shape: [n, vocab] };
+      const enc = ctx.device.createCommandEncoder({ label: 'lm head' });
+      encodeDispatch(ctx, enc, matmulDispatch(ctx, { x: h, w: model.lmHead.weight, bias: model.lmHead.bias, y, xRow0: first + r0 }));
+      ctx.device.queue.submit([enc.finish()]);
+      logits.set(await readTensor(ctx, y), r0 * vocab);
+    }
+  } finally {
+    destroyAll(chunk);
+  }
+  return logits;
+}

@@ -1,0 +1,34 @@
+// SampleAttention inside the model: an AttentionOverride for forward() that replaces every head's
+// attention by the sparse output over SampleAttention's mask, and records each layer's measures,
+// so the loss of accuracy is measured on the model's own outputs.
+import type { GpuContext } from '../../gpu/device';
+import type { Tensor } from '../../gpu/tensor';
+import type { AttentionOverride } from '../model/transformer';
+import { runSampleAttention } from './engine';
+import type { HeadSelection, SampleParams } from './reference';
+
+/** params: one set for all, or params[layer][head]. onLayer receives each layer's selections. */
+export function sampleAttentionOverride(
+  ctx: GpuContext,
+  shape: { heads: number; kvHeads: number; headDim: number },
+  params: SampleParams | SampleParams[][],
+  onLayer?: (layer: number, heads: HeadSelection[]) => void,
+): AttentionOverride {
+  return async (layer: number, q: Tensor, k: Tensor, v: Tensor, out: Tensor) => {
+    const S = q.shape[1];
+    const p = Array.isArray(params) ? params[layer] : params;
+    if (!p) throw new Error(`no SampleAttention parameters for layer ${layer}`);
+    const r = await runSampleAttention(ctx, { q, k, v, heads: shape.heads, kvHeads: shape.kvHeads, S, d: shape.headDim, params: p });
+    try {
+      const sparseOut = r.tensors.sparse.out;
+      if (!sparseOut) throw new Error('SampleAttention returned no output tensor although v was given');
+      const enc = ctx.device.createCommandEncoder({ label: `SampleAttention output, layer ${layer}` });
+      enc.copyBufferToBuffer(sparseOut.buffer, 0, out.buffer, 0, shape.heads * S * shape.headDim * 4);
+      ctx.device.queue.submit([enc.finish()]);
+      await ctx.device.queue.onSubmittedWorkDone();
+      onLayer?.(layer, r.heads);
+    } finally {
+      r.dispose();
+    }
+  };
+}
