@@ -26,16 +26,17 @@ export function CumulativeCurve({ scores, kept, rows, alpha, width }: { scores: 
   return (
     <svg width={width} height={height} role="img" aria-label="Stage 2 cumulative column-score curve" className="curve">
       <line x1={m.l} x2={width - m.r} y1={y(alpha)} y2={y(alpha)} stroke="#e6e8ee" strokeDasharray="3 3" />
-      <text x={width - m.r} y={y(alpha) + 12} fill="#e6e8ee" fontSize={10} textAnchor="end">alpha = {alpha}</text>
+      <text x={m.l + 4} y={y(alpha) - 4} fill="#e6e8ee" fontSize={10}>alpha = {alpha}</text>
       <path d={path} fill="none" stroke="#f2b84b" strokeWidth={1.5} />
       <line x1={X(kept)} x2={X(kept)} y1={m.t} y2={height - m.b} stroke="#5fd39a" />
-      <text x={X(kept) + 4} y={m.t + 10} fill="#5fd39a" fontSize={11}>{kept} of {S} keys kept: {(100 * reached).toFixed(1)}% of sampled mass ({rows} rows)</text>
+      {/* The label sits on whichever side of the cut-off has room. */}
+      <text x={X(kept) > width / 2 ? X(kept) - 6 : X(kept) + 6} y={y(0.25)} fill="#5fd39a" fontSize={11} textAnchor={X(kept) > width / 2 ? 'end' : 'start'}>{kept} of {S} keys kept: {(100 * reached).toFixed(1)}% of sampled mass ({rows} rows)</text>
       {ticks.map((v) => (
         <text key={v} x={X(v)} y={height - 6} fill="#9aa3b2" fontSize={10} textAnchor="middle">{v}</text>
       ))}
       <text x={4} y={y(1) + 4} fill="#9aa3b2" fontSize={10}>1.0</text>
       <text x={4} y={y(0.5) + 4} fill="#9aa3b2" fontSize={10}>0.5</text>
-      <text x={width - m.r} y={height - 6} fill="#9aa3b2" fontSize={10} textAnchor="end">keys by score (log)</text>
+      <text x={m.l + 4} y={y(0.5) + 4} fill="#9aa3b2" fontSize={10}>cumulative share of sampled mass, keys by score (log axis)</text>
     </svg>
   );
 }
