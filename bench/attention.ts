@@ -22,7 +22,7 @@ export interface AttentionBenchOptions {
   d: number;
   params: SampleParams;
   repeats: number;
-  /** 'structured': every query shares a direction with a few sink keys (sparse real-model-like maps). */
+  /** 'structured': synthetic long-context-like heads (stripe keys + local bump, see benchInputs). */
   pattern: 'random' | 'structured';
   seed?: number;
 }

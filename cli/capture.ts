@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseFlags, usage, type FlagSpec } from './args';
 import { openSession } from './session';
-import { forward } from '../src/model/transformer';
+import { forward } from '../src/model/forward';
 import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';
 
 const SPEC: FlagSpec = {

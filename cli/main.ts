@@ -9,6 +9,7 @@ const VERBS: Record<string, Verb> = {
   perplexity: { summary: 'next-token loss, perplexity and bits per byte of a text', run: async (a) => (await import('./perplexity')).perplexityCommand(a) },
   capture: { summary: 'write post-RoPE q and k of every layer for `select`', run: async (a) => (await import('./capture')).captureCommand(a) },
   select: { summary: 'SampleAttention selection and measures for captured q/k', run: async (a) => (await import('./select')).selectCommand(a) },
+  eval: { summary: 'near-lossless check: dense vs SampleAttention KL, top-1, perplexity, recall, density, passkey retrieval', run: async (a) => (await import('./eval')).evalCommand(a) },
   bench: { summary: 'time dense, stage 1 + 2 and sparse attention; prefill and matmul with --forward', run: async (a) => (await import('./bench')).benchCommand(a) },
 };
 

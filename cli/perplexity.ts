@@ -2,7 +2,7 @@
 // --max-tokens) with no overlap; bits per byte over the UTF-8 bytes of the predicted tokens.
 import { parseFlags, usage, type FlagSpec } from './args';
 import { openSession } from './session';
-import { forward } from '../src/model/transformer';
+import { forward } from '../src/model/forward';
 import { nextTokenNll } from '../src/model/metrics';
 
 const SPEC: FlagSpec = {
@@ -23,22 +23,29 @@ export async function perplexityCommand(argv: string[]): Promise<number> {
   const window = (f['max-tokens'] as number | undefined) ?? Math.min(config.maxPositions, 4096);
   if (!Number.isInteger(window) || window < 2 || window > config.maxPositions) throw new Error(`--max-tokens must be an integer from 2 to the model's ${config.maxPositions} positions, got ${window}`);
   const encoder = new TextEncoder();
+  // Each window starts with the model's BOS when its tokenizer does not add one itself (the
+  // default model was trained and evaluated that way), so every text token is predicted.
+  const bos = config.bosTokenId;
+  const tokenizerAddsBos = bos !== undefined && s.ids[0] === bos;
+  const prepend = bos !== undefined && !tokenizerAddsBos && bos < config.vocabSize;
+  const step = prepend ? window - 1 : window;
   let nll = 0;
   let predicted = 0;
   let bytes = 0;
-  for (let start = 0; start < s.ids.length; start += window) {
-    const ids = s.ids.slice(start, start + window);
+  for (let start = 0; start < s.ids.length; start += step) {
+    const text = s.ids.slice(start, start + step);
+    const ids = prepend ? Int32Array.from([bos!, ...text]) : text;
     if (ids.length < 2) break;
     const out = await forward(s.model, ids, {});
     const losses = nextTokenNll(out.logits, ids, config.vocabSize);
     for (const x of losses) nll += x;
     predicted += losses.length;
-    bytes += encoder.encode(s.checkpoint.tokenizer.decode(ids.subarray(1))).length;
+    bytes += encoder.encode(s.checkpoint.tokenizer.decode(prepend ? text : text.subarray(1))).length;
     process.stderr.write(`window at token ${start}: ${ids.length} tokens\n`);
   }
   if (predicted === 0) throw new Error('the text has fewer than 2 tokens: nothing to predict.');
   const mean = nll / predicted;
-  console.log(JSON.stringify({ tokens: predicted, nll: mean, perplexity: Math.exp(mean), bitsPerByte: nll / Math.LN2 / bytes, window, model: s.checkpoint.name, adapter: s.adapter }, null, 2));
+  console.log(JSON.stringify({ tokens: predicted, nll: mean, perplexity: Math.exp(mean), bitsPerByte: nll / Math.LN2 / bytes, window, bosPrepended: prepend, model: s.checkpoint.name, adapter: s.adapter }, null, 2));
   s.model.dispose();
   return 0;
 }

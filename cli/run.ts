@@ -5,7 +5,7 @@ import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { DEFAULT_PARAMS, validateParams } from '../src/sample/reference';
 import { sampleAttentionOverride } from '../src/sample/model-attention';
 import { openSession } from './session';
-import { forward } from '../src/model/transformer';
+import { forward } from '../src/model/forward';
 import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';
 
 const SPEC: FlagSpec = {

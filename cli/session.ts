@@ -5,7 +5,7 @@ import { loadCheckpoint, type Checkpoint } from '../src/model/loader/checkpoint'
 import { nodeFolder } from '../src/model/loader/node-folder';
 import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter, type GpuContext } from '../gpu/device';
-import { buildModel, type Model } from '../src/model/transformer';
+import { buildModel, type Model } from '../src/model/forward';
 import { resolveModelDir } from './model-dir';
 
 export interface Session {

@@ -3,7 +3,7 @@
 // A workgroup of TX x TY threads owns BQ = 4 TY query rows of one head and walks key tiles of
 // BK = 4 TX keys with an online softmax. Thread (tx, ty) owns a 4 x 4 register tile of the scores
 // (rows 4 ty .. 4 ty + 3, keys 4 tx .. 4 tx + 3) and, for the output, the same 4 rows times the
-// padded dims {4 (tx + TX e) .. + 3 : e < NE} (DP = 16 TX NE / 4 ... = 4 TX NE >= D, zero padded).
+// padded dims {4 (tx + TX e) .. + 3 : e < NE} (DP = 4 TX NE >= D; V is zero padded past D).
 // Workgroup memory (f32 words): Q^T D x BQ, then one buffer holding K^T (D x BK) and afterwards
 // V (BK x DP), and P^T (BK x BQ), whose first BQ x TX words also carry the row-max exchange.
 //
@@ -20,6 +20,7 @@ const BQ: u32 = 4u * TY;
 const BK: u32 = 4u * TX;
 const NT: u32 = TX * TY;
 const VR: u32 = TX * NE; // vec4s per padded V row (DP / 4)
+const D4: u32 = (D + 3u) / 4u; // groups of 4 dims
 const NONE: u32 = 0xffffffffu;
 const NEG: f32 = -1e30; // "minus infinity" that keeps exp(NEG - NEG) finite
 const HALF_NEG: f32 = -5e29;
@@ -55,24 +56,40 @@ fn row_of(h: u32, q0: u32, r: u32) -> u32 {
   return NONE;
 }
 
-// Q^T of rows q0 .. q0 + BQ - 1 (gathered in MODE 2) into sQ, zeros for missing rows.
+// Q^T of rows q0 .. q0 + BQ - 1 (gathered in MODE 2) into sQ, zeros for missing rows. Consecutive
+// threads take consecutive rows (4 dims each), so their stores hit consecutive banks.
 fn load_q(h: u32, q0: u32, lid: u32) {
   let qBase = h * p.S * D;
-  for (var x = lid; x < BQ * D; x += NT) {
-    let r = x / D;
-    let c = x % D;
+  for (var x = lid; x < BQ * D4; x += NT) {
+    let r = x % BQ;
+    let c0 = 4u * (x / BQ);
     let i = row_of(h, q0, r);
-    var val = 0.0;
-    if (i != NONE) { val = q[qBase + i * D + c]; }
-    sQ[c * TY + r / 4u][r % 4u] = val;
+    for (var e = 0u; e < 4u; e++) {
+      let c = c0 + e;
+      if (c >= D) { break; }
+      var val = 0.0;
+      if (i != NONE) { val = q[qBase + i * D + c]; }
+      sQ[c * TY + r / 4u][r % 4u] = val;
+    }
   }
 }
 
-// K^T of the keys j(u), u < BK, into sKV (zeros for NONE).
-fn store_k(kBase: u32, u: u32, c: u32, j: u32) {
-  var val = 0.0;
-  if (j != NONE) { val = k[kBase + j * D + c]; }
-  sKV[c * TX + u / 4u][u % 4u] = val;
+// K^T of key j (NONE: zeros) for dims c0 .. c0 + 3 into column u of sKV; callers give consecutive
+// threads consecutive u, so the transposed stores hit consecutive banks.
+fn store_k4(kBase: u32, u: u32, c0: u32, j: u32) {
+  for (var e = 0u; e < 4u; e++) {
+    let c = c0 + e;
+    if (c >= D) { break; }
+    var val = 0.0;
+    if (j != NONE) { val = k[kBase + j * D + c]; }
+    sKV[c * TX + u / 4u][u % 4u] = val;
+  }
+}
+
+// Row-block slot of key u in P^T: XOR-swizzled so the 4 x 4 stores of a warp spread over the banks
+// (threads tx write keys 4 tx .. 4 tx + 3 of one row block; unswizzled they share one bank).
+fn p_slot(u: u32, ty: u32) -> u32 {
+  return u * TY + (ty ^ ((u / 4u) % TY));
 }
 
 // s[b][r] = sum_c Q[4 ty + r][c] K[4 tx + b][c] from workgroup memory.
@@ -150,9 +167,9 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   var o: array<vec4<f32>, 4u * NE>; // o[r * NE + e]: row 4 ty + r, dims 4 (tx + TX e) .. + 3
   for (var t = 0u; t < nTiles; t++) {
     workgroupBarrier(); // the previous tile's P and V are consumed
-    for (var x = lid; x < BK * D; x += NT) {
-      let u = x / D;
-      store_k(kBase, u, x % D, key_of(h, t, u, stripeTiles, count, bandStart, last));
+    for (var x = lid; x < BK * D4; x += NT) {
+      let u = x % BK;
+      store_k4(kBase, u, 4u * (x / BK), key_of(h, t, u, stripeTiles, count, bandStart, last));
     }
     workgroupBarrier();
     var s = qk_tile(tx, ty);
@@ -182,7 +199,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     if (WITH_V) {
       for (var e = 0u; e < 4u * NE; e++) { o[e] *= corr[e / NE]; }
       workgroupBarrier(); // every thread has read the row maxima and finished with K
-      for (var b = 0u; b < 4u; b++) { sP[(4u * tx + b) * TY + ty] = s[b]; }
+      for (var b = 0u; b < 4u; b++) { sP[p_slot(4u * tx + b, ty)] = s[b]; }
       for (var x = lid; x < BK * VR * 4u; x += NT) {
         let u = x / (VR * 4u);
         let c = x % (VR * 4u);
@@ -193,7 +210,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       }
       workgroupBarrier();
       for (var u = 0u; u < BK; u++) {
-        let pv = sP[u * TY + ty];
+        let pv = sP[p_slot(u, ty)];
         for (var e = 0u; e < NE; e++) {
           let vv = sKV[u * VR + tx + TX * e];
           o[e] += pv.x * vv;
@@ -244,11 +261,11 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   let tx = lid % TX;
   let ty = lid / TX;
   let n = cnt[h];
-  for (var x = lid; x < BK * D; x += NT) {
-    let u = x / D;
+  for (var x = lid; x < BK * D4; x += NT) {
+    let u = x % BK;
     var j = j0 + u;
     if (j >= S) { j = NONE; }
-    store_k(kBase, u, x % D, j);
+    store_k4(kBase, u, 4u * (x / BK), j);
   }
   // Rows ascend: rows below j0 see none of this block's keys.
   var lo = 0u;

@@ -3,7 +3,7 @@
 // so the loss of accuracy is measured on the model's own outputs.
 import type { GpuContext } from '../../gpu/device';
 import type { Tensor } from '../../gpu/tensor';
-import type { AttentionOverride } from '../model/transformer';
+import type { AttentionOverride } from '../model/forward';
 import { runSampleAttention } from './engine';
 import type { HeadSelection, SampleParams } from './reference';
 
@@ -14,7 +14,7 @@ export function sampleAttentionOverride(
   params: SampleParams | SampleParams[][],
   onLayer?: (layer: number, heads: HeadSelection[]) => void,
 ): AttentionOverride {
-  return async (layer: number, q: Tensor, k: Tensor, v: Tensor, out: Tensor) => {
+  return async (_ctx: GpuContext, layer: number, q: Tensor, k: Tensor, v: Tensor, out: Tensor) => {
     const S = q.shape[1];
     const p = Array.isArray(params) ? params[layer] : params;
     if (!p) throw new Error(`no SampleAttention parameters for layer ${layer}`);

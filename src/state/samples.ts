@@ -4,6 +4,12 @@ export interface Sample {
   title: string;
 }
 
-export const SAMPLES: Sample[] = [{ file: 'studio-intro.txt', title: 'The lighthouse keeper (short story, ~250 tokens)' }];
+export const SAMPLES: Sample[] = [
+  { file: 'prose-nodejs-pull-requests.md', title: 'Prose: Node.js pull requests guide (~7.5K tokens, MIT)' },
+  { file: 'code-python-fractions.py', title: 'Code: Python fractions.py (~8.1K tokens, PSF)' },
+  { file: 'structured-nodejs-path-api.json', title: 'Structured: Node.js path API JSON (~9.7K tokens, MIT)' },
+  { file: 'prose-2k-nodejs-technical-values.md', title: 'Short prose: Node.js technical values (~800 tokens, MIT)' },
+  { file: 'studio-intro.txt', title: 'The lighthouse keeper (short story, ~250 tokens)' },
+];
 
 export const sampleUrl = (base: string, file: string) => `${base}samples/${encodeURIComponent(file)}`;

@@ -70,7 +70,7 @@ export const useStudio = create<StudioState>((set) => ({
   modelSource: { kind: 'served', name: 'default' },
   modelNote: '',
   model: null,
-  text: { kind: 'sample', name: 'studio-intro.txt' },
+  text: { kind: 'sample', name: 'prose-nodejs-pull-requests.md' },
   maxTokens: DEFAULT_MAX_TOKENS,
   prefill: null,
   defaults: { ...DEFAULT_PARAMS },

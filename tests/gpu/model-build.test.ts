@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/model/loader/checkpoint';
 import { nodeFolder } from '../../src/model/loader/node-folder';
-import { buildModel, forward } from '../../src/model/transformer';
+import { buildModel, forward } from '../../src/model/forward';
 import type { WeightSource } from '../../src/model/config';
 import { gpu } from '../helpers/gpu';
 import { PARITY_DIR } from '../helpers/parity';
@@ -18,7 +18,7 @@ test('a missing tensor, a wrong shape and an out-of-vocabulary id each get a cle
     return w.get(n);
   } };
   assert.throws(() => buildModel(ctx, ckpt.config, without), /model\.layers\.1\.self_attn\.k_norm\.weight/);
-  assert.throws(() => buildModel(ctx, { ...ckpt.config, intermediateSize: ckpt.config.intermediateSize + 1 }, w), /mlp\.(gate|up)_proj\.weight.*expected \[113, 64\]/);
+  assert.throws(() => buildModel(ctx, { ...ckpt.config, intermediateSize: ckpt.config.intermediateSize + 1 }, w), /mlp\.(gate|up)_proj\.weight.*expects \(113, 64\)/);
   const model = buildModel(ctx, ckpt.config, w);
   try {
     await assert.rejects(forward(model, Int32Array.from([1, 2, 640])), /token id 640 at position 2 is outside the vocabulary \(640\)/);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/model/loader/checkpoint';
 import { nodeFolder } from '../../src/model/loader/node-folder';
-import { buildModel, forward } from '../../src/model/transformer';
+import { buildModel, forward } from '../../src/model/forward';
 import { sampleAttentionOverride } from '../../src/sample/model-attention';
 import type { HeadSelection } from '../../src/sample/reference';
 import { gpu, relError } from '../helpers/gpu';

@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/model/loader/checkpoint';
 import { memoryFiles } from '../../src/model/loader/files';
-import { buildModel, forward } from '../../src/model/transformer';
+import { buildModel, forward } from '../../src/model/forward';
 import { gpu, assertFinite, maxAbsError, relError } from '../helpers/gpu';
 import { PARITY_DIR, PARITY_FIXTURES, fixtureText, readReference } from '../helpers/parity';
 

@@ -1,0 +1,185 @@
+// The near-lossless check (docs/SAMPLEATTENTION.md, "Model-level"): the model run dense and with
+// SampleAttention in every head, compared on its own outputs (mean KL(dense || sparse) of the
+// next-token distributions, top-1 agreement, perplexity change) and on passkey retrieval (greedy
+// continuation after "The pass key is"). The forward pass is injected (ForwardFn) so this file
+// does not depend on where the model code lives; the command line (cli/eval.ts) passes it in.
+import { argmax, klDivergence, nextTokenNll } from '../model/metrics';
+import type { sampleAttentionOverride } from './model-attention';
+import type { ModelIdentity, SampleConfig } from './config-file';
+import { headParams } from './config-file';
+import type { HeadSelection, SampleParams } from './reference';
+import { makePasskeyText } from '../samples/passkey';
+
+export type AttentionOverrideFn = ReturnType<typeof sampleAttentionOverride>;
+
+/** The model's prefill: logits (S, vocab) with 'all', (1, vocab) with 'last'. */
+export type ForwardFn = (ids: Int32Array, opts: { attention?: AttentionOverrideFn; logits?: 'all' | 'last' }) => Promise<{ logits: Float32Array }>;
+
+export interface LogitComparison {
+  /** Positions compared (all S rows of logits). */
+  positions: number;
+  /** Mean over positions of KL(dense || sparse) of the next-token distributions, in nats. */
+  meanKl: number;
+  maxKl: number;
+  /** Share of positions whose arg-max token is the same. */
+  top1Agreement: number;
+  /** Mean next-token loss (nats) over the S - 1 predicted tokens, and exp of it. */
+  nllDense: number;
+  nllSparse: number;
+  pplDense: number;
+  pplSparse: number;
+  /** (pplSparse / pplDense - 1) in percent. */
+  pplChangePct: number;
+}
+
+/** Dense and sparse logits of the same ids, (S, vocab) each, compared in float64. */
+export function compareLogits(dense: Float32Array, sparse: Float32Array, ids: ArrayLike<number>, vocab: number): LogitComparison {
+  const S = ids.length;
+  if (dense.length !== S * vocab || sparse.length !== S * vocab) {
+    throw new RangeError(`compareLogits: logits hold ${dense.length} and ${sparse.length} values; (S, vocab) = (${S}, ${vocab}) needs ${S * vocab} each.`);
+  }
+  if (S < 2) throw new RangeError('compareLogits: need at least 2 tokens (one predicted token) for a perplexity.');
+  let kl = 0, maxKl = 0, agree = 0;
+  for (let t = 0; t < S; t++) {
+    const k = klDivergence(dense, sparse, t * vocab, vocab);
+    kl += k;
+    maxKl = Math.max(maxKl, k);
+    if (argmax(dense, t * vocab, vocab) === argmax(sparse, t * vocab, vocab)) agree++;
+  }
+  const mean = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const nllDense = mean(nextTokenNll(dense, ids, vocab));
+  const nllSparse = mean(nextTokenNll(sparse, ids, vocab));
+  const pplDense = Math.exp(nllDense), pplSparse = Math.exp(nllSparse);
+  return { positions: S, meanKl: kl / S, maxKl, top1Agreement: agree / S, nllDense, nllSparse, pplDense, pplSparse, pplChangePct: 100 * (pplSparse / pplDense - 1) };
+}
+
+export interface SelectionSummary {
+  /** Mean over layers and heads of each head's mean row recall. */
+  recallMean: number;
+  /** Mean over layers and heads of density. */
+  density: number;
+  /** The worst head's P5 row recall. */
+  worstRecallP5: number;
+  perLayer: { layer: number; recallMean: number; density: number; worstRecallP5: number }[];
+}
+
+/** The per-layer and model-level means of the selections that sampleAttentionOverride reported. */
+export function summarizeSelections(layers: readonly (readonly HeadSelection[])[]): SelectionSummary {
+  const present = layers.map((heads, layer) => ({ layer, heads })).filter((x) => x.heads && x.heads.length > 0);
+  if (present.length === 0) throw new RangeError('summarizeSelections: no layer reported any head.');
+  const perLayer = present.map(({ layer, heads }) => ({
+    layer,
+    recallMean: heads.reduce((a, h) => a + h.recallMean, 0) / heads.length,
+    density: heads.reduce((a, h) => a + h.density, 0) / heads.length,
+    worstRecallP5: Math.min(...heads.map((h) => h.recallP5)),
+  }));
+  const all = present.flatMap((x) => x.heads);
+  return {
+    recallMean: all.reduce((a, h) => a + h.recallMean, 0) / all.length,
+    density: all.reduce((a, h) => a + h.density, 0) / all.length,
+    worstRecallP5: Math.min(...all.map((h) => h.recallP5)),
+    perLayer,
+  };
+}
+
+/** Greedy continuation: `steps` tokens, each the arg-max of the last position after re-running
+ * the whole prefill with the tokens so far appended (the forward pass keeps no KV cache; fine
+ * for the few tokens a passkey needs). */
+export async function greedyContinuation(fwd: ForwardFn, ids: Int32Array, steps: number, vocab: number, attention?: () => AttentionOverrideFn): Promise<number[]> {
+  const out: number[] = [];
+  let cur = ids;
+  for (let s = 0; s < steps; s++) {
+    const r = await fwd(cur, { attention: attention?.(), logits: 'last' });
+    // 'last' gives (1, vocab); a forward that ignores it gives (S, vocab): take the last row either way.
+    const offset = r.logits.length - vocab;
+    if (offset < 0 || r.logits.length % vocab !== 0) throw new Error(`greedyContinuation: forward returned ${r.logits.length} logits, not a multiple of vocab ${vocab}.`);
+    const next = argmax(r.logits, offset, vocab);
+    out.push(next);
+    const grown = new Int32Array(cur.length + 1);
+    grown.set(cur);
+    grown[cur.length] = next;
+    cur = grown;
+  }
+  return out;
+}
+
+/** Retrieval succeeded when the continuation, leading spaces removed, starts with the digits. */
+export function passkeyRetrieved(continuation: string, passkey: string): boolean {
+  return continuation.replace(/^\s+/, '').startsWith(passkey);
+}
+
+export interface Tokenizer {
+  encode(text: string): ArrayLike<number>;
+  decode(ids: ArrayLike<number>): string;
+}
+
+export interface PasskeyPrompt {
+  ids: Int32Array;
+  passkey: string;
+  /** Tokens the answer " <digits>" takes: how many greedy steps retrieval needs. */
+  answerTokens: number;
+  depth: number;
+}
+
+/** A passkey prompt of at most `tokens` tokens (the template is sized in characters, then shrunk
+ * until the tokenizer's count fits), the needle at `depth`. */
+export function passkeyPrompt(tok: Tokenizer, tokens: number, depth: number, seed: number): PasskeyPrompt {
+  let chars = tokens * 4;
+  for (let tries = 0; tries < 12; tries++) {
+    const p = makePasskeyText({ chars, depth, seed });
+    const ids = Int32Array.from(tok.encode(p.text));
+    if (ids.length <= tokens) {
+      return { ids, passkey: p.passkey, answerTokens: tok.encode(p.answer).length, depth: p.depth };
+    }
+    chars = Math.floor(chars * (tokens / ids.length) * 0.98);
+  }
+  throw new Error(`passkeyPrompt: could not fit a passkey text into ${tokens} tokens; ask for a longer length.`);
+}
+
+export interface PasskeyResult {
+  length: number;
+  tokens: number;
+  depth: number;
+  passkey: string;
+  dense: { continuation: string; retrieved: boolean };
+  sparse: { continuation: string; retrieved: boolean };
+  /** The two greedy continuations are the same tokens. */
+  agree: boolean;
+}
+
+/** One passkey case: greedy continuation dense and sparse. `sparse()` gives a fresh override per
+ * forward pass (its per-layer callback collects measures). */
+export async function passkeyCase(fwd: ForwardFn, tok: Tokenizer, vocab: number, length: number, depth: number, seed: number, sparse: () => AttentionOverrideFn): Promise<PasskeyResult> {
+  const p = passkeyPrompt(tok, length, depth, seed);
+  const d = await greedyContinuation(fwd, p.ids, p.answerTokens, vocab);
+  const s = await greedyContinuation(fwd, p.ids, p.answerTokens, vocab, sparse);
+  const dText = tok.decode(d), sText = tok.decode(s);
+  return {
+    length, tokens: p.ids.length, depth: p.depth, passkey: p.passkey,
+    dense: { continuation: dText, retrieved: passkeyRetrieved(dText, p.passkey) },
+    sparse: { continuation: sText, retrieved: passkeyRetrieved(sText, p.passkey) },
+    agree: d.length === s.length && d.every((x, i) => x === s[i]),
+  };
+}
+
+/** The identity a config records, from a loaded model's name and config. */
+export function modelIdentity(name: string, c: { family: ModelIdentity['family']; numLayers: number; numHeads: number; numKvHeads: number; headDim: number }): ModelIdentity {
+  return { name, family: c.family, layers: c.numLayers, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
+}
+
+/** Throws when the config's model differs in shape from the open one (family, layers, heads,
+ * kvHeads, headDim); returns a warning (or null) when only the name differs, since the same
+ * checkpoint can sit in folders of different names. */
+export function checkConfigFits(cfg: SampleConfig, actual: ModelIdentity, source: string): string | null {
+  const wrong: string[] = [];
+  for (const key of ['family', 'layers', 'heads', 'kvHeads', 'headDim'] as const) {
+    if (cfg.model[key] !== actual[key]) wrong.push(`${key}: config ${cfg.model[key]}, model ${actual[key]}`);
+  }
+  if (wrong.length) throw new Error(`${source} was made for another model (${cfg.model.name}) than the open one (${actual.name}): ${wrong.join('; ')}. Tune a config for this model with \`sa-studio tune\`.`);
+  return cfg.model.name === actual.name ? null : `${source} names model "${cfg.model.name}" but the open model is "${actual.name}"; the shapes match, so it is used.`;
+}
+
+/** params[layer][head] from a config. */
+export function configParams(cfg: SampleConfig): SampleParams[][] {
+  return cfg.layers.map((layer, l) => layer.heads.map((_, h) => headParams(cfg, l, h)));
+}
