@@ -8,8 +8,11 @@ const VERBS: Record<string, Verb> = {
   run: { summary: 'tokenize a text, run the prefill on WebGPU, optionally dump logits and attention', run: async (a) => (await import('./run')).runCommand(a) },
   perplexity: { summary: 'next-token loss, perplexity and bits per byte of a text', run: async (a) => (await import('./perplexity')).perplexityCommand(a) },
   capture: { summary: 'write post-RoPE q and k of every layer for `select`', run: async (a) => (await import('./capture')).captureCommand(a) },
+  maps: { summary: 'per-head recall and density of a text, and pictures of chosen heads', run: async (a) => (await import('./maps')).mapsCommand(a) },
   select: { summary: 'SampleAttention selection and measures for captured q/k', run: async (a) => (await import('./select')).selectCommand(a) },
   eval: { summary: 'near-lossless check: dense vs SampleAttention KL, top-1, perplexity, recall, density, passkey retrieval', run: async (a) => (await import('./eval')).evalCommand(a) },
+  tune: { summary: 'per head, the lowest-density SampleAttention setting meeting a recall target on every text; writes a config', run: async (a) => (await import('./tune')).tuneCommand(a) },
+  apply: { summary: 'reuse a saved per-head config on a new text: per-layer recall and density', run: async (a) => (await import('./apply')).applyCommand(a) },
   bench: { summary: 'time dense, stage 1 + 2 and sparse attention; prefill and matmul with --forward', run: async (a) => (await import('./bench')).benchCommand(a) },
 };
 

@@ -1,0 +1,117 @@
+// `sa-studio tune`: per head, the lowest-density SampleAttention setting of a grid whose recall
+// meets the target on every text (rule in src/sample/tune.ts), written as the studio's per-head
+// config (src/sample/config-file.ts), with a density report per layer x head. Progress to stderr.
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { openSession, readText } from './session';
+import { forward } from '../src/model/forward';
+import { buildConfig, serializeConfig, type HeadMeasures } from '../src/sample/config-file';
+import { DEFAULT_PARAMS } from '../src/sample/reference';
+import { modelIdentity } from '../src/sample/eval';
+import { DEFAULT_GRID, checkRule, gridPoints, ruleText, tuneLayer, type HeadChoice, type LayerCapture, type TuneGrid, type TuneRule } from '../src/sample/tune';
+import { numberList, table, takeMulti, textIds } from './eval';
+
+const SPEC: FlagSpec = {
+  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
+  text: { kind: 'string', required: true, help: 'one or more UTF-8 text files (--text a.txt b.txt); the target must hold on every one' },
+  'target-recall': { kind: 'number', required: true, help: 'mean row recall each head must reach on every text, e.g. 0.95' },
+  'min-row-recall': { kind: 'number', help: 'also require the 5th-percentile row recall (recallP5) >= this on every text' },
+  out: { kind: 'string', required: true, help: 'where to write the per-head config JSON' },
+  'max-tokens': { kind: 'number', help: 'keep only the first N tokens of each text' },
+  alphas: { kind: 'string', help: `grid of alpha values (default ${DEFAULT_GRID.alpha.join(',')})` },
+  'row-ratios': { kind: 'string', help: `grid of rowRatio values (default ${DEFAULT_GRID.rowRatio.join(',')})` },
+  'window-ratios': { kind: 'string', help: `grid of windowRatio values (default ${DEFAULT_GRID.windowRatio.join(',')})` },
+  help: { kind: 'boolean', help: 'print this help' },
+};
+
+const SUMMARY = 'per head, the lowest-density SampleAttention setting whose recall meets a target on every text; writes a per-head config';
+
+export async function tuneCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(usage('tune', SUMMARY, SPEC));
+    return 0;
+  }
+  const { values: texts, rest } = takeMulti(argv, 'text');
+  if (texts.length === 0) throw new UsageError(`tune: --text is required (${SPEC.text.help}).`);
+  const f = parseFlags('tune', [...rest, '--text', texts[0]], SPEC);
+  const rule: TuneRule = { targetRecall: f['target-recall'] as number, minRowRecall: f['min-row-recall'] as number | undefined };
+  try {
+    checkRule(rule);
+  } catch (e) {
+    throw new UsageError(`tune: ${(e as Error).message}`);
+  }
+  const ratio = (x: number) => x >= 0 && x <= 1;
+  const grid: TuneGrid = {
+    alpha: f.alphas ? numberList('alphas', f.alphas as string, (x) => x > 0 && x <= 1, 'an alpha in (0, 1]') : DEFAULT_GRID.alpha,
+    rowRatio: f['row-ratios'] ? numberList('row-ratios', f['row-ratios'] as string, (x) => x > 0 && x <= 1, 'a rowRatio in (0, 1]') : DEFAULT_GRID.rowRatio,
+    windowRatio: f['window-ratios'] ? numberList('window-ratios', f['window-ratios'] as string, ratio, 'a windowRatio in [0, 1]') : DEFAULT_GRID.windowRatio,
+  };
+  const points = gridPoints(grid);
+  const maxTokens = f['max-tokens'] as number | undefined;
+
+  const s = await openSession(f.model as string, texts[0], maxTokens);
+  const c = s.checkpoint.config;
+  const shape = { heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
+  const choices: HeadChoice[][] = [];
+  const measured: HeadMeasures[][] = [];
+  let ids: Int32Array[];
+  try {
+    ids = textIds(s, texts, maxTokens);
+    // q/k of every layer of every text, captured once.
+    const caps: LayerCapture[][] = Array.from({ length: c.numLayers }, () => []); // [layer][text]
+    for (let t = 0; t < texts.length; t++) {
+      process.stderr.write(`tune: capturing q/k of ${texts[t]} (${ids[t].length} tokens)\n`);
+      const r = await forward(s.model, ids[t], { captureQK: true, logits: 'none' });
+      for (let l = 0; l < c.numLayers; l++) caps[l].push({ S: ids[t].length, q: r.q![l], k: r.k![l] });
+    }
+    process.stderr.write(`tune: ${points.length} grid points x ${c.numLayers} layers x ${texts.length} text(s); rule: ${ruleText(rule)}\n`);
+    const t0 = Date.now();
+    for (let l = 0; l < c.numLayers; l++) {
+      const r = await tuneLayer(s.ctx, shape, caps[l], points, rule, (t, done, of) => {
+        if (done === of || done % 10 === 0) process.stderr.write(`  layer ${l + 1}/${c.numLayers}, text ${t + 1}/${texts.length}: grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+      });
+      choices.push(r.choices);
+      measured.push(r.measured[0]);
+    }
+  } finally {
+    s.model.dispose();
+  }
+  const cfg = buildConfig({
+    model: modelIdentity(s.checkpoint.name, c),
+    // The config records one text: the first; its measures are those of the chosen settings on it.
+    text: { tokens: ids[0].length, sha256: createHash('sha256').update(readText(texts[0]), 'utf8').digest('hex') },
+    defaults: DEFAULT_PARAMS,
+    params: choices.map((l) => l.map((h) => h.params)),
+    measured,
+  });
+  writeFileSync(f.out as string, serializeConfig(cfg));
+  console.log(formatTune(s.checkpoint.name, rule, texts, choices));
+  process.stderr.write(`tune: wrote ${f.out}\n`);
+  return 0;
+}
+
+/** Density per layer x head ('*' marks a head that fell back to the densest setting). */
+export function formatTune(model: string, rule: TuneRule, texts: readonly string[], choices: readonly (readonly HeadChoice[])[]): string {
+  const heads = choices[0]?.length ?? 0;
+  const head = ['layer', ...Array.from({ length: heads }, (_, h) => `h${h}`), 'mean'];
+  const rows = choices.map((l, li) => [String(li), ...l.map((c) => `${c.meanDensity.toFixed(3)}${c.met ? ' ' : '*'}`), (l.reduce((a, c) => a + c.meanDensity, 0) / l.length).toFixed(3)]);
+  const all = choices.flat();
+  const missed = all.filter((c) => !c.met);
+  const lines = [
+    `model: ${model}; texts: ${texts.join(', ')}`,
+    `rule: ${ruleText(rule)}; lowest density wins`,
+    '',
+    'density of the chosen setting (mean over texts) per layer x head:',
+    ...table(head, rows),
+    '',
+    `model mean density ${(all.reduce((a, c) => a + c.meanDensity, 0) / all.length).toFixed(4)}; worst head recall ${Math.min(...all.map((c) => c.worstRecallMean)).toFixed(4)}; worst head P5 ${Math.min(...all.map((c) => c.worstRecallP5)).toFixed(4)}`,
+    missed.length
+      ? `* ${missed.length} of ${all.length} heads meet no grid setting; they use the densest one measured (recall shown in the config's "measured"). Widen the grid (--window-ratios up to 1) to reach the target.`
+      : `all ${all.length} heads meet the rule.`,
+    '',
+    'chosen settings (alpha/rowRatio/windowRatio) per layer x head:',
+    ...table(['layer', ...Array.from({ length: heads }, (_, h) => `h${h}`)], choices.map((l, li) => [String(li), ...l.map((c) => `${c.params.alpha}/${c.params.rowRatio}/${c.params.windowRatio}`)])),
+  ];
+  return lines.join('\n');
+}

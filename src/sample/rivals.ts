@@ -1,0 +1,183 @@
+// SampleAttention and its rivals on the same head, with the same measures as the reference
+// (src/sample/reference.ts): row recall R_i = sum of the FULL softmax P over the kept entries of
+// row i (mean, min, nearest-rank P5 over rows) and density = kept entries / (S (S + 1) / 2). Each
+// pattern's knob is swept to give (density, recall) points: a recall-vs-density curve per head,
+// and per model (the mean over heads at each knob value). The masks are built in rivals-masks.ts.
+//
+// The oracle keeps the T largest entries of P over the whole causal map. Mean recall is
+// (kept mass) / S, so for a budget of T entries no mask can keep more: it is the best any mask of
+// that density can do (each row keeps its own largest entries, the row budgets set by one global
+// threshold). Every other pattern's point lies on or below it.
+import { defaultScale, type Matrix } from './attention';
+import { columnScores, selectKeys } from './selection';
+import { DEFAULT_PARAMS, sampledRows, windowSize } from './params';
+import { effectiveWindow } from './mask';
+import { percentile } from './stats';
+import {
+  blockMask, blockScores, causalAttention, causalCount, entryIndex, estimateVerticalSlash, streamingMask, verticalSlashMask,
+  type BlockScoring,
+} from './rivals-masks';
+
+export { causalAttention, streamingMask, verticalSlashMask, estimateVerticalSlash, blockScores, blockMask, causalCount, entryIndex } from './rivals-masks';
+
+export type PatternName = 'sampleattention' | 'streamingllm' | 'vertical-slash' | 'block-topk' | 'oracle';
+
+export interface CurvePoint {
+  /** The knob's value at this point (see RivalCurve.knob). */
+  knob: number;
+  density: number;
+  recallMean: number;
+  recallMin: number;
+  recallP5: number;
+}
+
+export interface RivalCurve {
+  pattern: PatternName;
+  /** What the knob is: "alpha", "window (keys)", "lines per kind", "tau", "density". */
+  knob: string;
+  points: CurvePoint[];
+}
+
+/** Recall per row and density of a mask (entry order, see rivals-masks.ts) against the full P. */
+export function measureMask(P: Float64Array, S: number, kept: Uint8Array, knob = 0): CurvePoint {
+  const N = causalCount(S);
+  if (P.length !== N || kept.length !== N) throw new RangeError(`measureMask: P has ${P.length} and the mask ${kept.length} entries; S = ${S} needs S (S + 1) / 2 = ${N}.`);
+  const recall = new Float64Array(S);
+  let count = 0;
+  for (let i = 0; i < S; i++) {
+    const o = entryIndex(i, 0);
+    let r = 0;
+    // Ascending j, as the reference's rowRecall.
+    for (let j = 0; j <= i; j++) if (kept[o + j]) { r += P[o + j]; count++; }
+    recall[i] = r;
+  }
+  let sum = 0, mn = Infinity;
+  for (const r of recall) { sum += r; if (r < mn) mn = r; }
+  return { knob, density: count / N, recallMean: sum / S, recallMin: mn, recallP5: percentile(recall, 5) };
+}
+
+/** Entries of P by value descending (ties: entry order), for the oracle at any budget. */
+export function oracleOrder(P: Float64Array): Uint32Array {
+  const idx = new Uint32Array(P.length);
+  for (let e = 0; e < idx.length; e++) idx[e] = e;
+  return idx.sort((a, b) => P[b] - P[a] || a - b);
+}
+
+/** The oracle mask with `count` entries: the largest of P. */
+export function oracleMask(order: Uint32Array, count: number): Uint8Array {
+  if (!(Number.isInteger(count) && count >= 1 && count <= order.length)) throw new RangeError(`oracleMask: count must be an integer in 1..${order.length}, got ${count}.`);
+  const m = new Uint8Array(order.length);
+  for (let t = 0; t < count; t++) m[order[t]] = 1;
+  return m;
+}
+
+/** The kept count for a density: ceil(density * N), at least 1. */
+export const countForDensity = (S: number, density: number) => Math.min(causalCount(S), Math.max(1, Math.ceil(density * causalCount(S) - 1e-9)));
+
+/** SampleAttention's mask (docs/SAMPLEATTENTION.md steps 1-8) as an entry mask. */
+export function sampleAttentionMask(q: Matrix, k: Matrix, S: number, d: number, scale: number, alpha: number, rowRatio: number, windowRatio: number): Uint8Array {
+  const rows = sampledRows(S, rowRatio);
+  const sel = selectKeys(columnScores(q, k, S, d, rows, scale), alpha, rows.length);
+  const keySet = new Uint8Array(S);
+  for (const j of sel.keys) keySet[j] = 1;
+  const we = effectiveWindow(windowSize(S, windowRatio));
+  const m = new Uint8Array(causalCount(S));
+  for (let i = 0; i < S; i++) {
+    const o = entryIndex(i, 0);
+    for (let j = 0; j <= i; j++) if (i - j < we || keySet[j]) m[o + j] = 1;
+  }
+  return m;
+}
+
+export interface RivalOptions {
+  scale?: number;
+  /** SampleAttention: alphas swept with rowRatio and windowRatio fixed (defaults: the spec's). */
+  alphas?: number[];
+  rowRatio?: number;
+  windowRatio?: number;
+  /** StreamingLLM: sink keys (default 4) and windows as shares of S. */
+  sinks?: number;
+  windowShares?: number[];
+  /** MInference: queries used for the estimate (default 64) and lines per kind as shares of S. */
+  lastQ?: number;
+  lineShares?: number[];
+  /** Block top-k: block size (default 16), scoring, antidiagonal stride (default 8), thresholds. */
+  block?: number;
+  blockScoring?: BlockScoring;
+  stride?: number;
+  taus?: number[];
+  /** Oracle: densities. */
+  densities?: number[];
+}
+
+export const DEFAULT_RIVALS = {
+  alphas: [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1],
+  windowShares: [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1],
+  lineShares: [0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 1],
+  taus: [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1],
+  densities: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1],
+} as const;
+
+/** Every pattern's curve for one head: q, k (S, d) row-major. */
+export function headCurves(q: Matrix, k: Matrix, S: number, d: number, o: RivalOptions = {}): RivalCurve[] {
+  const scale = o.scale ?? defaultScale(d);
+  const P = causalAttention(q, k, S, d, scale);
+  const sweep = <T extends number>(xs: readonly T[], mask: (x: T) => Uint8Array) => xs.map((x) => measureMask(P, S, mask(x), x));
+  const rowRatio = o.rowRatio ?? DEFAULT_PARAMS.rowRatio, windowRatio = o.windowRatio ?? DEFAULT_PARAMS.windowRatio;
+  const sinks = Math.min(o.sinks ?? 4, S);
+  const est = estimateVerticalSlash(P, S, o.lastQ ?? 64);
+  const bs = blockScores(P, q, k, S, d, scale, o.block ?? 16, o.blockScoring ?? 'antidiagonal', o.stride ?? 8);
+  const order = oracleOrder(P);
+  const windows = [...new Set((o.windowShares ?? DEFAULT_RIVALS.windowShares).map((x) => Math.round(x * S)))];
+  const lines = [...new Set((o.lineShares ?? DEFAULT_RIVALS.lineShares).map((x) => Math.round(x * S)))];
+  return [
+    { pattern: 'sampleattention', knob: 'alpha', points: sweep(o.alphas ?? DEFAULT_RIVALS.alphas, (a) => sampleAttentionMask(q, k, S, d, scale, a, rowRatio, windowRatio)) },
+    { pattern: 'streamingllm', knob: `window (keys; ${sinks} sinks)`, points: sweep(windows, (w) => streamingMask(S, sinks, w)) },
+    { pattern: 'vertical-slash', knob: 'lines per kind', points: sweep(lines, (n) => verticalSlashMask(S, est, n)) },
+    { pattern: 'block-topk', knob: `tau (block ${bs.block}, ${o.blockScoring ?? 'antidiagonal'})`, points: sweep(o.taus ?? DEFAULT_RIVALS.taus, (t) => blockMask(S, bs, t)) },
+    { pattern: 'oracle', knob: 'density', points: sweep(o.densities ?? DEFAULT_RIVALS.densities, (x) => oracleMask(order, countForDensity(S, x))) },
+  ];
+}
+
+/** The curves of every query head of a layer: q (heads, S, d), k (kvHeads, S, d). */
+export function layerCurves(q: Matrix, k: Matrix, heads: number, kvHeads: number, S: number, d: number, o: RivalOptions = {}): RivalCurve[][] {
+  const view = (x: Matrix, h: number) => Array.prototype.slice.call(x, h * S * d, (h + 1) * S * d) as number[];
+  return Array.from({ length: heads }, (_, h) => headCurves(view(q, h), view(k, Math.floor(h / (heads / kvHeads))), S, d, o));
+}
+
+/** The model's curve per pattern: at each knob value, the mean over heads of density and mean
+ * recall, the minimum of the row minima and the mean of the P5s. All heads must share the sweep. */
+export function modelCurves(perHead: readonly (readonly RivalCurve[])[]): RivalCurve[] {
+  if (perHead.length === 0) throw new RangeError('modelCurves: no heads.');
+  return perHead[0].map((c, p) => {
+    const all = perHead.map((h) => h[p]);
+    for (const x of all) if (x.pattern !== c.pattern || x.points.length !== c.points.length) throw new RangeError(`modelCurves: heads disagree on the ${c.pattern} sweep; give every head the same options.`);
+    const n = all.length;
+    return {
+      pattern: c.pattern,
+      knob: c.knob,
+      points: c.points.map((pt, t) => ({
+        knob: pt.knob,
+        density: all.reduce((a, x) => a + x.points[t].density, 0) / n,
+        recallMean: all.reduce((a, x) => a + x.points[t].recallMean, 0) / n,
+        recallMin: Math.min(...all.map((x) => x.points[t].recallMin)),
+        recallP5: all.reduce((a, x) => a + x.points[t].recallP5, 0) / n,
+      })),
+    };
+  });
+}
+
+/** Mean recall of a curve at a density, by linear interpolation between its points sorted by
+ * density (clamped to the end points): for tables that compare patterns at equal density. */
+export function recallAtDensity(curve: RivalCurve, density: number): number {
+  const pts = [...curve.points].sort((a, b) => a.density - b.density);
+  if (density <= pts[0].density) return pts[0].recallMean;
+  for (let t = 1; t < pts.length; t++) {
+    if (density <= pts[t].density) {
+      const a = pts[t - 1], b = pts[t];
+      const f = b.density === a.density ? 1 : (density - a.density) / (b.density - a.density);
+      return a.recallMean + f * (b.recallMean - a.recallMean);
+    }
+  }
+  return pts[pts.length - 1].recallMean;
+}

@@ -1,0 +1,142 @@
+// Auto-tuning: per head, the lowest-density SampleAttention setting from a small grid of
+// (alpha, rowRatio, windowRatio) whose recall meets a target on every text. Each grid point runs
+// once per layer and text on the GPU engine (runSampleAttention: all heads of the layer in one
+// call), and the choice per head is a pure function of the measures (chooseHead), so the rule
+// can be tested on its own.
+//
+// The rule, stated: a setting qualifies for a head when, on EVERY text,
+//   recallMean >= targetRecall   and (when minRowRecall is given)   recallP5 >= minRowRecall,
+// i.e. at most 5% of the rows (nearest rank) fall below minRowRecall. Among qualifying settings
+// the one with the lowest density (mean over texts) wins; ties go to the higher worst-text recall,
+// then to the earlier grid point. When none qualifies, the densest setting of the grid is used
+// (highest mean density; ties by higher worst recall) and the head is reported as not met.
+import type { GpuContext } from '../../gpu/device';
+import { destroyAll, uploadTensor } from '../../gpu/tensor';
+import type { HeadMeasures } from './config-file';
+import { runSampleAttention } from './engine';
+import { validateParams, type SampleParams } from './params';
+
+export interface TuneGrid {
+  alpha: number[];
+  rowRatio: number[];
+  windowRatio: number[];
+}
+
+/** 4 x 2 x 5 = 40 points: small enough for SwiftShader at a few hundred tokens; the window list
+ * reaches 0.32 so heads that need a wide window find one before the fallback. */
+export const DEFAULT_GRID: TuneGrid = { alpha: [0.8, 0.9, 0.95, 0.98], rowRatio: [0.05, 0.1], windowRatio: [0, 0.04, 0.08, 0.16, 0.32] };
+
+export interface TuneRule {
+  targetRecall: number;
+  minRowRecall?: number;
+}
+
+export function ruleText(r: TuneRule): string {
+  return `recallMean >= ${r.targetRecall}${r.minRowRecall !== undefined ? ` and recallP5 >= ${r.minRowRecall}` : ''} on every text`;
+}
+
+export function checkRule(r: TuneRule): void {
+  if (!(r.targetRecall > 0 && r.targetRecall <= 1)) throw new RangeError(`target recall must be in (0, 1], got ${r.targetRecall}.`);
+  if (r.minRowRecall !== undefined && !(r.minRowRecall >= 0 && r.minRowRecall <= 1)) throw new RangeError(`minimum row recall must be in [0, 1], got ${r.minRowRecall}.`);
+}
+
+/** Every (alpha, rowRatio, windowRatio) of the grid, alpha outermost; each validated. */
+export function gridPoints(g: TuneGrid): SampleParams[] {
+  for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+    if (!Array.isArray(g[name]) || g[name].length === 0) throw new RangeError(`tuning grid: ${name} needs at least one value.`);
+  }
+  const out: SampleParams[] = [];
+  for (const alpha of g.alpha) for (const rowRatio of g.rowRatio) for (const windowRatio of g.windowRatio) {
+    const p = { alpha, rowRatio, windowRatio };
+    validateParams(p);
+    out.push(p);
+  }
+  return out;
+}
+
+export interface HeadChoice {
+  /** Index into the grid points. */
+  point: number;
+  params: SampleParams;
+  /** Whether the rule held; false means the densest fallback. */
+  met: boolean;
+  /** Over texts: the lowest mean recall, the lowest P5, the mean density. */
+  worstRecallMean: number;
+  worstRecallP5: number;
+  meanDensity: number;
+}
+
+/** The choice for one head. m[text][point] are the head's measures. */
+export function chooseHead(points: readonly SampleParams[], m: readonly (readonly HeadMeasures[])[], rule: TuneRule): HeadChoice {
+  checkRule(rule);
+  if (m.length === 0) throw new RangeError('chooseHead: no texts measured.');
+  for (const t of m) if (t.length !== points.length) throw new RangeError(`chooseHead: ${t.length} measures for ${points.length} grid points.`);
+  const summary = points.map((_, p) => ({
+    p,
+    worstRecallMean: Math.min(...m.map((t) => t[p].recallMean)),
+    worstRecallP5: Math.min(...m.map((t) => t[p].recallP5)),
+    meanDensity: m.reduce((a, t) => a + t[p].density, 0) / m.length,
+  }));
+  const ok = summary.filter((s) => s.worstRecallMean >= rule.targetRecall && (rule.minRowRecall === undefined || s.worstRecallP5 >= rule.minRowRecall));
+  const met = ok.length > 0;
+  const pool = met ? ok : summary;
+  const best = pool.reduce((a, b) => {
+    const dd = met ? b.meanDensity - a.meanDensity : a.meanDensity - b.meanDensity; // met: lowest; fallback: highest
+    if (dd < 0) return b;
+    if (dd > 0) return a;
+    return b.worstRecallMean > a.worstRecallMean ? b : a;
+  });
+  return { point: best.p, params: { ...points[best.p] }, met, worstRecallMean: best.worstRecallMean, worstRecallP5: best.worstRecallP5, meanDensity: best.meanDensity };
+}
+
+export interface LayerCapture {
+  S: number;
+  /** (heads, S, d) post-RoPE */
+  q: Float32Array;
+  /** (kvHeads, S, d) post-RoPE */
+  k: Float32Array;
+}
+
+export interface HeadShape {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/** measures[point][head] of one layer on one text: one GPU call per grid point, every head in it. */
+export async function measureGrid(ctx: GpuContext, shape: HeadShape, cap: LayerCapture, points: readonly SampleParams[], onPoint?: (done: number, of: number) => void): Promise<HeadMeasures[][]> {
+  const { heads, kvHeads, headDim: d } = shape;
+  const { S } = cap;
+  if (cap.q.length !== heads * S * d || cap.k.length !== kvHeads * S * d) {
+    throw new RangeError(`measureGrid: q has ${cap.q.length} and k ${cap.k.length} values; (heads, kvHeads, S, d) = (${heads}, ${kvHeads}, ${S}, ${d}) needs ${heads * S * d} and ${kvHeads * S * d}.`);
+  }
+  const q = uploadTensor(ctx, 'tune q', [heads, S, d], cap.q); // (heads, S, d) f32
+  const k = uploadTensor(ctx, 'tune k', [kvHeads, S, d], cap.k); // (kvHeads, S, d) f32
+  try {
+    const out: HeadMeasures[][] = [];
+    for (let p = 0; p < points.length; p++) {
+      const r = await runSampleAttention(ctx, { q, k, heads, kvHeads, S, d, params: points[p] });
+      r.dispose();
+      out.push(r.heads.map((h) => ({ recallMean: h.recallMean, recallMin: h.recallMin, recallP5: h.recallP5, density: h.density })));
+      onPoint?.(p + 1, points.length);
+    }
+    return out;
+  } finally {
+    destroyAll(q, k);
+  }
+}
+
+export interface LayerTune {
+  choices: HeadChoice[];
+  /** The chosen setting's measures on each text, [text][head]. */
+  measured: HeadMeasures[][];
+}
+
+/** One layer: the grid on every text's capture, then each head's choice. */
+export async function tuneLayer(ctx: GpuContext, shape: HeadShape, caps: readonly LayerCapture[], points: readonly SampleParams[], rule: TuneRule, onPoint?: (text: number, done: number, of: number) => void): Promise<LayerTune> {
+  checkRule(rule);
+  const perText: HeadMeasures[][][] = []; // [text][point][head]
+  for (let t = 0; t < caps.length; t++) perText.push(await measureGrid(ctx, shape, caps[t], points, (done, of) => onPoint?.(t, done, of)));
+  const choices = Array.from({ length: shape.heads }, (_, h) => chooseHead(points, perText.map((t) => t.map((pt) => pt[h])), rule));
+  return { choices, measured: perText.map((t) => choices.map((c, h) => t[c.point][h])) };
+}
