@@ -32,12 +32,12 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const cfg = parseConfig(readFileSync(file, 'utf8'), file);
   const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
   const c = s.checkpoint.config;
-  const warning = checkConfigFits(cfg, modelIdentity(s.checkpoint.name, c), file);
-  if (warning) process.stderr.write(`apply: ${warning}\n`);
-  const params = configParams(cfg);
   const S = s.ids.length, d = c.headDim;
   const layers: HeadSelection[][] = [];
   try {
+    const warning = checkConfigFits(cfg, modelIdentity(s.checkpoint.name, c), file);
+    if (warning) process.stderr.write(`apply: ${warning}\n`);
+    const params = configParams(cfg);
     process.stderr.write(`apply: capturing q/k/v (${S} tokens)\n`);
     const r = await forward(s.model, s.ids, { captureQK: true, captureV: true, logits: 'none' });
     for (let l = 0; l < c.numLayers; l++) {

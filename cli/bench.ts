@@ -19,6 +19,7 @@ const SPEC: FlagSpec = {
   'window-ratio': { kind: 'number', help: `default ${DEFAULT_PARAMS.windowRatio}` },
   repeats: { kind: 'number', help: 'timed repeats per size; the median is reported (default 7)' },
   forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention' },
+  studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   out: { kind: 'string', help: 'also write the results as JSON here' },
   help: { kind: 'boolean', help: 'print this help' },
 };
@@ -37,7 +38,15 @@ export async function benchCommand(argv: string[]): Promise<number> {
   console.log(`adapter: ${adapter}`);
   const repeats = (f.repeats as number | undefined) ?? 7;
   const results: unknown[] = [];
-  if (f.forward) {
+  if (f.studio) {
+    const { benchStudio } = await import('../bench/studio');
+    const { DEFAULT_MODEL_DIR, REPO_ROOT } = await import('./model-dir');
+    const { join } = await import('node:path');
+    const S = list(f.S as string | undefined, [4096])[0];
+    const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: join(REPO_ROOT, 'public/samples/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2 });
+    console.log(`studio slider move, ${r.model} (${r.layers} layers x ${r.heads} heads), S ${r.S}: chosen layer + head view ${r.chosenLayerMs.toFixed(1)} ms, all layers ${r.allLayersMs.toFixed(1)} ms (wall clock, median of ${r.repeats}; prefill ${r.prefillMs.toFixed(0)} ms)`);
+    results.push({ kind: 'studio', ...r });
+  } else if (f.forward) {
     const { benchForwardSuite } = await import('../bench/forward-suite');
     results.push(...(await benchForwardSuite(ctx, repeats, (line) => console.log(line))));
   } else {

@@ -106,17 +106,21 @@ export async function evalCommand(argv: string[]): Promise<number> {
 
   const s = await openSession(f.model as string, texts[0], maxTokens);
   const c = s.checkpoint.config;
-  for (const L of lengths) if (L > c.maxPositions) throw new UsageError(`eval: passkey length ${L} is above the model's ${c.maxPositions} positions.`);
-  const identity = modelIdentity(s.checkpoint.name, c);
   let params: SampleParams | SampleParams[][] = single;
   let attentionText = `SampleAttention alpha ${single.alpha}, rowRatio ${single.rowRatio}, windowRatio ${single.windowRatio} in every head`;
-  if (f.config !== undefined) {
-    const file = f.config as string;
-    const cfg = parseConfig(readFileSync(file, 'utf8'), file);
-    const warning = checkConfigFits(cfg, identity, file);
-    if (warning) process.stderr.write(`eval: ${warning}\n`);
-    params = configParams(cfg);
-    attentionText = `SampleAttention per head from ${file}`;
+  try {
+    for (const L of lengths) if (L > c.maxPositions) throw new UsageError(`eval: passkey length ${L} is above the model's ${c.maxPositions} positions.`);
+    if (f.config !== undefined) {
+      const file = f.config as string;
+      const cfg = parseConfig(readFileSync(file, 'utf8'), file);
+      const warning = checkConfigFits(cfg, modelIdentity(s.checkpoint.name, c), file);
+      if (warning) process.stderr.write(`eval: ${warning}\n`);
+      params = configParams(cfg);
+      attentionText = `SampleAttention per head from ${file}`;
+    }
+  } catch (e) {
+    s.model.dispose();
+    throw e;
   }
   const shape = { heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
   const fwd: ForwardFn = (ids, o) => forward(s.model, ids, o);

@@ -50,9 +50,9 @@ export class StudioEngine {
     return next;
   }
 
-  static async open(): Promise<StudioEngine> {
-    const ctx = await acquireDevice(typeof navigator !== 'undefined' ? navigator.gpu : undefined);
-    return new StudioEngine(ctx);
+  /** The browser's device, or a given one (Node benchmarks run the same engine on Dawn). */
+  static async open(ctx?: GpuContext): Promise<StudioEngine> {
+    return new StudioEngine(ctx ?? (await acquireDevice(typeof navigator !== 'undefined' ? navigator.gpu : undefined)));
   }
 
   get adapterName(): string {

@@ -1,0 +1,35 @@
+// What a slider move costs in the studio, measured on the studio's own engine (src/engine) outside
+// the browser: the chosen layer's SampleAttention for every head (stages, sparse, dense for recall,
+// measures, read-backs, overview thumbnails) plus the chosen head's detail (512 x 512 pooled
+// planes, column scores, row recall), and the same for every layer. Wall clock, median of
+// repeats; React's redraw is not included.
+import type { GpuContext } from '../gpu/device';
+import { median } from '../gpu/timing';
+import { StudioEngine } from '../src/engine/engine';
+import { nodeFolder } from '../src/model/loader/node-folder';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_PARAMS, type SampleParams } from '../src/sample/reference';
+
+export async function benchStudio(ctx: GpuContext, o: { modelDir: string; textFile: string; S: number; repeats: number; layer: number; head: number }) {
+  const engine = await StudioEngine.open(ctx);
+  const m = await engine.loadModel(nodeFolder(o.modelDir), () => {});
+  const { ids } = engine.tokenize(readFileSync(o.textFile, 'utf8'), o.S);
+  const prefill = await engine.prefill(ids, () => {});
+  const heads = m.config.numHeads;
+  const params = (alpha: number): SampleParams[] => Array.from({ length: heads }, () => ({ ...DEFAULT_PARAMS, alpha }));
+  for (let l = 0; l < m.config.numLayers; l++) await engine.selectLayer(l, params(0.95)); // warm-up + first draw
+  await engine.headDetail(o.layer, o.head, 512);
+  const layerMs: number[] = [];
+  const modelMs: number[] = [];
+  for (let r = 0; r < o.repeats; r++) {
+    const alpha = r % 2 ? 0.95 : 0.9; // a slider move: the selection really changes
+    const t0 = performance.now();
+    await engine.selectLayer(o.layer, params(alpha));
+    await engine.headDetail(o.layer, o.head, 512);
+    const t1 = performance.now();
+    for (let l = 0; l < m.config.numLayers; l++) if (l !== o.layer) await engine.selectLayer(l, params(alpha));
+    layerMs.push(t1 - t0);
+    modelMs.push(performance.now() - t0);
+  }
+  return { S: ids.length, model: m.name, layers: m.config.numLayers, heads, prefillMs: prefill.ms, chosenLayerMs: median(layerMs), allLayersMs: median(modelMs), repeats: o.repeats };
+}
