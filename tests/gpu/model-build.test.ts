@@ -21,7 +21,7 @@ test('a missing tensor, a wrong shape and an out-of-vocabulary id each get a cle
   assert.throws(() => buildModel(ctx, { ...ckpt.config, intermediateSize: ckpt.config.intermediateSize + 1 }, w), /mlp\.(gate|up)_proj\.weight.*expects \(113, 64\)/);
   const model = buildModel(ctx, ckpt.config, w);
   try {
-    await assert.rejects(forward(model, Int32Array.from([1, 2, 640])), /token id 640 at position 2 is outside the vocabulary \(640\)/);
+    await assert.rejects(forward(model, Int32Array.from([1, 2, 640])), /token id 640 at position 2 is outside the vocabulary \[0, 640\)/);
   } finally {
     model.dispose();
   }
