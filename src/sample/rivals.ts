@@ -168,10 +168,11 @@ export function modelCurves(perHead: readonly (readonly RivalCurve[])[]): RivalC
 }
 
 /** Mean recall of a curve at a density, by linear interpolation between its points sorted by
- * density (clamped to the end points): for tables that compare patterns at equal density. */
+ * density: for tables that compare patterns at equal density. NaN below the curve's sparsest
+ * point (the sweep never got that sparse: no honest value); above its densest point, that point's. */
 export function recallAtDensity(curve: RivalCurve, density: number): number {
   const pts = [...curve.points].sort((a, b) => a.density - b.density);
-  if (density <= pts[0].density) return pts[0].recallMean;
+  if (density < pts[0].density) return NaN;
   for (let t = 1; t < pts.length; t++) {
     if (density <= pts[t].density) {
       const a = pts[t - 1], b = pts[t];

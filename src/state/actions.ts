@@ -10,6 +10,7 @@ import { allParams, layerParams, paramsFor } from './selectors';
 import { clearSaved, loadSaved, save } from './persist';
 import { headKey, useStudio, type StudioState, type SweepPoint, type TextChoice } from './store';
 import { sampleUrl } from './samples';
+import { makePasskeyText } from '../samples/passkey';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -107,7 +108,17 @@ async function textBody(t: TextChoice): Promise<string> {
     if (!res.ok) throw new Error(`The sample text ${t.name} could not be fetched (HTTP ${res.status}).`);
     return await res.text();
   }
+  if (t.kind === 'passkey') return passkeyFromName(t.name).text;
   throw new Error(`The text ${t.name} is not saved any more (too large): paste it or pick the file again.`);
+}
+
+/** Passkey texts are named by their recipe, so a reload regenerates the same text. */
+export const passkeyName = (tokens: number, depth: number, seed: number) => `passkey, ~${tokens} tokens, depth ${depth}, seed ${seed}`;
+
+export function passkeyFromName(name: string) {
+  const m = /^passkey, ~(\d+) tokens, depth ([\d.]+), seed (\d+)$/.exec(name);
+  if (!m) throw new Error(`Not a passkey text recipe: ${name}`);
+  return makePasskeyText({ tokensApprox: Number(m[1]), depth: Number(m[2]), seed: Number(m[3]) });
 }
 
 /** Tokenize, prefill, select every layer: what follows any change of model or text. */

@@ -205,3 +205,18 @@ test('parameters and the chosen head survive a reload', async () => {
   await page.getByTestId('head-title').filter({ hasText: 'Layer 0 head 1' }).waitFor({ timeout: STEP_MS });
   await screenshot(page, 'studio-reloaded');
 });
+
+test('the passkey generator makes a text, runs it, and names the hidden key', async () => {
+  const { page } = st;
+  await page.getByLabel('Passkey length').fill('400');
+  await page.getByLabel('Passkey depth').fill('0.25');
+  await page.getByRole('button', { name: 'Make passkey text' }).click();
+  const note = page.getByTestId('passkey');
+  await note.waitFor({ timeout: STEP_MS });
+  assert.match((await note.textContent()) ?? '', /Hidden pass key: \d{5}/);
+  await page.locator('dd', { hasText: 'passkey, ~400 tokens, depth 0.25, seed 1' }).waitFor({ timeout: READY_MS });
+  await waitReady(page);
+  assert.equal(await page.getByTestId('tokens').textContent(), '128');
+  await screenshot(page, 'studio-passkey');
+  assert.deepEqual(unexpectedErrors(st.errors), []);
+});

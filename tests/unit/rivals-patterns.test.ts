@@ -138,7 +138,8 @@ test(`model curves average heads; recallAtDensity interpolates (SEED=${seed})`, 
   }
   const curve = { pattern: 'oracle' as const, knob: 'density', points: [{ knob: 0, density: 0.2, recallMean: 0.5, recallMin: 0, recallP5: 0 }, { knob: 1, density: 0.6, recallMean: 0.9, recallMin: 0, recallP5: 0 }] };
   assert.ok(Math.abs(recallAtDensity(curve, 0.4) - 0.7) < 1e-15);
-  assert.equal(recallAtDensity(curve, 0.1), 0.5);
+  assert.ok(Number.isNaN(recallAtDensity(curve, 0.1)), 'below the sparsest point there is no value');
+  assert.equal(recallAtDensity(curve, 0.2), 0.5);
   assert.equal(recallAtDensity(curve, 0.9), 0.9);
   assert.throws(() => oracleMask(oracleOrder(new Float64Array(3)), 0), /count must be/);
 });

@@ -2,7 +2,7 @@
 // bundled sample, pasted text or a text file; the token limit; progress and cancel.
 import { useState } from 'react';
 import { useStudio } from '../../state/store';
-import { cancel, chooseText, openPicked, openServed, setMaxTokens } from '../../state/actions';
+import { cancel, chooseText, openPicked, openServed, passkeyFromName, passkeyName, setMaxTokens } from '../../state/actions';
 import { SAMPLES } from '../../state/samples';
 import { ProgressBar } from './ProgressBar';
 
@@ -12,6 +12,8 @@ export function Inputs() {
   const s = useStudio();
   const [paste, setPaste] = useState('');
   const [limit, setLimit] = useState<string>('');
+  const [pkTokens, setPkTokens] = useState(2000);
+  const [pkDepth, setPkDepth] = useState(0.5);
   const served = s.modelSource.kind === 'served' ? s.modelSource.name : '';
   const busy = s.busy;
   return (
@@ -50,6 +52,12 @@ export function Inputs() {
         <button disabled={busy || !s.model || paste.trim().length === 0} onClick={() => void chooseText({ kind: 'pasted', name: `pasted (${paste.length} chars)`, body: paste })}>Use pasted text</button>
         <label className="inline">max tokens <input type="number" aria-label="Max tokens" min={1} step={1} value={limit === '' ? s.maxTokens : limit} onChange={(e) => setLimit(e.target.value)} onBlur={() => { if (limit !== '') void setMaxTokens(Number(limit)); setLimit(''); }} /></label>
       </div>
+      <div className="row" aria-label="Passkey text">
+        <label className="inline">passkey ~tokens <input type="number" aria-label="Passkey length" min={64} max={8192} step={64} value={pkTokens} onChange={(e) => setPkTokens(Number(e.target.value))} /></label>
+        <label className="inline">depth <input type="number" aria-label="Passkey depth" min={0} max={1} step={0.05} value={pkDepth} onChange={(e) => setPkDepth(Number(e.target.value))} /></label>
+        <button disabled={busy || !s.model || !(pkTokens >= 64 && pkDepth >= 0 && pkDepth <= 1)} onClick={() => void chooseText({ kind: 'passkey', name: passkeyName(Math.round(pkTokens), pkDepth, 1) })}>Make passkey text</button>
+      </div>
+      {s.text.kind === 'passkey' ? <div className="note" data-testid="passkey">Hidden pass key: {passkeyFromName(s.text.name).passkey}</div> : null}
       {s.prefill ? (
         <dl className="kv">
           <dt>text</dt><dd>{s.text.name}</dd>
