@@ -13,6 +13,7 @@ import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows
 import { createStage2, destroyStage2, stage2Dispatches } from '../gpu/sample/stage2';
 import { createSparseOutputs, destroySparseOutputs, sparseDispatch } from '../gpu/sample/sparse';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../gpu/sample/measures';
+import { mulberry32, randn } from '../src/util/random';
 import { sampledRows, validateParams, windowSize, type SampleParams } from '../src/sample/reference';
 
 export interface AttentionBenchOptions {
@@ -48,22 +49,7 @@ export interface AttentionBenchResult {
   sparseCheck: number;
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function normals(r: () => number, n: number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
-  return out;
-}
 
 /** Share of keys that are stripe (sink-like) keys in the structured pattern. */
 export const STRIPE_SHARE = 0.05;
@@ -78,9 +64,9 @@ export const STRIPE_SHARE = 0.05;
  * density with recall >= 0.95 (the bench prints both measured values next to every time).
  */
 export function benchInputs(o: Pick<AttentionBenchOptions, 'S' | 'heads' | 'kvHeads' | 'd' | 'pattern' | 'seed'>): { q: Float32Array; k: Float32Array; v: Float32Array } {
-  const r = mulberry(o.seed ?? 1);
+  const r = mulberry32(o.seed ?? 1);
   const { S, heads, kvHeads, d } = o;
-  const q = normals(r, heads * S * d), k = normals(r, kvHeads * S * d), v = normals(r, kvHeads * S * d);
+  const q = randn(r, heads * S * d), k = randn(r, kvHeads * S * d), v = randn(r, kvHeads * S * d);
   if (o.pattern !== 'structured') return { q, k, v };
   const rootD = Math.sqrt(d);
   const F = Math.max(0, Math.min(16, Math.floor((d - 1) / 2) - 2)); // frequency pairs after the sink channel
@@ -184,7 +170,7 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
     const outD = await readTensor(ctx, dense.out), outS = await readTensor(ctx, sparse.out!);
     const w = Math.max(1, windowSize(S, o.params.windowRatio));
     let denseCheck = 0, sparseCheck = 0;
-    const r = mulberry(12345);
+    const r = mulberry32(12345);
     for (let h = 0; h < heads; h++) {
       const g = Math.floor(h / (heads / kvHeads));
       const kept = new Uint8Array(S);

@@ -3,6 +3,8 @@
 // A model that attends to the needle answers with the number; a sparse attention that drops the
 // needle's keys does not, which is what the studio checks.
 
+import { mulberry32 } from '../util/random';
+
 /** The standard template's pieces; only the filler between them changes with the size. */
 export const PASSKEY_INTRO =
   'There is an important info hidden inside a lot of irrelevant text. Find it and memorize it. ' +
@@ -45,17 +47,7 @@ export interface PasskeyText {
   answer: string;
 }
 
-/** mulberry32: small, fast and the same in every JavaScript engine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function targetChars(o: PasskeyOptions): number {
   const hasTokens = o.tokensApprox !== undefined, hasChars = o.chars !== undefined;

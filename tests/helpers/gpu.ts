@@ -1,4 +1,5 @@
 // Shared test helpers: the real Node WebGPU device, seeded random inputs and error measures.
+import { mulberry32, randn } from '../../src/util/random';
 import { nodeGpu } from '../../gpu/node-gpu';
 import type { GpuContext } from '../../gpu/device';
 
@@ -6,31 +7,14 @@ export const gpu = (): Promise<GpuContext> => nodeGpu();
 
 /** Seeded PRNG (mulberry32): each test states its seed so a failure can be replayed, and the seed
  * comes from the clock unless SEED is set, so inputs are fresh on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export function freshSeed(): number {
   const env = process.env.SEED;
   return env ? Number(env) : (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0;
 }
 
-/** Standard normal samples (Box-Muller) scaled by `std`. */
-export function randn(r: () => number, n: number, std = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = Math.max(r(), 1e-12);
-    out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-  }
-  return out;
-}
+export { randn };
 
 export function assertFinite(xs: ArrayLike<number>, what: string): void {
   for (let i = 0; i < xs.length; i++) {

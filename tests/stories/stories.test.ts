@@ -41,6 +41,8 @@ const TYPES: Record<string, string> = {
 async function serve(): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    // Chromium asks for /favicon.ico on its own; Storybook has none, and a 404 is a console error.
+    if (path === '/favicon.ico') return void res.writeHead(204).end();
     const file = normalize(join(STATIC, path.endsWith('/') ? path + 'index.html' : path));
     if (!file.startsWith(STATIC + sep)) return void res.writeHead(403).end();
     try {
