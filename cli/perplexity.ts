@@ -1,7 +1,7 @@
 // `sa-studio perplexity`: next-token loss of a text, in windows of the model's context (or
 // --max-tokens) with no overlap; bits per byte over the UTF-8 bytes of the predicted tokens.
 import { parseFlags, usage, type FlagSpec } from './args';
-import { openSession } from './session';
+import { openSession, type Session } from './session';
 import { forward } from '../src/model/forward';
 import { nextTokenNll } from '../src/model/metrics';
 
@@ -22,6 +22,24 @@ export async function perplexityCommand(argv: string[]): Promise<number> {
   const { config } = s.checkpoint;
   const window = (f['max-tokens'] as number | undefined) ?? Math.min(config.maxPositions, 4096);
   if (!Number.isInteger(window) || window < 2 || window > config.maxPositions) throw new Error(`--max-tokens must be an integer from 2 to the model's ${config.maxPositions} positions, got ${window}`);
+  const r = await measurePerplexity(s, window, (line) => process.stderr.write(line + '\n'));
+  console.log(JSON.stringify({ ...r, model: s.checkpoint.name, adapter: s.adapter }, null, 2));
+  s.model.dispose();
+  return 0;
+}
+
+export interface PerplexityResult {
+  tokens: number;
+  nll: number;
+  perplexity: number;
+  bitsPerByte: number;
+  window: number;
+  bosPrepended: boolean;
+}
+
+/** Next-token loss of the session's text in windows of `window` tokens (no overlap). */
+export async function measurePerplexity(s: Session, window: number, log: (line: string) => void = () => {}): Promise<PerplexityResult> {
+  const { config } = s.checkpoint;
   const encoder = new TextEncoder();
   // Each window starts with the model's BOS when its tokenizer does not add one itself (the
   // default model was trained and evaluated that way), so every text token is predicted.
@@ -41,11 +59,9 @@ export async function perplexityCommand(argv: string[]): Promise<number> {
     for (const x of losses) nll += x;
     predicted += losses.length;
     bytes += encoder.encode(s.checkpoint.tokenizer.decode(prepend ? text : text.subarray(1))).length;
-    process.stderr.write(`window at token ${start}: ${ids.length} tokens\n`);
+    log(`window at token ${start}: ${ids.length} tokens`);
   }
   if (predicted === 0) throw new Error('the text has fewer than 2 tokens: nothing to predict.');
   const mean = nll / predicted;
-  console.log(JSON.stringify({ tokens: predicted, nll: mean, perplexity: Math.exp(mean), bitsPerByte: nll / Math.LN2 / bytes, window, bosPrepended: prepend, model: s.checkpoint.name, adapter: s.adapter }, null, 2));
-  s.model.dispose();
-  return 0;
+  return { tokens: predicted, nll: mean, perplexity: Math.exp(mean), bitsPerByte: nll / Math.LN2 / bytes, window, bosPrepended: prepend };
 }
