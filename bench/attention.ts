@@ -26,6 +26,8 @@ export interface AttentionBenchOptions {
   /** 'structured': synthetic long-context-like heads (stripe keys + local bump, see benchInputs). */
   pattern: 'random' | 'structured';
   seed?: number;
+  /** Real heads instead of a pattern: q (heads, S, d), k and v (kvHeads, S, d), e.g. from `sa-studio capture`. */
+  inputs?: { q: Float32Array; k: Float32Array; v: Float32Array };
 }
 
 export interface AttentionBenchResult {
@@ -138,7 +140,7 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
   if (!ctx.hasTimestamps) throw new Error('benchAttention needs the timestamp-query feature; this adapter has none.');
   const { S, heads, kvHeads, d } = o;
   const shape = { heads, kvHeads, S, d };
-  const x = benchInputs(o);
+  const x = o.inputs ?? benchInputs(o);
   const q = uploadTensor(ctx, 'bench q', [heads, S, d], x.q); // (heads, S, d) f32
   const k = uploadTensor(ctx, 'bench k', [kvHeads, S, d], x.k); // (kvHeads, S, d) f32
   const v = uploadTensor(ctx, 'bench v', [kvHeads, S, d], x.v); // (kvHeads, S, d) f32

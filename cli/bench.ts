@@ -18,11 +18,23 @@ const SPEC: FlagSpec = {
   'row-ratio': { kind: 'number', help: `default ${DEFAULT_PARAMS.rowRatio}` },
   'window-ratio': { kind: 'number', help: `default ${DEFAULT_PARAMS.windowRatio}` },
   repeats: { kind: 'number', help: 'timed repeats per size; the median is reported (default 7)' },
+  qk: { kind: 'string', help: 'time real heads: a file from `sa-studio capture` (with --layer); S, heads and d come from it' },
+  layer: { kind: 'number', help: 'the layer of --qk to time (default 0)' },
   forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention' },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   out: { kind: 'string', help: 'also write the results as JSON here' },
   help: { kind: 'boolean', help: 'print this help' },
 };
+
+/** q, k, v of one layer of a capture file (v drawn at random when the file has none: it only
+ * feeds the output pass, whose time does not depend on its values). */
+async function readCaptured(file: string, layer: number) {
+  const { readFileSync } = await import('node:fs');
+  const { parseQkSafetensors } = await import('../src/sample/qk-file');
+  const { mulberry32, randn } = await import('../src/util/random');
+  const t = parseQkSafetensors(readFileSync(file), file, layer);
+  return { ...t, v: t.v ?? randn(mulberry32(1), t.kvHeads * t.S * t.d) };
+}
 
 const list = (s: string | undefined, dflt: number[]) => (s ? s.split(',').map((x) => Number(x.trim())) : dflt);
 
@@ -63,10 +75,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
     console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, alpha ${params.alpha}, rowRatio ${params.rowRatio}, windowRatio ${params.windowRatio}, median of ${repeats}`);
     console.log('|     S |   d | dense ms | stage1+2 ms | sparse ms | speedup | stages/dense | recall mean | recall min | density |');
     console.log('|------:|----:|---------:|------------:|----------:|--------:|-------------:|------------:|-----------:|--------:|');
-    for (const d of list(f.d as string | undefined, [64, 128])) {
-      for (const S of list(f.S as string | undefined, [1024, 4096, 16384, 32768, 65536])) {
+    const real = f.qk ? await readCaptured(f.qk as string, (f.layer as number | undefined) ?? 0) : undefined;
+    if (real) console.log(`real heads: ${f.qk}, layer ${(f.layer as number | undefined) ?? 0}: ${real.heads} heads / ${real.kvHeads} kv, S ${real.S}, d ${real.d}`);
+    for (const d of real ? [real.d] : list(f.d as string | undefined, [64, 128])) {
+      for (const S of real ? [real.S] : list(f.S as string | undefined, [1024, 4096, 16384, 32768, 65536])) {
         try {
-          const r = await benchAttention(ctx, { S, heads, kvHeads, d, params, repeats, pattern });
+          const r = real
+            ? await benchAttention(ctx, { S, heads: real.heads, kvHeads: real.kvHeads, d, params, repeats, pattern, inputs: real })
+            : await benchAttention(ctx, { S, heads, kvHeads, d, params, repeats, pattern });
           results.push({ ...r, adapter, pattern, params });
           console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | ${r.denseMs.toFixed(3).padStart(8)} | ${r.stagesMs.toFixed(3).padStart(11)} | ${r.sparseMs.toFixed(3).padStart(9)} | ${r.speedup.toFixed(2).padStart(6)}x | ${(100 * r.stageShare).toFixed(1).padStart(11)}% | ${r.recallMean.toFixed(4).padStart(11)} | ${r.recallMin.toFixed(4).padStart(10)} | ${r.density.toFixed(3).padStart(7)} |`);
         } catch (e) {

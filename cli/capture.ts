@@ -9,7 +9,7 @@ const SPEC: FlagSpec = {
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
   text: { kind: 'string', required: true, help: 'UTF-8 text file' },
   'max-tokens': { kind: 'number', help: 'keep only the first N tokens' },
-  out: { kind: 'string', required: true, help: 'safetensors to write: q.<layer> [heads, S, d], k.<layer> [kv_heads, S, d] F32' },
+  out: { kind: 'string', required: true, help: 'safetensors to write: q.<layer> [heads, S, d], k.<layer> and v.<layer> [kv_heads, S, d] F32' },
   help: { kind: 'boolean', help: 'print this help' },
 };
 
@@ -22,15 +22,16 @@ export async function captureCommand(argv: string[]): Promise<number> {
   const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
   const { config } = s.checkpoint;
   const S = s.ids.length;
-  const out = await forward(s.model, s.ids, { captureQK: true });
+  const out = await forward(s.model, s.ids, { captureQK: true, captureV: true, logits: 'none' });
   if (!out.q || !out.k) throw new Error('the forward pass returned no q/k capture');
   const tensors: TensorToWrite[] = [{ name: 'input_ids', dtype: 'I32', shape: [S], data: s.ids }];
   for (let l = 0; l < config.numLayers; l++) {
     tensors.push({ name: `q.${l}`, dtype: 'F32', shape: [config.numHeads, S, config.headDim], data: out.q[l] });
     tensors.push({ name: `k.${l}`, dtype: 'F32', shape: [config.numKvHeads, S, config.headDim], data: out.k[l] });
+    if (out.v) tensors.push({ name: `v.${l}`, dtype: 'F32', shape: [config.numKvHeads, S, config.headDim], data: out.v[l] });
   }
   writeFileSync(f.out as string, writeSafetensors(tensors));
-  console.log(`wrote ${f.out}: q.0..q.${config.numLayers - 1}, k.* for ${S} tokens (adapter ${s.adapter})`);
+  console.log(`wrote ${f.out}: q.0..q.${config.numLayers - 1}, k.*, v.* for ${S} tokens (adapter ${s.adapter})`);
   s.model.dispose();
   return 0;
 }

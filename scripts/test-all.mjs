@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const only = process.argv.slice(2); // optional step names: typecheck unit gpu browser
+const only = process.argv.slice(2); // optional step names: typecheck unit gpu browser stories
 const want = (step) => only.length === 0 || only.includes(step);
 
 function ensureSystemPackages() {
@@ -63,7 +63,7 @@ if (!existsSync(join(root, 'node_modules'))) {
   console.error('node_modules is missing: run `npm ci` first (README: npm ci && npm test).');
   process.exit(2);
 }
-if (want('gpu') || want('browser')) ensureSystemPackages();
+if (want('gpu') || want('browser') || want('stories')) ensureSystemPackages();
 if (want('typecheck')) step('typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], 10);
 const unit = findTests('tests/unit');
 if (want('unit') && unit.length) step(`unit (${unit.length} files)`, process.execPath, nodeTest(unit, 2, 300_000), 20);
@@ -71,6 +71,9 @@ const gpu = findTests('tests/gpu');
 if (want('gpu') && gpu.length) step(`gpu (${gpu.length} files)`, process.execPath, nodeTest(gpu, 1, 600_000), 40);
 const browser = findTests('tests/browser');
 if (want('browser') && browser.length) step(`browser (${browser.length} files)`, process.execPath, nodeTest(browser, 1, 600_000), 30);
+// Storybook: builds it, then every story in Chromium; kernel stories must match their reference.
+const stories = findTests('tests/stories');
+if (want('stories') && stories.length) step(`stories (${stories.length} files)`, process.execPath, nodeTest(stories, 1, 480_000), 8);
 
 console.log('\n=== summary');
 for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name}  ${r.s.toFixed(0)} s${r.why}`);

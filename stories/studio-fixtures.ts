@@ -106,7 +106,7 @@ export function loadFixture(patch: Partial<StudioState> = {}): void {
     model: f.model,
     prefill: f.prefill,
     defaults: { ...PARAMS },
-    overrides: { [`${CHOSEN.layer}:${CHOSEN.head}`]: { alpha: 0.8 } },
+    overrides: {},
     layers: f.layers,
     chosen: { ...CHOSEN },
     detail: f.detail,

@@ -84,6 +84,19 @@ describe('Storybook stories in headless Chromium', () => {
     assert.ok(stories.some((s) => s.title.startsWith('Components/')), 'no Components/ stories');
   });
 
+  test('a kernel story shows the wrapper\'s error for a bad shape (heads 3 over kvHeads 2) instead of a result', { timeout: STORY_MS }, async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${url}/iframe.html?id=kernels-dense-flash-attention--random&viewMode=story&args=heads:3;kvHeads:2`);
+      await page.waitForFunction(() => document.querySelector('[data-testid="kernel-status"]')?.getAttribute('data-state') === 'error', undefined, { timeout: STORY_MS });
+      const text = (await page.getByTestId('kernel-status').textContent()) ?? '';
+      assert.match(text, /^error: dense attention: heads \(3\) is not a multiple of kvHeads \(2\)/, text);
+      assert.doesNotMatch(text, /matches reference/);
+    } finally {
+      await page.close();
+    }
+  });
+
   for (const s of stories) {
     const kernel = s.title.startsWith('Kernels/');
     test(`${s.title} / ${s.name} ${kernel ? 'matches its float64 reference' : 'renders'} (${s.id})`, { timeout: STORY_MS + 30_000 }, async () => {
