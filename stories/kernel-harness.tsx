@@ -153,7 +153,7 @@ export function KernelStory<A extends KernelArgs>({ name, args, make }: { name: 
   return (
     <div className="panel" style={{ maxWidth: 1100 }}>
       <h2>{name}</h2>
-      <div className="small-text">{o.title ?? ''}</div>
+      <div className="small-text">{o.title ?? ''} <span className="muted" data-testid="kernel-seed">· {args.pattern} inputs, seed {args.seed}</span></div>
       <div data-testid="kernel-status" data-state={o.state} role="status" style={{ color, fontSize: 14, margin: '8px 0', whiteSpace: 'pre-wrap' }}>
         {statusText(o)}
       </div>

@@ -1,28 +1,11 @@
-// Seeded inputs and error measures for the kernel stories, in the browser. They repeat the few
-// lines of tests/helpers/gpu.ts and tests/gpu/sample-inputs.ts on purpose: those modules import
-// the Node WebGPU binding (gpu/node-gpu.ts), which cannot be bundled for the browser.
+// Seeded inputs and error measures for the kernel stories, in the browser. The generator is the
+// project's one (src/util/random.ts), so a seed means the same numbers as in the GPU tests; the
+// input shapes and error measures repeat a few lines of tests/helpers/gpu.ts and
+// tests/gpu/sample-inputs.ts, which import the Node WebGPU binding and cannot be bundled for the browser.
+import { mulberry32, randn } from '../src/util/random';
 
-/** Seeded PRNG (mulberry32), the same generator as the GPU tests, so a seed means the same data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal samples (Box-Muller) scaled by `std`. */
-export function randn(r: () => number, n: number, std = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = Math.max(r(), 1e-12);
-    out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-  }
-  return out;
-}
+export { randn };
+export const rng = mulberry32;
 
 export type Pattern = 'random' | 'structured';
 

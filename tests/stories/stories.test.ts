@@ -22,6 +22,9 @@ const SHOTS = join(SCREENSHOTS, 'stories');
 // SwiftShader runs the kernels on the CPU; a story's run plus its float64 reference takes a few
 // seconds at the default sizes, so 90 s only catches a hang.
 const STORY_MS = 90_000;
+// Kernel stories run on fresh inputs each time (their `seed` arg, set through the URL); the seed is
+// in each test's name, so SEED=<seed> replays a failure.
+const SEED = process.env.SEED ? Number(process.env.SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0;
 
 interface IndexEntry { id: string; title: string; name: string; type: string }
 
@@ -99,7 +102,7 @@ describe('Storybook stories in headless Chromium', () => {
 
   for (const s of stories) {
     const kernel = s.title.startsWith('Kernels/');
-    test(`${s.title} / ${s.name} ${kernel ? 'matches its float64 reference' : 'renders'} (${s.id})`, { timeout: STORY_MS + 30_000 }, async () => {
+    test(`${s.title} / ${s.name} ${kernel ? `matches its float64 reference (SEED=${SEED})` : 'renders'} (${s.id})`, { timeout: STORY_MS + 30_000 }, async () => {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -107,7 +110,7 @@ describe('Storybook stories in headless Chromium', () => {
         if (m.type() === 'error') errors.push(`console: ${m.text()}`);
       });
       try {
-        await page.goto(`${url}/iframe.html?id=${encodeURIComponent(s.id)}&viewMode=story`);
+        await page.goto(`${url}/iframe.html?id=${encodeURIComponent(s.id)}&viewMode=story${kernel ? `&args=seed:${SEED}` : ''}`);
         // Storybook marks the body when the story is shown, or when it threw while rendering.
         await page.waitForFunction(() => document.body.classList.contains('sb-show-main') || document.body.classList.contains('sb-show-errordisplay'), undefined, { timeout: STORY_MS });
         const failed = await page.evaluate(() => document.body.classList.contains('sb-show-errordisplay') ? document.querySelector('#error-message')?.textContent ?? 'error display' : null);
@@ -123,6 +126,7 @@ describe('Storybook stories in headless Chromium', () => {
           await page.screenshot({ path: join(SHOTS, `${s.id}.png`), fullPage: true });
           assert.equal(state, 'pass', `status: ${text}`);
           assert.match(text, /^matches reference: /, text);
+          assert.match((await page.locator('[data-testid="kernel-seed"]').textContent()) ?? '', new RegExp(`seed ${SEED}\\b`), 'the story did not run on the seed given in the URL');
           const timing = (await page.getByTestId('kernel-timing').textContent()) ?? '';
           assert.match(timing, /CPU float64 reference: [\d.]+ ms/, `timing line: ${timing}`);
         } else {
