@@ -1,7 +1,6 @@
-// Seeded inputs and error measures for the kernel stories, in the browser. The generator is the
-// project's one (src/util/random.ts), so a seed means the same numbers as in the GPU tests; the
-// input shapes and error measures repeat a few lines of tests/helpers/gpu.ts and
-// tests/gpu/sample-inputs.ts, which import the Node WebGPU binding and cannot be bundled for the browser.
+// Seeded inputs and error measures for the kernel stories, in the browser. The generator, the
+// attention inputs and the error measures are the project's own (src/util/), shared with the GPU
+// tests, so a seed means the same numbers in both.
 import { mulberry32, randn } from '../src/util/random';
 
 export { randn };
@@ -24,37 +23,8 @@ export function matrixInput(r: () => number, rows: number, cols: number, pattern
   return x;
 }
 
-export interface AttentionInputs {
-  q: Float32Array; // (heads, S, d)
-  k: Float32Array; // (kvHeads, S, d)
-  v: Float32Array; // (kvHeads, S, d)
-  /** Keys every query attends to strongly ('structured' only). */
-  sinks: number[];
-}
-
-/** Random heads, or 'structured' heads where key 0 and a few random keys are sinks that every
- * query attends to (as in tests/gpu/sample-inputs.ts), so stage 2 keeps few keys. */
-export function attentionInputs(seed: number, heads: number, kvHeads: number, S: number, d: number, pattern: Pattern): AttentionInputs {
-  const r = rng(seed);
-  const q = randn(r, heads * S * d);
-  const k = randn(r, kvHeads * S * d);
-  const v = randn(r, kvHeads * S * d);
-  const sinks: number[] = [];
-  if (pattern === 'structured') {
-    sinks.push(0);
-    const extra = Math.max(1, Math.floor(S / 40));
-    while (sinks.length < Math.min(S, extra + 1)) {
-      const j = Math.floor(r() * S);
-      if (!sinks.includes(j)) sinks.push(j);
-    }
-    const u = randn(r, d);
-    const norm = Math.sqrt(u.reduce((a, x) => a + x * x, 0)) || 1;
-    const strength = 5 * Math.sqrt(d); // sink scores stand ~5 above the rest after the 1/sqrt(d) scale
-    for (let h = 0; h < heads; h++) for (let i = 0; i < S; i++) for (let c = 0; c < d; c++) q[(h * S + i) * d + c] = 0.3 * q[(h * S + i) * d + c] + (u[c] / norm) * Math.sqrt(strength);
-    for (let g = 0; g < kvHeads; g++) for (const j of sinks) for (let c = 0; c < d; c++) k[(g * S + j) * d + c] += (u[c] / norm) * Math.sqrt(strength);
-  }
-  return { q, k, v, sinks };
-}
+export { attentionInputs, type AttentionInputs } from '../src/util/attention-inputs';
+import type { AttentionInputs } from '../src/util/attention-inputs';
 
 /** Kept keys for the sparse stories: the sinks ('structured') or each key with probability 0.15. */
 export function keysFor(seed: number, heads: number, S: number, x: AttentionInputs, pattern: Pattern): number[][] {
@@ -64,30 +34,7 @@ export function keysFor(seed: number, heads: number, S: number, x: AttentionInpu
   );
 }
 
-/** ||a - b||_F / ||b||_F in float64; NaN anywhere gives Infinity so it never passes. */
-export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    if (!Number.isFinite(d)) return Infinity;
-    num += d * d;
-    den += b[i] * b[i];
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-}
-
-/** max |a - b|; NaN anywhere gives Infinity. */
-export function maxAbsError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!Number.isFinite(d)) return Infinity;
-    if (d > m) m = d;
-  }
-  return m;
-}
+export { maxAbsError, relError } from '../src/util/errors';
 
 /** Head h of a (heads, rows, cols) array, copied as f32 for drawing. */
 export function slab(x: ArrayLike<number>, h: number, rows: number, cols: number): Float32Array {

@@ -15,33 +15,7 @@ export function freshSeed(): number {
 }
 
 export { randn };
+export { assertFinite, maxAbsError, relError } from '../../src/util/errors';
 
-export function assertFinite(xs: ArrayLike<number>, what: string): void {
-  for (let i = 0; i < xs.length; i++) {
-    if (!Number.isFinite(xs[i])) throw new Error(`${what}: element ${i} is ${xs[i]}`);
-  }
-}
 
-/** ||a - b||_F / ||b||_F, computed in float64; NaN anywhere gives Infinity so it never passes. */
-export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    if (!Number.isFinite(d)) return Infinity;
-    num += d * d;
-    den += b[i] * b[i];
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-}
 
-export function maxAbsError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!Number.isFinite(d)) return Infinity;
-    if (d > m) m = d;
-  }
-  return m;
-}
