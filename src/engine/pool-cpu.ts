@@ -1,5 +1,5 @@
-// Block-max pooling of one head's (S, S) attention on the host, for the stories' fixed maps;
-// full attention was captured. Long texts use the GPU pooling kernel (gpu/sample/pool).
+// Block-max pooling of one head's (S, S) attention on the host, for the component stories' fixed
+// maps. The studio itself pools on the GPU (gpu/sample/pool).
 import type { PooledMap } from './types';
 
 export function poolMax(probs: Float32Array, head: number, S: number, bins: number): PooledMap {
