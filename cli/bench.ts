@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { parseFlags, usage, type FlagSpec } from './args';
 import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter } from '../gpu/device';
-import { DEFAULT_PARAMS } from '../src/sample/reference';
+import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 
 const SPEC: FlagSpec = {
   S: { kind: 'string', help: 'comma-separated sequence lengths (default 1024,4096,16384,32768,65536)' },
@@ -14,9 +14,7 @@ const SPEC: FlagSpec = {
   'kv-heads': { kind: 'number', help: 'key/value heads (default = heads)' },
   d: { kind: 'string', help: 'comma-separated head dims (default 64,128)' },
   pattern: { kind: 'string', help: 'random | structured (default structured: sink keys, real-model-like sparsity)' },
-  alpha: { kind: 'number', help: `default ${DEFAULT_PARAMS.alpha}` },
-  'row-ratio': { kind: 'number', help: `default ${DEFAULT_PARAMS.rowRatio}` },
-  'window-ratio': { kind: 'number', help: `default ${DEFAULT_PARAMS.windowRatio}` },
+  ...SAMPLE_FLAGS,
   repeats: { kind: 'number', help: 'timed repeats per size; the median is reported (default 7)' },
   qk: { kind: 'string', help: 'time real heads: a file from `sa-studio capture` (with --layer); S, heads and d come from it' },
   layer: { kind: 'number', help: 'the layer of --qk to time (default 0)' },
@@ -65,11 +63,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const { benchAttention } = await import('../bench/attention');
     const heads = (f.heads as number | undefined) ?? 8;
     const kvHeads = (f['kv-heads'] as number | undefined) ?? heads;
-    const params = {
-      alpha: (f.alpha as number | undefined) ?? DEFAULT_PARAMS.alpha,
-      rowRatio: (f['row-ratio'] as number | undefined) ?? DEFAULT_PARAMS.rowRatio,
-      windowRatio: (f['window-ratio'] as number | undefined) ?? DEFAULT_PARAMS.windowRatio,
-    };
+    const params = flagParams('bench', f);
     const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
     if (pattern !== 'random' && pattern !== 'structured') throw new Error(`--pattern must be random or structured, got ${pattern}`);
     console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, alpha ${params.alpha}, rowRatio ${params.rowRatio}, windowRatio ${params.windowRatio}, median of ${repeats}`);

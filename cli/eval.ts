@@ -3,10 +3,11 @@
 // prompts; prints per-text KL, top-1 agreement, perplexity and recall/density, and passkey
 // retrieval over lengths x depths. The measures are defined in src/sample/eval.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
-import { DEFAULT_PARAMS, paramProblem, type HeadSelection, type SampleParams } from '../src/sample/reference';
+import type { HeadSelection, SampleParams } from '../src/sample/reference';
 import { parseConfig } from '../src/sample/config-file';
 import { sampleAttentionOverride } from '../src/sample/model-attention';
 import {
@@ -18,9 +19,7 @@ const SPEC: FlagSpec = {
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
   text: { kind: 'string', required: true, help: 'one or more UTF-8 text files (--text a.txt b.txt, or --text repeated)' },
   config: { kind: 'string', help: 'per-head config JSON (sa-studio tune, or the studio\'s export); else --alpha/--row-ratio/--window-ratio for every head' },
-  alpha: { kind: 'number', help: `alpha for every head (default ${DEFAULT_PARAMS.alpha})` },
-  'row-ratio': { kind: 'number', help: `rowRatio for every head (default ${DEFAULT_PARAMS.rowRatio})` },
-  'window-ratio': { kind: 'number', help: `windowRatio for every head (default ${DEFAULT_PARAMS.windowRatio})` },
+  ...SAMPLE_FLAGS,
   'max-tokens': { kind: 'number', help: 'keep only the first N tokens of each text' },
   'passkey-lengths': { kind: 'string', help: 'comma-separated prompt lengths in tokens (default 512,1024,2048,4096; "none" skips passkeys)' },
   'passkey-depths': { kind: 'string', help: 'comma-separated needle depths in [0, 1] (default 0,0.25,0.5,0.75,1)' },
@@ -51,20 +50,6 @@ export function numberList(flag: string, s: string, check: (x: number) => boolea
   return xs;
 }
 
-/** One set of parameters for all heads, from the flags, checked with the spec's ranges. */
-export function flagParams(verb: string, f: Record<string, unknown>): SampleParams {
-  const p: SampleParams = {
-    alpha: (f.alpha as number | undefined) ?? DEFAULT_PARAMS.alpha,
-    rowRatio: (f['row-ratio'] as number | undefined) ?? DEFAULT_PARAMS.rowRatio,
-    windowRatio: (f['window-ratio'] as number | undefined) ?? DEFAULT_PARAMS.windowRatio,
-  };
-  const flagOf = { alpha: 'alpha', rowRatio: 'row-ratio', windowRatio: 'window-ratio' } as const;
-  for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
-    const problem = paramProblem(name, p[name]);
-    if (problem) throw new UsageError(`${verb}: --${flagOf[name]} ${problem}.`);
-  }
-  return p;
-}
 
 /** The token ids of every text: the first from the session, the others read and tokenized here. */
 export function textIds(s: Session, files: readonly string[], maxTokens: number | undefined): Int32Array[] {

@@ -10,7 +10,8 @@ import { openSession } from './session';
 import { forward } from '../src/model/forward';
 import { uploadTensor, destroyAll } from '../gpu/tensor';
 import { runSampleAttention } from '../src/sample/engine';
-import { DEFAULT_PARAMS, validateParams, type HeadSelection } from '../src/sample/reference';
+import type { HeadSelection } from '../src/sample/reference';
+import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import type { PooledMap } from '../src/engine/types';
 import { encodePng } from '../src/render/png';
 
@@ -21,9 +22,7 @@ const SPEC: FlagSpec = {
   out: { kind: 'string', required: true, help: 'folder for summary.json, summary.md and the pictures' },
   heads: { kind: 'string', help: 'pictures of these heads, "L:H,L:H" (default: none)' },
   bins: { kind: 'number', help: 'picture side in cells (default 256; block-max pooled when S is larger)' },
-  alpha: { kind: 'number', help: `default ${DEFAULT_PARAMS.alpha}` },
-  'row-ratio': { kind: 'number', help: `default ${DEFAULT_PARAMS.rowRatio}` },
-  'window-ratio': { kind: 'number', help: `default ${DEFAULT_PARAMS.windowRatio}` },
+  ...SAMPLE_FLAGS,
   help: { kind: 'boolean', help: 'print this help' },
 };
 
@@ -64,8 +63,7 @@ export async function mapsCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const f = parseFlags('maps', argv, SPEC);
-  const params = { alpha: (f.alpha as number | undefined) ?? DEFAULT_PARAMS.alpha, rowRatio: (f['row-ratio'] as number | undefined) ?? DEFAULT_PARAMS.rowRatio, windowRatio: (f['window-ratio'] as number | undefined) ?? DEFAULT_PARAMS.windowRatio };
-  validateParams(params);
+  const params = flagParams('maps', f);
   const wanted = ((f.heads as string | undefined) ?? '').split(',').filter(Boolean).map((s) => {
     const m = /^(\d+):(\d+)$/.exec(s.trim());
     if (!m) throw new UsageError(`maps: --heads wants "L:H,L:H", got "${s}"`);

@@ -2,7 +2,7 @@
 // every layer's attention probabilities as safetensors.
 import { writeFileSync } from 'node:fs';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
-import { DEFAULT_PARAMS, validateParams } from '../src/sample/reference';
+import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { sampleAttentionOverride } from '../src/sample/model-attention';
 import { openSession } from './session';
 import { forward } from '../src/model/forward';
@@ -13,9 +13,7 @@ const SPEC: FlagSpec = {
   text: { kind: 'string', required: true, help: 'UTF-8 text file to run' },
   'max-tokens': { kind: 'number', help: 'keep only the first N tokens' },
   attention: { kind: 'string', help: 'dense (default) or sample: SampleAttention replaces every head\'s attention' },
-  alpha: { kind: 'number', help: 'SampleAttention alpha (with --attention sample; default 0.95)' },
-  'row-ratio': { kind: 'number', help: 'SampleAttention rowRatio (default 0.05)' },
-  'window-ratio': { kind: 'number', help: 'SampleAttention windowRatio (default 0.08)' },
+  ...SAMPLE_FLAGS,
   dump: { kind: 'string', help: 'write input_ids [S] I32, logits [S, vocab] F32, attn.<layer> [heads, S, S] F32 here (safetensors)' },
   help: { kind: 'boolean', help: 'print this help' },
 };
@@ -36,8 +34,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const mode = (f.attention as string | undefined) ?? 'dense';
   if (mode !== 'dense' && mode !== 'sample') throw new UsageError(`run: --attention must be dense or sample, got ${mode}`);
-  const params = { alpha: (f.alpha as number | undefined) ?? DEFAULT_PARAMS.alpha, rowRatio: (f['row-ratio'] as number | undefined) ?? DEFAULT_PARAMS.rowRatio, windowRatio: (f['window-ratio'] as number | undefined) ?? DEFAULT_PARAMS.windowRatio };
-  validateParams(params);
+  const params = flagParams('run', f);
   const perLayer: string[] = [];
   const attention = mode === 'sample'
     ? sampleAttentionOverride(s.ctx, { heads: config.numHeads, kvHeads: config.numKvHeads, headDim: config.headDim }, params, (l, heads) => {

@@ -3,15 +3,14 @@
 // the float64 reference (src/sample/reference.ts). The lead will add a GPU path; the output
 // format stays the same.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
-import { DEFAULT_PARAMS, paramProblem, selectAll, type HeadSelection, type SampleParams } from '../src/sample/reference';
+import { selectAll, type HeadSelection, type SampleParams } from '../src/sample/reference';
 import { parseQkSafetensors, QkFileError } from '../src/sample/qk-file';
 
 const SPEC: FlagSpec = {
   qk: { kind: 'string', required: true, help: 'safetensors file with F32 "q" [heads, S, d] and "k" [kv_heads, S, d] (post-RoPE); an optional "v" [kv_heads, S, d] adds outputError' },
-  alpha: { kind: 'number', help: `CRA threshold in (0, 1] (default ${DEFAULT_PARAMS.alpha})` },
-  'row-ratio': { kind: 'number', help: `share of query rows sampled in stage 1, in (0, 1] (default ${DEFAULT_PARAMS.rowRatio})` },
-  'window-ratio': { kind: 'number', help: `local window as a share of S, in [0, 1] (default ${DEFAULT_PARAMS.windowRatio})` },
+  ...SAMPLE_FLAGS,
   layer: { kind: 'number', help: 'read q.<layer> / k.<layer> (a file written by `sa-studio capture`) instead of q / k' },
   scale: { kind: 'number', help: 'softmax scale (default 1/sqrt(d))' },
   out: { kind: 'string', required: true, help: 'where to write the selection JSON' },
@@ -50,16 +49,7 @@ export async function selectCommand(argv: string[], io: CommandIo = defaultIo): 
   let params: SampleParams;
   try {
     flags = parseFlags('select', argv, SPEC);
-    params = {
-      alpha: (flags.alpha as number | undefined) ?? DEFAULT_PARAMS.alpha,
-      rowRatio: (flags['row-ratio'] as number | undefined) ?? DEFAULT_PARAMS.rowRatio,
-      windowRatio: (flags['window-ratio'] as number | undefined) ?? DEFAULT_PARAMS.windowRatio,
-    };
-    const flagOf = { alpha: 'alpha', rowRatio: 'row-ratio', windowRatio: 'window-ratio' } as const;
-    for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
-      const problem = paramProblem(name, params[name]);
-      if (problem) throw new UsageError(`select: --${flagOf[name]} ${problem}.`);
-    }
+    params = flagParams('select', flags);
     if (flags.scale !== undefined && !((flags.scale as number) > 0)) throw new UsageError(`select: --scale must be a positive number, got ${flags.scale}.`);
   } catch (e) {
     if (e instanceof UsageError) {
