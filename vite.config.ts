@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { wgsl } from './wgsl-plugin';
+import { wgsl } from './wgsl-plugin.ts';
 
 // The studio is a static app: the bundled model and samples are served from public/.
 export default defineConfig({

@@ -3,7 +3,7 @@
 // every kernel imports its shader source as a string. No addons: controls and the canvas are in core.
 import type { StorybookConfig } from '@storybook/react-vite';
 import type { PluginOption } from 'vite';
-import { wgsl } from '../wgsl-plugin';
+import { wgsl } from '../wgsl-plugin.ts';
 
 const hasPlugin = (list: PluginOption[] | undefined, name: string): boolean =>
   (list ?? []).some((p) => (Array.isArray(p) ? hasPlugin(p, name) : !!p && typeof p === 'object' && 'name' in p && p.name === name));
