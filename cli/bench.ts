@@ -54,7 +54,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const { join } = await import('node:path');
     const S = list(f.S as string | undefined, [4096])[0];
     const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: join(REPO_ROOT, 'public/samples/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2 });
-    console.log(`studio slider move, ${r.model} (${r.layers} layers x ${r.heads} heads), S ${r.S}: chosen layer + head view ${r.chosenLayerMs.toFixed(1)} ms, all layers ${r.allLayersMs.toFixed(1)} ms (wall clock, median of ${r.repeats}; prefill ${r.prefillMs.toFixed(0)} ms)`);
+    console.log(`studio slider move, ${r.model} (${r.layers} layers x ${r.heads} heads), S ${r.S}: chosen layer + head view ${r.chosenLayerMs.toFixed(1)} ms, all layers ${r.allLayersMs.toFixed(1)} ms, exact zoomed view (440 x 440 tokens) ${r.exactZoomMs.toFixed(1)} ms (wall clock, median of ${r.repeats}; prefill ${r.prefillMs.toFixed(0)} ms)`);
     results.push({ kind: 'studio', ...r });
   } else if (f.forward) {
     const { benchForwardSuite } = await import('../bench/forward-suite');

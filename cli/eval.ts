@@ -7,12 +7,12 @@ import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
-import type { HeadSelection, SampleParams } from '../src/sample/reference';
+import type { SampleParams } from '../src/sample/reference';
 import { parseConfig } from '../src/sample/config-file';
 import { sampleAttentionOverride } from '../src/sample/model-attention';
 import {
-  checkConfigFits, compareLogits, configParams, modelIdentity, passkeyCase, summarizeSelections,
-  type ForwardFn, type LogitComparison, type PasskeyResult, type SelectionSummary,
+  checkConfigFits, checkText, configParams, modelIdentity, passkeySuite,
+  type ForwardFn, type PasskeyAccuracy, type PasskeyResult, type SparseFactory, type TextCheck,
 } from '../src/sample/eval';
 
 const SPEC: FlagSpec = {
@@ -67,9 +67,9 @@ export interface EvalReport {
   model: string;
   adapter: string;
   attention: string;
-  texts: (LogitComparison & { file: string; tokens: number; selection: SelectionSummary })[];
+  texts: (TextCheck & { file: string })[];
   passkey: PasskeyResult[];
-  passkeyAccuracy?: { dense: number; sparse: number; agreement: number };
+  passkeyAccuracy?: PasskeyAccuracy;
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -112,28 +112,17 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const report: EvalReport = { model: s.checkpoint.name, adapter: s.adapter, attention: attentionText, texts: [], passkey: [] };
   try {
     const allIds = textIds(s, texts, maxTokens);
+    const sparse: SparseFactory = (onLayer) => sampleAttentionOverride(s.ctx, shape, params, onLayer);
     for (let t = 0; t < texts.length; t++) {
       const ids = allIds[t];
-      process.stderr.write(`eval: ${texts[t]}: ${ids.length} tokens, dense pass\n`);
-      const dense = await fwd(ids, { logits: 'all' });
-      process.stderr.write(`eval: ${texts[t]}: sparse pass\n`);
-      const layers: HeadSelection[][] = [];
-      const sparse = await fwd(ids, { logits: 'all', attention: sampleAttentionOverride(s.ctx, shape, params, (l, h) => (layers[l] = h)) });
-      report.texts.push({ file: texts[t], tokens: ids.length, ...compareLogits(dense.logits, sparse.logits, ids, c.vocabSize), selection: summarizeSelections(layers) });
+      const r = await checkText(fwd, ids, c.vocabSize, sparse, (pass) => process.stderr.write(`eval: ${texts[t]}: ${ids.length} tokens, ${pass} pass\n`));
+      report.texts.push({ file: texts[t], ...r });
     }
-    let seed = 1;
-    for (const L of lengths) {
-      for (const depth of depths) {
-        process.stderr.write(`eval: passkey length ${L}, depth ${depth}\n`);
-        report.passkey.push(await passkeyCase(fwd, s.checkpoint.tokenizer, c.vocabSize, L, depth, seed++, () => sampleAttentionOverride(s.ctx, shape, params)));
-      }
-    }
+    const suite = await passkeySuite(fwd, s.checkpoint.tokenizer, c.vocabSize, lengths, depths, sparse, (_, __, L, depth) => process.stderr.write(`eval: passkey length ${L}, depth ${depth}\n`));
+    report.passkey = suite.cases;
+    report.passkeyAccuracy = suite.accuracy;
   } finally {
     s.model.dispose();
-  }
-  if (report.passkey.length) {
-    const share = (pred: (r: PasskeyResult) => boolean) => report.passkey.filter(pred).length / report.passkey.length;
-    report.passkeyAccuracy = { dense: share((r) => r.dense.retrieved), sparse: share((r) => r.sparse.retrieved), agreement: share((r) => r.agree) };
   }
   console.log(formatEval(report, lengths, depths));
   if (f.json !== undefined) {

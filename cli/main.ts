@@ -13,6 +13,7 @@ const VERBS: Record<string, Verb> = {
   eval: { summary: 'near-lossless check: dense vs SampleAttention KL, top-1, perplexity, recall, density, passkey retrieval', run: async (a) => (await import('./eval')).evalCommand(a) },
   tune: { summary: 'per head, the lowest-density SampleAttention setting meeting a recall target on every text; writes a config', run: async (a) => (await import('./tune')).tuneCommand(a) },
   apply: { summary: 'reuse a saved per-head config on a new text: per-layer recall and density', run: async (a) => (await import('./apply')).applyCommand(a) },
+  rivals: { summary: 'recall-vs-density curves of SampleAttention and its rivals (StreamingLLM, vertical-slash, block top-k, oracle) on the model\'s heads', run: async (a) => (await import('./rivals')).rivalsCommand(a) },
   bench: { summary: 'time dense, stage 1 + 2 and sparse attention; prefill and matmul with --forward', run: async (a) => (await import('./bench')).benchCommand(a) },
 };
 

@@ -76,6 +76,7 @@ export function studioFixture(): StudioFixture {
     detail = {
       layer: l, head: h,
       planes: { maxP: grid(maxP), sumP: grid(maxP), keptFraction: grid(kept), missedMass: grid(missed) },
+      viewport: { r0: 0, r1: S, c0: 0, c1: S },
       scores: Float32Array.from(columnScores(qh, kh, S, D, sel.sampledRows)),
       recall: Float32Array.from(rowRecall(qh, kh, S, D, sel.window, set)),
     };

@@ -1,5 +1,7 @@
-// Host wrapper of the pooled attention / mask maps (pool.wgsl): a (B, B) grid per head for drawing
-// at any S, from q, k, the dense log-sum-exp and the stage-2 key mask.
+// Host wrapper of the pooled attention / mask maps (pool.wgsl): a (rows, cols) grid per head over
+// a viewport of the S x S map (the whole map by default), for drawing at any S, from q, k, the
+// dense log-sum-exp and the stage-2 key mask. A viewport small enough for its grid gives block 1:
+// one cell per token, the exact map.
 import type { GpuContext } from '../device';
 import type { Dispatch } from '../kernel';
 import { f32, u32 } from '../kernel';
@@ -11,37 +13,68 @@ import poolWgsl from './pool.wgsl';
 /** Planes of the pooled output, in order. */
 export const POOL_PLANES = ['maxP', 'sumP', 'keptFraction', 'missedMass'] as const;
 
+/** Query rows [r0, r1) and keys [c0, c1) of the S x S map. */
+export interface PoolViewport {
+  r0: number;
+  r1: number;
+  c0: number;
+  c1: number;
+}
+
 export interface PoolRequest {
-  /** Grid side; block = ceil(S / B) rows and keys per cell. B is clipped to S. */
+  /** Grid side: block = ceil(max(r1 - r0, c1 - c0) / B) rows and keys per cell (at least 1). */
   B: number;
   headStart: number;
   headCount: number;
+  /** The part of the map to pool; the whole map when absent. */
+  viewport?: PoolViewport;
 }
 
-export function poolBlock(S: number, B: number): { B: number; block: number } {
+/** The grid of a request: `rows` x `cols` cells of `block` x `block` tokens over `viewport`. */
+export interface PoolGrid {
+  rows: number;
+  cols: number;
+  block: number;
+  viewport: PoolViewport;
+}
+
+export function poolGrid(S: number, B: number, viewport?: PoolViewport): PoolGrid {
   if (!Number.isInteger(B) || B < 1) throw new RangeError(`pool: grid side B must be a positive integer, got ${B}.`);
-  const side = Math.min(B, S);
-  return { B: side, block: Math.ceil(S / side) };
+  const v = viewport ?? { r0: 0, r1: S, c0: 0, c1: S };
+  for (const [lo, hi, what] of [[v.r0, v.r1, 'query rows'], [v.c0, v.c1, 'keys']] as const) {
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi > S || lo >= hi) {
+      throw new RangeError(`pool: viewport ${what} [${lo}, ${hi}) are not a non-empty range within [0, ${S}).`);
+    }
+  }
+  const nr = v.r1 - v.r0, nc = v.c1 - v.c0;
+  const block = Math.ceil(Math.max(nr, nc) / B);
+  return { rows: Math.ceil(nr / block), cols: Math.ceil(nc / block), block, viewport: { ...v } };
 }
 
-/** (headCount, 4, B, B) f32, NaN-poisoned: planes POOL_PLANES. */
+/** The whole-map grid: side ceil(S / block) with block = ceil(S / min(B, S)). */
+export function poolBlock(S: number, B: number): { B: number; block: number } {
+  const g = poolGrid(S, B);
+  return { B: g.rows, block: g.block };
+}
+
+/** (headCount, 4, rows, cols) f32, NaN-poisoned: planes POOL_PLANES. */
 export function createPooled(ctx: GpuContext, S: number, req: PoolRequest): Tensor {
-  const { B } = poolBlock(S, req.B);
-  return createTensor(ctx, 'pooled maps', [req.headCount, 4, B, B], true); // (headCount, 4, B, B) f32
+  const { rows, cols } = poolGrid(S, req.B, req.viewport);
+  return createTensor(ctx, 'pooled maps', [req.headCount, 4, rows, cols], true); // (headCount, 4, rows, cols) f32
 }
 
 export function poolDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, lse: Tensor, keyMask: GPUBuffer, windows: GPUBuffer, req: PoolRequest, pooled: Tensor, scale = 1 / Math.sqrt(s.d)): Dispatch {
   checkAttentionShape('pool', s, q, k);
-  const { B, block } = poolBlock(s.S, req.B);
+  const { rows, cols, block, viewport: v } = poolGrid(s.S, req.B, req.viewport);
   if (!Number.isInteger(req.headStart) || !Number.isInteger(req.headCount) || req.headStart < 0 || req.headCount < 1 || req.headStart + req.headCount > s.heads) {
     throw new RangeError(`pool: heads ${req.headStart} .. ${req.headStart + req.headCount - 1} are not within 0 .. ${s.heads - 1}.`);
   }
-  const want = [req.headCount, 4, B, B];
+  const want = [req.headCount, 4, rows, cols];
   if (pooled.shape.join() !== want.join()) throw new RangeError(`pool: output has shape (${pooled.shape.join(', ')}); expected (${want.join(', ')}); make it with createPooled.`);
   return {
     kernel: { label: 'pool maps', code: poolWgsl, constants: { D: s.d } },
     buffers: [q.buffer, k.buffer, lse.buffer, keyMask, windows, pooled.buffer],
-    params: [u32(s.S), u32(B), u32(block), u32(req.headStart), u32(s.heads / s.kvHeads), f32(scale), u32(0), u32(0)],
-    workgroups: [B, B, req.headCount],
+    params: [u32(s.S), u32(rows), u32(cols), u32(block), u32(req.headStart), u32(s.heads / s.kvHeads), f32(scale), u32(v.r0), u32(v.r1), u32(v.c0), u32(v.c1), u32(0)],
+    workgroups: [cols, rows, req.headCount],
   };
 }

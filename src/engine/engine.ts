@@ -16,7 +16,9 @@ import { buildModel, type Model } from '../model/forward';
 import { capturePrefill, type Capture } from './forward-port';
 import { throwIfCancelled } from './cancel';
 export { CancelledError } from './cancel';
-import type { HeadDetail, LatencyResult, LayerResult, LoadedModel } from './types';
+import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, MapViewport } from './types';
+import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
+import type { TuneGrid, TuneRule } from '../sample/tune';
 
 /** Lets the browser paint and handle input between chunks of GPU work. */
 export const yieldToUi = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -36,6 +38,7 @@ export class StudioEngine {
   private gpuLayers: LayerQKV[] = [];
   private runs: (SampleRun | null)[] = [];
   private S = 0;
+  private ids: Int32Array | null = null;
   private headCache: { key: string; t: LayerQKV } | null = null;
 
   private constructor(readonly ctx: GpuContext) {}
@@ -97,6 +100,7 @@ export class StudioEngine {
     throwIfCancelled(signal);
     const S = ids.length;
     this.S = S;
+    this.ids = ids;
     this.capture = cap;
     for (let l = 0; l < numLayers; l++) {
       this.gpuLayers.push({
@@ -133,19 +137,22 @@ export class StudioEngine {
     return { heads: run.heads, thumbs: pooled.map((p) => p.maxP) };
   }
 
-  /** What the head view draws for one head of a layer's current run. */
-  headDetail(layer: number, head: number, side: number): Promise<HeadDetail> {
-    return this.exclusive(() => this.headDetailNow(layer, head, side));
+  /** What the head view draws for one head of a layer's current run: its maps pooled into a grid
+   * of about `side` x `side` cells over `viewport` (the whole map by default; a small viewport
+   * gives one cell per token, exact), its column scores and its recall. */
+  headDetail(layer: number, head: number, side: number, viewport?: MapViewport): Promise<HeadDetail> {
+    return this.exclusive(() => this.headDetailNow(layer, head, side, viewport));
   }
 
-  private async headDetailNow(layer: number, head: number, side: number): Promise<HeadDetail> {
+  private async headDetailNow(layer: number, head: number, side: number, viewport?: MapViewport): Promise<HeadDetail> {
     const run = this.runs[layer];
     if (!run) throw new Error(`layer ${layer} has no SampleAttention run yet.`);
     const S = this.S;
-    const [planes] = await run.pool({ B: side, headStart: head, headCount: 1 });
+    const v = viewport ? { ...viewport } : { r0: 0, r1: S, c0: 0, c1: S };
+    const [planes] = await run.pool({ B: side, headStart: head, headCount: 1, viewport: v });
     const scores = (await readTensor(this.ctx, run.tensors.scores)).slice(head * S, (head + 1) * S);
     const recall = (await readTensor(this.ctx, run.tensors.recall)).slice(head * S, (head + 1) * S);
-    return { layer, head, planes, scores, recall };
+    return { layer, head, planes, viewport: v, scores, recall };
   }
 
   /** One head's q, k (and v) as single-head tensors, for latency and sweeps; cached per head. */
@@ -216,6 +223,29 @@ export class StudioEngine {
     return { denseMs: median(dense), sparseMs: median(sparse), repeats, adapter: this.adapterName };
   }
 
+  /** Auto-tune every head on the current text (its captured q/k); nothing is kept. */
+  tune(rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
+    return this.exclusive(() => tuneCapture(this.ctx, this.need(), this.needCapture(), this.S, rule, grid, onProgress, signal));
+  }
+
+  /** The near-lossless check on the current text: dense vs SampleAttention with per-head params. */
+  check(params: SampleParams[][], passkey: PasskeyPlan | null, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
+    return this.exclusive(async () => {
+      if (!this.model || !this.ids) throw new Error('run the prefill first.');
+      return nearLosslessCheck(this.ctx, this.model, this.need(), this.ids, params, passkey, this.adapterName, onProgress, signal);
+    });
+  }
+
+  /** Rival patterns on the CPU (float64) for one head or every head; not queued behind GPU work. */
+  rivals(params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal): Promise<RivalsReport> {
+    return rivalsCapture(this.need(), this.needCapture(), this.S, params, which, maxTokens, onProgress, signal);
+  }
+
+  private needCapture(): Capture {
+    if (!this.capture) throw new Error('no captured q/k: run the prefill first.');
+    return this.capture;
+  }
+
   private need(): Checkpoint {
     if (!this.checkpoint) throw new Error('no model is loaded.');
     return this.checkpoint;
@@ -229,6 +259,7 @@ export class StudioEngine {
     this.runs = [];
     this.gpuLayers = [];
     this.capture = null;
+    this.ids = null;
   }
 
   private releaseModel(): void {

@@ -4,7 +4,7 @@ import type { ModelConfig } from '../model/config';
 import type { HeadSelection } from '../sample/reference';
 
 export interface Progress {
-  phase: 'load' | 'tokenize' | 'prefill' | 'select' | 'measure';
+  phase: 'load' | 'tokenize' | 'prefill' | 'select' | 'measure' | 'tune' | 'check' | 'rivals';
   done: number;
   total: number;
   /** Unit of done/total, e.g. 'bytes', 'layers', 'heads'. */
@@ -42,11 +42,23 @@ export interface LayerResult {
   thumbs: PooledMap[];
 }
 
+/** Query rows [r0, r1) and keys [c0, c1) of a head's S x S map. */
+export interface MapViewport {
+  r0: number;
+  r1: number;
+  c0: number;
+  c1: number;
+}
+
 /** What the head view draws for one head. */
 export interface HeadDetail {
   layer: number;
   head: number;
+  /** The pooled planes of `viewport`: cell (a, b) covers rows r0 + a*block.. and keys c0 + b*block..
+   * (block 1: one cell per token, exact). */
   planes: Record<PoolPlane, PooledMap>;
+  /** The part of the map the planes cover (the whole map unless a viewport was asked for). */
+  viewport: MapViewport;
   /** Stage-1 column scores c_j, (S). */
   scores: Float32Array;
   /** Per-row recall R_i, (S). */

@@ -12,7 +12,7 @@ import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows
 import { createStage2, destroyStage2, stage2Dispatches } from '../../gpu/sample/stage2';
 import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets, type KeySets, type SparseOutputs } from '../../gpu/sample/sparse';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../../gpu/sample/measures';
-import { createPooled, poolBlock, poolDispatch, POOL_PLANES, type PoolRequest } from '../../gpu/sample/pool';
+import { createPooled, poolGrid, poolDispatch, POOL_PLANES, type PoolRequest } from '../../gpu/sample/pool';
 import type { PooledMap } from '../engine/types';
 import { percentile, sampledRows, validateParams, windowSize, type HeadSelection, type SampleParams } from './reference';
 
@@ -136,7 +136,7 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
 }
 
 async function poolMaps(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tensor, t: SampleTensors, req: PoolRequest, scale: number): Promise<Record<(typeof POOL_PLANES)[number], PooledMap>[]> {
-  const { B, block } = poolBlock(shape.S, req.B);
+  const { rows, cols, block } = poolGrid(shape.S, req.B, req.viewport);
   const pooled = createPooled(ctx, shape.S, req);
   try {
     await checked(ctx.device, 'pooled maps', () => run(ctx, [poolDispatch(ctx, shape, q, k, t.dense.lse, t.keyMask.buffer, t.windows, req, pooled, scale)]));
@@ -144,8 +144,8 @@ async function poolMaps(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Te
     return Array.from({ length: req.headCount }, (_, hh) => {
       const planes = {} as Record<(typeof POOL_PLANES)[number], PooledMap>;
       POOL_PLANES.forEach((name, pl) => {
-        const off = (hh * 4 + pl) * B * B;
-        planes[name] = { values: all.slice(off, off + B * B), rows: B, cols: B, block };
+        const off = (hh * 4 + pl) * rows * cols;
+        planes[name] = { values: all.slice(off, off + rows * cols), rows, cols, block };
       });
       return planes;
     });

@@ -183,3 +183,42 @@ export function checkConfigFits(cfg: SampleConfig, actual: ModelIdentity, source
 export function configParams(cfg: SampleConfig): SampleParams[][] {
   return cfg.layers.map((layer, l) => layer.heads.map((_, h) => headParams(cfg, l, h)));
 }
+
+/** The model's sparse attention for one pass; `onLayer` receives each layer's selections. */
+export type SparseFactory = (onLayer?: (layer: number, heads: HeadSelection[]) => void) => AttentionOverrideFn;
+
+export type TextCheck = LogitComparison & { tokens: number; selection: SelectionSummary };
+
+/** One text: the dense pass, the sparse pass, their logits compared and the selections summarised.
+ * The command line (`sa-studio eval`) and the studio both call this, so they print the same numbers. */
+export async function checkText(fwd: ForwardFn, ids: Int32Array, vocab: number, sparse: SparseFactory, onPass?: (pass: 'dense' | 'sparse') => void): Promise<TextCheck> {
+  onPass?.('dense');
+  const dense = await fwd(ids, { logits: 'all' });
+  onPass?.('sparse');
+  const layers: HeadSelection[][] = [];
+  const sp = await fwd(ids, { logits: 'all', attention: sparse((l, h) => (layers[l] = h)) });
+  return { tokens: ids.length, ...compareLogits(dense.logits, sp.logits, ids, vocab), selection: summarizeSelections(layers) };
+}
+
+export interface PasskeyAccuracy {
+  dense: number;
+  sparse: number;
+  agreement: number;
+}
+
+/** Passkey cases over lengths x depths (length outermost), seeds 1, 2, ... in that order, and the
+ * shares retrieved dense, sparse and with identical continuations. */
+export async function passkeySuite(fwd: ForwardFn, tok: Tokenizer, vocab: number, lengths: readonly number[], depths: readonly number[], sparse: SparseFactory, onCase?: (done: number, of: number, length: number, depth: number) => void): Promise<{ cases: PasskeyResult[]; accuracy?: PasskeyAccuracy }> {
+  const cases: PasskeyResult[] = [];
+  let seed = 1;
+  const of = lengths.length * depths.length;
+  for (const L of lengths) {
+    for (const depth of depths) {
+      onCase?.(cases.length, of, L, depth);
+      cases.push(await passkeyCase(fwd, tok, vocab, L, depth, seed++, () => sparse()));
+    }
+  }
+  if (cases.length === 0) return { cases };
+  const share = (pred: (r: PasskeyResult) => boolean) => cases.filter(pred).length / cases.length;
+  return { cases, accuracy: { dense: share((r) => r.dense.retrieved), sparse: share((r) => r.sparse.retrieved), agreement: share((r) => r.agree) } };
+}

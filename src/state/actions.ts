@@ -1,9 +1,10 @@
 // Everything the UI can ask for. Actions drive the engine (the only code that talks to the GPU)
 // and write its plain-data results into the store; components only read the store and call these.
 import { GpuUnavailableError } from '../../gpu/device';
-import { CancelledError, StudioEngine, yieldToUi } from '../engine/engine';
+import { CancelledError } from '../engine/cancel';
+import { openEngine, yieldToUi, type Engine } from '../engine/engine-client';
+import { pickedSource, type CheckpointSource } from '../engine/source';
 import { urlFolder } from '../engine/url-files';
-import { browserFiles, type CheckpointFiles } from '../model/loader/files';
 import { buildConfig, parseConfig, serializeConfig, type SampleConfig } from '../sample/config-file';
 import { paramProblem, type SampleParams } from '../sample/params';
 import { allParams, layerParams, paramsFor } from './selectors';
@@ -11,16 +12,25 @@ import { clearSaved, loadSaved, save } from './persist';
 import { headKey, useStudio, type StudioState, type SweepPoint, type TextChoice } from './store';
 import { sampleUrl } from './samples';
 import { makePasskeyText } from '../samples/passkey';
+import type { HeadDetail, MapViewport } from '../engine/types';
+import { NO_CHECKS, cancelTask } from './check-actions';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
 
-let engine: StudioEngine | null = null;
+let engine: Engine | null = null;
 let started = false;
 let job: AbortController | null = null;
 const FALLBACK_MODEL = 'fixture-llama3';
-// Grid side of the chosen head's maps: texts up to this many tokens are drawn one cell per token.
+// Grid side of the chosen head's whole-map planes: texts up to this many tokens are drawn one cell
+// per token; longer ones block-pooled until the head view zooms in and asks for its viewport
+// (headViewport). The URL parameter ?detailSide=N (N >= 8) lowers it, so tests see a pooled map
+// at a short, fast S.
 const DETAIL_SIDE = 512;
+function detailSide(): number {
+  const n = Number(typeof location !== 'undefined' ? new URLSearchParams(location.search).get('detailSide') ?? NaN : NaN);
+  return Number.isInteger(n) && n >= 8 ? Math.min(n, DETAIL_SIDE) : DETAIL_SIDE;
+}
 
 function base(): string {
   const b = import.meta.env.BASE_URL ?? '/';
@@ -49,22 +59,33 @@ export async function startStudio(): Promise<void> {
   });
   set({ status: 'starting', message: 'Looking for WebGPU...' });
   try {
-    engine = await StudioEngine.open();
+    // ?engine=main keeps the engine on the main thread (for comparison and debugging).
+    engine = await openEngine({ where: url.get('engine') === 'main' ? 'main thread' : undefined });
   } catch (e) {
     if (e instanceof GpuUnavailableError) set({ status: 'no-webgpu', message: e.message });
     else set({ status: 'error', message: `Could not start WebGPU: ${(e as Error).message}` });
     return;
   }
-  set({ adapter: engine.adapterName });
+  // A failed worker or a lost device is said in the status line, never a silent hang.
+  // (Calls in flight reject with the same message, so the running job ends in 'error' too.)
+  engine.onFailure((message) => set({ status: 'error', message, progress: null }));
+  set({ adapter: `${engine.adapterName} · engine ${engine.where === 'worker' ? 'in a worker' : 'on the main thread'}` });
   await openServed(get().modelSource.name);
 }
 
-async function servedFiles(name: string): Promise<{ files: CheckpointFiles; name: string; note: string }> {
+/** A served model's folder; urlFolder reads its manifest here so a missing default is noticed
+ * before the engine is asked to load it. */
+async function servedFiles(name: string): Promise<{ files: CheckpointSource; name: string; note: string }> {
+  const served = async (n: string): Promise<CheckpointSource> => {
+    const root = `${base()}models/${n}/`;
+    await urlFolder(root, n);
+    return { kind: 'url', base: root, label: n };
+  };
   try {
-    return { files: await urlFolder(`${base()}models/${name}/`, name), name, note: '' };
+    return { files: await served(name), name, note: '' };
   } catch (e) {
     if (name !== 'default') throw e;
-    const files = await urlFolder(`${base()}models/${FALLBACK_MODEL}/`, FALLBACK_MODEL);
+    const files = await served(FALLBACK_MODEL);
     return { files, name: FALLBACK_MODEL, note: `The bundled default model (public/models/default) is not there yet; opened the small test checkpoint ${FALLBACK_MODEL} instead.` };
   }
 }
@@ -80,13 +101,13 @@ export async function openServed(name: string): Promise<void> {
 /** A checkpoint the user picked as a folder or as files. */
 export async function openPicked(list: FileList | File[]): Promise<void> {
   await pipeline(async (signal) => {
-    const files = browserFiles(list);
+    const files = pickedSource(list);
     set({ modelSource: { kind: 'picked', name: files.label }, modelNote: '' });
     await loadModel(files, signal);
   });
 }
 
-async function loadModel(files: CheckpointFiles, signal: AbortSignal): Promise<void> {
+async function loadModel(files: CheckpointSource, signal: AbortSignal): Promise<void> {
   const e = need();
   set({ status: 'loading', message: `Loading ${files.label}...`, model: null, prefill: null, layers: [], detail: null, latency: null, sweep: null });
   const model = await e.loadModel(files, (done, total) => set({ progress: { phase: 'load', done, total, unit: 'bytes' } }), signal);
@@ -125,9 +146,9 @@ export function passkeyFromName(name: string) {
 async function runText(signal: AbortSignal): Promise<void> {
   const e = need();
   const s = get();
-  set({ status: 'running', message: 'Tokenizing...', progress: null, prefill: null, layers: [], detail: null, latency: null, sweep: null });
+  set({ status: 'running', message: 'Tokenizing...', progress: null, prefill: null, layers: [], detail: null, latency: null, sweep: null, ...NO_CHECKS });
   const body = await textBody(s.text);
-  const { ids, tokens } = e.tokenize(body, s.maxTokens);
+  const { ids, tokens } = await e.tokenize(body, s.maxTokens);
   set({ message: `Prefill of ${ids.length} tokens...`, progress: { phase: 'prefill', done: 0, total: s.model!.config.numLayers, unit: 'layers' } });
   await yieldToUi();
   const pre = await e.prefill(ids, (done, total) => set({ progress: { phase: 'prefill', done, total, unit: 'layers' } }), signal);
@@ -147,10 +168,11 @@ async function runText(signal: AbortSignal): Promise<void> {
   set({ status: 'ready', message: '' });
 }
 
-/** Runs `work` as the one job in flight; a new job cancels the old. */
+/** Runs `work` as the one job in flight; a new job cancels the old (and any model-wide check). */
 async function pipeline(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
   if (!engine) return;
   job?.abort();
+  cancelTask();
   const ctl = new AbortController();
   job = ctl;
   set({ busy: true, configMessage: null });
@@ -175,7 +197,17 @@ export function cancel(): void {
   job?.abort();
 }
 
-function need(): StudioEngine {
+/** The engine, for the model-wide checks (check-actions.ts); null before WebGPU is up. */
+export function currentEngine() {
+  return engine;
+}
+
+/** Whether a load, prefill or parameter recompute is in flight (checks wait for a still studio). */
+export function studioBusy(): boolean {
+  return !!job || !!recomputing;
+}
+
+function need(): Engine {
   if (!engine) throw new Error('WebGPU is not ready.');
   return engine;
 }
@@ -222,11 +254,27 @@ async function refreshChosen(signal?: AbortSignal): Promise<void> {
   const c = get().chosen;
   if (!engine || !c || !get().layers[c.layer]) return;
   const gen = ++detailGen;
-  const side = Math.min(DETAIL_SIDE, get().prefill?.S ?? DETAIL_SIDE);
-  const detail = await engine.headDetail(c.layer, c.head, side);
+  const detail = await engine.headDetail(c.layer, c.head, detailSide());
   if (gen !== detailGen || signal?.aborted) return;
   set({ detail });
   scheduleTail();
+}
+
+/** The chosen head's planes over a viewport (query rows [r0, r1), keys [c0, c1)) pooled into about
+ * `side` x `side` cells (one per token when the viewport is small enough): what the head view
+ * draws over the whole map when zoomed in. Null while a model or text job is running, when the
+ * head is not the chosen one any more, or on failure (the whole-map planes stay drawn). */
+export async function headViewport(layer: number, head: number, side: number, viewport: MapViewport): Promise<HeadDetail | null> {
+  const c = get().chosen;
+  if (!engine || job || !c || c.layer !== layer || c.head !== head || !get().layers[layer]) return null;
+  try {
+    const d = await engine.headDetail(layer, head, side, viewport);
+    const now = get().chosen;
+    return now && now.layer === layer && now.head === head ? d : null;
+  } catch (e) {
+    console.warn('head viewport failed', e);
+    return null;
+  }
 }
 
 // ---- parameters ----
@@ -295,7 +343,7 @@ async function recomputeLoop(): Promise<void> {
       if (l === first) {
         if (get().chosen) {
           const c = get().chosen!;
-          const detail = await e.headDetail(c.layer, c.head, Math.min(DETAIL_SIDE, s.prefill.S));
+          const detail = await e.headDetail(c.layer, c.head, detailSide());
           set({ detail });
         }
         await nextFrame();

@@ -66,3 +66,9 @@ export function layerSummaries(s: Pick<StudioState, 'layers'>): (Summary | null)
 export function ready(s: Pick<StudioState, 'layers' | 'prefill'>): boolean {
   return !!s.prefill && s.layers.length > 0 && s.layers.every((l) => l !== null);
 }
+
+/** A fingerprint of every head's parameters: results computed under other parameters are stale. */
+export function paramsKey(s: Pick<StudioState, 'defaults' | 'overrides'>): string {
+  const o = Object.keys(s.overrides).sort().map((k) => [k, s.overrides[k]]);
+  return JSON.stringify([s.defaults, o]);
+}

@@ -3,6 +3,7 @@
 // chosen head's selection) is derived by the selectors in selectors.ts, never stored twice.
 import { create } from 'zustand';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
+import type { CheckReport, RivalsReport, TuneReport } from '../engine/checks';
 import { DEFAULT_PARAMS, type SampleParams } from '../sample/params';
 
 export type Status = 'starting' | 'loading' | 'running' | 'ready' | 'error' | 'no-webgpu' | 'cancelled';
@@ -24,6 +25,8 @@ export const OVERLAYS = [
   'Final mask',
   'Missed attention mass',
 ] as const;
+
+export type TaskKind = 'tune' | 'check' | 'rivals-head' | 'rivals-model';
 
 export interface SweepPoint {
   alpha: number;
@@ -57,6 +60,15 @@ export interface StudioState {
   sweep: { key: string; points: SweepPoint[] } | null;
   configMessage: { ok: boolean; text: string } | null;
   busy: boolean;
+  /** The model-wide check in flight (auto-tune, near-lossless check, rivals): one at a time. */
+  task: { kind: TaskKind; progress: Progress | null; message: string } | null;
+  /** The last result of each check and the parameters it ran with (paramsKey of selectors.ts),
+   * so a view can say when the sliders have moved since. Cleared when the text changes. */
+  tuneReport: TuneReport | null;
+  checkReport: (CheckReport & { paramsKey: string }) | null;
+  rivals: { head: (RivalsReport & { layer: number; head: number; paramsKey: string }) | null; model: (RivalsReport & { paramsKey: string }) | null };
+  /** Why the last check failed or stopped. */
+  taskMessage: { ok: boolean; text: string } | null;
   set(partial: Partial<Omit<StudioState, 'set'>>): void;
 }
 
@@ -84,6 +96,11 @@ export const useStudio = create<StudioState>((set) => ({
   sweep: null,
   configMessage: null,
   busy: false,
+  task: null,
+  tuneReport: null,
+  checkReport: null,
+  rivals: { head: null, model: null },
+  taskMessage: null,
   set: (partial) => set(partial),
 }));
 

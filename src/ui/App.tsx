@@ -9,6 +9,10 @@ import { ConfigIO } from './components/ConfigIO';
 import { Overview } from './components/Overview';
 import { HeadView } from './components/HeadView';
 import { Measures } from './components/Measures';
+import { TunePanel } from './components/checks/TunePanel';
+import { CheckPanel } from './components/checks/CheckPanel';
+import { RivalsPanel } from './components/checks/RivalsPanel';
+import { TaskMessage } from './components/checks/TaskStatus';
 
 // three.js is large: load the 3D view only when asked for.
 const Stack3D = lazy(() => import('./components/Stack3D'));
@@ -62,6 +66,14 @@ export function App() {
           <Measures />
         </div>
       </main>
+      {hasModel ? (
+        <section className="checks" aria-label="Model-wide checks">
+          <div style={{ gridColumn: '1 / -1' }}><TaskMessage /></div>
+          <TunePanel />
+          <CheckPanel />
+          <RivalsPanel />
+        </section>
+      ) : null}
     </div>
   );
 }

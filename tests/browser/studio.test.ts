@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Page } from 'playwright-core';
-import { SCREENSHOTS, openStudio, screenshot, type Studio } from './helpers/browser';
+import { SCREENSHOTS, openStudio, screenshot, type Studio, waitReady, unexpectedErrors } from './helpers/browser';
 import { OVERLAYS } from '../../src/state/store';
 import { parseConfig } from '../../src/sample/config-file';
 
@@ -20,19 +20,6 @@ const READY_MS = 180_000;
 const STEP_MS = 60_000;
 
 let st: Studio;
-
-/** Console errors that are expected: the default model's files.json 404 when only the fixture is there. */
-function unexpectedErrors(errors: string[]): string[] {
-  return errors.filter((e) => !/Failed to load resource: the server responded with a status of 404/.test(e));
-}
-
-async function waitReady(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Layer 0 head 0', exact: true }).waitFor({ timeout: READY_MS });
-  await page.waitForFunction(() => {
-    const s = document.querySelector('[data-testid="status"]')?.textContent ?? '';
-    return !!document.querySelector('[data-testid="head-recall"]') && !/Loading|Prefill|SampleAttention, layer|Tokenizing/.test(s);
-  }, null, { timeout: READY_MS });
-}
 
 /** Share of the canvas's pixels that are not (near) black: a drawn map has many. */
 async function litFraction(page: Page, label: string): Promise<number> {

@@ -37,15 +37,17 @@ function missing(label: string, name: string, available: string[]): Error {
  * shallowest file with that base name, and two equally shallow ones in different folders are an
  * error (the user picked a folder holding more than one model).
  */
-export function browserFiles(files: File[] | FileList): CheckpointFiles {
+export function browserFiles(files: File[] | FileList, paths?: readonly string[]): CheckpointFiles {
   const all = Array.from(files);
+  // A File posted to a worker may lose webkitRelativePath: the sender can pass the paths along.
+  const given = new Map<File, string>(paths ? all.map((f, i) => [f, paths[i]] as [File, string]).filter(([, p]) => !!p) : []);
   const byName = new Map<string, File[]>();
   for (const f of all) {
     const list = byName.get(f.name) ?? [];
     list.push(f);
     byName.set(f.name, list);
   }
-  const pathOf = (f: File) => (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
+  const pathOf = (f: File) => given.get(f) || (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
   const depth = (f: File) => pathOf(f).split('/').length;
   const tops = new Set(all.map((f) => pathOf(f).split('/')).filter((p) => p.length > 1).map((p) => p[0]));
   const label = tops.size === 1 ? [...tops][0] : all.length === 1 ? all[0].name : 'selected files';

@@ -64,3 +64,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: false });
   return file;
 }
+
+/** Console errors that are expected: a 404 (the default model's files.json when only the fixture
+ * is served, or the browser's /favicon.ico). Tests fail on any other. */
+export function unexpectedErrors(errors: string[]): string[] {
+  return errors.filter((e) => !/Failed to load resource: the server responded with a status of 404/.test(e));
+}
+
+/** Waits until the studio has drawn every head and the chosen head's measures, with no load,
+ * prefill or selection in progress. Loading and prefill on SwiftShader on 2 cores take minutes. */
+export async function waitReady(page: Page, timeout = 180_000): Promise<void> {
+  await page.getByRole('button', { name: 'Layer 0 head 0', exact: true }).waitFor({ timeout });
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-testid="status"]')?.textContent ?? '';
+    return !!document.querySelector('[data-testid="head-recall"]') && !/Loading|Prefill|SampleAttention, layer|Tokenizing/.test(s);
+  }, null, { timeout });
+}

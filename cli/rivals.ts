@@ -1,0 +1,296 @@
+// `sa-studio rivals`: SampleAttention against its rivals (StreamingLLM, MInference's vertical-slash,
+// block top-k, and the oracle) on the model's own heads. One forward captures q/k; then, in CPU
+// float64 (src/sample/rivals.ts), every chosen head gets one recall-vs-density curve per pattern.
+// Prints the model's mean recall at equal densities and at SampleAttention's own operating point,
+// then the same per layer (or per head with --heads); --json writes every curve, --svg a chart
+// (src/render/rivals-svg.ts). Progress to stderr, results to stdout.
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { openSession } from './session';
+import { SAMPLE_FLAGS, flagParams } from './sample-flags';
+import { numberList } from './eval';
+import { forward } from '../src/model/forward';
+import type { SampleParams } from '../src/sample/reference';
+import { DEFAULT_RIVALS, headCurves, modelCurves, recallAtDensity, type PatternName, type RivalCurve, type RivalOptions } from '../src/sample/rivals';
+import { rivalsSvg } from '../src/render/rivals-svg';
+
+export const DEFAULT_DENSITIES = [0.1, 0.2, 0.3, 0.5];
+/** Above this many tokens the CPU float64 curves take long enough to warn. */
+export const SLOW_S = 2048;
+
+const SPEC: FlagSpec = {
+  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
+  text: { kind: 'string', required: true, help: 'UTF-8 text file' },
+  'max-tokens': { kind: 'number', help: 'keep only the first N tokens (the curves cost O(S^2 d) per head on the CPU)' },
+  layers: { kind: 'string', help: 'layers to measure, e.g. "0,3" or "0-3" (default: all)' },
+  heads: { kind: 'string', help: 'query heads of each chosen layer, e.g. "0,1" (default: all); prints a table per head' },
+  densities: { kind: 'string', help: `densities in (0, 1] at which to compare the patterns (default ${DEFAULT_DENSITIES.join(',')})` },
+  ...SAMPLE_FLAGS,
+  json: { kind: 'string', help: 'write every curve (per head, per layer, model) with its points as JSON here' },
+  svg: { kind: 'string', help: 'write the model-level recall-vs-density chart as a standalone SVG here' },
+  help: { kind: 'boolean', help: 'print this help' },
+};
+
+const SUMMARY = 'recall-vs-density curves of SampleAttention and its rivals (StreamingLLM, vertical-slash, block top-k, oracle) on the model\'s heads, CPU float64';
+
+export interface RivalsArgs {
+  model: string;
+  text: string;
+  maxTokens?: number;
+  /** Undefined: all. Sorted, unique. */
+  layers?: number[];
+  heads?: number[];
+  densities: number[];
+  params: SampleParams;
+  json?: string;
+  svg?: string;
+}
+
+/** "0,3", "0-3", "0-2,5": sorted unique non-negative integers. */
+export function indexList(flag: string, s: string): number[] {
+  const out = new Set<number>();
+  const parts = s.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+  if (parts.length === 0) throw new UsageError(`rivals: --${flag} wants a comma-separated list of indices from 0, e.g. "0,3" or "0-3"; got "${s}".`);
+  for (const t of parts) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(t);
+    if (!m) throw new UsageError(`rivals: --${flag}: "${t}" is not an index or a range a-b of indices (counted from 0), e.g. "0,3" or "0-3".`);
+    const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new UsageError(`rivals: --${flag}: the range "${t}" runs backwards; write ${b}-${a}.`);
+    for (let i = a; i <= b; i++) out.add(i);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+/** The flags, checked before any model is loaded. */
+export function parseRivalsArgs(argv: readonly string[]): RivalsArgs {
+  const f = parseFlags('rivals', argv, SPEC);
+  const params = flagParams('rivals', f);
+  const maxTokens = f['max-tokens'] as number | undefined;
+  if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 1)) {
+    throw new UsageError(`rivals: --max-tokens must be a positive integer, got ${maxTokens}.`);
+  }
+  let densities = DEFAULT_DENSITIES;
+  if (f.densities !== undefined) {
+    try {
+      densities = [...new Set(numberList('densities', f.densities as string, (x) => x > 0 && x <= 1, 'a density in (0, 1]'))].sort((a, b) => a - b);
+    } catch (e) {
+      throw new UsageError(`rivals: ${(e as Error).message} Give comma-separated shares of the causal map, e.g. --densities ${DEFAULT_DENSITIES.join(',')}.`);
+    }
+  }
+  return {
+    model: f.model as string,
+    text: f.text as string,
+    maxTokens,
+    layers: f.layers === undefined ? undefined : indexList('layers', f.layers as string),
+    heads: f.heads === undefined ? undefined : indexList('heads', f.heads as string),
+    densities,
+    params,
+    json: f.json as string | undefined,
+    svg: f.svg as string | undefined,
+  };
+}
+
+/** The chosen layers and heads against the model's shape; out of range is a usage error. */
+export function resolveSelection(a: Pick<RivalsArgs, 'layers' | 'heads'>, numLayers: number, numHeads: number): { layers: number[]; heads: number[] } {
+  const layers = a.layers ?? Array.from({ length: numLayers }, (_, l) => l);
+  const heads = a.heads ?? Array.from({ length: numHeads }, (_, h) => h);
+  const badL = layers.filter((l) => l >= numLayers);
+  if (badL.length) throw new UsageError(`rivals: --layers ${badL.join(',')} out of range: the model has ${numLayers} layers (0..${numLayers - 1}).`);
+  const badH = heads.filter((h) => h >= numHeads);
+  if (badH.length) throw new UsageError(`rivals: --heads ${badH.join(',')} out of range: the model has ${numHeads} query heads per layer (0..${numHeads - 1}).`);
+  return { layers, heads };
+}
+
+/** The SampleAttention sweep: the default alphas plus the operating alpha. */
+export function rivalOptions(p: SampleParams): RivalOptions {
+  return { alphas: [...new Set([...DEFAULT_RIVALS.alphas, p.alpha])].sort((a, b) => a - b), rowRatio: p.rowRatio, windowRatio: p.windowRatio };
+}
+
+export interface HeadEntry { layer: number; head: number; kvHead: number; curves: RivalCurve[] }
+
+export interface RivalsReport {
+  model: string;
+  text: string;
+  tokens: number;
+  headDim: number;
+  params: SampleParams;
+  densities: number[];
+  layers: number[];
+  /** The query heads measured in every chosen layer. */
+  heads: number[];
+  /** True when --heads was given: the detail tables are per head, not per layer. */
+  perHead: boolean;
+  /** Mean over every measured head at each knob value (modelCurves). */
+  model_curves: RivalCurve[];
+  layer_curves: { layer: number; curves: RivalCurve[] }[];
+  head_curves: HeadEntry[];
+  seconds: number;
+}
+
+export interface Capture {
+  S: number;
+  d: number;
+  numHeads: number;
+  numKvHeads: number;
+  /** Per layer: q (heads, S, d) and k (kvHeads, S, d). */
+  q: readonly Float32Array[];
+  k: readonly Float32Array[];
+}
+
+/** Every chosen head's curves, each layer's and the model's mean curves. */
+export function computeRivals(cap: Capture, layers: readonly number[], heads: readonly number[], params: SampleParams, onLayer?: (layer: number, done: number, of: number, seconds: number) => void): Omit<RivalsReport, 'model' | 'text' | 'densities' | 'perHead'> {
+  const { S, d, numHeads, numKvHeads } = cap;
+  const opts = rivalOptions(params);
+  const group = numHeads / numKvHeads;
+  const t0 = performance.now();
+  const head_curves: HeadEntry[] = [];
+  const layer_curves: { layer: number; curves: RivalCurve[] }[] = [];
+  layers.forEach((l, li) => {
+    const mine: RivalCurve[][] = [];
+    for (const h of heads) {
+      const g = Math.floor(h / group);
+      const curves = headCurves(cap.q[l].subarray(h * S * d, (h + 1) * S * d), cap.k[l].subarray(g * S * d, (g + 1) * S * d), S, d, opts);
+      mine.push(curves);
+      head_curves.push({ layer: l, head: h, kvHead: g, curves });
+    }
+    layer_curves.push({ layer: l, curves: modelCurves(mine) });
+    onLayer?.(l, li + 1, layers.length, (performance.now() - t0) / 1000);
+  });
+  return {
+    tokens: S, headDim: d, params, layers: [...layers], heads: [...heads],
+    model_curves: modelCurves(head_curves.map((e) => e.curves)),
+    layer_curves, head_curves, seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** SampleAttention's point at its operating alpha on a set of curves. */
+export function operatingPoint(curves: readonly RivalCurve[], alpha: number): { density: number; recall: number } {
+  const sa = curves.find((c) => c.pattern === 'sampleattention');
+  const p = sa?.points.find((x) => x.knob === alpha);
+  if (!p) throw new Error(`rivals: no SampleAttention point at alpha ${alpha} (the sweep holds ${sa?.points.map((x) => x.knob).join(', ')}).`);
+  return { density: p.density, recall: p.recallMean };
+}
+
+const fmtRecall = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : '-');
+const fmtKnob = (x: number) => String(Number(x.toPrecision(6)));
+
+/** "alpha 0.5..1" from a curve's knob and its swept values. */
+export function knobText(c: RivalCurve): string {
+  const ks = c.points.map((p) => p.knob);
+  return `${c.knob}: ${fmtKnob(Math.min(...ks))}..${fmtKnob(Math.max(...ks))}`;
+}
+
+export const sparsest = (c: RivalCurve) => Math.min(...c.points.map((p) => p.density));
+
+/** Rows = pattern; recall at each density, then at the operating point; with the knob when asked. */
+export function curveRows(curves: readonly RivalCurve[], densities: readonly number[], alpha: number, withKnob: boolean): { rows: string[][]; op: { density: number; recall: number }; missing: Set<PatternName> } {
+  const op = operatingPoint(curves, alpha);
+  const missing = new Set<PatternName>();
+  const rows = curves.map((c) => {
+    const at = densities.map((x) => recallAtDensity(c, x));
+    const atOp = c.pattern === 'sampleattention' ? op.recall : recallAtDensity(c, op.density);
+    if ([...at, atOp].some((x) => Number.isNaN(x))) missing.add(c.pattern);
+    return [c.pattern, ...at.map(fmtRecall), fmtRecall(atOp), ...(withKnob ? [knobText(c)] : [])];
+  });
+  return { rows, op, missing };
+}
+
+const dHead = (densities: readonly number[]) => densities.map((x) => `@${fmtKnob(x)}`);
+
+/** As cli/eval.ts's table(), but the columns in `left` are left-aligned (names), the others right. */
+export function alignedTable(head: string[], rows: string[][], left: readonly number[]): string[] {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (left.includes(i) ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)];
+}
+
+/** The model-level table, its notes, and the per-layer (or per-head) tables. */
+export function formatRivals(r: RivalsReport): string {
+  const a = r.params.alpha;
+  const nHeads = r.head_curves.length;
+  const out: string[] = [
+    `model: ${r.model}; text: ${r.text} (${r.tokens} tokens); ${r.layers.length} layer(s) x ${r.heads.length} head(s) = ${nHeads} heads; CPU float64, ${r.seconds.toFixed(1)} s`,
+    `SampleAttention: rowRatio ${r.params.rowRatio}, windowRatio ${r.params.windowRatio} fixed, alpha swept; its operating point is alpha ${a}.`,
+    `Cells: mean row recall (of the full softmax) at equal density, linear between each curve's measured points; model = mean over the ${nHeads} heads of density and recall at each knob value.`,
+    '',
+  ];
+  const m = curveRows(r.model_curves, r.densities, a, true);
+  out.push(`model (SampleAttention's operating point: density ${m.op.density.toFixed(4)}, recall ${m.op.recall.toFixed(4)}):`);
+  out.push(...alignedTable(['pattern', ...dHead(r.densities), `@SA ${m.op.density.toFixed(3)}`, 'knob: swept'], m.rows, [0, r.densities.length + 2]));
+  const missing = new Set(m.missing);
+  const detail: string[][] = [];
+  const groups = r.perHead
+    ? r.head_curves.map((e) => ({ label: `${e.layer}:${e.head}`, curves: e.curves }))
+    : r.layer_curves.map((e) => ({ label: String(e.layer), curves: e.curves }));
+  for (const g of groups) {
+    const x = curveRows(g.curves, r.densities, a, false);
+    for (const p of x.missing) missing.add(p);
+    x.rows.forEach((row, i) => {
+      const sa = row[0] === 'sampleattention';
+      detail.push([i === 0 ? g.label : '', ...row.slice(0, -1), sa ? `${row[row.length - 1]} (d ${x.op.density.toFixed(3)})` : row[row.length - 1]]);
+    });
+  }
+  if (missing.size) {
+    const why = r.model_curves.filter((c) => missing.has(c.pattern)).map((c) => `${c.pattern} ${sparsest(c).toFixed(3)}`).join(', ');
+    out.push(`-: the pattern's sweep never gets that sparse, so there is no honest value (sparsest model-level density: ${why}; per ${r.perHead ? 'head' : 'layer'} it varies).`);
+    if (missing.has('sampleattention')) out.push(`   SampleAttention cannot go below its local window (windowRatio ${r.params.windowRatio}) plus the keys its lowest alpha keeps; a smaller --window-ratio reaches lower densities.`);
+  }
+  out.push('');
+  out.push(r.perHead ? 'per head (layer:head); @SA = at that head\'s own operating density d:' : 'per layer (mean over its heads); @SA = at that layer\'s own operating density d:');
+  out.push(...alignedTable([r.perHead ? 'head' : 'layer', 'pattern', ...dHead(r.densities), '@SA'], detail, [0, 1]));
+  return out.join('\n');
+}
+
+export async function rivalsCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(usage('rivals', SUMMARY, SPEC));
+    return 0;
+  }
+  const a = parseRivalsArgs(argv);
+  if (!existsSync(a.text)) throw new Error(`--text ${a.text}: no such file.`);
+  // Fail before the minutes of work, not after.
+  for (const [flag, file] of [['json', a.json], ['svg', a.svg]] as const) {
+    if (file !== undefined && !existsSync(dirname(resolve(file)))) throw new UsageError(`rivals: --${flag} ${file}: the folder ${dirname(resolve(file))} does not exist; create it or write elsewhere.`);
+  }
+  const s = await openSession(a.model, a.text, a.maxTokens);
+  const c = s.checkpoint.config;
+  const S = s.ids.length;
+  let report: RivalsReport;
+  try {
+    const sel = resolveSelection(a, c.numLayers, c.numHeads);
+    if (S > SLOW_S) {
+      process.stderr.write(`rivals: warning: S = ${S} tokens. The curves cost O(S^2 d) per head in CPU float64 and hold S (S + 1) / 2 = ${(S * (S + 1)) / 2} entries per head; this will be slow (minutes for ${sel.layers.length * sel.heads.length} heads). Limit it with --max-tokens ${SLOW_S / 2}, or fewer --layers / --heads.\n`);
+    }
+    process.stderr.write(`rivals: capturing q/k of ${a.text} (${S} tokens)\n`);
+    const fw = await forward(s.model, s.ids, { captureQK: true, logits: 'none' });
+    process.stderr.write(`rivals: ${sel.layers.length} layer(s) x ${sel.heads.length} head(s), 5 patterns each, CPU float64\n`);
+    const cap: Capture = { S, d: c.headDim, numHeads: c.numHeads, numKvHeads: c.numKvHeads, q: fw.q!, k: fw.k! };
+    const part = computeRivals(cap, sel.layers, sel.heads, a.params, (l, done, of, sec) => {
+      process.stderr.write(`  layer ${l} (${done}/${of}): ${sel.heads.length} head(s) done, ${sec.toFixed(1)} s\n`);
+    });
+    report = { model: s.checkpoint.name, text: a.text, densities: a.densities, perHead: a.heads !== undefined, ...part };
+  } finally {
+    s.model.dispose();
+  }
+  console.log(formatRivals(report));
+  if (a.json !== undefined) {
+    writeFileSync(a.json, JSON.stringify({ ...report, operatingPoint: operatingPoint(report.model_curves, a.params.alpha) }, null, 1) + '\n');
+    process.stderr.write(`rivals: wrote ${a.json}\n`);
+  }
+  if (a.svg !== undefined) {
+    writeFileSync(a.svg, reportSvg(report));
+    process.stderr.write(`rivals: wrote ${a.svg}\n`);
+  }
+  return 0;
+}
+
+/** The chart of a report's model-level curves. */
+export function reportSvg(r: RivalsReport): string {
+  const op = operatingPoint(r.model_curves, r.params.alpha);
+  return rivalsSvg(r.model_curves, {
+    title: `Recall vs density: SampleAttention and rivals (${r.model})`,
+    subtitle: `${basename(r.text)}, ${r.tokens} tokens; mean over ${r.head_curves.length} heads; rowRatio ${r.params.rowRatio}, windowRatio ${r.params.windowRatio}; CPU float64`,
+    operatingPoint: { ...op, label: `SampleAttention, alpha ${r.params.alpha}: density ${op.density.toFixed(3)}, recall ${op.recall.toFixed(3)}` },
+  });
+}

@@ -1,0 +1,114 @@
+// The model-wide checks the studio runs on the open model and text (issue 7): auto-tune (its
+// result becomes the per-head parameters), the near-lossless check (dense vs SampleAttention on
+// the model's own outputs) and the rival patterns. One runs at a time, with progress, and can be
+// cancelled; a new model or text cancels it. The engine does the work; results go to the store.
+import { CancelledError } from '../engine/cancel';
+import type { Progress } from '../engine/types';
+import type { PasskeyPlan } from '../engine/checks';
+import type { HeadChoice, TuneGrid, TuneRule } from '../sample/tune';
+import { DEFAULT_PARAMS, type SampleParams } from '../sample/params';
+import { allParams, paramsKey } from './selectors';
+import { headKey, useStudio, type StudioState, type TaskKind } from './store';
+import { currentEngine, scheduleRecompute, settled, studioBusy } from './actions';
+
+const get = () => useStudio.getState();
+const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
+
+/** What a new text or model resets. */
+export const NO_CHECKS = { tuneReport: null, checkReport: null, rivals: { head: null, model: null }, taskMessage: null } satisfies Partial<StudioState>;
+
+/** Rival patterns run in float64 on the CPU, O(S^2 d) per head: beyond this many tokens they use
+ * the text's first tokens (causal attention makes that prefix an exact problem of its own). */
+export const RIVALS_MAX_TOKENS = 1024;
+
+let task: AbortController | null = null;
+
+export function cancelTask(): void {
+  task?.abort();
+}
+
+const PHASE: Record<TaskKind, Progress['phase']> = { tune: 'tune', check: 'check', 'rivals-head': 'rivals', 'rivals-model': 'rivals' };
+
+async function runTask(kind: TaskKind, label: string, work: (signal: AbortSignal, progress: (done: number, total: number, unit: string, what: string) => void) => Promise<void>): Promise<void> {
+  const e = currentEngine();
+  const s = get();
+  if (!e || !s.model || !s.prefill) {
+    set({ taskMessage: { ok: false, text: `${label}: open a model and a text first.` } });
+    return;
+  }
+  if (task || s.busy || studioBusy()) {
+    set({ taskMessage: { ok: false, text: `${label}: wait for the current work to finish (or cancel it).` } });
+    return;
+  }
+  const ctl = new AbortController();
+  task = ctl;
+  set({ task: { kind, progress: null, message: `${label}...` }, taskMessage: null });
+  try {
+    await settled();
+    await work(ctl.signal, (done, total, unit, what) => {
+      if (task === ctl) set({ task: { kind, progress: { phase: PHASE[kind], done, total, unit }, message: `${label}: ${what}` } });
+    });
+  } catch (err) {
+    const cancelled = ctl.signal.aborted || err instanceof CancelledError || (err as Error)?.name === 'CancelledError';
+    if (!cancelled) console.warn(err);
+    set({ taskMessage: { ok: false, text: cancelled ? `${label} cancelled.` : `${label} failed: ${(err as Error).message}` } });
+  } finally {
+    if (task === ctl) {
+      task = null;
+      set({ task: null });
+    }
+  }
+}
+
+// ---- auto-tune ----
+
+/** The per-head overrides that make every head run its tuned setting (differences from the spec's
+ * defaults only, so untouched heads stay plain). */
+export function tunedOverrides(choices: readonly (readonly HeadChoice[])[], defaults: SampleParams = DEFAULT_PARAMS): Record<string, Partial<SampleParams>> {
+  const out: Record<string, Partial<SampleParams>> = {};
+  choices.forEach((layer, l) => layer.forEach((c, h) => {
+    const o: Partial<SampleParams> = {};
+    for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) if (c.params[name] !== defaults[name]) o[name] = c.params[name];
+    if (Object.keys(o).length) out[headKey(l, h)] = o;
+  }));
+  return out;
+}
+
+/** Tunes every head on the current text and applies the result as the studio's parameters. */
+export function runTune(rule: TuneRule, grid: TuneGrid): Promise<void> {
+  return runTask('tune', 'Auto-tune', async (signal, progress) => {
+    const report = await currentEngine()!.tune(rule, grid, progress, signal);
+    set({ tuneReport: report, defaults: { ...DEFAULT_PARAMS }, overrides: tunedOverrides(report.choices) });
+    // The tuned parameters are now the studio's: redraw every head with them.
+    await scheduleRecompute();
+    const all = report.choices.flat();
+    const met = all.filter((c) => c.met).length;
+    set({ taskMessage: { ok: true, text: `Auto-tune applied to ${all.length} heads (${met} meet the rule). "Export config" saves it; "Reset all" undoes it.` } });
+  });
+}
+
+// ---- the near-lossless check ----
+
+export function runCheck(passkey: PasskeyPlan | null): Promise<void> {
+  return runTask('check', 'Near-lossless check', async (signal, progress) => {
+    const s = get();
+    const c = s.model!.config;
+    const report = await currentEngine()!.check(allParams(s, c.numLayers, c.numHeads), passkey, progress, signal);
+    set({ checkReport: { ...report, paramsKey: paramsKey(s) } });
+  });
+}
+
+// ---- rival patterns ----
+
+export function runRivals(scope: 'head' | 'model'): Promise<void> {
+  return runTask(scope === 'head' ? 'rivals-head' : 'rivals-model', scope === 'head' ? 'Rival patterns (this head)' : 'Rival patterns (every head)', async (signal, progress) => {
+    const s = get();
+    const c = s.model!.config;
+    const which = scope === 'head' ? s.chosen : null;
+    if (scope === 'head' && !which) throw new Error('choose a head first.');
+    const report = await currentEngine()!.rivals(allParams(s, c.numLayers, c.numHeads), which, RIVALS_MAX_TOKENS, progress, signal);
+    const key = paramsKey(s);
+    const rivals = get().rivals;
+    set({ rivals: scope === 'head' ? { ...rivals, head: { ...report, layer: which!.layer, head: which!.head, paramsKey: key } } : { ...rivals, model: { ...report, paramsKey: key } } });
+  });
+}

@@ -1,0 +1,68 @@
+// SampleAttention beside its rivals on the same heads: recall vs density curves for the chosen
+// head and for the whole model, and a table of each pattern's recall at equal densities.
+import { headName, useStudio } from '../../../state/store';
+import { RIVALS_MAX_TOKENS, runRivals } from '../../../state/check-actions';
+import { chosenSelection, paramsKey } from '../../../state/selectors';
+import { recallAtDensity, type RivalCurve } from '../../../sample/rivals';
+import { PATTERN_STYLE, RivalsPlot } from './RivalsPlot';
+import { TaskStatus } from './TaskStatus';
+
+const AT = [0.1, 0.2, 0.3, 0.5];
+
+function AtDensity({ curves, testid }: { curves: RivalCurve[]; testid: string }) {
+  return (
+    <table className="grid-table" data-testid={testid}>
+      <thead><tr><th>pattern</th>{AT.map((d) => <th key={d}>recall @ {d}</th>)}</tr></thead>
+      <tbody>
+        {curves.map((c) => (
+          <tr key={c.pattern}>
+            <td style={{ color: PATTERN_STYLE[c.pattern].color }}>{c.pattern}</td>
+            {AT.map((d) => {
+              const r = recallAtDensity(c, d);
+              return <td key={d} title={Number.isNaN(r) ? 'the sweep never gets this sparse' : undefined}>{Number.isNaN(r) ? '-' : r.toFixed(3)}</td>;
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function RivalsPanel() {
+  const s = useStudio();
+  const { head, model } = s.rivals;
+  const key = paramsKey(s);
+  const sel = chosenSelection(s);
+  const c = s.chosen;
+  const headHere = head && c && head.layer === c.layer && head.head === c.head ? head : null;
+  const ready = !!s.prefill && !s.busy && !s.task;
+  const S = s.prefill?.S ?? 0;
+  const prefixNote = S > RIVALS_MAX_TOKENS ? ` Computed on the first ${RIVALS_MAX_TOKENS} of ${S} tokens (CPU float64, O(S^2 d) per head).` : '';
+  // The live selection is the current setting's point when the curves cover the whole text.
+  const mark = headHere && sel && headHere.tokens === headHere.of ? { density: sel.density, recall: sel.recallMean } : null;
+  return (
+    <section className="panel" aria-label="Rival patterns">
+      <h2>Rival patterns</h2>
+      <div className="muted small-text">Same heads, same measures (recall of the full softmax; density of the causal map), each pattern's knob swept.{prefixNote}</div>
+      <div className="row">
+        <button disabled={!ready || !c} onClick={() => void runRivals('head')}>Compare rivals: this head</button>
+        <button disabled={!ready} onClick={() => void runRivals('model')}>Compare rivals: every head</button>
+      </div>
+      <TaskStatus kinds={['rivals-head', 'rivals-model']} />
+      {headHere ? (
+        <div data-testid="rivals-head">
+          <h3 className="subhead">{headName(headHere.layer, headHere.head)}{headHere.paramsKey !== key ? ' (parameters changed since)' : ''}</h3>
+          <RivalsPlot curves={headHere.perHead[headHere.layer][headHere.head]!} label={`Recall versus density of every pattern, ${headName(headHere.layer, headHere.head)}`} mark={mark} />
+          <AtDensity curves={headHere.perHead[headHere.layer][headHere.head]!} testid="rivals-head-table" />
+        </div>
+      ) : null}
+      {model?.model ? (
+        <div data-testid="rivals-model">
+          <h3 className="subhead">Whole model (mean over {model.perHead.flat().filter(Boolean).length} heads){model.paramsKey !== key ? ' (parameters changed since)' : ''}</h3>
+          <RivalsPlot curves={model.model} label="Recall versus density of every pattern, whole model" />
+          <AtDensity curves={model.model} testid="rivals-model-table" />
+        </div>
+      ) : null}
+    </section>
+  );
+}
