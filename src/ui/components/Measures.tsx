@@ -69,7 +69,7 @@ function SweepPlot() {
   const pts = sweep.points;
   const dMax = Math.max(sel.density, ...pts.map((p) => p.density));
   const rMin = Math.min(sel.recallMean, ...pts.map((p) => p.recallMean));
-  const x = scaleLinear().domain([0, dMax * 1.05]).range([m.l, W - m.r]);
+  const x = scaleLinear().domain([0, Math.min(1, dMax * 1.05)]).range([m.l, W - m.r - 6]);
   const y = scaleLinear().domain([Math.min(rMin, 0.99) - 0.005, 1]).range([H - m.b, m.t]);
   const path = pts.map((p, i) => `${i ? 'L' : 'M'}${x(p.density)},${y(p.recallMean)}`).join('');
   return (
@@ -86,8 +86,9 @@ function SweepPlot() {
           </g>
         ))}
         <circle cx={x(sel.density)} cy={y(sel.recallMean)} r={5} fill="none" stroke="#5fd39a" strokeWidth={2} />
-        <text x={x(sel.density) + 7} y={y(sel.recallMean) + 12} fill="#5fd39a" fontSize={10}>alpha {alpha}</text>
-        <text x={(m.l + W) / 2} y={H - 6} fill="#9aa3b2" fontSize={10} textAnchor="middle">density (0 .. {pct(dMax * 1.05)})</text>
+        {/* Near the right edge the label goes to the left of the point, so it is never cut off. */}
+        <text x={x(sel.density) + (x(sel.density) > W - 80 ? -7 : 7)} y={y(sel.recallMean) + 12} fill="#5fd39a" fontSize={10} textAnchor={x(sel.density) > W - 80 ? 'end' : 'start'}>alpha {alpha}</text>
+        <text x={(m.l + W) / 2} y={H - 6} fill="#9aa3b2" fontSize={10} textAnchor="middle">density (0 .. {pct(x.domain()[1])})</text>
         <text x={4} y={m.t + 8} fill="#9aa3b2" fontSize={10}>recall</text>
         <text x={4} y={H - m.b} fill="#9aa3b2" fontSize={10}>{y.domain()[0].toFixed(2)}</text>
       </svg>
