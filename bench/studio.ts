@@ -37,7 +37,7 @@ export async function benchStudio(ctx: GpuContext, o: { modelDir: string; textFi
   for (let r = 0; r < o.repeats; r++) {
     const r0 = Math.max(0, S - 440 - 37 * r), c0 = Math.max(0, Math.floor(S / 2) - 29 * r);
     const t0 = performance.now();
-    await engine.headDetail(o.layer, o.head, 440, { r0, r1: Math.min(S, r0 + 440), c0, c1: Math.min(S, c0 + 440) });
+    await engine.headPlanes(o.layer, o.head, 440, { r0, r1: Math.min(S, r0 + 440), c0, c1: Math.min(S, c0 + 440) });
     zoomMs.push(performance.now() - t0);
   }
   return { S, model: m.name, layers: m.config.numLayers, heads, prefillMs: prefill.ms, chosenLayerMs: median(layerMs), allLayersMs: median(modelMs), exactZoomMs: median(zoomMs), repeats: o.repeats };

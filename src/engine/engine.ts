@@ -16,7 +16,7 @@ import { buildModel, type Model } from '../model/forward';
 import { capturePrefill, type Capture } from './forward-port';
 import { throwIfCancelled } from './cancel';
 export { CancelledError } from './cancel';
-import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, MapViewport } from './types';
+import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport } from './types';
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
 import type { TuneGrid, TuneRule } from '../sample/tune';
 
@@ -37,8 +37,11 @@ export class StudioEngine {
   private capture: Capture | null = null;
   private gpuLayers: LayerQKV[] = [];
   private runs: (SampleRun | null)[] = [];
-  private S = 0;
+  /** The current text's token ids; S is their count. */
   private ids: Int32Array | null = null;
+  private get S(): number {
+    return this.ids?.length ?? 0;
+  }
   private headCache: { key: string; t: LayerQKV } | null = null;
 
   private constructor(readonly ctx: GpuContext) {}
@@ -99,7 +102,6 @@ export class StudioEngine {
     const cap = await capturePrefill(this.model, ids, numLayers, onLayer, signal);
     throwIfCancelled(signal);
     const S = ids.length;
-    this.S = S;
     this.ids = ids;
     this.capture = cap;
     for (let l = 0; l < numLayers; l++) {
@@ -137,22 +139,30 @@ export class StudioEngine {
     return { heads: run.heads, thumbs: pooled.map((p) => p.maxP) };
   }
 
-  /** What the head view draws for one head of a layer's current run: its maps pooled into a grid
-   * of about `side` x `side` cells over `viewport` (the whole map by default; a small viewport
-   * gives one cell per token, exact), its column scores and its recall. */
-  headDetail(layer: number, head: number, side: number, viewport?: MapViewport): Promise<HeadDetail> {
-    return this.exclusive(() => this.headDetailNow(layer, head, side, viewport));
+  /** What the head view draws for one head of a layer's current run: its whole map pooled into a
+   * grid of about `side` x `side` cells, its column scores and its recall. */
+  headDetail(layer: number, head: number, side: number): Promise<HeadDetail> {
+    return this.exclusive(async () => {
+      const S = this.S;
+      const { run, planes } = await this.planesNow(layer, head, side, { r0: 0, r1: S, c0: 0, c1: S });
+      const scores = (await readTensor(this.ctx, run.tensors.scores)).slice(head * S, (head + 1) * S);
+      const recall = (await readTensor(this.ctx, run.tensors.recall)).slice(head * S, (head + 1) * S);
+      return { layer, head, ...planes, scores, recall };
+    });
   }
 
-  private async headDetailNow(layer: number, head: number, side: number, viewport?: MapViewport): Promise<HeadDetail> {
+  /** One head's maps over `viewport` in about `side` x `side` cells (a small viewport gives one
+   * cell per token, exact): what a zoomed head view asks for; scores and recall are not re-read. */
+  headPlanes(layer: number, head: number, side: number, viewport: MapViewport): Promise<HeadPlanes> {
+    return this.exclusive(async () => (await this.planesNow(layer, head, side, viewport)).planes);
+  }
+
+  private async planesNow(layer: number, head: number, side: number, viewport: MapViewport): Promise<{ run: SampleRun; planes: HeadPlanes }> {
     const run = this.runs[layer];
     if (!run) throw new Error(`layer ${layer} has no SampleAttention run yet.`);
-    const S = this.S;
-    const v = viewport ? { ...viewport } : { r0: 0, r1: S, c0: 0, c1: S };
+    const v = { ...viewport };
     const [planes] = await run.pool({ B: side, headStart: head, headCount: 1, viewport: v });
-    const scores = (await readTensor(this.ctx, run.tensors.scores)).slice(head * S, (head + 1) * S);
-    const recall = (await readTensor(this.ctx, run.tensors.recall)).slice(head * S, (head + 1) * S);
-    return { layer, head, planes, viewport: v, scores, recall };
+    return { run, planes: { planes, viewport: v } };
   }
 
   /** One head's q, k (and v) as single-head tensors, for latency and sweeps; cached per head. */

@@ -40,7 +40,7 @@ export interface EngineState {
 // Results of these methods are made fresh for each call (slices, read-backs, pooled maps): their
 // buffers move to the main thread instead of being copied. Anything else is copied, so a method
 // returning an array the engine keeps stays correct.
-const FRESH_RESULTS = new Set(['tokenize', 'headDetail', 'selectLayer']);
+const FRESH_RESULTS = new Set(['tokenize', 'headDetail', 'headPlanes', 'selectLayer']);
 
 const engineMethod = (method: string) => methodsOf(need())(method);
 

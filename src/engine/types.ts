@@ -50,15 +50,19 @@ export interface MapViewport {
   c1: number;
 }
 
-/** What the head view draws for one head. */
-export interface HeadDetail {
-  layer: number;
-  head: number;
+/** One head's maps pooled over a viewport: what a zoomed head view draws over the whole map. */
+export interface HeadPlanes {
   /** The pooled planes of `viewport`: cell (a, b) covers rows r0 + a*block.. and keys c0 + b*block..
    * (block 1: one cell per token, exact). */
   planes: Record<PoolPlane, PooledMap>;
-  /** The part of the map the planes cover (the whole map unless a viewport was asked for). */
+  /** The part of the map the planes cover. */
   viewport: MapViewport;
+}
+
+/** What the head view draws for one head: its whole map, column scores and row recall. */
+export interface HeadDetail extends HeadPlanes {
+  layer: number;
+  head: number;
   /** Stage-1 column scores c_j, (S). */
   scores: Float32Array;
   /** Per-row recall R_i, (S). */

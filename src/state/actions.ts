@@ -7,12 +7,12 @@ import { pickedSource, type CheckpointSource } from '../engine/source';
 import { urlFolder } from '../engine/url-files';
 import { buildConfig, parseConfig, serializeConfig, type SampleConfig } from '../sample/config-file';
 import { paramProblem, type SampleParams } from '../sample/params';
-import { allParams, layerParams, paramsFor } from './selectors';
+import { allParams, layerParams, overridesFrom, paramsFor } from './selectors';
 import { clearSaved, loadSaved, save } from './persist';
 import { headKey, useStudio, type StudioState, type SweepPoint, type TextChoice } from './store';
 import { sampleUrl } from './samples';
 import { makePasskeyText } from '../samples/passkey';
-import type { HeadDetail, MapViewport } from '../engine/types';
+import type { HeadPlanes, MapViewport } from '../engine/types';
 import { NO_CHECKS, cancelTask } from './check-actions';
 
 const get = () => useStudio.getState();
@@ -264,11 +264,11 @@ async function refreshChosen(signal?: AbortSignal): Promise<void> {
  * `side` x `side` cells (one per token when the viewport is small enough): what the head view
  * draws over the whole map when zoomed in. Null while a model or text job is running, when the
  * head is not the chosen one any more, or on failure (the whole-map planes stay drawn). */
-export async function headViewport(layer: number, head: number, side: number, viewport: MapViewport): Promise<HeadDetail | null> {
+export async function headViewport(layer: number, head: number, side: number, viewport: MapViewport): Promise<HeadPlanes | null> {
   const c = get().chosen;
   if (!engine || job || !c || c.layer !== layer || c.head !== head || !get().layers[layer]) return null;
   try {
-    const d = await engine.headDetail(layer, head, side, viewport);
+    const d = await engine.headPlanes(layer, head, side, viewport);
     const now = get().chosen;
     return now && now.layer === layer && now.head === head ? d : null;
   } catch (e) {
@@ -452,12 +452,7 @@ export async function importConfig(file: File): Promise<void> {
     if (cfg.model.layers !== c.numLayers || cfg.model.heads !== c.numHeads) {
       throw new Error(`${file.name} is for ${cfg.model.name} (${cfg.model.layers} layers x ${cfg.model.heads} heads), but the open model ${s.model!.name} has ${c.numLayers} layers x ${c.numHeads} heads.`);
     }
-    const overrides: StudioState['overrides'] = {};
-    cfg.layers.forEach((layer, l) => layer.heads.forEach((h, hd) => {
-      const o: Partial<SampleParams> = {};
-      for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) if (h[name] !== cfg.defaults[name]) o[name] = h[name];
-      if (Object.keys(o).length) overrides[headKey(l, hd)] = o;
-    }));
+    const overrides = overridesFrom(cfg.layers.map((layer) => layer.heads), cfg.defaults);
     set({ defaults: { ...cfg.defaults }, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
     await scheduleRecompute();
     set({ configMessage: { ok: true, text: `Imported ${file.name}: ${Object.keys(overrides).length} head overrides.` } });

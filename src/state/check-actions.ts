@@ -6,10 +6,10 @@ import { CancelledError } from '../engine/cancel';
 import type { Progress } from '../engine/types';
 import type { PasskeyPlan } from '../engine/checks';
 import type { HeadChoice, TuneGrid, TuneRule } from '../sample/tune';
-import { DEFAULT_PARAMS, type SampleParams } from '../sample/params';
-import { allParams, paramsKey } from './selectors';
-import { headKey, useStudio, type StudioState, type TaskKind } from './store';
-import { currentEngine, scheduleRecompute, settled, studioBusy } from './actions';
+import { DEFAULT_PARAMS } from '../sample/params';
+import { allParams, overridesFrom, paramsKey } from './selectors';
+import { useStudio, type StudioState, type TaskKind } from './store';
+import { currentEngine, scheduleRecompute, studioBusy } from './actions';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -44,7 +44,6 @@ async function runTask(kind: TaskKind, label: string, work: (signal: AbortSignal
   task = ctl;
   set({ task: { kind, progress: null, message: `${label}...` }, taskMessage: null });
   try {
-    await settled();
     await work(ctl.signal, (done, total, unit, what) => {
       if (task === ctl) set({ task: { kind, progress: { phase: PHASE[kind], done, total, unit }, message: `${label}: ${what}` } });
     });
@@ -62,16 +61,9 @@ async function runTask(kind: TaskKind, label: string, work: (signal: AbortSignal
 
 // ---- auto-tune ----
 
-/** The per-head overrides that make every head run its tuned setting (differences from the spec's
- * defaults only, so untouched heads stay plain). */
-export function tunedOverrides(choices: readonly (readonly HeadChoice[])[], defaults: SampleParams = DEFAULT_PARAMS): Record<string, Partial<SampleParams>> {
-  const out: Record<string, Partial<SampleParams>> = {};
-  choices.forEach((layer, l) => layer.forEach((c, h) => {
-    const o: Partial<SampleParams> = {};
-    for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) if (c.params[name] !== defaults[name]) o[name] = c.params[name];
-    if (Object.keys(o).length) out[headKey(l, h)] = o;
-  }));
-  return out;
+/** The overrides that make every head run its tuned setting on top of the spec's defaults. */
+export function tunedOverrides(choices: readonly (readonly HeadChoice[])[]): StudioState['overrides'] {
+  return overridesFrom(choices.map((layer) => layer.map((c) => c.params)), DEFAULT_PARAMS);
 }
 
 /** Tunes every head on the current text and applies the result as the studio's parameters. */

@@ -72,3 +72,15 @@ export function paramsKey(s: Pick<StudioState, 'defaults' | 'overrides'>): strin
   const o = Object.keys(s.overrides).sort().map((k) => [k, s.overrides[k]]);
   return JSON.stringify([s.defaults, o]);
 }
+
+/** The per-head overrides that make head (l, h) run params[l][h] on top of `defaults`: only the
+ * differences, so heads that match the defaults stay plain (an imported or auto-tuned config). */
+export function overridesFrom(params: readonly (readonly SampleParams[])[], defaults: SampleParams): StudioState['overrides'] {
+  const out: StudioState['overrides'] = {};
+  params.forEach((layer, l) => layer.forEach((p, h) => {
+    const o: Partial<SampleParams> = {};
+    for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) if (p[name] !== defaults[name]) o[name] = p[name];
+    if (Object.keys(o).length) out[headKey(l, h)] = o;
+  }));
+  return out;
+}

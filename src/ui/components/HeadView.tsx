@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { select, zoom as d3zoom, zoomIdentity, type ZoomTransform } from 'd3';
 import { OVERLAYS, headName, useStudio } from '../../state/store';
 import { headViewport, setOverlay } from '../../state/actions';
-import type { HeadDetail, MapViewport, PoolPlane, PooledMap } from '../../engine/types';
+import type { HeadDetail, HeadPlanes, MapViewport, PoolPlane, PooledMap } from '../../engine/types';
 import { chosenSelection, paramsFor } from '../../state/selectors';
 import { gridCanvas, tintCanvas } from './colors';
 import { CumulativeCurve } from './CumulativeCurve';
@@ -29,14 +29,14 @@ function visibleRange(t: ZoomTransform, M: number, px: number, S: number): MapVi
 const covers = (outer: MapViewport, inner: MapViewport) => outer.r0 <= inner.r0 && outer.r1 >= inner.r1 && outer.c0 <= inner.c0 && outer.c1 >= inner.c1;
 
 /** Where cell (i, j) of the drawn map is read from: the zoomed viewport's planes when they hold it. */
-function planeAt(d: HeadDetail, plane: PoolPlane, i: number, j: number): { value: number; block: number; i0: number; j0: number } {
+function planeAt(d: HeadPlanes, plane: PoolPlane, i: number, j: number): { value: number; block: number; i0: number; j0: number } {
   const p: PooledMap = d.planes[plane];
   const a = Math.floor((i - d.viewport.r0) / p.block), b = Math.floor((j - d.viewport.c0) / p.block);
   return { value: p.values[a * p.cols + b], block: p.block, i0: d.viewport.r0 + a * p.block, j0: d.viewport.c0 + b * p.block };
 }
 
 /** Pre-rendered planes: one pixel per pooled cell, drawn scaled under the zoom transform. */
-function planeImages(d: HeadDetail, maxP: number) {
+function planeImages(d: HeadPlanes, maxP: number) {
   const p = d.planes;
   const missedMax = p.missedMass.values.reduce((a, v) => (v > a ? v : a), 0);
   const v = d.viewport;
@@ -64,7 +64,7 @@ export function HeadView({ size }: { size: number }) {
   const [t, setT] = useState<ZoomTransform>(zoomIdentity);
   const [hover, setHover] = useState<{ i: number; j: number; x: number; y: number } | null>(null);
   // The zoomed viewport's planes, valid while `base` is the current whole-map detail.
-  const [zoomed, setZoomed] = useState<{ detail: HeadDetail; base: HeadDetail } | null>(null);
+  const [zoomed, setZoomed] = useState<{ detail: HeadPlanes; base: HeadDetail } | null>(null);
   const [refining, setRefining] = useState(false);
   const S = prefill?.S ?? 1;
   const M = size;
