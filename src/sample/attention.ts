@@ -82,16 +82,27 @@ function accumulate(out: Float64Array, i: number, p: Float64Array, v: Matrix, d:
   }
 }
 
+/** A mask as a predicate: keep(i, j) for 0 <= j <= i says whether M_ij = 1. Each variant's mask
+ * (tokens: window and key set; blocks: column blocks and slash bands) is one of these, so the
+ * sparse output and the recall are one loop each, not one per variant. */
+export type MaskPredicate = (i: number, j: number) => boolean;
+
 /** Step 9: O_i = softmax over the kept keys M_i (max over kept keys only) applied to V. */
 export function sparseAttention(q: Matrix, k: Matrix, v: Matrix, S: number, d: number, w: number, keySet: Uint8Array, scale = defaultScale(d)): Float64Array {
+  checkKeySet(keySet, S);
+  return sparseAttentionWhere(q, k, v, S, d, (i, j) => inMask(i, j, w, keySet), scale);
+}
+
+/** Step 9 for any mask: `keep` must keep at least one key of every row (both variants keep the
+ * diagonal), else that row is 0/0. */
+export function sparseAttentionWhere(q: Matrix, k: Matrix, v: Matrix, S: number, d: number, keepEntry: MaskPredicate, scale = defaultScale(d)): Float64Array {
   checkHead('q', q, S, d);
   checkHead('k', k, S, d);
   checkHead('v', v, S, d);
-  checkKeySet(keySet, S);
   const out = new Float64Array(S * d);
   for (let i = 0; i < S; i++) {
     const s = scoreRow(q, k, d, i, scale);
-    const keep = (j: number) => inMask(i, j, w, keySet);
+    const keep = (j: number) => keepEntry(i, j);
     let m = -Infinity;
     for (let j = 0; j <= i; j++) if (keep(j) && s[j] > m) m = s[j];
     let z = 0;
@@ -107,18 +118,23 @@ export function sparseAttention(q: Matrix, k: Matrix, v: Matrix, S: number, d: n
 
 /** R_i = sum_j M_ij P_ij with the FULL softmax P (CRA, "Measures"), for every row i. */
 export function rowRecall(q: Matrix, k: Matrix, S: number, d: number, w: number, keySet: Uint8Array, scale = defaultScale(d)): Float64Array {
+  checkKeySet(keySet, S);
+  const we = effectiveWindow(w);
+  return rowRecallWhere(q, k, S, d, (i, j) => i - j < we || keySet[j] !== 0, scale);
+}
+
+/** Row recall for any mask predicate (asked only for j <= i). */
+export function rowRecallWhere(q: Matrix, k: Matrix, S: number, d: number, keep: MaskPredicate, scale = defaultScale(d)): Float64Array {
   checkHead('q', q, S, d);
   checkHead('k', k, S, d);
-  checkKeySet(keySet, S);
   const recall = new Float64Array(S);
-  const we = effectiveWindow(w);
   for (let i = 0; i < S; i++) {
     const p = scoreRow(q, k, d, i, scale);
     softmaxInPlace(p);
     let r = 0;
     // Ascending j, adding only kept entries: a larger mask is a superset, and float addition of
-    // non-negative terms is monotone, so recall never drops when the window grows (tested).
-    for (let j = 0; j <= i; j++) if (i - j < we || keySet[j] !== 0) r += p[j];
+    // non-negative terms is monotone, so recall never drops when the mask grows (tested).
+    for (let j = 0; j <= i; j++) if (keep(i, j)) r += p[j];
     recall[i] = r;
   }
   return recall;

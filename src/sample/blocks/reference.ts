@@ -1,0 +1,123 @@
+// The float64 reference of the `blocks` variant (docs/SAMPLEATTENTION.md, "Variant `blocks`"):
+// one head's selection and measures (selectHeadBlocks) and a layer's with grouped-query attention
+// (selectAllBlocks). The pieces live in params.ts, selection.ts and mask.ts of this folder; the
+// attention itself (full softmax rows, recall, sparse output) is the `tokens` variant's
+// (../attention.ts), given this variant's mask as a predicate.
+//
+// Choices the spec leaves open (ours), each explained where it is implemented:
+// - n = max(1, ceil(rowRatio * S / b)) with params.ts's near-integer rule for the ceil (params.ts).
+// - blockSize is an integer in [1, 65536] (params.ts).
+// - Stage 2 for both kinds is selectKeys's exact rule (selection.ts); band 0 is taken first and
+//   counts towards alphaSlash, so the bands are the fewest that contain band 0 (selection.ts).
+// - stage1SlashEstimate includes band 0's score (it is one of the kept bands).
+// - Recall, percentile and output error are those of the `tokens` reference (nearest-rank P5).
+import { checkHead, defaultScale, denseAttention, rowRecallWhere, sparseAttentionWhere, type Matrix, type MaskPredicate } from '../attention';
+import { checkGrouping, headView, kvHeadOf } from '../reference';
+import { mean, min, percentile } from '../stats';
+import { blocksDensity, blocksMask, blocksPredicate } from './mask';
+import { blocksSampledRows, DEFAULT_BLOCKS_PARAMS, validateBlocksParams, type BlocksParams } from './params';
+import { selectStrips, stripScores } from './selection';
+
+export interface BlocksHeadSelection {
+  head: number;
+  blockSize: number;
+  /** R: the last min(b, length) rows of each segment, ascending. */
+  sampledRows: number[];
+  /** I_C, ascending. */
+  columnBlocks: number[];
+  /** I_S, ascending; always starts with band 0. */
+  slashBands: number[];
+  /** Mean, minimum and nearest-rank 5th percentile of R_i over all S rows. */
+  recallMean: number;
+  recallMin: number;
+  recallP5: number;
+  density: number;
+  /** Sum of C_J over I_C / |R| (>= alphaColumn up to ~1e-15). */
+  stage1ColumnEstimate: number;
+  /** Sum of D_o over I_S / |R| (>= alphaSlash up to ~1e-15). */
+  stage1SlashEstimate: number;
+  /** ||O_sparse - O_dense||_F / ||O_dense||_F, only when v was given. */
+  outputError?: number;
+}
+
+/** One head: stage 1, stage 2 (both kinds), mask, measures. q, k (and v) are (S, d) row-major. */
+export function selectHeadBlocks(q: Matrix, k: Matrix, S: number, d: number, params: BlocksParams, opts: { head?: number; v?: Matrix; scale?: number } = {}): BlocksHeadSelection {
+  validateBlocksParams(params);
+  checkHead('q', q, S, d);
+  checkHead('k', k, S, d);
+  const scale = opts.scale ?? defaultScale(d);
+  const b = params.blockSize;
+  const rows = blocksSampledRows(S, b, params.rowRatio);
+  const scores = stripScores(q, k, S, d, b, rows, scale);
+  const col = selectStrips(scores.column, params.alphaColumn, rows.length);
+  const sl = selectStrips(scores.slash, params.alphaSlash, rows.length, 0);
+  const mask = blocksMask(S, b, col.kept, sl.kept);
+  const keep = blocksPredicate(mask);
+  const recall = rowRecallWhere(q, k, S, d, keep, scale);
+  const out: BlocksHeadSelection = {
+    head: opts.head ?? 0,
+    blockSize: b,
+    sampledRows: rows,
+    columnBlocks: col.kept,
+    slashBands: sl.kept,
+    recallMean: mean(recall),
+    recallMin: min(recall),
+    recallP5: percentile(recall, 5),
+    density: blocksDensity(mask),
+    stage1ColumnEstimate: col.stage1Estimate,
+    stage1SlashEstimate: sl.stage1Estimate,
+  };
+  if (opts.v) out.outputError = outputErrorWhere(q, k, opts.v, S, d, keep, scale);
+  return out;
+}
+
+/** ||O_sparse - O_dense||_F / ||O_dense||_F in float64 for any mask (absolute when O_dense = 0). */
+export function outputErrorWhere(q: Matrix, k: Matrix, v: Matrix, S: number, d: number, keep: MaskPredicate, scale = defaultScale(d)): number {
+  const dense = denseAttention(q, k, v, S, d, scale).out;
+  const sparse = sparseAttentionWhere(q, k, v, S, d, keep, scale);
+  let num = 0, den = 0;
+  for (let t = 0; t < dense.length; t++) {
+    const e = sparse[t] - dense[t];
+    num += e * e;
+    den += dense[t] * dense[t];
+  }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
+
+/**
+ * Every query head of a layer, as reference.ts selectAll: q is (heads, S, d), k (and v)
+ * (kvHeads, S, d); query head h reads kv head floor(h / (heads / kvHeads)). `params` is one set
+ * for all heads or one per head; `onHead` is called after each head (progress reporting).
+ */
+export function selectAllBlocks(
+  q: Matrix,
+  k: Matrix,
+  heads: number,
+  kvHeads: number,
+  S: number,
+  d: number,
+  params: BlocksParams | readonly BlocksParams[] = DEFAULT_BLOCKS_PARAMS,
+  opts: { v?: Matrix; scale?: number; onHead?: (sel: BlocksHeadSelection, heads: number) => void } = {},
+): BlocksHeadSelection[] {
+  checkGrouping(heads, kvHeads);
+  if (q.length !== heads * S * d) throw new RangeError(`q has ${q.length} values; (heads, S, d) = (${heads}, ${S}, ${d}) needs ${heads * S * d}.`);
+  if (k.length !== kvHeads * S * d) throw new RangeError(`k has ${k.length} values; (kvHeads, S, d) = (${kvHeads}, ${S}, ${d}) needs ${kvHeads * S * d}.`);
+  if (opts.v && opts.v.length !== kvHeads * S * d) throw new RangeError(`v has ${opts.v.length} values; (kvHeads, S, d) = (${kvHeads}, ${S}, ${d}) needs ${kvHeads * S * d}.`);
+  const perHead = Array.isArray(params);
+  if (perHead && (params as readonly BlocksParams[]).length !== heads) {
+    throw new RangeError(`got ${(params as readonly BlocksParams[]).length} per-head parameter sets for ${heads} heads; give one per query head or a single set.`);
+  }
+  const out: BlocksHeadSelection[] = [];
+  for (let h = 0; h < heads; h++) {
+    const p = perHead ? (params as readonly BlocksParams[])[h] : (params as BlocksParams);
+    const g = kvHeadOf(h, heads, kvHeads);
+    const sel = selectHeadBlocks(headView(q, h, S, d), headView(k, g, S, d), S, d, p, {
+      head: h,
+      scale: opts.scale,
+      v: opts.v ? headView(opts.v, g, S, d) : undefined,
+    });
+    out.push(sel);
+    opts.onHead?.(sel, heads);
+  }
+  return out;
+}
