@@ -1,0 +1,57 @@
+// The flags that pick SampleAttention's variant (docs/SAMPLEATTENTION.md: `tokens`, the default,
+// and `blocks`) and the `blocks` variant's own parameters. A flag of the other variant is a usage
+// error, not silently ignored: `--alpha 0.9 --variant blocks` would otherwise run with the
+// default alphaColumn and alphaSlash and look like it honoured the 0.9.
+import type { FlagSpec } from './args';
+import { UsageError } from './args';
+import { BLOCKS_PARAM_NAMES, blocksParamProblem, DEFAULT_BLOCKS_PARAMS, MAX_BLOCK_SIZE, type BlocksParams } from '../src/sample/blocks/params';
+
+export type Variant = 'tokens' | 'blocks';
+export const VARIANTS: readonly Variant[] = ['tokens', 'blocks'];
+
+export const VARIANT_FLAGS: FlagSpec = {
+  variant: { kind: 'string', help: 'SampleAttention variant: tokens (column keys + local window, the default) or blocks (column blocks + slash bands)' },
+  'block-size': { kind: 'number', help: `--variant blocks: keys per block and diagonals per band, an integer in [1, ${MAX_BLOCK_SIZE}] (default ${DEFAULT_BLOCKS_PARAMS.blockSize})` },
+  'alpha-column': { kind: 'number', help: `--variant blocks: CRA threshold of the column blocks, in (0, 1] (default ${DEFAULT_BLOCKS_PARAMS.alphaColumn})` },
+  'alpha-slash': { kind: 'number', help: `--variant blocks: CRA threshold of the slash bands, in (0, 1] (default ${DEFAULT_BLOCKS_PARAMS.alphaSlash})` },
+};
+
+/** Flags only one variant reads (--row-ratio is shared). */
+const ONLY: Record<Variant, readonly string[]> = {
+  tokens: ['alpha', 'window-ratio'],
+  blocks: ['block-size', 'alpha-column', 'alpha-slash'],
+};
+
+const FLAG_OF: Record<(typeof BLOCKS_PARAM_NAMES)[number], string> = {
+  blockSize: 'block-size',
+  alphaColumn: 'alpha-column',
+  alphaSlash: 'alpha-slash',
+  rowRatio: 'row-ratio',
+};
+
+/** The variant the flags ask for (tokens when --variant is left out); rejects the other
+ * variant's flags with a message naming them. */
+export function flagVariant(verb: string, f: Record<string, unknown>): Variant {
+  const v = f.variant ?? 'tokens';
+  if (!VARIANTS.includes(v as Variant)) throw new UsageError(`${verb}: --variant must be one of ${VARIANTS.join(', ')}, got "${String(v)}".`);
+  const variant = v as Variant;
+  const other: Variant = variant === 'tokens' ? 'blocks' : 'tokens';
+  for (const name of ONLY[other]) {
+    if (f[name] !== undefined) {
+      throw new UsageError(`${verb}: --${name} is a flag of --variant ${other}; --variant ${variant} takes ${[...ONLY[variant], 'row-ratio'].map((n) => `--${n}`).join(', ')}.`);
+    }
+  }
+  return variant;
+}
+
+/** One set of `blocks` parameters for all heads, from the flags, checked with the spec's ranges. */
+export function blocksFlagParams(verb: string, f: Record<string, unknown>): BlocksParams {
+  const p = { ...DEFAULT_BLOCKS_PARAMS };
+  for (const name of BLOCKS_PARAM_NAMES) {
+    const given = f[FLAG_OF[name]];
+    if (given !== undefined) p[name] = given as number;
+    const problem = blocksParamProblem(name, p[name]);
+    if (problem) throw new UsageError(`${verb}: --${FLAG_OF[name]} ${problem}.`);
+  }
+  return p;
+}
