@@ -1,0 +1,88 @@
+// Host wrapper of the `blocks` variant's stages 1 and 2 on the GPU (docs/SAMPLEATTENTION.md,
+// "Variant `blocks`"), for all heads: the sampled rows' log-sum-exp (tiled.wgsl MODE 2, through
+// stage1.ts), the column-block and slash-band scores (blocks-stage1.wgsl), and the kept blocks
+// and bands of both kinds (blocks-select.wgsl). Three dispatches, no copy to the host.
+import type { GpuContext } from '../device';
+import type { Dispatch } from '../kernel';
+import { f32, u32 } from '../kernel';
+import type { Tensor } from '../tensor';
+import { createTensor, destroyAll } from '../tensor';
+import { checkAttentionShape, type AttentionShape } from '../attention/shapes';
+import { createStage1Outputs, destroyStage1, stage1Dispatches, type SampledRows, type Stage1Outputs } from './stage1';
+import stage1Wgsl from './blocks-stage1.wgsl';
+import selectWgsl from './blocks-select.wgsl';
+
+export interface BlocksStageOutputs {
+  /** Row pass of stage1.ts; its column-score tensor (heads, S) is allocated but not used. */
+  rowPass: Stage1Outputs;
+  /** (2, heads, nb) f32: C_J of every head, then D_o of every head. */
+  strips: Tensor;
+  /** (heads, 4) f32 input: alphaColumn, alphaSlash, |R|, unused. */
+  headParams: Tensor;
+  /** (2, heads, nb) u32: each kind's indices in stage-2 order. */
+  order: Tensor;
+  /** (2, heads, nb) u32: 1 = column block (kind 0) / slash band (kind 1) kept. */
+  kept: Tensor;
+  /** (2, heads, 2) u32: kept count, then the stage-1 estimate as f32 bits. */
+  stats: Tensor;
+  nb: number;
+}
+
+export interface BlocksHeadParams {
+  blockSize: number;
+  alphaColumn: number;
+  alphaSlash: number;
+}
+
+/** One block size for all heads (it sets the shape of every output); alphas per head; rowCounts
+ * = |R| per head. u32 outputs are NaN-poisoned too (0x7fc00000), so a missed write shows. */
+export function createBlocksStages(ctx: GpuContext, s: AttentionShape, b: number, alphas: readonly { alphaColumn: number; alphaSlash: number }[], rowCounts: readonly number[], nMax: number): BlocksStageOutputs {
+  if (!Number.isInteger(b) || b < 1) throw new RangeError(`blocks stages: block size ${b} must be a positive integer.`);
+  if (alphas.length !== s.heads || rowCounts.length !== s.heads) throw new RangeError(`blocks stages: need one alpha pair and one |R| per head (${s.heads}); got ${alphas.length} and ${rowCounts.length}.`);
+  const nb = Math.ceil(s.S / b);
+  const hp = new Float32Array(s.heads * 4);
+  alphas.forEach((a, h) => {
+    for (const [name, x] of [['alphaColumn', a.alphaColumn], ['alphaSlash', a.alphaSlash]] as const) {
+      if (!(x > 0 && x <= 1)) throw new RangeError(`blocks stages: head ${h} ${name} ${x} is outside (0, 1].`);
+    }
+    if (!(Number.isInteger(rowCounts[h]) && rowCounts[h] >= 1)) throw new RangeError(`blocks stages: head ${h} |R| = ${rowCounts[h]} must be a positive integer.`);
+    hp.set([a.alphaColumn, a.alphaSlash, rowCounts[h], 0], 4 * h);
+  });
+  const headParams = createTensor(ctx, 'blocks alphas, |R|', [s.heads, 4]); // (heads, 4) f32
+  ctx.device.queue.writeBuffer(headParams.buffer, 0, hp);
+  return {
+    rowPass: createStage1Outputs(ctx, s, nMax),
+    strips: createTensor(ctx, 'blocks strip scores', [2, s.heads, nb], true), // (2, heads, nb) f32
+    headParams,
+    order: createTensor(ctx, 'blocks stage-2 order', [2, s.heads, nb], true), // (2, heads, nb) u32
+    kept: createTensor(ctx, 'blocks kept', [2, s.heads, nb], true), // (2, heads, nb) u32
+    stats: createTensor(ctx, 'blocks stage-2 stats', [2, s.heads, 2], true), // (2, heads, 2) u32
+    nb,
+  };
+}
+
+export function destroyBlocksStages(o: BlocksStageOutputs): void {
+  destroyStage1(o.rowPass);
+  destroyAll(o.strips, o.headParams, o.order, o.kept, o.stats);
+}
+
+export function blocksStageDispatches(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, b: number, o: BlocksStageOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch[] {
+  checkAttentionShape('blocks stage 1', s, q, k);
+  if (o.nb !== Math.ceil(s.S / b)) throw new RangeError(`blocks stages: outputs were made for ${o.nb} blocks; S = ${s.S}, b = ${b} needs ${Math.ceil(s.S / b)}.`);
+  const rowLse = stage1Dispatches(ctx, s, q, k, rows, o.rowPass, scale)[0]; // 'stage1 row lse' (tiled.wgsl MODE 2)
+  return [
+    rowLse,
+    {
+      kernel: { label: 'blocks strip sums', code: `const D: u32 = ${s.d}u;\n${stage1Wgsl}`, entryPoint: 'strip_sums' },
+      buffers: [q.buffer, k.buffer, rows.rows, rows.nRows, o.rowPass.rowLse.buffer, o.strips.buffer],
+      params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax), u32(b), u32(o.nb), u32(s.heads), u32(0)],
+      workgroups: [o.nb, s.heads, 2],
+    },
+    {
+      kernel: { label: 'blocks select strips', code: selectWgsl, entryPoint: 'select_strips' },
+      buffers: [o.strips.buffer, o.headParams.buffer, o.order.buffer, o.kept.buffer, o.stats.buffer],
+      params: [u32(o.nb), u32(s.heads), u32(0), u32(0)],
+      workgroups: [s.heads, 2],
+    },
+  ];
+}
