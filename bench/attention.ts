@@ -13,6 +13,8 @@ import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows
 import { createStage2, destroyStage2, stage2Dispatches } from '../gpu/sample/stage2';
 import { createSparseOutputs, destroySparseOutputs, sparseDispatch } from '../gpu/sample/sparse';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../gpu/sample/measures';
+import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches } from '../gpu/tensorcore/attention';
+import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32, randn } from '../src/util/random';
 import { sampledRows, validateParams, windowSize, type SampleParams } from '../src/sample/reference';
 
@@ -28,6 +30,10 @@ export interface AttentionBenchOptions {
   seed?: number;
   /** Real heads instead of a pattern: q (heads, S, d), k and v (kvHeads, S, d), e.g. from `sa-studio capture`. */
   inputs?: { q: Float32Array; k: Float32Array; v: Float32Array };
+  /** f16: the tensor-core kernels (gpu/tensorcore) in the given mode; default f32. */
+  tensorCores?: TensorCoreMode;
+  /** Keys per tile of the tensor-core kernels (32 or 64; default by head dim). */
+  keysPerTile?: number;
 }
 
 export interface AttentionBenchResult {
@@ -156,9 +162,11 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
   const timer = new GpuTimer(ctx, 256);
   const dt: number[] = [], st: number[] = [], sp: number[] = [];
   try {
-    const stages = [...stage1Dispatches(ctx, shape, q, k, sr, s1), ...stage2Dispatches(ctx, heads, S, s1.scores, s2)];
-    const denseD = flashDispatch(ctx, shape, q, k, v, dense);
-    const sparseD = sparseDispatch(ctx, shape, q, k, v, keys, sparse);
+    const tc = o.tensorCores, bkt = o.keysPerTile;
+    const stage1 = tc ? stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, undefined, bkt) : stage1Dispatches(ctx, shape, q, k, sr, s1);
+    const stages = [...stage1, ...stage2Dispatches(ctx, heads, S, s1.scores, s2)];
+    const denseD = tc ? flashF16Dispatch(ctx, tc, shape, q, k, v, dense, undefined, bkt) : flashDispatch(ctx, shape, q, k, v, dense);
+    const sparseD = tc ? sparseF16Dispatch(ctx, tc, shape, q, k, v, keys, sparse, undefined, bkt) : sparseDispatch(ctx, shape, q, k, v, keys, sparse);
     await checked(ctx.device, 'attention bench warm-up', () => run(ctx, [...stages, denseD, sparseD]));
     for (let rep = 0; rep < o.repeats; rep++) {
       dt.push(await timed(ctx, timer, [denseD]));

@@ -3,7 +3,8 @@
 // recall and density of the timed mask beside each time. --forward: prefill tokens/s of a random
 // Llama-shaped model and the matmul kernel's TFLOP/s.
 import { writeFileSync } from 'node:fs';
-import { parseFlags, usage, type FlagSpec } from './args';
+import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { requireTensorCores } from '../gpu/tensorcore/support';
 import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter } from '../gpu/device';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
@@ -19,6 +20,9 @@ const SPEC: FlagSpec = {
   qk: { kind: 'string', help: 'time real heads: a file from `sa-studio capture` (with --layer); S, heads and d come from it' },
   layer: { kind: 'number', help: 'the layer of --qk to time (default 0)' },
   forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention' },
+  precision: { kind: 'string', help: 'f32 (the exact kernels, default) or f16 (tensor cores: needs shader-f16 and chromium-experimental-subgroup-matrix)' },
+  matmul: { kind: 'boolean', help: 'f16 tensor-core matmul at 4096^3 over a sweep of tile shapes, beside the f32 kernel' },
+  'keys-per-tile': { kind: 'number', help: 'f16 attention: keys per tile, 32 or 64 (default by head dim)' },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   out: { kind: 'string', help: 'also write the results as JSON here' },
   help: { kind: 'boolean', help: 'print this help' },
@@ -48,7 +52,27 @@ export async function benchCommand(argv: string[]): Promise<number> {
   console.log(`adapter: ${adapter}`);
   const repeats = (f.repeats as number | undefined) ?? 7;
   const results: unknown[] = [];
-  if (f.studio) {
+  const precision = (f.precision as string | undefined) ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f16') throw new UsageError(`bench: --precision must be f32 or f16, got ${precision}.`);
+  const tc = precision === 'f16' || f.matmul ? requireTensorCores(ctx, adapter) : undefined;
+  if (tc) console.log(`tensor cores: ${tc === 'real' ? 'subgroup matrices' : 'EMULATED (SA_STUDIO_EMULATE_TENSOR_CORES=1: correctness only, the times mean nothing)'}`);
+  if (f.matmul) {
+    const { benchMatmul } = await import('../bench/forward');
+    const { benchMatmulF16, MATMUL_SWEEP } = await import('../bench/tensorcore');
+    const n = 4096;
+    const base = await benchMatmul(ctx, n, n, n, repeats);
+    console.log(`matmul f32 ${n}^3: ${base.medianMs.toFixed(3)} ms, ${base.tflops.toFixed(1)} TFLOP/s`);
+    results.push({ kind: 'matmul f32', ...base });
+    for (const tile of MATMUL_SWEEP) {
+      try {
+        const r = await benchMatmulF16(ctx, tc!, n, n, n, tile, repeats);
+        console.log(`matmul f16 ${n}^3 block ${r.block} (${JSON.stringify(tile)}): ${r.medianMs.toFixed(3)} ms, ${r.tflops.toFixed(1)} TFLOP/s, worst error ${r.worstError.toExponential(2)}`);
+        results.push({ kind: 'matmul f16', ...r });
+      } catch (e) {
+        console.log(`matmul f16 tile ${JSON.stringify(tile)}: failed: ${(e as Error).message}`);
+      }
+    }
+  } else if (f.studio) {
     const { benchStudio } = await import('../bench/studio');
     const { DEFAULT_MODEL_DIR, REPO_ROOT } = await import('./model-dir');
     const { join } = await import('node:path');
@@ -66,7 +90,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const params = flagParams('bench', f);
     const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
     if (pattern !== 'random' && pattern !== 'structured') throw new Error(`--pattern must be random or structured, got ${pattern}`);
-    console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, alpha ${params.alpha}, rowRatio ${params.rowRatio}, windowRatio ${params.windowRatio}, median of ${repeats}`);
+    console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, alpha ${params.alpha}, rowRatio ${params.rowRatio}, windowRatio ${params.windowRatio}, precision ${precision}, median of ${repeats}`);
+    const f16opts = tc ? { tensorCores: tc, keysPerTile: f['keys-per-tile'] as number | undefined } : {};
     console.log('|     S |   d | dense ms | stage1+2 ms | sparse ms | speedup | stages/dense | recall mean | recall min | density |');
     console.log('|------:|----:|---------:|------------:|----------:|--------:|-------------:|------------:|-----------:|--------:|');
     const real = f.qk ? await readCaptured(f.qk as string, (f.layer as number | undefined) ?? 0) : undefined;
@@ -75,10 +100,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
       for (const S of real ? [real.S] : list(f.S as string | undefined, [1024, 4096, 16384, 32768, 65536])) {
         try {
           const r = real
-            ? await benchAttention(ctx, { S, heads: real.heads, kvHeads: real.kvHeads, d, params, repeats, pattern, inputs: real })
-            : await benchAttention(ctx, { S, heads, kvHeads, d, params, repeats, pattern });
-          results.push({ ...r, adapter, pattern, params });
+            ? await benchAttention(ctx, { S, heads: real.heads, kvHeads: real.kvHeads, d, params, repeats, pattern, inputs: real, ...f16opts })
+            : await benchAttention(ctx, { S, heads, kvHeads, d, params, repeats, pattern, ...f16opts });
+          results.push({ ...r, adapter, pattern, params, precision });
           console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | ${r.denseMs.toFixed(3).padStart(8)} | ${r.stagesMs.toFixed(3).padStart(11)} | ${r.sparseMs.toFixed(3).padStart(9)} | ${r.speedup.toFixed(2).padStart(6)}x | ${(100 * r.stageShare).toFixed(1).padStart(11)}% | ${r.recallMean.toFixed(4).padStart(11)} | ${r.recallMin.toFixed(4).padStart(10)} | ${r.density.toFixed(3).padStart(7)} |`);
+          const flops = 2 * S * (S + 1) * d * r.heads; // QK^T and PV over the causal half, 2 flops a multiply-add
+          console.log(`|       |     | dense ${(flops / (r.denseMs * 1e-3) / 1e12).toFixed(1)} TFLOP/s; self-check vs float64 (max row error): dense ${r.denseCheck.toExponential(1)}, sparse ${r.sparseCheck.toExponential(1)} |`);
         } catch (e) {
           console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | failed: ${(e as Error).message}`);
           results.push({ S, d, error: (e as Error).message });

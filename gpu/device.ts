@@ -18,6 +18,13 @@ export interface GpuContext {
   hasTimestamps: boolean;
   hasSubgroups: boolean;
   hasF16: boolean;
+  /** Tensor cores through `chromium-experimental-subgroup-matrix` (see gpu/tensorcore). */
+  hasSubgroupMatrix: boolean;
+  /** The adapter's subgroup-matrix shapes, e.g. "f16->f32 M16 N16 K16"; empty without the feature. */
+  subgroupMatrixConfigs: string[];
+  /** Subgroup sizes the adapter may use (0 when unknown). */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
   /** Resolves when the device is lost, with the reason; the owner decides whether to reacquire. */
   lost: Promise<GPUDeviceLostInfo>;
 }
@@ -42,8 +49,17 @@ export function describeAdapter(a: AdapterSummary): string {
   return (unique.join(' ') || 'unknown adapter') + (a.software ? ' (software)' : '');
 }
 
-/** Features we use when present; none is required. */
-const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
+/** Features we use when present; none is required. The subgroup-matrix feature is Chromium's
+ * experimental one (Chrome: --enable-unsafe-webgpu; Dawn in Node: the toggles in node-gpu.ts). */
+const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16', 'chromium-experimental-subgroup-matrix'] as GPUFeatureName[];
+
+interface MatrixConfig { componentType: string; resultComponentType: string; M: number; N: number; K: number }
+
+/** "f16->f32 M16 N16 K16" for each subgroup-matrix configuration the adapter reports. */
+export function matrixConfigNames(info: GPUAdapterInfo | undefined): string[] {
+  const cfgs = ((info as { subgroupMatrixConfigs?: MatrixConfig[] } | undefined)?.subgroupMatrixConfigs ?? []);
+  return cfgs.map((c) => `${c.componentType}->${c.resultComponentType} M${c.M} N${c.N} K${c.K}`);
+}
 
 export async function acquireDevice(gpu: GPU | undefined, opts: { powerPreference?: GPUPowerPreference } = {}): Promise<GpuContext> {
   if (!gpu) {
@@ -66,12 +82,17 @@ export async function acquireDevice(gpu: GPU | undefined, opts: { powerPreferenc
   for (const k of want) requiredLimits[k] = adapter.limits[k];
   const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  const sizes = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
   return {
     device,
     adapter: summariseAdapter(info),
     hasTimestamps: device.features.has('timestamp-query'),
     hasSubgroups: device.features.has('subgroups'),
     hasF16: device.features.has('shader-f16'),
+    hasSubgroupMatrix: device.features.has('chromium-experimental-subgroup-matrix' as GPUFeatureName),
+    subgroupMatrixConfigs: matrixConfigNames(info),
+    subgroupMinSize: sizes?.subgroupMinSize ?? 0,
+    subgroupMaxSize: sizes?.subgroupMaxSize ?? 0,
     lost: device.lost,
   };
 }

@@ -38,7 +38,8 @@ let instance: GPU | undefined;
 /** The process-wide Node GPU context. */
 export function nodeGpu(): Promise<GpuContext> {
   shared ??= (async () => {
-    const how = chooseVulkanDriver();
+    const env = process.env;
+    const how = chooseVulkanDriver(env);
     let mod: typeof import('webgpu');
     try {
       mod = await import('webgpu');
@@ -47,7 +48,11 @@ export function nodeGpu(): Promise<GpuContext> {
     }
     Object.assign(globalThis, mod.globals);
     // Dawn's Vulkan loader needs libvulkan.so.1; say so plainly instead of "no adapter".
-    const gpu = (instance = mod.create([]));
+    // Dawn offers shader-f16 and subgroup matrices (tensor cores) on NVIDIA's Vulkan driver only
+    // with these toggles (it trusts f16 there by default from driver 615.71 on); elsewhere they
+    // change nothing. SA_STUDIO_DAWN_SAFE=1 leaves them off.
+    const flags = env.SA_STUDIO_DAWN_SAFE === '1' ? [] : ['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'];
+    const gpu = (instance = mod.create(flags));
     try {
       return await acquireDevice(gpu);
     } catch (e) {

@@ -1,5 +1,5 @@
-// GPU buffers with their shape attached. Every activation on the GPU is f32; weights may be
-// stored as f16/bf16 on the host and are widened to f32 on upload (see model weights).
+// GPU buffers with their shape attached. Every activation on the GPU is f32; weights are f32 on
+// the exact path and may be f16 on the tensor-core path (gpu/tensorcore), which says so in dtype.
 import type { GpuContext } from './device';
 import { MapMode, Usage } from './flags';
 
@@ -8,6 +8,8 @@ export interface Tensor {
   /** Row-major shape, e.g. [heads, S, d]. */
   shape: readonly number[];
   label: string;
+  /** Element type; absent means f32. */
+  dtype?: 'f32' | 'f16';
 }
 
 export const STORAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
@@ -81,4 +83,26 @@ export function destroyAll(...ts: (Tensor | GPUBuffer | undefined)[]): void {
     if ('buffer' in t) t.buffer.destroy();
     else t.destroy();
   }
+}
+
+/** A new f16 tensor (2 bytes per element, the buffer padded to 4 bytes); poisoned with f16 NaN. */
+export function createTensorF16(ctx: GpuContext, label: string, shape: readonly number[], poison = false): Tensor {
+  const n = numel(shape);
+  const size = align4(Math.max(4, n * 2));
+  const max = ctx.device.limits.maxStorageBufferBindingSize;
+  if (size > max) throw new Error(`Tensor ${label} ${shapeString(shape)} needs ${(size / 2 ** 20).toFixed(1)} MiB, more than this adapter's ${(max / 2 ** 20).toFixed(0)} MiB storage binding limit. Use a shorter sequence.`);
+  const buffer = ctx.device.createBuffer({ label, size, usage: STORAGE });
+  if (poison) ctx.device.queue.writeBuffer(buffer, 0, new Uint16Array(size / 2).fill(0x7e00));
+  return { buffer, shape: [...shape], label, dtype: 'f16' };
+}
+
+/** Uploads f16 bit patterns (see gpu/tensorcore/half.ts toF16). */
+export function uploadTensorF16(ctx: GpuContext, label: string, shape: readonly number[], bits: Uint16Array): Tensor {
+  const n = numel(shape);
+  if (bits.length !== n) throw new Error(`uploadTensorF16 ${label}: ${bits.length} values for shape ${shapeString(shape)} (${n} expected)`);
+  const t = createTensorF16(ctx, label, shape);
+  // writeBuffer wants a multiple of 4 bytes: pad odd counts with one zero half.
+  const data = n % 2 === 0 ? bits : Uint16Array.from({ length: n + 1 }, (_, i) => (i < n ? bits[i] : 0));
+  ctx.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  return t;
 }

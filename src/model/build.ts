@@ -2,11 +2,13 @@
 // checked in full first; then each tensor is widened to f32 on the host, transformed (GPT-2's
 // Conv1D transpose and c_attn split) and uploaded, one at a time so only one widened copy is alive.
 import type { GpuContext } from '../../gpu/device';
-import { destroyAll, numel, shapeString, uploadTensor, type Tensor } from '../../gpu/tensor';
+import { destroyAll, numel, shapeString, uploadTensor, uploadTensorF16, type Tensor } from '../../gpu/tensor';
+import { f16Overflow, toF16 } from '../../gpu/tensorcore/half';
+import type { TensorCoreMode } from '../../gpu/tensorcore/support';
 import { widenToF32 } from '../../gpu/forward/widen';
 import { transposeHost } from '../../gpu/forward/matmul';
 import type { ModelConfig, WeightSource } from './config';
-import { modelTensors, type Block, type Linear, type Model, type Norm } from './model';
+import { modelTensors, type Block, type Linear, type Model, type Norm, type Precision } from './model';
 import { planWeights, type WeightSpec } from './weight-plan';
 
 /** Supplies the tensor for a role ("blocks.0.attention.q.weight", ...) with the given shape, or
@@ -14,7 +16,7 @@ import { planWeights, type WeightSpec } from './weight-plan';
 export type TensorProvider = (role: string, shape: number[]) => Tensor | undefined;
 
 /** Lays the model out from `provide`; buildModel provides checkpoint tensors, benchmarks random ones. */
-export function assembleModel(ctx: GpuContext, config: ModelConfig, tiedEmbeddings: boolean, provide: TensorProvider): Model {
+export function assembleModel(ctx: GpuContext, config: ModelConfig, tiedEmbeddings: boolean, provide: TensorProvider, precision: { precision: Precision; tensorCores?: TensorCoreMode } = { precision: 'f32' }): Model {
   const c = config;
   const H = c.hiddenSize, hd = c.headDim, I = c.intermediateSize;
   const need = (role: string, shape: number[]): Tensor => {
@@ -59,7 +61,8 @@ export function assembleModel(ctx: GpuContext, config: ModelConfig, tiedEmbeddin
     });
   }
   const finalNorm = norm('finalNorm', H);
-  const lmHead: Linear = tiedEmbeddings ? { weight: tokens } : { weight: need('lmHead.weight', [c.vocabSize, H]) };
+  // Tied and f16: the gather reads the f32 table, the LM head its f16 copy (role lmHead.weight).
+  const lmHead: Linear = tiedEmbeddings && precision.precision === 'f32' ? { weight: tokens } : { weight: need('lmHead.weight', [c.vocabSize, H]) };
   const parts = { embeddings: { tokens, positions }, blocks, finalNorm, lmHead };
   let disposed = false;
   return {
@@ -67,6 +70,7 @@ export function assembleModel(ctx: GpuContext, config: ModelConfig, tiedEmbeddin
     config: c,
     ...parts,
     tiedEmbeddings,
+    ...precision,
     dispose() {
       if (disposed) return;
       disposed = true;
@@ -95,9 +99,13 @@ export function loadSpec(weights: WeightSource, spec: WeightSpec, cache?: { name
 
 /** Builds the model on the GPU from a checkpoint; throws naming the tensor when one is missing or
  * has the wrong shape for `config`. Synchronous: the WeightSource holds the bytes already. */
-export function buildModel(ctx: GpuContext, config: ModelConfig, weights: WeightSource): Model {
+export function buildModel(ctx: GpuContext, config: ModelConfig, weights: WeightSource, opts: { precision: Precision; tensorCores?: TensorCoreMode } = { precision: 'f32' }): Model {
+  if (opts.precision === 'f16' && !opts.tensorCores) throw new Error('buildModel: precision f16 needs the tensor-core mode (gpu/tensorcore/support.ts requireTensorCores).');
   const plan = planWeights(config, weights);
   const byRole = new Map(plan.specs.map((s) => [s.role, s]));
+  // A tied f16 model's LM head is an f16 copy of the token embedding.
+  const tokensSpec = byRole.get('embeddings.tokens');
+  if (opts.precision === 'f16' && plan.tiedEmbeddings && tokensSpec) byRole.set('lmHead.weight', { ...tokensSpec, role: 'lmHead.weight' });
   const uploaded: Tensor[] = [];
   // GPT-2's c_attn feeds q, k and v: keep its widened values for the next two roles.
   const cache = { name: '', data: new Float32Array(0) };
@@ -106,12 +114,24 @@ export function buildModel(ctx: GpuContext, config: ModelConfig, weights: Weight
       const spec = byRole.get(role);
       if (!spec) return undefined;
       const data = loadSpec(weights, spec, cache);
+      if (opts.precision === 'f16' && isF16Role(role)) {
+        const bad = f16Overflow(data);
+        if (bad >= 0) throw new Error(`Tensor "${spec.name}" (${role}) holds ${data[bad]} at element ${bad}, beyond the f16 range (65504): run this checkpoint with --precision f32.`);
+        const t = uploadTensorF16(ctx, `${role} (${spec.name}) f16`, shape, toF16(data)); // shape as the role says, f16
+        uploaded.push(t);
+        return t;
+      }
       const t = uploadTensor(ctx, `${role} (${spec.name})`, shape, data); // shape as the role says, f32
       uploaded.push(t);
       return t;
-    });
+    }, opts);
   } catch (e) {
     destroyAll(...uploaded);
     throw e;
   }
+}
+
+/** The weights the f16 path keeps as f16: the matrices of Linear layers and the LM head. */
+export function isF16Role(role: string): boolean {
+  return role === 'lmHead.weight' || (/\.(attention\.[qkvo]|mlp\.(gate|up|down))\.weight$/.test(role));
 }

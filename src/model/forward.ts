@@ -4,7 +4,8 @@
 //              a = attention(q, k, v); x += merge(a) Wo^T + bo;
 //              h = norm(x); x += act-MLP(h)
 //   logits = norm(x) Wlm^T
-// All arithmetic is f32. Attention is the dense causal softmax unless `opts.attention` replaces it
+// Activations are f32. With model.precision f16 the matmuls and the dense attention run on tensor
+// cores (f16 operands, f32 accumulation; gpu/tensorcore). Attention is the dense causal softmax unless `opts.attention` replaces it
 // (a sparse attention), and can hand back each layer's probability map and post-RoPE q, k, v.
 import { checked, type GpuContext } from '../../gpu/device';
 import { encodeDispatch, type Dispatch } from '../../gpu/kernel';
@@ -18,6 +19,8 @@ import { mergeHeadsDispatch, splitHeadsDispatch, type RopeTables } from '../../g
 import { matmulDispatch } from '../../gpu/forward/matmul';
 import { normDispatch } from '../../gpu/forward/norm';
 import { uploadRopeTables } from '../../gpu/forward/rope';
+import { matmulF16Dispatch } from '../../gpu/tensorcore/matmul';
+import { flashF16Dispatch } from '../../gpu/tensorcore/attention';
 import type { Linear, Model, Norm } from './model';
 
 export { buildModel, assembleModel } from './build';
@@ -123,7 +126,7 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       ctx.device.queue.submit([enc.finish()]);
       enc = ctx.device.createCommandEncoder({ label: 'forward' });
     };
-    const lin = (l: Linear, inp: Tensor, out: Tensor) => rec(matmulDispatch(ctx, { x: inp, w: l.weight, bias: l.bias, y: out }));
+    const lin = (l: Linear, inp: Tensor, out: Tensor) => rec(linearDispatch(model, { x: inp, w: l.weight, bias: l.bias, y: out }));
     const norm = (n: Norm, inp: Tensor, out: Tensor) => rec(normDispatch(ctx, { kind: n.kind, x: inp, weight: n.weight, bias: n.bias, eps: n.eps, y: out }));
 
     rec(embeddingDispatch(ctx, { ids: idsBuf, S, wte: model.embeddings.tokens, wpe: model.embeddings.positions, y: x }));
@@ -144,6 +147,8 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
         submit();
       } else if (probs) {
         rec(...attentionWithProbsDispatches(ctx, { q, k, v, probs, out: attnOut }));
+      } else if (model.tensorCores) {
+        rec(flashF16Dispatch(ctx, model.tensorCores, { heads: nh, kvHeads: nkv, S, d: hd }, q, k, v, { out: attnOut, lse: lse! }));
       } else {
         rec(flashDispatch(ctx, { heads: nh, kvHeads: nkv, S, d: hd }, q, k, v, { out: attnOut, lse: lse! }));
       }
@@ -186,6 +191,15 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
   }
 }
 
+/** y = x W^T + b on the f32 kernel, or on tensor cores when W is f16 (precision f16). */
+function linearDispatch(model: Model, a: { x: Tensor; w: Tensor; bias?: Tensor; y: Tensor; xRow0?: number }): Dispatch {
+  if (a.w.dtype === 'f16') {
+    if (!model.tensorCores) throw new Error(`forward: ${a.w.label} is f16 but the model has no tensor-core mode.`);
+    return matmulF16Dispatch(model.ctx, model.tensorCores, a);
+  }
+  return matmulDispatch(model.ctx, a);
+}
+
 /** logits of rows first .. first + S - 1: (S, vocab) = h Wlm^T, in row chunks of at most
  * LOGITS_CHUNK_BYTES on the GPU. */
 async function lmHead(ctx: GpuContext, model: Model, h: Tensor, first: number, S: number): Promise<Float32Array> {
@@ -199,7 +213,7 @@ async function lmHead(ctx: GpuContext, model: Model, h: Tensor, first: number, S
       const n = Math.min(rows, S - r0);
       const y = n === rows ? chunk : { ...chunk, shape: [n, vocab] };
       const enc = ctx.device.createCommandEncoder({ label: 'lm head' });
-      encodeDispatch(ctx, enc, matmulDispatch(ctx, { x: h, w: model.lmHead.weight, bias: model.lmHead.bias, y, xRow0: first + r0 }));
+      encodeDispatch(ctx, enc, linearDispatch(model, { x: h, w: model.lmHead.weight, bias: model.lmHead.bias, y, xRow0: first + r0 }));
       ctx.device.queue.submit([enc.finish()]);
       logits.set(await readTensor(ctx, y), r0 * vocab);
     }

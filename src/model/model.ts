@@ -1,8 +1,11 @@
 // The model on the GPU, nested the way the Hugging Face modules nest, so a reader can map every
-// tensor to its checkpoint name (see weight-plan.ts). Every weight is f32 on the GPU.
+// tensor to its checkpoint name (see weight-plan.ts). Weights are f32 on the GPU (precision f32,
+// the exact path); with precision f16 the matrices of the Linear layers and the LM head are f16
+// for the tensor-core kernels (gpu/tensorcore), and norms, biases and embeddings stay f32.
 import type { GpuContext } from '../../gpu/device';
 import { numel, type Tensor } from '../../gpu/tensor';
 import type { NormKind } from '../../gpu/forward/norm';
+import type { TensorCoreMode } from '../../gpu/tensorcore/support';
 import type { ModelConfig } from './config';
 
 /** y = x W^T + b: weight (out, in), the Linear layout (GPT-2's Conv1D weights are transposed on load). */
@@ -52,6 +55,8 @@ export interface Block {
   mlp: Mlp;
 }
 
+export type Precision = 'f32' | 'f16';
+
 export interface Model {
   ctx: GpuContext;
   config: ModelConfig;
@@ -66,6 +71,10 @@ export interface Model {
   /** weight (vocab, hidden); the token embedding itself when tied */
   lmHead: Linear;
   tiedEmbeddings: boolean;
+  /** f32: the exact kernels; f16: tensor cores for the matmuls and attention (f32 accumulation). */
+  precision: Precision;
+  /** How the tensor-core kernels run (set with precision f16). */
+  tensorCores?: TensorCoreMode;
   /** Frees every GPU buffer of the model; the model is unusable afterwards. */
   dispose(): void;
 }

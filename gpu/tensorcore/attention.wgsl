@@ -1,0 +1,290 @@
+// Causal attention on tensor cores: the f16 twin of gpu/attention/tiled.wgsl, with the same
+// bindings and modes (dense flash attention, the sparse SampleAttention pass, stage 1's sampled
+// rows and column sums). q, k, v stay f32 in memory and are rounded to f16 as they are staged;
+// scores, softmax, sums and outputs are f32. attention.ts prepends the matrix primitives and the
+// constants D, DP, DPS, BKT, PS, MODE, WITH_V, VEC, and replaces the //@ lines with code unrolled
+// over the 16 x 16 matrices.
+//
+// A workgroup of NSG = 4 subgroups owns BQ = 64 query rows of one head; subgroup sg owns rows
+// 16 sg .. 16 sg + 15 and keeps their Q (f16, left operands) and O (f32 accumulators) in
+// registers for the whole loop. Per key tile of BKT keys:
+//   K tile -> sKV; S = Q K^T per subgroup -> sS (f32); softmax by thread pairs (threads 2r, 2r+1
+//   own row r, half the tile's keys each) into P (f16) -> sP while V replaces K in sKV; O += P V.
+// The softmax keeps a reference max m per row and exponentiates against it (p = exp(s - m));
+// only when some row's tile max exceeds its m by more than TAU does the workgroup raise m and
+// rescale O, l through workgroup memory (O's elements cannot be read in registers). So p <= e^TAU
+// (fits f16) and the rescale, which real attention rows need in their first tiles, is rare after.
+//
+// MODE 0 (dense):  rows q0 .. q0 + BQ - 1, keys 0 .. last row, kept where j <= i.
+// MODE 1 (sparse): the SampleAttention mask M (docs/SAMPLEATTENTION.md step 8), W = max(w, 1):
+//   stripe tiles: the head's kept keys (ascending idx list), kept where j <= i and i - j >= W;
+//   band tiles:   keys max(0, q0 - W + 1) .. last row, kept where j <= i and i - j < W.
+// MODE 2 (stage-1 rows): query rows gathered from the head's sampled-row list; lse per slot.
+// column_sums (stage 1, step 4): c_j = sum over sampled rows i >= j of exp(scale q_i . k_j - lse_i).
+
+const NSG: u32 = 4u;
+const NT: u32 = 128u;
+const BQ: u32 = 64u;
+const NONE: u32 = 0xffffffffu;
+const NEG: f32 = -1e30;
+const HALF_NEG: f32 = -5e29;
+const TAU: f32 = 8.0;          // rescale when a row's max grows by more than this (p <= e^8 < 65504)
+const HALF_KEYS: u32 = BKT / 2u;
+
+//@BINDINGS_QKV
+@group(0) @binding(3) var<storage, read> idx: array<u32>;        // MODE 1: (heads, S) kept keys ascending; MODE 2 / column_sums: (heads, nMax) sampled rows
+@group(0) @binding(4) var<storage, read> cnt: array<u32>;        // MODE 1: (heads, 2) key count first; MODE 2 / column_sums: (heads) row counts
+@group(0) @binding(5) var<storage, read> win: array<u32>;        // MODE 1: (heads) window w
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;  // attend: (heads, S, D) output; column_sums: (heads, S) c_j
+@group(0) @binding(7) var<storage, read_write> lse: array<f32>;  // attend: (heads, S) or MODE 2 (heads, nMax); column_sums reads it
+struct Params { S: u32, group: u32, scale: f32, nMax: u32 }
+@group(0) @binding(8) var<uniform> p: Params;
+
+var<workgroup> sQ: array<f16, BQ * DPS>;    // [row][dim]
+var<workgroup> sKV: array<f16, BKT * DPS>;  // [key][dim]: K, then V of the same tile
+var<workgroup> sS: array<f32, BQ * BKT>;    // [row][key] scores; also 16 x 16 scratch per subgroup
+var<workgroup> sP: array<f16, BQ * PS>;     // [row][key] probabilities
+var<workgroup> sCorr: array<f32, BQ>;
+var<workgroup> sFlagA: atomic<u32>;
+var<workgroup> sFlag: u32;
+
+// q4(i, c), k4(j, c), v4(j, c): dims c .. c + 3 of a row, 0 past D (h / g select the head).
+//@LOADERS
+
+// Never true at run time: names every binding so both entry points have the same layout.
+fn keep_bindings(lid: u32) {
+  if (lid == NONE) { out[0] = lse[0] + f32(idx[0] + cnt[0] + win[0]) + q4(0u, 0u, 0u).x + k4(0u, 0u, 0u).x + v4(0u, 0u, 0u).x; }
+}
+
+fn row_of(h: u32, q0: u32, r: u32) -> u32 {
+  let slot = q0 + r;
+  if (MODE == 2u) {
+    if (slot < cnt[h]) { return idx[h * p.nMax + slot]; }
+    return NONE;
+  }
+  if (slot < p.S) { return slot; }
+  return NONE;
+}
+
+fn key_of(h: u32, t: u32, u: u32, stripeTiles: u32, count: u32, bandStart: u32, last: u32) -> u32 {
+  if (MODE == 1u) {
+    if (t < stripeTiles) {
+      let slot = t * BKT + u;
+      if (slot < count) { return idx[h * p.S + slot]; }
+      return NONE;
+    }
+    let jb = bandStart + (t - stripeTiles) * BKT + u;
+    if (jb <= last) { return jb; }
+    return NONE;
+  }
+  let j = t * BKT + u;
+  if (j <= last) { return j; }
+  return NONE;
+}
+
+// Rows q0 .. q0 + BQ - 1 of Q (gathered in MODE 2) into sQ as f16, zeros for missing rows / dims.
+fn stage_q(h: u32, q0: u32, lid: u32) {
+  for (var x = lid; x < BQ * (DP / 4u); x += NT) {
+    let r = x / (DP / 4u);
+    let c = 4u * (x % (DP / 4u));
+    let i = row_of(h, q0, r);
+    var val = vec4<f16>(0.0);
+    if (i != NONE) { val = vec4<f16>(q4(h, i, c)); }
+    let o = r * DPS + c;
+    sQ[o] = val.x; sQ[o + 1u] = val.y; sQ[o + 2u] = val.z; sQ[o + 3u] = val.w;
+  }
+}
+
+// Key j's K (or V) row into row u of sKV as f16 (zeros for NONE).
+fn stage_kv(g: u32, u: u32, c: u32, j: u32, isV: bool) {
+  var val = vec4<f16>(0.0);
+  if (j != NONE) {
+    if (isV) { val = vec4<f16>(v4(g, j, c)); } else { val = vec4<f16>(k4(g, j, c)); }
+  }
+  let o = u * DPS + c;
+  sKV[o] = val.x; sKV[o + 1u] = val.y; sKV[o + 2u] = val.z; sKV[o + 3u] = val.w;
+}
+
+@compute @workgroup_size(NT)
+fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  prim_init(lid);
+  keep_bindings(lid);
+  let S = p.S;
+  let h = wid.y;
+  let g = h / p.group;
+  let q0 = (nwg.x - 1u - wid.x) * BQ; // the longest (last) query blocks start first
+  let sg = lid / 32u;
+  let lane = lid % 32u;
+  let r = lid / 2u;          // the row this thread's softmax works on
+  let half = lid % 2u;       // which half of the tile's keys
+  let i = row_of(h, q0, r);
+
+  var nValid = min(BQ, S - min(q0, S));
+  if (MODE == 2u) { nValid = min(BQ, cnt[h] - min(q0, cnt[h])); }
+  if (nValid == 0u) { return; } // uniform: the whole workgroup leaves
+  let last = row_of(h, q0, nValid - 1u);
+
+  var stripeTiles = 0u;
+  var count = 0u;
+  var bandStart = 0u;
+  var W = 1u;
+  var nTiles = last / BKT + 1u;
+  if (MODE == 1u) {
+    count = cnt[h * 2u];
+    W = max(win[h], 1u);
+    var lo = 0u;
+    var hi = count;
+    while (lo < hi) {
+      let mid = (lo + hi) / 2u;
+      if (idx[h * S + mid] + W <= last) { lo = mid + 1u; } else { hi = mid; }
+    }
+    stripeTiles = (lo + BKT - 1u) / BKT;
+    if (q0 + 1u > W) { bandStart = q0 + 1u - W; }
+    nTiles = stripeTiles + (last - bandStart) / BKT + 1u;
+  }
+
+  stage_q(h, q0, lid);
+  workgroupBarrier();
+//@DECL
+  var m = NEG;     // reference max of row r (both threads of the pair hold the same)
+  var l = 0.0;     // this thread's share of row r's sum
+  for (var t = 0u; t < nTiles; t++) {
+    workgroupBarrier(); // the previous tile's P and V are consumed
+    if (lid == 0u) { atomicStore(&sFlagA, 0u); }
+    for (var x = lid; x < BKT * (DP / 4u); x += NT) {
+      let u = x / (DP / 4u);
+      stage_kv(g, u, 4u * (x % (DP / 4u)), key_of(h, t, u, stripeTiles, count, bandStart, last), false);
+    }
+    workgroupBarrier();
+//@QK
+    workgroupBarrier();
+    // Scores of this thread's keys: scaled and masked in place; the row's tile max.
+    var tmax = NEG;
+    for (var uu = 0u; uu < HALF_KEYS; uu++) {
+      let u = half * HALF_KEYS + uu;
+      let j = key_of(h, t, u, stripeTiles, count, bandStart, last);
+      var keep = i != NONE && j != NONE && j <= i;
+      if (MODE == 1u && keep) {
+        let far = (i - j) >= W;
+        if (t < stripeTiles) { keep = far; } else { keep = !far; }
+      }
+      let s = select(NEG, sS[r * BKT + u] * p.scale, keep);
+      sS[r * BKT + u] = s;
+      tmax = max(tmax, s);
+    }
+    tmax = max(tmax, subgroupShuffleXor(tmax, 1u));
+    if (tmax > m + TAU) { atomicOr(&sFlagA, 1u); }
+    if (WITH_V) {
+      // K has been consumed by every subgroup (barrier above): V of the same keys replaces it.
+      for (var x = lid; x < BKT * (DP / 4u); x += NT) {
+        let u = x / (DP / 4u);
+        stage_kv(g, u, 4u * (x % (DP / 4u)), key_of(h, t, u, stripeTiles, count, bandStart, last), true);
+      }
+    }
+    workgroupBarrier();
+    if (lid == 0u) { sFlag = atomicLoad(&sFlagA); }
+    let rescale = workgroupUniformLoad(&sFlag) != 0u;
+    if (rescale) {
+      let mn = max(m, tmax);
+      let corr = exp(m - mn);
+      l *= corr;
+      m = mn;
+      if (half == 0u) { sCorr[r] = corr; }
+    }
+    for (var uu = 0u; uu < HALF_KEYS; uu++) {
+      let u = half * HALF_KEYS + uu;
+      let s = sS[r * BKT + u];
+      let pr = select(0.0, exp(s - m), s > HALF_NEG); // masked: exactly 0
+      l += pr;
+      sP[r * PS + u] = f16(pr);
+    }
+    workgroupBarrier();
+    if (WITH_V) {
+      if (rescale) {
+//@RESCALE_O
+      }
+//@PV
+    }
+  }
+
+  // Row sums of the pair; outputs through the per-subgroup scratch (lane 8 e.. of subgroup sg
+  // holds row 16 sg + lane / 2 = r: the thread that owns that row's sum).
+  l += subgroupShuffleXor(l, 1u);
+  workgroupBarrier();
+  if (WITH_V) {
+//@STORE_O
+  }
+  if (half == 0u && i != NONE) {
+    let val = m + log(l);
+    if (MODE == 2u) { lse[h * p.nMax + q0 + r] = val; } else { lse[h * S + i] = val; }
+  }
+}
+
+// One 16 x 16 output tile (dims c0 ..) of subgroup sg from the scratch in sS to out, divided by l.
+fn write_out(h: u32, i: u32, sg: u32, lane: u32, c0: u32, l: f32) {
+  if (i == NONE) { return; }
+  for (var t = 0u; t < 8u; t++) {
+    let c = c0 + (lane % 2u) * 8u + t;
+    if (c < D) { out[(h * p.S + i) * D + c] = sS[sg * 256u + lane * 8u + t] / l; }
+  }
+}
+
+// Scales this lane's 8 scratch values (row 16 sg + lane / 2) by the row's correction.
+fn scale_scratch(sg: u32, lane: u32) {
+  let corr = sCorr[sg * 16u + lane / 2u];
+  for (var t = 0u; t < 8u; t++) { sS[sg * 256u + lane * 8u + t] *= corr; }
+}
+
+// One workgroup per (key block of BKT keys, head): K stays in sKV while the sampled rows stream
+// through in blocks of BQ; S = Q K^T per subgroup into sS; thread pairs (u, u + BKT) ... sum
+// exp(s - lse_i) over their half of the block's rows for key u; partial sums added at the end.
+@compute @workgroup_size(NT)
+fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  prim_init(lid);
+  keep_bindings(lid);
+  let S = p.S;
+  let h = wid.y;
+  let g = h / p.group;
+  let j0 = wid.x * BKT;
+  let sg = lid / 32u;
+  let n = cnt[h];
+  for (var x = lid; x < BKT * (DP / 4u); x += NT) {
+    let u = x / (DP / 4u);
+    var j = j0 + u;
+    if (j >= S) { j = NONE; }
+    stage_kv(g, u, 4u * (x % (DP / 4u)), j, false);
+  }
+  // Rows ascend: rows below j0 see none of this block's keys.
+  var lo = 0u;
+  var hi = n;
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (idx[h * p.nMax + mid] < j0) { lo = mid + 1u; } else { hi = mid; }
+  }
+  let u = lid % BKT;            // this thread's key
+  let part = lid / BKT;         // which share of the rows (NT / BKT shares)
+  let parts = NT / BKT;
+  let j = j0 + u;
+  var acc = 0.0;
+  for (var c0 = lo; c0 < n; c0 += BQ) {
+    workgroupBarrier(); // the previous block's scores are consumed (and K staged, first time)
+    stage_q(h, c0, lid);
+    workgroupBarrier();
+//@CS_QK
+    workgroupBarrier();
+    for (var rr = part; rr < BQ; rr += parts) {
+      let slot = c0 + rr;
+      if (slot >= n) { break; }
+      let i = idx[h * p.nMax + slot];
+      if (j <= i && j < S) { acc += exp(sS[rr * BKT + u] * p.scale - lse[h * p.nMax + slot]); }
+    }
+  }
+  workgroupBarrier();
+  sS[part * BKT + u] = acc;
+  workgroupBarrier();
+  if (part == 0u && j < S) {
+    var total = 0.0;
+    for (var x = 0u; x < parts; x++) { total += sS[x * BKT + u]; }
+    out[h * S + j] = total;
+  }
+}

@@ -1,0 +1,134 @@
+// Host wrapper of the tensor-core matmul (matmul.wgsl): y = x W^T (+ b) with f32 x, f16 W in
+// Linear layout (N, K), f32 y. The block shape is a MatmulTile; the default was chosen by the
+// device benchmark (docs/benchmarks.md), and tests force small ones to cover edges.
+import type { GpuContext } from '../device';
+import { ceilDiv, u32, type Dispatch } from '../kernel';
+import { shapeString, type Tensor } from '../tensor';
+import { matrixPrimitives } from './primitives';
+import type { TensorCoreMode } from './support';
+import matmulWgsl from './matmul.wgsl';
+
+/** NSG = SGR x SGC subgroups; each owns TM x TN 16 x 16 accumulators; K advances BK (a multiple of 16). */
+export interface MatmulTile {
+  SGR: number;
+  SGC: number;
+  TM: number;
+  TN: number;
+  BK: number;
+  /** Extra f16 per workgroup-memory row (bank spreading). */
+  pad: number;
+}
+
+export const DEFAULT_MATMUL_TILE: MatmulTile = { SGR: 2, SGC: 2, TM: 4, TN: 2, BK: 32, pad: 8 };
+
+export function tileBlock(t: MatmulTile): { BM: number; BN: number } {
+  return { BM: t.SGR * t.TM * 16, BN: t.SGC * t.TN * 16 };
+}
+
+export function checkMatmulTile(device: GPUDevice, t: MatmulTile): void {
+  for (const k of ['SGR', 'SGC', 'TM', 'TN'] as const) if (!Number.isInteger(t[k]) || t[k] < 1 || t[k] > 8) throw new RangeError(`tensor-core matmul tile: ${k} must be an integer in 1..8, got ${t[k]}.`);
+  if (!(t.BK % 16 === 0 && t.BK >= 16 && t.BK <= 128)) throw new RangeError(`tensor-core matmul tile: BK must be 16, 32, .. 128, got ${t.BK}.`);
+  if (!(t.pad >= 0 && t.pad % 4 === 0)) throw new RangeError(`tensor-core matmul tile: pad must be a multiple of 4, got ${t.pad}.`);
+  const { BM, BN } = tileBlock(t);
+  const threads = t.SGR * t.SGC * 32;
+  const bytes = 2 * (BM + BN) * (t.BK + t.pad) + 4 * t.SGR * t.SGC * 256 + 2 * 2 * t.SGR * t.SGC * 256;
+  if (threads > device.limits.maxComputeInvocationsPerWorkgroup) throw new RangeError(`tensor-core matmul tile: ${threads} threads exceed this adapter's ${device.limits.maxComputeInvocationsPerWorkgroup}.`);
+  if (bytes > device.limits.maxComputeWorkgroupStorageSize) throw new RangeError(`tensor-core matmul tile ${BM} x ${BN} x ${t.BK} needs ${bytes} bytes of workgroup memory; this adapter has ${device.limits.maxComputeWorkgroupStorageSize}.`);
+}
+
+/** WGSL of one tile shape, vector width and mode. */
+export function matmulF16Source(t: MatmulTile, vec: boolean, mode: TensorCoreMode): string {
+  const { BM, BN } = tileBlock(t);
+  const NSG = t.SGR * t.SGC;
+  const AS = t.BK + t.pad, BS = t.BK + t.pad;
+  const accs: [number, number][] = [];
+  for (let i = 0; i < t.TM; i++) for (let j = 0; j < t.TN; j++) accs.push([i, j]);
+  const lines = (f: (i: number, j: number) => string) => accs.map(([i, j]) => f(i, j)).join('\n');
+  const step = [
+    ...Array.from({ length: t.TM }, (_, i) => `      let a${i} = load_left_sA((sr + ${16 * i}u) * AS + kk, AS);`),
+    ...Array.from({ length: t.TN }, (_, j) => `      let b${j} = load_right_t_sB((sc + ${16 * j}u) * BS + kk, BS);`),
+    lines((i, j) => `      acc${i}_${j} = mma(a${i}, b${j}, acc${i}_${j});`),
+  ].join('\n');
+  const bindings = vec
+    ? '@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;      // (rows, K / 4)\n@group(0) @binding(1) var<storage, read> w: array<vec4<f16>>;      // (N, K / 4) f16'
+    : '@group(0) @binding(0) var<storage, read> x: array<f32>;            // (rows, K)\n@group(0) @binding(1) var<storage, read> w: array<f16>;            // (N, K) f16';
+  const chunks = vec
+    ? `fn x_chunk(r: u32, k: u32) -> vec4<f16> {
+  if (r >= p.M || k >= p.K) { return vec4<f16>(0.0); }
+  return vec4<f16>(x[((p.xRow0 + r) * p.K + k) / 4u]);
+}
+fn w_chunk(n: u32, k: u32) -> vec4<f16> {
+  if (n >= p.N || k >= p.K) { return vec4<f16>(0.0); }
+  return w[(n * p.K + k) / 4u];
+}`
+    : `fn x_chunk(r: u32, k: u32) -> vec4<f16> {
+  var v = vec4<f16>(0.0);
+  if (r >= p.M) { return v; }
+  for (var e = 0u; e < 4u; e++) { if (k + e < p.K) { v[e] = f16(x[(p.xRow0 + r) * p.K + k + e]); } }
+  return v;
+}
+fn w_chunk(n: u32, k: u32) -> vec4<f16> {
+  var v = vec4<f16>(0.0);
+  if (n >= p.N) { return v; }
+  for (var e = 0u; e < 4u; e++) { if (k + e < p.K) { v[e] = w[n * p.K + k + e]; } }
+  return v;
+}`;
+  const body = matmulWgsl
+    .replace('//@BINDINGS_XW', bindings)
+    .replace('//@CHUNKS', chunks)
+    .replace('//@DECL_ACC', lines((i, j) => `  var acc${i}_${j} = acc_zero();`))
+    .replace('//@MMA_STEP', step)
+    .replace('//@EPILOGUE_DIRECT', lines((i, j) => `    store_acc_y((row0 + sr + ${16 * i}u) * p.N + col0 + sc + ${16 * j}u, acc${i}_${j}, p.N);`))
+    .replace('//@EPILOGUE_SCRATCH', lines((i, j) => `    store_acc_sC(sg * 256u, acc${i}_${j}, 16u);\n    workgroupBarrier();\n    write_tile(sg, lane, row0 + sr + ${16 * i}u, col0 + sc + ${16 * j}u);\n    workgroupBarrier();`));
+  const consts = [
+    `const BM: u32 = ${BM}u;`, `const BN: u32 = ${BN}u;`, `const BK: u32 = ${t.BK}u;`, `const NT: u32 = ${NSG * 32}u;`,
+    `const NSG: u32 = ${NSG}u;`, `const SGC: u32 = ${t.SGC}u;`, `const TM: u32 = ${t.TM}u;`, `const TN: u32 = ${t.TN}u;`,
+    `const AS: u32 = ${AS}u;`, `const BS: u32 = ${BS}u;`, `const VEC: bool = ${vec};`,
+  ];
+  const prims = matrixPrimitives({
+    emulate: mode === 'emulated',
+    subgroups: NSG,
+    arrays: [
+      { name: 'sA', elem: 'f16', uses: ['left'] },
+      { name: 'sB', elem: 'f16', uses: ['right_t'] },
+      { name: 'sC', elem: 'f32', uses: ['acc'] },
+      { name: 'y', elem: 'f32', uses: ['acc'] },
+    ],
+  });
+  return [prims, ...consts, body].join('\n');
+}
+
+export interface MatmulF16Args {
+  /** (rows >= xRow0 + M, K) f32 */
+  x: Tensor;
+  /** (N, K) f16 */
+  w: Tensor;
+  /** (N) f32, optional */
+  bias?: Tensor;
+  /** (M, N) f32 */
+  y: Tensor;
+  xRow0?: number;
+}
+
+export function matmulF16Dispatch(ctx: GpuContext, mode: TensorCoreMode, a: MatmulF16Args, tile: MatmulTile = DEFAULT_MATMUL_TILE): Dispatch {
+  const { x, w, bias, y } = a;
+  const xRow0 = a.xRow0 ?? 0;
+  if (x.shape.length !== 2 || w.shape.length !== 2 || y.shape.length !== 2) throw new RangeError(`f16 matmul: x ${shapeString(x.shape)}, W ${shapeString(w.shape)} and y ${shapeString(y.shape)} must all be 2-D.`);
+  if (w.dtype !== 'f16') throw new RangeError(`f16 matmul: W ${w.label} must be an f16 tensor (upload it with uploadTensorF16).`);
+  if ((x.dtype ?? 'f32') !== 'f32' || (y.dtype ?? 'f32') !== 'f32') throw new RangeError('f16 matmul: x and y are f32 tensors.');
+  const [M, N] = y.shape;
+  const K = w.shape[1];
+  if (w.shape[0] !== N) throw new RangeError(`f16 matmul: W ${w.label} has ${w.shape[0]} rows (outputs) but y ${y.label} has ${N} columns.`);
+  if (x.shape[1] !== K) throw new RangeError(`f16 matmul: x ${x.label} ${shapeString(x.shape)} has ${x.shape[1]} columns but W ${w.label} ${shapeString(w.shape)} expects K = ${K}.`);
+  if (xRow0 + M > x.shape[0]) throw new RangeError(`f16 matmul: rows ${xRow0} .. ${xRow0 + M} of x ${x.label} ${shapeString(x.shape)} do not exist.`);
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) throw new RangeError(`f16 matmul: bias ${bias.label} ${shapeString(bias.shape)} must be (${N}).`);
+  checkMatmulTile(ctx.device, tile);
+  const { BM, BN } = tileBlock(tile);
+  return {
+    kernel: { label: 'matmul f16', code: matmulF16Source(tile, K % 4 === 0, mode) },
+    // Without a bias, y's own buffer cannot stand in (it is bound writable): x is read-only and never read as bias.
+    buffers: [x.buffer, w.buffer, (bias ?? x).buffer, y.buffer],
+    params: [u32(M), u32(N), u32(K), u32(bias ? 1 : 0), u32(xRow0)],
+    workgroups: [ceilDiv(N, BN), ceilDiv(M, BM)],
+  };
+}
