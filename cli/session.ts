@@ -7,6 +7,7 @@ import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter, type GpuContext } from '../gpu/device';
 import { buildModel, type Model } from '../src/model/forward';
 import { resolveModelDir } from './model-dir';
+import { planWeights } from '../src/model/weight-plan';
 import { UsageError } from './args';
 import { InputError, LimitError } from '../src/util/input-errors';
 
@@ -47,6 +48,8 @@ export async function openSession(modelArg: string, textFile: string | undefined
   if (!windowed && ids.length > checkpoint.config.maxPositions) {
     throw new LimitError(`--text ${textFile} has ${ids.length} tokens, more than the model's ${checkpoint.config.maxPositions} positions (max_position_embeddings): pass --max-tokens ${checkpoint.config.maxPositions} or a shorter text.`, ids.length, checkpoint.config.maxPositions, { file: textFile });
   }
+  // Shapes against config.json before the GPU starts: a mismatched checkpoint fails at once.
+  planWeights(checkpoint.config, checkpoint.weights);
   const ctx = await nodeGpu();
   const model = buildModel(ctx, checkpoint.config, checkpoint.weights);
   return { checkpoint, ctx, model, text, ids, adapter: describeAdapter(ctx.adapter) };
