@@ -91,15 +91,16 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const depths = numberList('passkey-depths', (f['passkey-depths'] as string | undefined) ?? '0,0.25,0.5,0.75,1', (x) => x >= 0 && x <= 1, 'a depth in [0, 1]');
   const maxTokens = f['max-tokens'] as number | undefined;
 
+  // A broken config fails before the model is loaded; whether it fits the model is checked below.
+  const cfg = f.config !== undefined ? readConfigFile(f.config as string) : undefined;
   const s = await openSession(f.model as string, texts[0], maxTokens);
   const c = s.checkpoint.config;
   let params: SampleParams | SampleParams[][] = single;
   let attentionText = `SampleAttention alpha ${single.alpha}, rowRatio ${single.rowRatio}, windowRatio ${single.windowRatio} in every head`;
   try {
     for (const L of lengths) if (L > c.maxPositions) throw new UsageError(`eval: passkey length ${L} is above the model's ${c.maxPositions} positions.`);
-    if (f.config !== undefined) {
+    if (cfg !== undefined) {
       const file = f.config as string;
-      const cfg = readConfigFile(file);
       const warning = checkConfigFits(cfg, modelIdentity(s.checkpoint.name, c), file);
       if (warning) process.stderr.write(`eval: ${warning}\n`);
       params = configParams(cfg);

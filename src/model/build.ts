@@ -8,7 +8,7 @@ import { LimitError, NonFiniteWeightError } from '../util/input-errors';
 import { transposeHost } from '../../gpu/forward/matmul';
 import type { ModelConfig, WeightSource } from './config';
 import { modelTensors, type Block, type Linear, type Model, type Norm } from './model';
-import { planWeights, type WeightSpec } from './weight-plan';
+import { planWeights, tensorFile, type WeightSpec } from './weight-plan';
 
 /** Supplies the tensor for a role ("blocks.0.attention.q.weight", ...) with the given shape, or
  * undefined where the model has none (a bias the config does not have). */
@@ -98,10 +98,10 @@ export function loadSpec(weights: WeightSource, spec: WeightSpec, cache?: { name
 /** Throws a NonFiniteWeightError naming the tensor, its file and its first NaN or infinite element.
  * One pass over values the host holds anyway (they were just widened), so it costs little next to
  * the upload. */
-export function checkFiniteWeight(weights: WeightSource & { fileOf?(name: string): string | undefined }, name: string, shape: readonly number[], data: Float32Array): void {
+export function checkFiniteWeight(weights: WeightSource & { fileOf?(name: string): string | undefined; label?: string }, name: string, shape: readonly number[], data: Float32Array): void {
   const i = firstNonFinite(data);
   if (i < 0) return;
-  const file = weights.fileOf?.(name);
+  const file = tensorFile(weights, name);
   let count = 0;
   for (let j = i; j < data.length; j++) if (!Number.isFinite(data[j])) count++;
   // The element's index in the stored shape, e.g. [3, 17].
@@ -117,7 +117,7 @@ export function checkFiniteWeight(weights: WeightSource & { fileOf?(name: string
 
 /** Throws a LimitError, before anything is uploaded, when a weight (as f32 on the GPU) is larger
  * than the adapter's maxStorageBufferBindingSize or maxBufferSize. */
-export function checkWeightsFit(ctx: GpuContext, specs: readonly WeightSpec[], weights: WeightSource & { fileOf?(name: string): string | undefined }): void {
+export function checkWeightsFit(ctx: GpuContext, specs: readonly WeightSpec[], weights: WeightSource & { fileOf?(name: string): string | undefined; label?: string }): void {
   const { maxStorageBufferBindingSize: bind, maxBufferSize: buf } = ctx.device.limits;
   const limit = Math.min(bind, buf);
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -126,7 +126,7 @@ export function checkWeightsFit(ctx: GpuContext, specs: readonly WeightSpec[], w
   for (const s of specs) {
     const bytes = numel(s.shape) * 4;
     if (bytes <= limit) continue;
-    const file = weights.fileOf?.(s.name);
+    const file = tensorFile(weights, s.name);
     throw new LimitError(
       `Tensor "${s.name}"${file ? ` in ${file}` : ''} ${shapeString(s.shape)} needs ${mib(bytes)} as f32 on the GPU, more than this adapter's ` +
         `${bind === limit ? `maxStorageBufferBindingSize (${mib(bind)})` : `maxBufferSize (${mib(buf)})`}; the whole model needs ${mib(total)}. ` +

@@ -61,9 +61,15 @@ export function checkConfig(c: ModelConfig): void {
 }
 
 /** The plan for `c`, resolved against the names in `weights`; throws on the first missing or misshapen tensor. */
-export function planWeights(c: ModelConfig, weights: WeightSource & { fileOf?(name: string): string | undefined }): WeightPlan {
+/** Where a tensor lives, as a path ("folder/model-00001-of-00002.safetensors"), when the source knows. */
+export function tensorFile(weights: WeightSource & { fileOf?(name: string): string | undefined; label?: string }, name: string): string | undefined {
+  const f = weights.fileOf?.(name);
+  return f && weights.label ? `${weights.label}/${f}` : f;
+}
+
+export function planWeights(c: ModelConfig, weights: WeightSource & { fileOf?(name: string): string | undefined; label?: string }): WeightPlan {
   checkConfig(c);
-  const fileOf = (name: string) => { const f = weights.fileOf?.(name); return f ? ` (the tensor is in ${f})` : ''; };
+  const fileOf = (name: string) => { const f = tensorFile(weights, name); return f ? ` (the tensor is in ${f})` : ''; };
   const specs: WeightSpec[] = [];
   const available = weights.names();
   const prefixes = c.family === 'gpt2' ? ['transformer.', ''] : ['model.', ''];
@@ -80,9 +86,9 @@ export function planWeights(c: ModelConfig, weights: WeightSource & { fileOf?(na
     const name = find(names) ?? missing(role, names, stored);
     const t = weights.get(name);
     if (!sameShape(t.shape, stored)) {
-      throw new CheckpointError(`Tensor "${name}" (${role}) has shape ${shapeString(t.shape)}; the config expects ${shapeString(stored)} (${describeConfig(c)}). The config.json and the weights do not belong together: use the config.json saved with these weights${fileOf(name)}.`, { tensor: name, file: weights.fileOf?.(name) });
+      throw new CheckpointError(`Tensor "${name}" (${role}) has shape ${shapeString(t.shape)}; the config expects ${shapeString(stored)} (${describeConfig(c)}). The config.json and the weights do not belong together: use the config.json saved with these weights${fileOf(name)}.`, { tensor: name, file: tensorFile(weights, name) });
     }
-    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new CheckpointError(`Tensor "${name}" (${role}) is ${t.dtype}; weights must be F32, F16 or BF16: convert the checkpoint${fileOf(name)}, e.g. model.to(torch.float16).save_pretrained(...).`, { tensor: name, file: weights.fileOf?.(name) });
+    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new CheckpointError(`Tensor "${name}" (${role}) is ${t.dtype}; weights must be F32, F16 or BF16: convert the checkpoint${fileOf(name)}, e.g. model.to(torch.float16).save_pretrained(...).`, { tensor: name, file: tensorFile(weights, name) });
     specs.push({ role, name, stored, shape, transform });
   };
 

@@ -116,6 +116,6 @@ test('sa-studio run: a model that overflows and a checkpoint with a NaN weight e
   assert.equal(b.status, 2, b.err.join('\n'));
   assert.equal(b.err.length, 1, b.err.join('\n'));
   // v_proj is (32, 64): flat 70 is [1, 6].
-  assert.match(b.err[0], /^sa-studio run: Tensor "model\.layers\.0\.self_attn\.v_proj\.weight" in model\.safetensors holds 1 non-finite value: element \[1, 6\] \(flat 70\) is NaN\. /);
+  assert.match(b.err[0], /^sa-studio run: Tensor "model\.layers\.0\.self_attn\.v_proj\.weight" in \/tmp\/sa-nan-\w+\/model\.safetensors holds 1 non-finite value: element \[1, 6\] \(flat 70\) is NaN\. /);
   assert.ok(!b.out.some((l) => /prefill/.test(l)), `no result printed: ${b.out.join('\n')}`);
 });

@@ -22,6 +22,8 @@ export interface CheckpointWeights extends WeightSource {
   files: string[];
   /** Bytes of tensor data held. */
   totalBytes: number;
+  /** The checkpoint's label (its folder), so messages can give a tensor's file as a path. */
+  label?: string;
 }
 
 /** Which weight files a checkpoint has, or an error saying what was found instead. */
@@ -155,6 +157,7 @@ export async function loadSafetensorsWeights(files: CheckpointFiles, onProgress?
   return {
     files: shards,
     totalBytes,
+    label: files.label,
     names: () => [...names],
     has: (name) => tensors.has(name),
     fileOf: (name) => where.get(name)?.file,
