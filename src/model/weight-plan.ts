@@ -47,16 +47,16 @@ function describeConfig(c: ModelConfig): string {
 
 export function checkConfig(c: ModelConfig): void {
   const ints: [string, number][] = [['vocabSize', c.vocabSize], ['hiddenSize', c.hiddenSize], ['numLayers', c.numLayers], ['numHeads', c.numHeads], ['numKvHeads', c.numKvHeads], ['headDim', c.headDim], ['intermediateSize', c.intermediateSize], ['maxPositions', c.maxPositions]];
-  for (const [k, v] of ints) if (!Number.isInteger(v) || v < 1) throw new CheckpointError(`model config: ${k} must be a positive integer, got ${v}.`);
-  if (c.numHeads % c.numKvHeads !== 0) throw new CheckpointError(`model config: numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}.`);
+  for (const [k, v] of ints) if (!Number.isSafeInteger(v) || v < 1) throw new CheckpointError(`model config: ${k} must be a positive integer, got ${v}. Check config.json.`, { file: 'config.json', key: k });
+  if (c.numHeads % c.numKvHeads !== 0) throw new CheckpointError(`model config: numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}.`, { file: 'config.json' });
   if (c.family === 'gpt2') {
-    if (c.rope !== null) throw new CheckpointError('model config: gpt2 uses learned positions; rope must be null.');
-    if (c.numHeads * c.headDim !== c.hiddenSize) throw new CheckpointError(`model config: gpt2 needs heads x head_dim = hidden (${c.numHeads} x ${c.headDim} != ${c.hiddenSize}).`);
-    if (c.act === 'silu') throw new CheckpointError('model config: gpt2 has a GELU MLP, not silu.');
+    if (c.rope !== null) throw new CheckpointError('model config: gpt2 uses learned positions; rope must be null.', { file: 'config.json' });
+    if (c.numHeads * c.headDim !== c.hiddenSize) throw new CheckpointError(`model config: gpt2 needs heads x head_dim = hidden (${c.numHeads} x ${c.headDim} != ${c.hiddenSize}).`, { file: 'config.json' });
+    if (c.act === 'silu') throw new CheckpointError('model config: gpt2 has a GELU MLP, not silu.', { file: 'config.json' });
   } else {
-    if (c.rope === null) throw new CheckpointError(`model config: ${c.family} needs RoPE settings (rope is null).`);
-    if (c.headDim % 2 !== 0) throw new CheckpointError(`model config: head_dim ${c.headDim} must be even for RoPE.`);
-    if (c.act !== 'silu') throw new CheckpointError(`model config: ${c.family} has a SwiGLU MLP (act silu), got ${c.act}.`);
+    if (c.rope === null) throw new CheckpointError(`model config: ${c.family} needs RoPE settings (rope is null).`, { file: 'config.json' });
+    if (c.headDim % 2 !== 0) throw new CheckpointError(`model config: head_dim ${c.headDim} must be even for RoPE.`, { file: 'config.json' });
+    if (c.act !== 'silu') throw new CheckpointError(`model config: ${c.family} has a SwiGLU MLP (act silu), got ${c.act}.`, { file: 'config.json' });
   }
 }
 

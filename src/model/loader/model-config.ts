@@ -31,7 +31,7 @@ class ConfigReader {
       this.fail(`"${list[0]}" is missing; it must be a positive integer. Use the config.json the weights were saved with.`, list[0]);
     }
     const v = this.cfg[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) this.fail(`"${key}" must be a positive integer, got ${JSON.stringify(v)}.`, key);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) this.fail(`"${key}" must be a positive integer, got ${JSON.stringify(v)}.`, key);
     return v;
   }
 
