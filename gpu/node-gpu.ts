@@ -1,6 +1,6 @@
 // WebGPU in Node through Dawn (npm `webgpu`). Without a hardware Vulkan driver it picks
 // SwiftShader, the CPU Vulkan implementation Debian's chromium package ships, by itself.
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, type GpuContext } from './device';
@@ -50,6 +50,8 @@ export function ensureXdgRuntimeDir(env: NodeJS.ProcessEnv = process.env): strin
   }
   const dir = mkdtempSync(join(tmpdir(), 'sa-studio-xdg-'), { encoding: 'utf8' }); // created 0700
   env.XDG_RUNTIME_DIR = dir;
+  // Removed when the process ends, so runs do not leave folders behind.
+  if (env === process.env) process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

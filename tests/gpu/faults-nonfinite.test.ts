@@ -7,7 +7,7 @@
 //   on stderr naming the layer / the tensor, and prints no result.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/model/loader/checkpoint';
@@ -118,4 +118,5 @@ test('sa-studio run: a model that overflows and a checkpoint with a NaN weight e
   // v_proj is (32, 64): flat 70 is [1, 6].
   assert.match(b.err[0], /^sa-studio run: Tensor "model\.layers\.0\.self_attn\.v_proj\.weight" in \/tmp\/sa-nan-\w+\/model\.safetensors holds 1 non-finite value: element \[1, 6\] \(flat 70\) is NaN\. /);
   assert.ok(!b.out.some((l) => /prefill/.test(l)), `no result printed: ${b.out.join('\n')}`);
+  for (const d of [over, nan]) rmSync(d, { recursive: true, force: true });
 });

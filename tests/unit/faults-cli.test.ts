@@ -3,7 +3,7 @@
 // ends in exit code 2 and ONE line on stderr naming the file and the tensor or key (no stack
 // trace), within seconds; NaN weights and weights over the adapter's limits are named (items 5, 7);
 // the XDG_RUNTIME_DIR fix of item 6.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import { PARITY_DIR } from '../helpers/parity';
 const SRC = join(PARITY_DIR, 'llama3');
 const TEXT = join(SRC, 'text.txt');
 const root = mkdtempSync(join(tmpdir(), 'sa-faults-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 const read = (f: string) => new Uint8Array(readFileSync(join(SRC, f)));
 
 async function captured(argv: string[]): Promise<{ status: number; err: string[]; out: string[]; ms: number }> {
@@ -259,9 +260,10 @@ test('XDG_RUNTIME_DIR: unset or invalid becomes a private 0700 folder; a valid o
   const open = mkdtempSync(join(tmpdir(), 'sa-open-'));
   chmodSync(open, 0o755);
   const env2: NodeJS.ProcessEnv = { XDG_RUNTIME_DIR: open };
-  assert.notEqual(ensureXdgRuntimeDir(env2), open, 'a world-readable folder is not a valid runtime dir');
+  const d2 = ensureXdgRuntimeDir(env2);
+  assert.notEqual(d2, open, 'a world-readable folder is not a valid runtime dir');
   const env3: NodeJS.ProcessEnv = { XDG_RUNTIME_DIR: '/no/such/dir' };
-  assert.notEqual(ensureXdgRuntimeDir(env3), '/no/such/dir');
-  rmSync(dir, { recursive: true });
-  rmSync(open, { recursive: true });
+  const d3 = ensureXdgRuntimeDir(env3);
+  assert.notEqual(d3, '/no/such/dir');
+  for (const d of [dir, open, d2, d3]) rmSync(d, { recursive: true });
 });
