@@ -2,11 +2,11 @@
 // checks it was made for this model, runs every layer's SampleAttention with the config's per-head
 // parameters on the GPU engine, and prints per-layer recall and density beside what the config
 // recorded on its own text; --out writes every head's selection.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseFlags, usage, type FlagSpec } from './args';
 import { openSession } from './session';
 import { forward } from '../src/model/forward';
-import { parseConfig } from '../src/sample/config-file';
+import { readConfigFile } from '../src/sample/config-file-node';
 import { runSampleAttention } from '../src/sample/engine';
 import { uploadTensor, destroyAll } from '../gpu/tensor';
 import type { HeadSelection } from '../src/sample/reference';
@@ -29,7 +29,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
   }
   const f = parseFlags('apply', argv, SPEC);
   const file = f.config as string;
-  const cfg = parseConfig(readFileSync(file, 'utf8'), file);
+  const cfg = readConfigFile(file);
   const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
   const c = s.checkpoint.config;
   const S = s.ids.length, d = c.headDim;

@@ -2,13 +2,14 @@
 // head (one parameter set, or per-head parameters from a config), on each text and on passkey
 // prompts; prints per-text KL, top-1 agreement, perplexity and recall/density, and passkey
 // retrieval over lengths x depths. The measures are defined in src/sample/eval.ts.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
 import type { SampleParams } from '../src/sample/reference';
-import { parseConfig } from '../src/sample/config-file';
+import { readConfigFile } from '../src/sample/config-file-node';
+import { InputError, LimitError } from '../src/util/input-errors';
 import { sampleAttentionOverride } from '../src/sample/model-attention';
 import {
   checkConfigFits, checkText, configParams, modelIdentity, passkeySuite,
@@ -57,8 +58,9 @@ export function textIds(s: Session, files: readonly string[], maxTokens: number 
     if (t === 0) return s.ids;
     let ids = Int32Array.from(s.checkpoint.tokenizer.encode(readText(file)));
     if (maxTokens !== undefined) ids = ids.slice(0, maxTokens);
-    if (ids.length === 0) throw new Error(`--text ${file} gives no tokens.`);
-    if (ids.length > s.checkpoint.config.maxPositions) throw new Error(`--text ${file} has ${ids.length} tokens, more than the model's ${s.checkpoint.config.maxPositions} positions: pass --max-tokens.`);
+    if (ids.length === 0) throw new InputError(`--text ${file} gives no tokens: give a longer text.`, { file });
+    const max = s.checkpoint.config.maxPositions;
+    if (ids.length > max) throw new LimitError(`--text ${file} has ${ids.length} tokens, more than the model's ${max} positions (max_position_embeddings): pass --max-tokens ${max} or a shorter text.`, ids.length, max, { file });
     return ids;
   });
 }
@@ -89,15 +91,16 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const depths = numberList('passkey-depths', (f['passkey-depths'] as string | undefined) ?? '0,0.25,0.5,0.75,1', (x) => x >= 0 && x <= 1, 'a depth in [0, 1]');
   const maxTokens = f['max-tokens'] as number | undefined;
 
+  // A broken config fails before the model is loaded; whether it fits the model is checked below.
+  const cfg = f.config !== undefined ? readConfigFile(f.config as string) : undefined;
   const s = await openSession(f.model as string, texts[0], maxTokens);
   const c = s.checkpoint.config;
   let params: SampleParams | SampleParams[][] = single;
   let attentionText = `SampleAttention alpha ${single.alpha}, rowRatio ${single.rowRatio}, windowRatio ${single.windowRatio} in every head`;
   try {
     for (const L of lengths) if (L > c.maxPositions) throw new UsageError(`eval: passkey length ${L} is above the model's ${c.maxPositions} positions.`);
-    if (f.config !== undefined) {
+    if (cfg !== undefined) {
       const file = f.config as string;
-      const cfg = parseConfig(readFileSync(file, 'utf8'), file);
       const warning = checkConfigFits(cfg, modelIdentity(s.checkpoint.name, c), file);
       if (warning) process.stderr.write(`eval: ${warning}\n`);
       params = configParams(cfg);

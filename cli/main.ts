@@ -1,6 +1,10 @@
 // `sa-studio <verb> ...`: the headless command line. Each verb lives in its own file and
-// returns an exit status: 0 done, 1 failed on its input, 2 bad usage.
+// returns an exit status: 0 done, 2 bad usage or bad input (a broken checkpoint, config or capture
+// file, a text past the model's context, a model whose numbers are not finite: the library's
+// InputError family, printed as one line without a stack trace), 1 anything else (a bug, or the
+// machine: no GPU, a write that failed).
 import { UsageError } from './args';
+import { InputError, oneLine } from '../src/util/input-errors';
 
 type Verb = { summary: string; run: (argv: string[]) => Promise<number> };
 
@@ -44,6 +48,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(e.message);
+      return 2;
+    }
+    if (e instanceof InputError) {
+      console.error(`sa-studio ${verb}: ${oneLine(e.message)}`);
+      if (process.env.SA_STUDIO_DEBUG) console.error(e.stack);
       return 2;
     }
     console.error(`sa-studio ${verb}: ${(e as Error).message}`);

@@ -4,6 +4,7 @@ import { parseFlags, usage, type FlagSpec } from './args';
 import { openSession, type Session } from './session';
 import { forward } from '../src/model/forward';
 import { nextTokenNll } from '../src/model/metrics';
+import { InputError, LimitError } from '../src/util/input-errors';
 
 const SPEC: FlagSpec = {
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
@@ -21,7 +22,7 @@ export async function perplexityCommand(argv: string[]): Promise<number> {
   const s = await openSession(f.model as string, f.text as string, undefined, true);
   const { config } = s.checkpoint;
   const window = (f['max-tokens'] as number | undefined) ?? Math.min(config.maxPositions, 4096);
-  if (!Number.isInteger(window) || window < 2 || window > config.maxPositions) throw new Error(`--max-tokens must be an integer from 2 to the model's ${config.maxPositions} positions, got ${window}`);
+  if (!Number.isInteger(window) || window < 2 || window > config.maxPositions) throw new LimitError(`--max-tokens (the window) must be an integer from 2 to the model's ${config.maxPositions} positions (max_position_embeddings), got ${window}: pass --max-tokens ${config.maxPositions} or less.`, window, config.maxPositions);
   const r = await measurePerplexity(s, window, (line) => process.stderr.write(line + '\n'));
   console.log(JSON.stringify({ ...r, model: s.checkpoint.name, adapter: s.adapter }, null, 2));
   s.model.dispose();
@@ -61,7 +62,7 @@ export async function measurePerplexity(s: Session, window: number, log: (line: 
     bytes += encoder.encode(s.checkpoint.tokenizer.decode(prepend ? text : text.subarray(1))).length;
     log(`window at token ${start}: ${ids.length} tokens`);
   }
-  if (predicted === 0) throw new Error('the text has fewer than 2 tokens: nothing to predict.');
+  if (predicted === 0) throw new InputError('the text has fewer than 2 tokens: nothing to predict. Give a longer text.');
   const mean = nll / predicted;
   return { tokens: predicted, nll: mean, perplexity: Math.exp(mean), bitsPerByte: nll / Math.LN2 / bytes, window, bosPrepended: prepend };
 }

@@ -14,6 +14,7 @@ import { forward } from '../src/model/forward';
 import type { SampleParams } from '../src/sample/reference';
 import { DEFAULT_RIVALS, headCurves, modelCurves, recallAtDensity, type PatternName, type RivalCurve, type RivalOptions } from '../src/sample/rivals';
 import { rivalsSvg } from '../src/render/rivals-svg';
+import { InputError } from '../src/util/input-errors';
 
 export const DEFAULT_DENSITIES = [0.1, 0.2, 0.3, 0.5];
 /** Above this many tokens the CPU float64 curves take long enough to warn. */
@@ -248,7 +249,7 @@ export async function rivalsCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const a = parseRivalsArgs(argv);
-  if (!existsSync(a.text)) throw new Error(`--text ${a.text}: no such file.`);
+  if (!existsSync(a.text)) throw new InputError(`--text ${a.text}: no such file. Give a UTF-8 text file.`, { file: a.text });
   // Fail before the minutes of work, not after.
   for (const [flag, file] of [['json', a.json], ['svg', a.svg]] as const) {
     if (file !== undefined && !existsSync(dirname(resolve(file)))) throw new UsageError(`rivals: --${flag} ${file}: the folder ${dirname(resolve(file))} does not exist; create it or write elsewhere.`);

@@ -7,6 +7,7 @@ import { sampleAttentionOverride } from '../src/sample/model-attention';
 import { openSession } from './session';
 import { forward } from '../src/model/forward';
 import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';
+import { LimitError } from '../src/util/input-errors';
 
 const SPEC: FlagSpec = {
   model: { kind: 'string', required: true, help: 'checkpoint folder (config.json, model.safetensors, tokenizer.json) or "default"' },
@@ -30,7 +31,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const S = s.ids.length;
   if (dump) {
     const bytes = config.numLayers * config.numHeads * S * S * 4;
-    if (bytes > 2 ** 31) throw new Error(`--dump of ${S} tokens needs ${(bytes / 2 ** 30).toFixed(1)} GiB of attention maps: pass --max-tokens to shorten the text.`);
+    if (bytes > 2 ** 31) throw new LimitError(`--dump of ${S} tokens needs ${(bytes / 2 ** 30).toFixed(1)} GiB of attention maps, over the 2 GiB the dump allows: pass --max-tokens to shorten the text.`, bytes, 2 ** 31);
   }
   const mode = (f.attention as string | undefined) ?? 'dense';
   if (mode !== 'dense' && mode !== 'sample') throw new UsageError(`run: --attention must be dense or sample, got ${mode}`);

@@ -11,6 +11,7 @@ import { selectBlocks, type BlocksSelectOutput } from './select-blocks';
 import type { BlocksParams } from '../src/sample/blocks/params';
 import { selectAll, type HeadSelection, type SampleParams } from '../src/sample/reference';
 import { parseQkSafetensors, QkFileError, type QkTensors } from '../src/sample/qk-file';
+import { oneLine } from '../src/util/input-errors';
 
 const SPEC: FlagSpec = {
   qk: { kind: 'string', required: true, help: 'safetensors file with F32 "q" [heads, S, d] and "k" [kv_heads, S, d] (post-RoPE); an optional "v" [kv_heads, S, d] adds outputError' },
@@ -44,7 +45,7 @@ const defaultIo: CommandIo = {
   stderr: (l) => process.stderr.write(l + '\n'),
 };
 
-/** Runs the verb; returns the exit status (0 ok, 1 bad input file or write failure, 2 usage). */
+/** Runs the verb; returns the exit status (0 ok, 2 usage or a bad / unreadable --qk file, 1 write failure). */
 export async function selectCommand(argv: string[], io: CommandIo = defaultIo): Promise<number> {
   if (argv.includes('--help')) {
     io.stdout(usage('select', SUMMARY, SPEC));
@@ -72,16 +73,16 @@ export async function selectCommand(argv: string[], io: CommandIo = defaultIo): 
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    io.stderr(`select: cannot read --qk ${file}: ${(e as Error).message}`);
-    return 1;
+    io.stderr(`select: cannot read --qk ${file}: ${(e as Error).message}. Give a file written by \`sa-studio capture\`.`);
+    return 2;
   }
   let t;
   try {
     t = parseQkSafetensors(bytes, file, flags.layer as number | undefined);
   } catch (e) {
     if (e instanceof QkFileError) {
-      io.stderr(`select: ${e.message}`);
-      return 1;
+      io.stderr(`select: ${oneLine(e.message)}`);
+      return 2;
     }
     throw e;
   }

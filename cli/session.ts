@@ -7,6 +7,9 @@ import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter, type GpuContext } from '../gpu/device';
 import { buildModel, type Model } from '../src/model/forward';
 import { resolveModelDir } from './model-dir';
+import { planWeights } from '../src/model/weight-plan';
+import { UsageError } from './args';
+import { InputError, LimitError } from '../src/util/input-errors';
 
 export interface Session {
   checkpoint: Checkpoint;
@@ -18,9 +21,9 @@ export interface Session {
 }
 
 export function readText(file: string): string {
-  if (!existsSync(file)) throw new Error(`--text ${file}: no such file.`);
+  if (!existsSync(file)) throw new InputError(`--text ${file}: no such file. Give a UTF-8 text file.`, { file });
   const text = readFileSync(file, 'utf8');
-  if (text.length === 0) throw new Error(`--text ${file} is empty.`);
+  if (text.length === 0) throw new InputError(`--text ${file} is empty: give a text with at least one token.`, { file });
   return text;
 }
 
@@ -38,13 +41,15 @@ export async function openSession(modelArg: string, textFile: string | undefined
   const text = textFile ? readText(textFile) : '';
   let ids = Int32Array.from(checkpoint.tokenizer.encode(text));
   if (maxTokens !== undefined) {
-    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`--max-tokens must be a positive integer, got ${maxTokens}`);
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer, got ${maxTokens}.`);
     ids = ids.slice(0, maxTokens);
   }
-  if (textFile && ids.length === 0) throw new Error(`--text ${textFile} gives no tokens.`);
+  if (textFile && ids.length === 0) throw new InputError(`--text ${textFile} gives no tokens: give a longer text.`, { file: textFile });
   if (!windowed && ids.length > checkpoint.config.maxPositions) {
-    throw new Error(`the text has ${ids.length} tokens, more than the model's ${checkpoint.config.maxPositions} positions: pass --max-tokens ${checkpoint.config.maxPositions} or a shorter text.`);
+    throw new LimitError(`--text ${textFile} has ${ids.length} tokens, more than the model's ${checkpoint.config.maxPositions} positions (max_position_embeddings): pass --max-tokens ${checkpoint.config.maxPositions} or a shorter text.`, ids.length, checkpoint.config.maxPositions, { file: textFile });
   }
+  // Shapes against config.json before the GPU starts: a mismatched checkpoint fails at once.
+  planWeights(checkpoint.config, checkpoint.weights);
   const ctx = await nodeGpu();
   const model = buildModel(ctx, checkpoint.config, checkpoint.weights);
   return { checkpoint, ctx, model, text, ids, adapter: describeAdapter(ctx.adapter) };

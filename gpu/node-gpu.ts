@@ -1,6 +1,8 @@
 // WebGPU in Node through Dawn (npm `webgpu`). Without a hardware Vulkan driver it picks
 // SwiftShader, the CPU Vulkan implementation Debian's chromium package ships, by itself.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { acquireDevice, type GpuContext } from './device';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -30,6 +32,29 @@ export function chooseVulkanDriver(env: NodeJS.ProcessEnv = process.env): string
   return 'none found';
 }
 
+/** Below us (the Vulkan loader / SwiftShader's WSI code) complains on stderr with two lines
+ * "error: XDG_RUNTIME_DIR is invalid or not set in the environment." when the variable is unset or
+ * not a private folder of ours. A user reads them as failures, so before Dawn loads, point it at a
+ * private temporary folder (mode 0700, as the XDG spec requires) unless it already names a valid one.
+ * Returns the folder used. */
+export function ensureXdgRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cur = env.XDG_RUNTIME_DIR;
+  if (cur) {
+    try {
+      const st = statSync(cur);
+      const mine = typeof process.getuid !== 'function' || st.uid === process.getuid();
+      if (st.isDirectory() && mine && (st.mode & 0o077) === 0) return cur;
+    } catch {
+      // not there: make one below
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sa-studio-xdg-'), { encoding: 'utf8' }); // created 0700
+  env.XDG_RUNTIME_DIR = dir;
+  // Removed when the process ends, so runs do not leave folders behind.
+  if (env === process.env) process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 let shared: Promise<GpuContext> | undefined;
 // The GPU object owns Dawn's instance. It must outlive every device: if V8 collects it, Dawn's
 // event pump runs on a freed instance (seen as random SIGSEGVs, hangs and mutex aborts).
@@ -40,6 +65,7 @@ export function nodeGpu(): Promise<GpuContext> {
   shared ??= (async () => {
     const env = process.env;
     const how = chooseVulkanDriver(env);
+    ensureXdgRuntimeDir();
     let mod: typeof import('webgpu');
     try {
       mod = await import('webgpu');

@@ -2,6 +2,7 @@
 // the exact path and may be f16 on the tensor-core path (gpu/tensorcore), which says so in dtype.
 import type { GpuContext } from './device';
 import { MapMode, Usage } from './flags';
+import { LimitError } from '../src/util/input-errors';
 
 export interface Tensor {
   buffer: GPUBuffer;
@@ -25,9 +26,11 @@ export function shapeString(shape: readonly number[]): string {
 export function createTensor(ctx: GpuContext, label: string, shape: readonly number[], poison = false): Tensor {
   const n = numel(shape);
   const size = Math.max(4, n * 4);
-  const max = ctx.device.limits.maxStorageBufferBindingSize;
+  const { maxStorageBufferBindingSize: bind, maxBufferSize: buf } = ctx.device.limits;
+  const max = Math.min(bind, buf);
   if (size > max) {
-    throw new Error(`Tensor ${label} ${shapeString(shape)} needs ${(size / 2 ** 20).toFixed(1)} MiB, more than this adapter's ${(max / 2 ** 20).toFixed(0)} MiB storage binding limit. Use a shorter sequence.`);
+    const which = bind <= buf ? 'storage binding limit (maxStorageBufferBindingSize)' : 'buffer size limit (maxBufferSize)';
+    throw new LimitError(`Tensor ${label} ${shapeString(shape)} needs ${(size / 2 ** 20).toFixed(1)} MiB, more than this adapter's ${(max / 2 ** 20).toFixed(0)} MiB ${which}. Use a shorter sequence (--max-tokens) or a smaller model.`, size, max);
   }
   const buffer = ctx.device.createBuffer({ label, size: align4(size), usage: STORAGE });
   // Poison through the queue, not mappedAtCreation: dawn.node can crash when V8 later collects

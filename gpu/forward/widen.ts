@@ -52,3 +52,10 @@ export function widenToF32(dtype: string, bytes: Uint8Array, n: number, what: st
   }
   return out;
 }
+
+/** Index of the first NaN or +-Infinity in `xs`, or -1. (x - x is 0 for every finite x and NaN
+ * otherwise, which is cheaper than Number.isFinite in a hot loop.) */
+export function firstNonFinite(xs: ArrayLike<number>): number {
+  for (let i = 0; i < xs.length; i++) if (xs[i] - xs[i] !== 0) return i;
+  return -1;
+}

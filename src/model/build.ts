@@ -5,11 +5,12 @@ import type { GpuContext } from '../../gpu/device';
 import { destroyAll, numel, shapeString, uploadTensor, uploadTensorF16, type Tensor } from '../../gpu/tensor';
 import { f16Overflow, toF16 } from '../../gpu/tensorcore/half';
 import type { TensorCoreMode } from '../../gpu/tensorcore/support';
-import { widenToF32 } from '../../gpu/forward/widen';
+import { firstNonFinite, widenToF32 } from '../../gpu/forward/widen';
+import { LimitError, NonFiniteWeightError } from '../util/input-errors';
 import { transposeHost } from '../../gpu/forward/matmul';
 import type { ModelConfig, WeightSource } from './config';
 import { modelTensors, type Block, type Linear, type Model, type Norm, type Precision } from './model';
-import { planWeights, type WeightSpec } from './weight-plan';
+import { planWeights, tensorFile, type WeightSpec } from './weight-plan';
 
 /** Supplies the tensor for a role ("blocks.0.attention.q.weight", ...) with the given shape, or
  * undefined where the model has none (a bias the config does not have). */
@@ -85,6 +86,7 @@ export function loadSpec(weights: WeightSource, spec: WeightSpec, cache?: { name
     if (cache && cache.name === spec.name) return cache.data;
     const t = weights.get(spec.name);
     const data = widenToF32(t.dtype, t.bytes, numel(t.shape), `Tensor "${spec.name}"`);
+    checkFiniteWeight(weights, spec.name, t.shape, data);
     if (cache) { cache.name = spec.name; cache.data = data; }
     return data;
   };
@@ -97,11 +99,55 @@ export function loadSpec(weights: WeightSource, spec: WeightSpec, cache?: { name
   return tr.from === 0 && tr.to === out ? all : all.slice(tr.from * inp, tr.to * inp);
 }
 
+/** Throws a NonFiniteWeightError naming the tensor, its file and its first NaN or infinite element.
+ * One pass over values the host holds anyway (they were just widened), so it costs little next to
+ * the upload. */
+export function checkFiniteWeight(weights: WeightSource & { fileOf?(name: string): string | undefined; label?: string }, name: string, shape: readonly number[], data: Float32Array): void {
+  const i = firstNonFinite(data);
+  if (i < 0) return;
+  const file = tensorFile(weights, name);
+  let count = 0;
+  for (let j = i; j < data.length; j++) if (!Number.isFinite(data[j])) count++;
+  // The element's index in the stored shape, e.g. [3, 17].
+  const at: number[] = [];
+  let rest = i;
+  for (let d = shape.length - 1; d >= 0; d--) { at.unshift(rest % shape[d]); rest = Math.floor(rest / shape[d]); }
+  throw new NonFiniteWeightError(
+    `Tensor "${name}"${file ? ` in ${file}` : ''} holds ${count} non-finite value${count > 1 ? 's' : ''}: element [${at.join(', ')}] (flat ${i}) is ${data[i]}. ` +
+      'The checkpoint is corrupt or was saved after training diverged: download it again or use an earlier checkpoint.',
+    { tensor: name, file }, i, data[i],
+  );
+}
+
+/** Throws a LimitError, before anything is uploaded, when a weight (as f32 on the GPU) is larger
+ * than the adapter's maxStorageBufferBindingSize or maxBufferSize. */
+export function checkWeightsFit(ctx: GpuContext, specs: readonly WeightSpec[], weights: WeightSource & { fileOf?(name: string): string | undefined; label?: string }): void {
+  const { maxStorageBufferBindingSize: bind, maxBufferSize: buf } = ctx.device.limits;
+  const limit = Math.min(bind, buf);
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  let total = 0;
+  for (const s of specs) total += numel(s.shape) * 4;
+  for (const s of specs) {
+    const bytes = numel(s.shape) * 4;
+    if (bytes <= limit) continue;
+    const file = tensorFile(weights, s.name);
+    throw new LimitError(
+      `Tensor "${s.name}"${file ? ` in ${file}` : ''} ${shapeString(s.shape)} needs ${mib(bytes)} as f32 on the GPU, more than this adapter's ` +
+        `${bind === limit ? `maxStorageBufferBindingSize (${mib(bind)})` : `maxBufferSize (${mib(buf)})`}; the whole model needs ${mib(total)}. ` +
+        'Use a smaller model, or a GPU (browser) with larger buffer limits.',
+      bytes, limit, { tensor: s.name, file },
+    );
+  }
+}
+
 /** Builds the model on the GPU from a checkpoint; throws naming the tensor when one is missing or
- * has the wrong shape for `config`. Synchronous: the WeightSource holds the bytes already. */
+ * has the wrong shape for `config`, is larger than the adapter's limits (before any upload) or
+ * holds a NaN or infinite value. Synchronous: the WeightSource holds the bytes already. With
+ * precision f16 the Linear matrices and the LM head are uploaded as f16 (tensor cores). */
 export function buildModel(ctx: GpuContext, config: ModelConfig, weights: WeightSource, opts: { precision: Precision; tensorCores?: TensorCoreMode } = { precision: 'f32' }): Model {
   if (opts.precision === 'f16' && !opts.tensorCores) throw new Error('buildModel: precision f16 needs the tensor-core mode (gpu/tensorcore/support.ts requireTensorCores).');
   const plan = planWeights(config, weights);
+  checkWeightsFit(ctx, plan.specs, weights);
   const byRole = new Map(plan.specs.map((s) => [s.role, s]));
   // A tied f16 model's LM head is an f16 copy of the token embedding.
   const tokensSpec = byRole.get('embeddings.tokens');

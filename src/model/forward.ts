@@ -21,6 +21,7 @@ import { normDispatch } from '../../gpu/forward/norm';
 import { uploadRopeTables } from '../../gpu/forward/rope';
 import { matmulF16Dispatch } from '../../gpu/tensorcore/matmul';
 import { flashF16Dispatch } from '../../gpu/tensorcore/attention';
+import { createFiniteCounter, hostNonFinite, locateNonFinite, nonFiniteDispatch, NonFiniteResultSignal, readFiniteCounter, type ResidualProbe } from '../../gpu/forward/finite';
 import type { Linear, Model, Norm } from './model';
 
 export { buildModel, assembleModel } from './build';
@@ -44,6 +45,9 @@ export interface ForwardOptions {
   logits?: 'all' | 'last' | 'none';
   /** Called after each layer's work has finished on the GPU: (layers done, layers). */
   onProgress?: (layer: number, of: number) => void;
+  /** Diagnosis only (gpu/forward/finite.ts): called with the residual after the embedding and
+   * after each layer's attention and MLP block; the pass then skips its own finite check. */
+  residualProbe?: ResidualProbe;
 }
 
 export interface ForwardResult {
@@ -62,8 +66,17 @@ export interface ForwardResult {
 /** Largest logits block computed at once: long texts times large vocabularies run in row chunks. */
 const LOGITS_CHUNK_BYTES = 256 << 20;
 
+/** Throws a NonFiniteActivationError naming the layer and pass where a NaN or infinity first
+ * appears when the final hidden state or the logits are not finite (never a normal result). */
 export async function forward(model: Model, ids: Int32Array, opts: ForwardOptions = {}): Promise<ForwardResult> {
-  return checked(model.ctx.device, 'the forward pass', () => runForward(model, ids, opts));
+  try {
+    return await checked(model.ctx.device, 'the forward pass', () => runForward(model, ids, opts));
+  } catch (e) {
+    if (!(e instanceof NonFiniteResultSignal) || opts.residualProbe) throw e;
+    // This pass's buffers are freed; re-run with a probe after every block to find the first.
+    const rerun = (probe: ResidualProbe) => forward(model, ids, { attention: opts.attention, logits: 'none', residualProbe: probe });
+    throw await locateNonFinite(model.ctx, rerun, e.result, model.blocks.length, model.config.hiddenSize);
+  }
 }
 
 async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): Promise<ForwardResult> {
@@ -122,6 +135,11 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
 
     let enc = ctx.device.createCommandEncoder({ label: 'forward' });
     const rec = (...ds: Dispatch[]) => { for (const d of ds) encodeDispatch(ctx, enc, d); };
+    const probe = async (layer: number, pass: 'embedding' | 'attention' | 'mlp') => {
+      if (!opts.residualProbe) return;
+      submit();
+      await opts.residualProbe(layer, pass, x);
+    };
     const submit = () => {
       ctx.device.queue.submit([enc.finish()]);
       enc = ctx.device.createCommandEncoder({ label: 'forward' });
@@ -130,6 +148,7 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
     const norm = (n: Norm, inp: Tensor, out: Tensor) => rec(normDispatch(ctx, { kind: n.kind, x: inp, weight: n.weight, bias: n.bias, eps: n.eps, y: out }));
 
     rec(embeddingDispatch(ctx, { ids: idsBuf, S, wte: model.embeddings.tokens, wpe: model.embeddings.positions, y: x }));
+    await probe(-1, 'embedding');
     for (let l = 0; l < L; l++) {
       const b = model.blocks[l];
       const a = b.attention;
@@ -155,6 +174,7 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       rec(mergeHeadsDispatch(ctx, attnOut, merged));
       lin(a.o, merged, proj);
       rec(addDispatch(ctx, x, proj));
+      await probe(l, 'attention');
       norm(b.mlpNorm, x, h);
       lin(b.mlp.up, h, up);
       if (b.mlp.gate) {
@@ -166,6 +186,7 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
         lin(b.mlp.down, up, proj);
       }
       rec(addDispatch(ctx, x, proj));
+      await probe(l, 'mlp');
       const capturing = opts.captureAttention || opts.captureQK || opts.captureV;
       if (capturing || opts.onProgress) {
         submit();
@@ -180,11 +201,20 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       }
     }
     norm(model.finalNorm, x, h);
+    // Finite check of the final hidden state: one small dispatch, read back below.
+    const counter = opts.residualProbe ? undefined : createFiniteCounter(ctx);
+    if (counter) { owned.push(counter); rec(nonFiniteDispatch(ctx, h, counter)); }
     submit();
     const which = opts.logits ?? 'all';
     if (which === 'all') result.logits = await lmHead(ctx, model, h, 0, S);
     else if (which === 'last') result.logits = await lmHead(ctx, model, h, S - 1, 1);
     else await ctx.device.queue.onSubmittedWorkDone();
+    if (counter) {
+      const fin = await readFiniteCounter(ctx, counter);
+      if (fin.count > 0) throw new NonFiniteResultSignal({ where: 'final norm', count: fin.count, first: fin.first, width: H });
+      const bad = hostNonFinite(result.logits);
+      if (bad.count > 0) throw new NonFiniteResultSignal({ where: 'lm head', ...bad, width: c.vocabSize, row0: which === 'last' ? S - 1 : 0 });
+    }
     return result;
   } finally {
     destroyAll(...owned);

@@ -11,6 +11,7 @@
 //   q, k and v side by side along its output dimension and is split into three Linears.
 import type { ModelConfig, WeightSource } from './config';
 import { shapeString } from '../../gpu/tensor';
+import { CheckpointError } from '../util/input-errors';
 
 /** How the stored tensor becomes the model's tensor. */
 export type Transform =
@@ -46,22 +47,29 @@ function describeConfig(c: ModelConfig): string {
 
 export function checkConfig(c: ModelConfig): void {
   const ints: [string, number][] = [['vocabSize', c.vocabSize], ['hiddenSize', c.hiddenSize], ['numLayers', c.numLayers], ['numHeads', c.numHeads], ['numKvHeads', c.numKvHeads], ['headDim', c.headDim], ['intermediateSize', c.intermediateSize], ['maxPositions', c.maxPositions]];
-  for (const [k, v] of ints) if (!Number.isInteger(v) || v < 1) throw new Error(`model config: ${k} must be a positive integer, got ${v}.`);
-  if (c.numHeads % c.numKvHeads !== 0) throw new Error(`model config: numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}.`);
+  for (const [k, v] of ints) if (!Number.isSafeInteger(v) || v < 1) throw new CheckpointError(`model config: ${k} must be a positive integer, got ${v}. Check config.json.`, { file: 'config.json', key: k });
+  if (c.numHeads % c.numKvHeads !== 0) throw new CheckpointError(`model config: numHeads ${c.numHeads} is not a multiple of numKvHeads ${c.numKvHeads}.`, { file: 'config.json' });
   if (c.family === 'gpt2') {
-    if (c.rope !== null) throw new Error('model config: gpt2 uses learned positions; rope must be null.');
-    if (c.numHeads * c.headDim !== c.hiddenSize) throw new Error(`model config: gpt2 needs heads x head_dim = hidden (${c.numHeads} x ${c.headDim} != ${c.hiddenSize}).`);
-    if (c.act === 'silu') throw new Error('model config: gpt2 has a GELU MLP, not silu.');
+    if (c.rope !== null) throw new CheckpointError('model config: gpt2 uses learned positions; rope must be null.', { file: 'config.json' });
+    if (c.numHeads * c.headDim !== c.hiddenSize) throw new CheckpointError(`model config: gpt2 needs heads x head_dim = hidden (${c.numHeads} x ${c.headDim} != ${c.hiddenSize}).`, { file: 'config.json' });
+    if (c.act === 'silu') throw new CheckpointError('model config: gpt2 has a GELU MLP, not silu.', { file: 'config.json' });
   } else {
-    if (c.rope === null) throw new Error(`model config: ${c.family} needs RoPE settings (rope is null).`);
-    if (c.headDim % 2 !== 0) throw new Error(`model config: head_dim ${c.headDim} must be even for RoPE.`);
-    if (c.act !== 'silu') throw new Error(`model config: ${c.family} has a SwiGLU MLP (act silu), got ${c.act}.`);
+    if (c.rope === null) throw new CheckpointError(`model config: ${c.family} needs RoPE settings (rope is null).`, { file: 'config.json' });
+    if (c.headDim % 2 !== 0) throw new CheckpointError(`model config: head_dim ${c.headDim} must be even for RoPE.`, { file: 'config.json' });
+    if (c.act !== 'silu') throw new CheckpointError(`model config: ${c.family} has a SwiGLU MLP (act silu), got ${c.act}.`, { file: 'config.json' });
   }
 }
 
 /** The plan for `c`, resolved against the names in `weights`; throws on the first missing or misshapen tensor. */
-export function planWeights(c: ModelConfig, weights: WeightSource): WeightPlan {
+/** Where a tensor lives, as a path ("folder/model-00001-of-00002.safetensors"), when the source knows. */
+export function tensorFile(weights: WeightSource & { fileOf?(name: string): string | undefined; label?: string }, name: string): string | undefined {
+  const f = weights.fileOf?.(name);
+  return f && weights.label ? `${weights.label}/${f}` : f;
+}
+
+export function planWeights(c: ModelConfig, weights: WeightSource & { fileOf?(name: string): string | undefined; label?: string }): WeightPlan {
   checkConfig(c);
+  const fileOf = (name: string) => { const f = tensorFile(weights, name); return f ? ` (the tensor is in ${f})` : ''; };
   const specs: WeightSpec[] = [];
   const available = weights.names();
   const prefixes = c.family === 'gpt2' ? ['transformer.', ''] : ['model.', ''];
@@ -71,16 +79,16 @@ export function planWeights(c: ModelConfig, weights: WeightSource): WeightPlan {
     const leaf = names[0].split('.').slice(-2).join('.');
     const similar = available.filter((n) => n.endsWith(leaf)).slice(0, 3);
     const hint = similar.length ? ` Similar names in the checkpoint: ${similar.join(', ')}.` : available.length ? ` The checkpoint has ${available.length} tensors, e.g. ${available.slice(0, 3).join(', ')}.` : ' The checkpoint has no tensors.';
-    throw new Error(`Missing tensor "${names[0]}" (${role}, expected shape ${shapeString(shape)} for ${describeConfig(c)}).${hint}`);
+    throw new CheckpointError(`Missing tensor "${names[0]}" (${role}, expected shape ${shapeString(shape)} for ${describeConfig(c)}).${hint} The weights do not belong to this config.json, or a shard is incomplete.`, { tensor: names[0] });
   };
   const add = (role: string, rel: string, stored: number[], shape: number[] = stored, transform: Transform = { kind: 'copy' }, topLevel = false) => {
     const names = topLevel ? [rel] : prefixes.map((p) => p + rel);
     const name = find(names) ?? missing(role, names, stored);
     const t = weights.get(name);
     if (!sameShape(t.shape, stored)) {
-      throw new Error(`Tensor "${name}" (${role}) has shape ${shapeString(t.shape)}; the config expects ${shapeString(stored)} (${describeConfig(c)}). The config.json and the weights do not belong together.`);
+      throw new CheckpointError(`Tensor "${name}" (${role}) has shape ${shapeString(t.shape)}; the config expects ${shapeString(stored)} (${describeConfig(c)}). The config.json and the weights do not belong together: use the config.json saved with these weights${fileOf(name)}.`, { tensor: name, file: tensorFile(weights, name) });
     }
-    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new Error(`Tensor "${name}" (${role}) is ${t.dtype}; weights must be F32, F16 or BF16.`);
+    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new CheckpointError(`Tensor "${name}" (${role}) is ${t.dtype}; weights must be F32, F16 or BF16: convert the checkpoint${fileOf(name)}, e.g. model.to(torch.float16).save_pretrained(...).`, { tensor: name, file: tensorFile(weights, name) });
     specs.push({ role, name, stored, shape, transform });
   };
 

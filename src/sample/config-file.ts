@@ -6,6 +6,7 @@
 // "layers[2].heads[5].alpha: 1.7 is outside (0, 1]".
 import type { Family } from '../model/config';
 import { paramProblem, type SampleParams } from './params';
+import { InputError } from '../util/input-errors';
 
 export const CONFIG_VERSION = 1;
 
@@ -42,12 +43,18 @@ export interface SampleConfig {
   layers: { heads: HeadConfig[] }[];
 }
 
-export class ConfigError extends Error {
+/** A per-head config that cannot be used: every problem as "path: what is wrong"; `file` is the
+ * source and `key` the JSON path of the first problem (e.g. "layers[2].heads[5].alpha"). */
+export class ConfigError extends InputError {
   override name = 'ConfigError';
-  constructor(readonly problems: string[], source: string) {
+  /** JSON paths of the problems, in order ("config" for the whole document). */
+  readonly paths: string[];
+  constructor(readonly problems: string[], source: string, what = 'is not a valid SampleAttention config (docs/config-schema.md)') {
     const shown = problems.slice(0, 20);
     const more = problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : '';
-    super(`${source} is not a valid SampleAttention config (docs/config-schema.md):\n  ${shown.join('\n  ')}${more}`);
+    const paths = problems.map((p) => /^([^:\s]+):/.exec(p)?.[1] ?? 'config');
+    super(`${source} ${what}:\n  ${shown.join('\n  ')}${more}`, { file: source, key: paths[0] });
+    this.paths = paths;
   }
 }
 
@@ -151,7 +158,7 @@ export function parseConfig(text: string, source = 'the config'): SampleConfig {
   try {
     x = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([`not valid JSON (${(e as Error).message})`], source);
+    throw new ConfigError([`config: not valid JSON (${(e as Error).message}); the file is truncated or not a config: export it again from the studio or write it with \`sa-studio tune\``], source);
   }
   return validateConfig(x, source);
 }

@@ -6,7 +6,7 @@
 import { argmax, klDivergence, nextTokenNll } from '../model/metrics';
 import type { sampleAttentionOverride } from './model-attention';
 import type { ModelIdentity, SampleConfig } from './config-file';
-import { headParams } from './config-file';
+import { ConfigError, headParams } from './config-file';
 import type { HeadSelection, SampleParams } from './reference';
 import { makePasskeyText } from '../samples/passkey';
 
@@ -173,9 +173,9 @@ export function modelIdentity(name: string, c: { family: ModelIdentity['family']
 export function checkConfigFits(cfg: SampleConfig, actual: ModelIdentity, source: string): string | null {
   const wrong: string[] = [];
   for (const key of ['family', 'layers', 'heads', 'kvHeads', 'headDim'] as const) {
-    if (cfg.model[key] !== actual[key]) wrong.push(`${key}: config ${cfg.model[key]}, model ${actual[key]}`);
+    if (cfg.model[key] !== actual[key]) wrong.push(`model.${key}: config ${cfg.model[key]}, model ${actual[key]}`);
   }
-  if (wrong.length) throw new Error(`${source} was made for another model (${cfg.model.name}) than the open one (${actual.name}): ${wrong.join('; ')}. Tune a config for this model with \`sa-studio tune\`.`);
+  if (wrong.length) throw new ConfigError(wrong, source, `was made for another model (${cfg.model.name}) than the open one (${actual.name}); tune a config for this model with \`sa-studio tune\``);
   return cfg.model.name === actual.name ? null : `${source} names model "${cfg.model.name}" but the open model is "${actual.name}"; the shapes match, so it is used.`;
 }
 

@@ -3,6 +3,7 @@
 // checked by the model loader (src/model/loader/safetensors-format.ts); this file checks what
 // select needs of the tensors and reads them. No Node APIs, so the studio can read the same files.
 import { parseSafetensors, writeSafetensors, type SafetensorsEntry } from '../model/loader/safetensors-format';
+import { InputError } from '../util/input-errors';
 
 export interface QkTensors {
   /** (heads, S, d) f32 */
@@ -17,7 +18,8 @@ export interface QkTensors {
   d: number;
 }
 
-export class QkFileError extends Error {
+/** A capture / select input file that cannot be used; `file` and (where one is at fault) `tensor` name it. */
+export class QkFileError extends InputError {
   override name = 'QkFileError';
 }
 
@@ -25,29 +27,30 @@ export class QkFileError extends Error {
 export function parseQkSafetensors(bytes: Uint8Array, fileName = 'the file', layer?: number): QkTensors {
   // `sa-studio capture` writes one pair per layer: q.<layer>, k.<layer>.
   const sfx = layer === undefined ? '' : `.${layer}`;
-  const fail = (msg: string): never => {
-    throw new QkFileError(`${fileName}: ${msg}`);
+  const fail = (msg: string, tensor?: string): never => {
+    throw new QkFileError(`${fileName}: ${msg}`, { file: fileName, tensor });
   };
   let header;
   try {
     header = parseSafetensors(bytes, fileName);
   } catch (e) {
-    throw new QkFileError((e as Error).message);
+    const inner = e as Error & { tensor?: string };
+    throw new QkFileError(`${inner.message}${/again/.test(inner.message) ? '' : ' Write it again with `sa-studio capture`.'}`, { file: fileName, tensor: inner.tensor }, { cause: e });
   }
   const byName = new Map<string, SafetensorsEntry>(header.entries.map((e) => [e.name, e]));
 
   const tensor = (name: string, dims: string): { data: Float32Array; shape: number[] } | undefined => {
     const e = byName.get(name);
     if (!e) return undefined;
-    if (e.dtype !== 'F32') fail(`tensor "${name}" has dtype ${e.dtype}; select needs F32 (in PyTorch: t.float()).`);
-    if (e.shape.length !== 3) fail(`tensor "${name}" has shape [${e.shape.join(', ')}] (rank ${e.shape.length}); it must be rank 3: [${dims}].`);
-    if (!e.shape.every((x) => x >= 1)) fail(`tensor "${name}" has shape [${e.shape.join(', ')}]; every size must be at least 1.`);
+    if (e.dtype !== 'F32') fail(`tensor "${name}" has dtype ${e.dtype}; select needs F32 (in PyTorch: t.float()).`, name);
+    if (e.shape.length !== 3) fail(`tensor "${name}" has shape [${e.shape.join(', ')}] (rank ${e.shape.length}); it must be rank 3: [${dims}].`, name);
+    if (!e.shape.every((x) => x >= 1)) fail(`tensor "${name}" has shape [${e.shape.join(', ')}]; every size must be at least 1.`, name);
     const n = e.shape[0] * e.shape[1] * e.shape[2];
     const view = new DataView(bytes.buffer, bytes.byteOffset + header.dataStart + e.begin, 4 * n);
     const data = new Float32Array(n);
     for (let t = 0; t < n; t++) {
       data[t] = view.getFloat32(4 * t, true); // little-endian whatever the host
-      if (!Number.isFinite(data[t])) fail(`tensor "${name}" element ${t} is ${data[t]}; q, k and v must be finite.`);
+      if (!Number.isFinite(data[t])) fail(`tensor "${name}" element ${t} is ${data[t]}; q, k and v must be finite: capture again from a model whose outputs are finite.`, name);
     }
     return { data, shape: e.shape };
   };

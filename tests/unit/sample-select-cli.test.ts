@@ -89,19 +89,19 @@ test('select refuses bad flags and bad files with a message that says what is wr
     ['window ratio negative', ['--qk', ok, '--out', out, '--window-ratio', '-0.5'], 2, /--window-ratio -0\.5 is outside \[0, 1\]/],
     ['not a number', ['--qk', ok, '--out', out, '--alpha', 'high'], 2, /--alpha must be a number/],
     ['unknown flag', ['--qk', ok, '--out', out, '--beta', '1'], 2, /unknown flag --beta/],
-    ['no such file', ['--qk', join(dir, 'nope.safetensors'), '--out', out], 1, /cannot read --qk/],
-    ['missing k', ['--qk', file('no-k.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /no tensor named "k".*found: q/],
-    ['missing q', ['--qk', file('no-q.safetensors', [{ name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /no tensor named "q"/],
-    ['F16 q', ['--qk', file('f16.safetensors', [{ name: 'q', dtype: 'F16', shape: [1, 2, 2], data: f32(4) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /"q" has dtype F16; select needs F32/],
-    ['rank-2 k', ['--qk', file('rank2.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }, { name: 'k', dtype: 'F32', shape: [2, 2], data: f32(4) }]), '--out', out], 1, /"k" has shape \[2, 2\] \(rank 2\); it must be rank 3/],
-    ['heads not a multiple', ['--qk', file('gqa.safetensors', [{ name: 'q', dtype: 'F32', shape: [3, 2, 2], data: f32(12) }, { name: 'k', dtype: 'F32', shape: [2, 2, 2], data: f32(8) }]), '--out', out], 1, /3 heads and k has 2 kv heads; heads must be a multiple/],
-    ['S mismatch', ['--qk', file('s.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 3, 2], data: f32(6) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /S and d must match/],
-    ['d mismatch', ['--qk', file('d.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 3], data: f32(6) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /S and d must match/],
-    ['NaN in q', ['--qk', file('nan.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: Float32Array.of(1, NaN, 0, 0) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 1, /"q" element 1 is NaN/],
+    ['no such file', ['--qk', join(dir, 'nope.safetensors'), '--out', out], 2, /cannot read --qk/],
+    ['missing k', ['--qk', file('no-k.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 2, /no tensor named "k".*found: q/],
+    ['missing q', ['--qk', file('no-q.safetensors', [{ name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 2, /no tensor named "q"/],
+    ['F16 q', ['--qk', file('f16.safetensors', [{ name: 'q', dtype: 'F16', shape: [1, 2, 2], data: f32(4) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 2, /"q" has dtype F16; select needs F32/],
+    ['rank-2 k', ['--qk', file('rank2.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }, { name: 'k', dtype: 'F32', shape: [2, 2], data: f32(4) }]), '--out', out], 2, /"k" has shape \[2, 2\] \(rank 2\); it must be rank 3/],
+    ['heads not a multiple', ['--qk', file('gqa.safetensors', [{ name: 'q', dtype: 'F32', shape: [3, 2, 2], data: f32(12) }, { name: 'k', dtype: 'F32', shape: [2, 2, 2], data: f32(8) }]), '--out', out], 2, /3 heads and k has 2 kv heads; heads must be a multiple/],
+    ['S mismatch', ['--qk', file('s.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 3, 2], data: f32(6) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 2, /S and d must match/],
+    ['d mismatch', ['--qk', file('d.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 3], data: f32(6) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 2, /S and d must match/],
+    ['NaN in q', ['--qk', file('nan.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: Float32Array.of(1, NaN, 0, 0) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 2, /"q" element 1 is NaN/],
   ];
   const garbage = join(dir, 'garbage.safetensors');
   writeFileSync(garbage, new Uint8Array([1, 2, 3]));
-  cases.push(['not safetensors', ['--qk', garbage, '--out', out], 1, /too short for a safetensors file/]);
+  cases.push(['not safetensors', ['--qk', garbage, '--out', out], 2, /too short for a safetensors file/]);
   for (const [what, argv, status, message] of cases) {
     const io = capture();
     assert.equal(await selectCommand(argv, io), status, `${what}: ${io.err.join('\n')}`);
@@ -129,6 +129,6 @@ test('select --layer L reads q.L / k.L of a capture file, and a capture file wit
   const want = selectHead(q1.subarray(3 * S * d, 4 * S * d), k1.subarray(S * d, 2 * S * d), S, d, json.params, { head: 3 });
   assert.deepEqual(json.heads[3], JSON.parse(JSON.stringify(want)), `seed ${seed}`);
   const io2 = capture();
-  assert.equal(await selectCommand(['--qk', path, '--out', outPath], io2), 1);
+  assert.equal(await selectCommand(['--qk', path, '--out', outPath], io2), 2);
   assert.match(io2.err.join('\n'), /no tensor named "q".*pass --layer L/);
 });

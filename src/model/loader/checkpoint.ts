@@ -7,6 +7,7 @@ import { readJsonFile } from './json-file';
 import { parseModelConfig } from './model-config';
 import { loadSafetensorsWeights, type CheckpointWeights } from './safetensors-weights';
 import { loadTokenizer, type Tokenizer } from './tokenizer/tokenizer';
+import { CheckpointError } from '../../util/input-errors';
 
 export interface Checkpoint {
   name: string;
@@ -33,10 +34,15 @@ export async function loadCheckpoint(files: CheckpointFiles, onProgress?: Progre
   try {
     tokenizer = loadTokenizer(tokJson);
   } catch (e) {
-    throw new Error(`${files.label}/${(e as Error).message}`);
+    // The tokenizer's own checks throw plain Errors starting "tokenizer.json..."; other kinds
+    // (TypeError, ...) are bugs and are not dressed up as bad input.
+    if (e instanceof Error && e.constructor === Error) {
+      throw new CheckpointError(`${files.label}/${e.message}${/download|convert|save/i.test(e.message) ? '' : ' Check that tokenizer.json is complete and belongs to this model (download it again).'}`, { file: `${files.label}/tokenizer.json` }, { cause: e });
+    }
+    throw e;
   }
   if (tokenizer.vocabSize > config.vocabSize) {
-    throw new Error(`${files.label}: tokenizer.json has ids up to ${tokenizer.vocabSize - 1} but config.json's vocab_size is ${config.vocabSize}: the tokenizer belongs to another model.`);
+    throw new CheckpointError(`${files.label}: tokenizer.json has ids up to ${tokenizer.vocabSize - 1} but config.json's vocab_size is ${config.vocabSize}: the tokenizer belongs to another model.`, { file: `${files.label}/tokenizer.json`, key: 'vocab_size' });
   }
   const weights = await loadSafetensorsWeights(files, onProgress);
   return { name: baseName(files.label.replace(/[\\/]+$/, '')) || files.label, config, weights, tokenizer };

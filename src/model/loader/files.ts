@@ -2,6 +2,7 @@
 // node-folder.ts, kept apart so browser bundles never import node:fs) and the browser (File
 // objects from <input type="file" webkitdirectory> or a drop). Files are addressed by their base
 // name ("config.json", "model-00001-of-00002.safetensors"), as Hugging Face repositories lay them out.
+import { CheckpointError } from '../../util/input-errors';
 
 export interface CheckpointFiles {
   /** Shown in messages and used as the model's name: a folder path or the picked folder's name. */
@@ -28,7 +29,7 @@ export function baseName(path: string): string {
 }
 
 function missing(label: string, name: string, available: string[]): Error {
-  return new Error(`${label}: no file named ${name}. Files present: ${available.length ? available.join(', ') : '(none)'}.`);
+  return new CheckpointError(`${label}: no file named ${name}. Files present: ${available.length ? available.join(', ') : '(none)'}.`, { file: name });
 }
 
 /**
@@ -58,9 +59,10 @@ export function browserFiles(files: File[] | FileList, paths?: readonly string[]
     const shallowest = Math.min(...candidates.map(depth));
     const top = candidates.filter((f) => depth(f) === shallowest);
     if (top.length > 1) {
-      throw new Error(
+      throw new CheckpointError(
         `${label}: ${top.length} files are named ${name} (${top.map(pathOf).join(', ')}). ` +
           `Pick the folder of one model only.`,
+        { file: name },
       );
     }
     return top[0];

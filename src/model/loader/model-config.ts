@@ -2,6 +2,7 @@
 // keys (rope_parameters) and the older ones (rope_theta + rope_scaling), GPT-2's own names (n_embd,
 // n_layer, ...), and applies each family's transformers defaults for keys a config may leave out.
 import type { Family, ModelConfig, RopeConfig } from '../config';
+import { CheckpointError } from '../../util/input-errors';
 
 export const SUPPORTED_MODEL_TYPES: readonly Family[] = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'];
 export const SUPPORTED_ROPE_TYPES: readonly RopeConfig['type'][] = ['default', 'llama3'];
@@ -11,8 +12,10 @@ type Json = Record<string, unknown>;
 class ConfigReader {
   constructor(readonly cfg: Json, readonly file: string) {}
 
-  fail(msg: string): never {
-    throw new Error(`${this.file}: ${msg}`);
+  /** Throws a CheckpointError naming the file and, when given (or quoted first in `msg`), the key. */
+  fail(msg: string, key?: string): never {
+    const k = key ?? /^"([^"]+)"/.exec(msg)?.[1] ?? /^(\w+) /.exec(msg)?.[1];
+    throw new CheckpointError(`${this.file}: ${msg}`, { file: this.file, key: k });
   }
 
   has(key: string): boolean {
@@ -25,24 +28,24 @@ class ConfigReader {
     const key = list.find((k) => this.has(k));
     if (key === undefined) {
       if (fallback !== undefined) return fallback;
-      this.fail(`"${list[0]}" is missing; it must be a positive integer.`);
+      this.fail(`"${list[0]}" is missing; it must be a positive integer. Use the config.json the weights were saved with.`, list[0]);
     }
     const v = this.cfg[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) this.fail(`"${key}" must be a positive integer, got ${JSON.stringify(v)}.`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) this.fail(`"${key}" must be a positive integer, got ${JSON.stringify(v)}.`, key);
     return v;
   }
 
   posNumber(key: string, fallback: number, obj: Json = this.cfg, where = ''): number {
     const v = obj[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(`"${where}${key}" must be a positive number, got ${JSON.stringify(v)}.`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(`"${where}${key}" must be a positive number, got ${JSON.stringify(v)}.`, where + key);
     return v;
   }
 
   bool(key: string, fallback: boolean): boolean {
     const v = this.cfg[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') this.fail(`"${key}" must be true or false, got ${JSON.stringify(v)}.`);
+    if (typeof v !== 'boolean') this.fail(`"${key}" must be true or false, got ${JSON.stringify(v)}.`, key);
     return v;
   }
 
@@ -84,7 +87,7 @@ function readRope(r: ConfigReader): RopeConfig {
   if (type === 'default') return { theta, type: 'default' };
   if (type === 'llama3') {
     const need = (k: string) => {
-      if (params[k] === undefined || params[k] === null) r.fail(`RoPE type llama3 needs "${where}${k}".`);
+      if (params[k] === undefined || params[k] === null) r.fail(`RoPE type llama3 needs "${where}${k}".`, where + k);
       return r.posNumber(k, 0, params, where);
     };
     return {
@@ -191,14 +194,14 @@ function parseLlamaLike(r: ConfigReader, family: Exclude<Family, 'gpt2'>): Model
 
 /** Parses a config.json object. `file` names it in errors (e.g. "Llama-3.2-1B/config.json"). */
 export function parseModelConfig(json: unknown, file = 'config.json'): ModelConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${file}: must be a JSON object.`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new CheckpointError(`${file}: must be a JSON object of settings, got ${Array.isArray(json) ? 'an array' : json === null ? 'null' : typeof json}.`, { file });
   const r = new ConfigReader(json as Json, file);
   const type = r.cfg.model_type;
   if (typeof type !== 'string') {
-    return r.fail(`"model_type" is missing. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}.`);
+    return r.fail(`"model_type" is missing${type === undefined ? '' : ` or not a string (got ${JSON.stringify(type)})`}. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}.`, 'model_type');
   }
   if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(type)) {
-    r.fail(`model_type ${JSON.stringify(type)} is not supported. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}.`);
+    r.fail(`model_type ${JSON.stringify(type)} is not supported. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}${Array.isArray(r.cfg.architectures) ? ` (this config names architectures ${JSON.stringify(r.cfg.architectures)})` : ''}: pick a checkpoint of one of these.`, 'model_type');
   }
   const config = type === 'gpt2' ? parseGpt2(r) : parseLlamaLike(r, type as Exclude<Family, 'gpt2'>);
   return config;

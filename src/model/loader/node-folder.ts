@@ -4,16 +4,17 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CheckpointFiles } from './files';
+import { CheckpointError } from '../../util/input-errors';
 
 /** The files directly inside `dir` (Hugging Face repositories keep the checkpoint at the top). */
 export function nodeFolder(dir: string): CheckpointFiles {
   const abs = resolve(dir);
-  if (!existsSync(abs)) throw new Error(`Checkpoint folder ${abs} does not exist.`);
-  if (!statSync(abs).isDirectory()) throw new Error(`${abs} is not a folder: pass the folder holding config.json, tokenizer.json and the .safetensors files.`);
+  if (!existsSync(abs)) throw new CheckpointError(`Checkpoint folder ${abs} does not exist: pass the folder holding config.json, tokenizer.json and the .safetensors files.`, { file: abs });
+  if (!statSync(abs).isDirectory()) throw new CheckpointError(`${abs} is not a folder: pass the folder holding config.json, tokenizer.json and the .safetensors files.`, { file: abs });
   const names = readdirSync(abs).filter((n) => statSync(join(abs, n)).isFile()).sort();
   const path = (name: string) => {
     if (!names.includes(name)) {
-      throw new Error(`${abs}: no file named ${name}. Files present: ${names.length ? names.join(', ') : '(none)'}.`);
+      throw new CheckpointError(`${abs}: no file named ${name}. Files present: ${names.length ? names.join(', ') : '(none)'}.`, { file: join(abs, name) });
     }
     return join(abs, name);
   };

@@ -4,6 +4,9 @@
 // headers and writes files; safetensors-weights.ts reads the tensors.
 import type { HostTensor } from '../config';
 import { DTYPE_BYTES, f32ToBf16Bits, f32ToF16Bits, isSupportedDtype, numel, type Dtype } from './dtypes';
+import { CheckpointError } from '../../util/input-errors';
+
+const fileError = (file: string, msg: string, tensor?: string) => new CheckpointError(msg, { file, tensor });
 
 /** The reference implementation refuses headers over 100 MB; a larger length means a corrupt file. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -28,18 +31,18 @@ export interface SafetensorsHeader {
 /** Reads the 8-byte header length. `fileSize`, when known, catches a length past the end. */
 export function headerLength(first8: Uint8Array, file: string, fileSize?: number): number {
   if (first8.length < 8) {
-    throw new Error(`${file}: only ${first8.length} bytes, too short for a safetensors file (it starts with an 8-byte header length). The file is truncated or not safetensors.`);
+    throw fileError(file, `${file}: only ${first8.length} bytes, too short for a safetensors file (it starts with an 8-byte header length). The file is truncated or not safetensors.`);
   }
   if (new TextDecoder().decode(first8.subarray(0, 8)) === 'version ') {
-    throw new Error(`${file} is a Git LFS pointer, not the weights: run \`git lfs pull\` in the checkpoint folder.`);
+    throw fileError(file, `${file} is a Git LFS pointer, not the weights: run \`git lfs pull\` in the checkpoint folder.`);
   }
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) {
-    throw new Error(`${file}: header length ${n} bytes is over the ${MAX_HEADER_BYTES}-byte limit: not a safetensors file, or corrupt.`);
+    throw fileError(file, `${file}: header length ${n} bytes is over the ${MAX_HEADER_BYTES}-byte limit: not a safetensors file, or corrupt. Download it again.`);
   }
   const len = Number(n);
   if (fileSize !== undefined && 8 + len > fileSize) {
-    throw new Error(`${file}: header says ${len} bytes of JSON but the file has only ${fileSize} bytes: the file is truncated or not safetensors.`);
+    throw fileError(file, `${file}: header says ${len} bytes of JSON but the file has only ${fileSize} bytes: the file is truncated or not safetensors. Download it again.`);
   }
   return len;
 }
@@ -55,10 +58,10 @@ export function parseHeader(json: Uint8Array, file: string, dataBytes?: number):
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (e) {
-    throw new Error(`${file}: the safetensors header is not valid UTF-8 JSON (${(e as Error).message}). The file is corrupt or not safetensors.`);
+    throw fileError(file, `${file}: the safetensors header is not valid UTF-8 JSON (${(e as Error).message}). The file is corrupt or not safetensors. Download it again.`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`${file}: the safetensors header must be a JSON object of tensors, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}.`);
+    throw fileError(file, `${file}: the safetensors header must be a JSON object of tensors, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}.`);
   }
   const entries: SafetensorsEntry[] = [];
   let metadata: Record<string, string> = {};
@@ -67,7 +70,7 @@ export function parseHeader(json: Uint8Array, file: string, dataBytes?: number):
       metadata = (v ?? {}) as Record<string, string>; // free-form strings; not used by the loader
       continue;
     }
-    const bad = (what: string) => new Error(`${file}: tensor ${name}: ${what}.`);
+    const bad = (what: string) => fileError(file, `${file}: tensor ${name}: ${what}.`, name);
     if (typeof v !== 'object' || v === null) throw bad('header entry is not an object');
     const { dtype, shape, data_offsets } = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string') throw bad('missing dtype');
@@ -86,7 +89,7 @@ export function parseHeader(json: Uint8Array, file: string, dataBytes?: number):
       throw bad(`data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape [${shape.join(', ')}] of ${dtype} needs ${want}`);
     }
     if (dataBytes !== undefined && end > dataBytes) {
-      throw bad(`data_offsets [${begin}, ${end}] run past the end of the data (${dataBytes} bytes): the file is truncated or corrupt`);
+      throw bad(`data_offsets [${begin}, ${end}] run past the end of the data (${dataBytes} bytes): the file is truncated or corrupt; download it again`);
     }
     entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
@@ -94,7 +97,7 @@ export function parseHeader(json: Uint8Array, file: string, dataBytes?: number):
   for (let i = 1; i < sorted.length; i++) {
     const p = sorted[i - 1], c = sorted[i];
     if (c.begin < p.end) {
-      throw new Error(`${file}: tensors ${p.name} [${p.begin}, ${p.end}) and ${c.name} [${c.begin}, ${c.end}) overlap. The file is corrupt.`);
+      throw fileError(file, `${file}: tensors ${p.name} [${p.begin}, ${p.end}) and ${c.name} [${c.begin}, ${c.end}) overlap. The file is corrupt: download it again.`);
     }
   }
   return { dataStart: 8 + json.length, entries, metadata };
@@ -109,7 +112,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsHe
 /** A HostTensor from a parsed entry and its bytes; unsupported dtypes are an error naming both. */
 export function entryToTensor(entry: SafetensorsEntry, bytes: Uint8Array, file: string): HostTensor {
   if (!isSupportedDtype(entry.dtype)) {
-    throw new Error(`${file}: tensor ${entry.name} has dtype ${entry.dtype}, which the studio cannot load (supported: F32, F16, BF16, I32, I64). Convert the checkpoint, e.g. model.to(torch.float16).save_pretrained(...).`);
+    throw fileError(file, `${file}: tensor ${entry.name} has dtype ${entry.dtype}, which the studio cannot load (supported: F32, F16, BF16, I32, I64). Convert the checkpoint, e.g. model.to(torch.float16).save_pretrained(...).`, entry.name);
   }
   return { name: entry.name, dtype: entry.dtype, shape: [...entry.shape], bytes };
 }

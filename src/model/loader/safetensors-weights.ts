@@ -7,6 +7,7 @@ import { DTYPE_BYTES, isSupportedDtype } from './dtypes';
 import type { CheckpointFiles, ProgressFn } from './files';
 import { entryToTensor, headerLength, parseHeader, type SafetensorsEntry } from './safetensors-format';
 import { readJsonFile } from './json-file';
+import { CheckpointError } from '../../util/input-errors';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
@@ -21,23 +22,26 @@ export interface CheckpointWeights extends WeightSource {
   files: string[];
   /** Bytes of tensor data held. */
   totalBytes: number;
+  /** The checkpoint's label (its folder), so messages can give a tensor's file as a path. */
+  label?: string;
 }
 
 /** Which weight files a checkpoint has, or an error saying what was found instead. */
 export async function weightFiles(files: CheckpointFiles): Promise<{ shards: string[]; weightMap?: Record<string, string> }> {
   if (files.has(INDEX_FILE)) {
     const index = await readJsonFile(files, INDEX_FILE);
-    const map = (index as { weight_map?: unknown }).weight_map;
+    const map = typeof index === 'object' && index !== null ? (index as { weight_map?: unknown }).weight_map : undefined;
     if (typeof map !== 'object' || map === null || Array.isArray(map) || !Object.values(map).every((v) => typeof v === 'string')) {
-      throw new Error(`${files.label}/${INDEX_FILE}: "weight_map" must be an object mapping tensor names to shard file names.`);
+      throw new CheckpointError(`${files.label}/${INDEX_FILE}: "weight_map" must be an object mapping tensor names to shard file names. Download the index again.`, { file: `${files.label}/${INDEX_FILE}`, key: 'weight_map' });
     }
     const weightMap = map as Record<string, string>;
     const shards = [...new Set(Object.values(weightMap))].sort();
     const missing = shards.filter((s) => !files.has(s));
     if (missing.length) {
-      throw new Error(`${files.label}: ${INDEX_FILE} lists shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} but ${missing.length > 1 ? 'they are' : 'it is'} missing. Download every shard of the checkpoint.`);
+      const tensor = Object.keys(weightMap).find((k) => weightMap[k] === missing[0]);
+      throw new CheckpointError(`${files.label}: ${INDEX_FILE} lists shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} but ${missing.length > 1 ? 'they are' : 'it is'} missing (it holds e.g. tensor ${tensor}). Download every shard of the checkpoint.`, { file: `${files.label}/${missing[0]}`, tensor });
     }
-    if (shards.length === 0) throw new Error(`${files.label}/${INDEX_FILE}: weight_map is empty.`);
+    if (shards.length === 0) throw new CheckpointError(`${files.label}/${INDEX_FILE}: weight_map is empty: the index lists no tensors. Download the index again.`, { file: `${files.label}/${INDEX_FILE}`, key: 'weight_map' });
     return { shards, weightMap };
   }
   if (files.has(SINGLE_FILE)) return { shards: [SINGLE_FILE] };
@@ -45,14 +49,15 @@ export async function weightFiles(files: CheckpointFiles): Promise<{ shards: str
   // Other .safetensors files (adapters, reference outputs) are not taken for the model's weights.
   const st = all.filter((n) => n.endsWith('.safetensors'));
   if (st.length) {
-    throw new Error(`${files.label}: no ${SINGLE_FILE} or ${INDEX_FILE}; found ${st.join(', ')}. If one of these holds the model's weights, rename it to ${SINGLE_FILE}.`);
+    throw new CheckpointError(`${files.label}: no ${SINGLE_FILE} or ${INDEX_FILE}; found ${st.join(', ')}. If one of these holds the model's weights, rename it to ${SINGLE_FILE}.`, { file: `${files.label}/${SINGLE_FILE}` });
   }
   const other = all.filter((n) => /\.(bin|pt|pth|ckpt|gguf|h5|msgpack)$/.test(n));
-  throw new Error(
+  throw new CheckpointError(
     `${files.label}: no weights in safetensors format (${SINGLE_FILE} or ${INDEX_FILE}).` +
       (other.length
         ? ` Found ${other.join(', ')}, which the studio cannot read: convert with transformers, e.g. AutoModelForCausalLM.from_pretrained(dir).save_pretrained(out, safe_serialization=True).`
-        : ` Files present: ${all.join(', ') || '(none)'}.`),
+        : ` Files present: ${all.join(', ') || '(none)'}. Download the checkpoint's model.safetensors (or its shards and ${INDEX_FILE}).`),
+    { file: `${files.label}/${SINGLE_FILE}` },
   );
 }
 
@@ -75,7 +80,7 @@ async function readHeader(files: CheckpointFiles, file: string): Promise<FileHea
   const size = whole ? whole.length : files.size ? await files.size(file) : undefined;
   const n = headerLength(await readRange(files, file, 0, 8, whole), label, size);
   const json = await readRange(files, file, 8, 8 + n, whole);
-  if (json.length < n) throw new Error(`${label}: the file ends inside its ${n}-byte header: it is truncated.`);
+  if (json.length < n) throw new CheckpointError(`${label}: the file ends inside its ${n}-byte header: it is truncated. Download it again.`, { file: label });
   const header = parseHeader(json, label, size === undefined ? undefined : size - 8 - n);
   return { file, dataStart: header.dataStart, entries: header.entries, whole };
 }
@@ -110,7 +115,7 @@ export async function loadSafetensorsWeights(files: CheckpointFiles, onProgress?
   for (const h of headers) {
     for (const e of h.entries) {
       const prev = where.get(e.name);
-      if (prev) throw new Error(`${files.label}: tensor ${e.name} is in both ${prev.file} and ${h.file}.`);
+      if (prev) throw new CheckpointError(`${files.label}: tensor ${e.name} is in both ${prev.file} and ${h.file}: the shards belong to different checkpoints.`, { file: `${files.label}/${h.file}`, tensor: e.name });
       where.set(e.name, { file: h.file, entry: e });
     }
   }
@@ -118,7 +123,7 @@ export async function loadSafetensorsWeights(files: CheckpointFiles, onProgress?
     for (const [name, file] of Object.entries(weightMap)) {
       const got = where.get(name);
       if (!got || got.file !== file) {
-        throw new Error(`${files.label}: ${INDEX_FILE} says tensor ${name} is in ${file}, but ${got ? `it is in ${got.file}` : `${file} has no such tensor`}. The index and the shards do not match.`);
+        throw new CheckpointError(`${files.label}: ${INDEX_FILE} says tensor ${name} is in ${file}, but ${got ? `it is in ${got.file}` : `${file} has no such tensor`}. The index and the shards do not match: download them again.`, { file: `${files.label}/${file}`, tensor: name });
       }
     }
   }
@@ -136,7 +141,7 @@ export async function loadSafetensorsWeights(files: CheckpointFiles, onProgress?
       const bytes = await readRange(files, h.file, h.dataStart + start, h.dataStart + end, h.whole);
       if (bytes.length < end - start) {
         const short = run.find((e) => e.end - start > bytes.length)!;
-        throw new Error(`${label}: the file is truncated: tensor ${short.name} needs bytes up to ${h.dataStart + short.end} but the file ends at ${h.dataStart + start + bytes.length}. Download it again.`);
+        throw new CheckpointError(`${label}: the file is truncated: tensor ${short.name} needs bytes up to ${h.dataStart + short.end} but the file ends at ${h.dataStart + start + bytes.length}. Download it again.`, { file: label, tensor: short.name });
       }
       for (const e of run) {
         tensors.set(e.name, entryToTensor(e, aligned(bytes.subarray(e.begin - start, e.end - start), e.dtype), label));
@@ -152,6 +157,7 @@ export async function loadSafetensorsWeights(files: CheckpointFiles, onProgress?
   return {
     files: shards,
     totalBytes,
+    label: files.label,
     names: () => [...names],
     has: (name) => tensors.has(name),
     fileOf: (name) => where.get(name)?.file,
@@ -160,7 +166,7 @@ export async function loadSafetensorsWeights(files: CheckpointFiles, onProgress?
       if (t) return t;
       const w = where.get(name);
       if (w) entryToTensor(w.entry, new Uint8Array(0), `${files.label}/${w.file}`); // throws: unsupported dtype
-      throw new Error(`${files.label}: tensor ${name} is not in ${shardList}.${similarNames(name, names)}`);
+      throw new CheckpointError(`${files.label}: tensor ${name} is not in ${shardList}.${similarNames(name, names)}`, { file: `${files.label}/${shards[0]}`, tensor: name });
     },
   };
 }
@@ -178,10 +184,10 @@ export function expectTensor(weights: WeightSource & { fileOf?(name: string): st
   const t = weights.get(name);
   const file = weights.fileOf?.(name) ?? 'the checkpoint';
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new Error(`Tensor ${name} in ${file} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] from config.json. The weights do not belong to this config.`);
+    throw new CheckpointError(`Tensor ${name} in ${file} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] from config.json. The weights do not belong to this config.`, { file, tensor: name });
   }
   if (dtypes && !dtypes.includes(t.dtype)) {
-    throw new Error(`Tensor ${name} in ${file} is ${t.dtype}, expected ${dtypes.join(' or ')}.`);
+    throw new CheckpointError(`Tensor ${name} in ${file} is ${t.dtype}, expected ${dtypes.join(' or ')}.`, { file, tensor: name });
   }
   return t;
 }

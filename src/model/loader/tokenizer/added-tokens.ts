@@ -20,7 +20,7 @@ export function parseAddedTokens(json: unknown): AddedToken[] {
   if (json === undefined || json === null) return [];
   if (!Array.isArray(json)) throw new Error('tokenizer.json: "added_tokens" must be a list.');
   return json.map((t, i) => {
-    const o = t as Record<string, unknown>;
+    const o = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
     if (typeof o.content !== 'string' || !Number.isInteger(o.id)) {
       throw new Error(`tokenizer.json: added_tokens[${i}] needs "id" (integer) and "content" (string), got ${JSON.stringify(t)}.`);
     }

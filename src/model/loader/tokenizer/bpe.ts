@@ -83,6 +83,7 @@ export class BpeModel {
     }
     this.stride = maxId + 1;
     const merges = (model.merges ?? []) as unknown[];
+    if (!Array.isArray(merges)) throw new Error(`tokenizer.json: model.merges must be a list of merges, got ${JSON.stringify(merges).slice(0, 100)}.`);
     this.newIdByRank = new Int32Array(merges.length);
     merges.forEach((m, rank) => {
       // Older files write merges as "a b"; newer ones as ["a", "b"] (tokens may then hold spaces).

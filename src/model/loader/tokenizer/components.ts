@@ -8,6 +8,13 @@ export function unsupportedComponent(kind: string, type: unknown, supported: str
   return new Error(`tokenizer.json: ${kind} type ${JSON.stringify(type)} is not supported (supported: ${supported.join(', ')}).`);
 }
 
+/** The list under a Sequence component's key (absent: empty), or an error naming it. */
+export function componentList(j: Json, key: string, kind: string): unknown[] {
+  const v = j[key] ?? [];
+  if (!Array.isArray(v)) throw new Error(`tokenizer.json: ${kind} Sequence "${key}" must be a list, got ${JSON.stringify(v)}.`);
+  return v;
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 }

@@ -1,7 +1,7 @@
 // tokenizer.json "decoder": token strings back to text, per the Rust library's decode_chain
 // (each decoder maps a list of token strings to a list of strings; the result is joined).
 import { fromByteLevel } from './byte-level';
-import { patternRegExp, replaceAll, unsupportedComponent, type Json } from './components';
+import { componentList, patternRegExp, replaceAll, unsupportedComponent, type Json } from './components';
 
 export type Decoder = (tokens: string[]) => string[];
 
@@ -35,7 +35,7 @@ export function buildDecoder(json: unknown): Decoder | null {
   const j = json as Json;
   switch (j.type) {
     case 'Sequence': {
-      const parts = ((j.decoders ?? []) as unknown[]).map((d) => buildDecoder(d)!);
+      const parts = componentList(j, 'decoders', 'decoder').map((d) => buildDecoder(d)!);
       return (tokens) => parts.reduce((acc, f) => f(acc), tokens);
     }
     case 'ByteLevel':

@@ -1,6 +1,6 @@
 // tokenizer.json "normalizer": applied to each stretch of text between added tokens before
 // pre-tokenization (Llama 2: Prepend("▁") then Replace(" ", "▁"); Qwen: NFC).
-import { patternRegExp, replaceAll, unsupportedComponent, type Json } from './components';
+import { componentList, patternRegExp, replaceAll, unsupportedComponent, type Json } from './components';
 
 export type Normalizer = (text: string) => string;
 
@@ -11,7 +11,7 @@ export function buildNormalizer(json: unknown): Normalizer {
   const j = json as Json;
   switch (j.type) {
     case 'Sequence': {
-      const parts = ((j.normalizers ?? []) as unknown[]).map(buildNormalizer);
+      const parts = componentList(j, 'normalizers', 'normalizer').map(buildNormalizer);
       return (s) => parts.reduce((acc, f) => f(acc), s);
     }
     case 'Prepend': {

@@ -1,6 +1,6 @@
 // tokenizer.json "post_processor": what encode(text, {addSpecialTokens: true}) adds around the ids
 // of a single sequence (Llama: <s>/<|begin_of_text|> in front; GPT-2 and Qwen: nothing).
-import { unsupportedComponent, type Json } from './components';
+import { componentList, unsupportedComponent, type Json } from './components';
 
 export type PostProcessor = (ids: number[]) => number[];
 
@@ -17,7 +17,7 @@ export function buildPostProcessor(json: unknown): PostProcessor {
   const j = json as Json;
   switch (j.type) {
     case 'Sequence': {
-      const parts = ((j.processors ?? []) as unknown[]).map(buildPostProcessor);
+      const parts = componentList(j, 'processors', 'post_processor').map(buildPostProcessor);
       return (ids) => parts.reduce((acc, f) => f(acc), ids);
     }
     case 'ByteLevel':
@@ -30,6 +30,10 @@ export function buildPostProcessor(json: unknown): PostProcessor {
     case 'TemplateProcessing': {
       const specials = (j.special_tokens ?? {}) as Record<string, { ids?: number[] }>;
       const single = (j.single ?? []) as Array<{ SpecialToken?: { id: string }; Sequence?: { id: string } }>;
+      if (!Array.isArray(single) || !single.every((x) => typeof x === 'object' && x !== null)) {
+        throw new Error(`tokenizer.json: TemplateProcessing "single" must be a list of {"SpecialToken": ...} / {"Sequence": ...}, got ${JSON.stringify(single).slice(0, 200)}.`);
+      }
+      if (typeof specials !== 'object' || specials === null) throw new Error('tokenizer.json: TemplateProcessing "special_tokens" must be an object.');
       const plan = single.map((item) => {
         if (item.Sequence) {
           if (item.Sequence.id !== 'A') throw new Error(`tokenizer.json: TemplateProcessing single template uses sequence ${item.Sequence.id}; a single sequence is $A.`);
@@ -37,7 +41,7 @@ export function buildPostProcessor(json: unknown): PostProcessor {
         }
         const name = item.SpecialToken?.id;
         const ids = name === undefined ? undefined : specials[name]?.ids;
-        if (!ids) throw new Error(`tokenizer.json: TemplateProcessing uses special token ${JSON.stringify(name)}, which its special_tokens does not define.`);
+        if (!Array.isArray(ids) || !ids.every((x) => Number.isInteger(x) && x >= 0)) throw new Error(`tokenizer.json: TemplateProcessing uses special token ${JSON.stringify(name)}, which its special_tokens does not define.`);
         return ids;
       });
       return (ids) => plan.flatMap((p) => (p === null ? ids : p));

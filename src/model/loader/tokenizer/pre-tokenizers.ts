@@ -1,7 +1,7 @@
 // tokenizer.json "pre_tokenizer": splits normalized text into the words BPE runs on, following the
 // Rust library's semantics (split behaviours, ByteLevel's prefix space and byte mapping, Metaspace).
 import { toByteLevel } from './byte-level';
-import { patternRegExp, unsupportedComponent, type Json } from './components';
+import { componentList, patternRegExp, unsupportedComponent, type Json } from './components';
 import { matchRuns, onigurumaRegExp } from './oniguruma-regex';
 
 /** A piece of text; `atStart` when it begins at offset 0 of the encoded text (Metaspace "first"). */
@@ -16,6 +16,7 @@ export type PreTokenizer = (pieces: Piece[]) => Piece[];
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 export type SplitBehavior = 'Removed' | 'Isolated' | 'MergedWithPrevious' | 'MergedWithNext' | 'Contiguous';
+const SPLIT_BEHAVIORS: SplitBehavior[] = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
 
 /** Splits `text` at the matches of `re`, keeping or merging matches as the Rust library does. */
 export function splitText(text: string, re: RegExp, behavior: SplitBehavior, invert = false): string[] {
@@ -53,7 +54,7 @@ export function splitText(text: string, re: RegExp, behavior: SplitBehavior, inv
       }
       break;
     default:
-      throw unsupportedComponent('Split behavior', behavior, ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous']);
+      throw unsupportedComponent('Split behavior', behavior, SPLIT_BEHAVIORS);
   }
   return spans.filter(([a, b]) => b > a).map(([a, b]) => text.slice(a, b));
 }
@@ -70,7 +71,7 @@ export function buildPreTokenizer(json: unknown): PreTokenizer {
   const j = json as Json;
   switch (j.type) {
     case 'Sequence': {
-      const parts = ((j.pretokenizers ?? []) as unknown[]).map(buildPreTokenizer);
+      const parts = componentList(j, 'pretokenizers', 'pre_tokenizer').map(buildPreTokenizer);
       return (pieces) => parts.reduce((acc, f) => f(acc), pieces);
     }
     case 'ByteLevel': {
@@ -84,6 +85,8 @@ export function buildPreTokenizer(json: unknown): PreTokenizer {
     case 'Split': {
       const re = patternRegExp(j.pattern, 'Split pre-tokenizer');
       const behavior = j.behavior as SplitBehavior;
+      // Checked here, at load time, not at the first encode.
+      if (!SPLIT_BEHAVIORS.includes(behavior)) throw unsupportedComponent('Split behavior', behavior, SPLIT_BEHAVIORS);
       const invert = j.invert === true;
       return eachPiece(({ text }) => splitText(text, re, behavior, invert));
     }
