@@ -58,3 +58,11 @@ test('encoding 100 KB takes well under a second', { skip: !have(parity('llama2')
     assert.ok(ids.length > 10_000);
   }
 });
+
+test('a text of one long piece (no pre-tokenizer) encodes without overflowing the stack', () => {
+  // SentencePiece-style BPE sees the whole text as one piece: >100K ids from one model call
+  // (spread into push(), they overflowed the call stack at ~120K).
+  const tok = load('../fixtures/tokenizers/sentencepiece-bytefallback.json');
+  const ids = tok.encode('hello '.repeat(200_000), { addSpecialTokens: false });
+  assert.equal(ids.length, 200_001, 'one ▁hello per word, then the last ▁');
+});

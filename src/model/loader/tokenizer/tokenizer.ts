@@ -63,7 +63,13 @@ class HfTokenizer implements Tokenizer {
       let first = true;
       for (const sub of this.normalizedSplitter.split(this.normalizer(seg.text))) {
         if (sub.id !== undefined) ids.push(sub.id);
-        else for (const piece of this.preTokenizer([{ text: sub.text, atStart: atStart && first }])) ids.push(...this.model.tokenize(piece.text));
+        else {
+          for (const piece of this.preTokenizer([{ text: sub.text, atStart: atStart && first }])) {
+            // A loop, not push(...): one piece can be a whole long text (SentencePiece style,
+            // no pre-tokenizer), and spreading ~100K ids overflows the call stack.
+            for (const id of this.model.tokenize(piece.text)) ids.push(id);
+          }
+        }
         first = false;
       }
     }
