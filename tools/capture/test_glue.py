@@ -13,7 +13,6 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "fake_stack"))
 import safetensors_io as st  # noqa: E402
 
 CAPTURE = os.path.join(HERE, "capture.py")
