@@ -1,0 +1,1 @@
+from transformers import ALL_ATTENTION_FUNCTIONS, AttentionInterface  # noqa: F401
