@@ -6,6 +6,9 @@ import { benchForward, benchMatmul, type ForwardBenchShape } from './forward';
 /** 12 layers x 768 (12 heads, 4 kv heads), SwiGLU 2048, vocab 32000, tied: 101M parameters. */
 export const BENCH_LLAMA: Omit<ForwardBenchShape, 'S' | 'repeats'> = { layers: 12, hidden: 768, heads: 12, kvHeads: 4, inter: 2048, vocab: 32000 };
 
+/** Llama-3.2-1B's shape: 16 layers x 2048, 32 heads / 8 kv (head dim 64), SwiGLU 8192, vocab 128256, tied. */
+export const BENCH_LLAMA_1B: Omit<ForwardBenchShape, 'S' | 'repeats'> = { layers: 16, hidden: 2048, heads: 32, kvHeads: 8, inter: 8192, vocab: 128256 };
+
 export async function benchForwardSuite(ctx: GpuContext, repeats: number, log: (line: string) => void): Promise<unknown[]> {
   const out: unknown[] = [];
   const mm = await benchMatmul(ctx, 4096, 4096, 4096, repeats);

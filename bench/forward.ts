@@ -9,6 +9,11 @@ import { fillRandomDispatch } from '../gpu/forward/fill';
 import { matmulDispatch } from '../gpu/forward/matmul';
 import type { ModelConfig } from '../src/model/config';
 import { assembleModel, countParameters, forward } from '../src/model/forward';
+import { isF16Role } from '../src/model/build';
+import { toF16Dispatch } from '../gpu/tensorcore/convert';
+import { createTensorF16 } from '../gpu/tensor';
+import type { TensorCoreMode } from '../gpu/tensorcore/support';
+import type { Dispatch } from '../gpu/kernel';
 
 export interface ForwardBenchShape {
   layers: number;
@@ -20,6 +25,8 @@ export interface ForwardBenchShape {
   /** tokens in the prefill */
   S: number;
   repeats: number;
+  /** f16: Linear and LM-head matrices as f16 on tensor cores (filled f32, then converted on the GPU). */
+  tensorCores?: TensorCoreMode;
 }
 
 export interface ForwardBenchResult {
@@ -48,16 +55,23 @@ export function benchConfig(s: ForwardBenchShape): ModelConfig {
 export async function benchForward(ctx: GpuContext, s: ForwardBenchShape): Promise<ForwardBenchResult> {
   const config = benchConfig(s);
   let seed = 1;
-  const fills: Parameters<typeof fillRandomDispatch>[] = [];
+  const fills: Dispatch[] = [];
+  const temps: Tensor[] = [];
+  const tc = s.tensorCores;
   const model = assembleModel(ctx, config, true, (role, shape) => {
-    const t = createTensor(ctx, `bench ${role}`, shape); // shape as the role says, f32
     // Norm weights around 1, matrices ~ N(0, 1/fan_in), embeddings O(1): activations stay finite.
     const isNorm = shape.length === 1;
-    fills.push([ctx, t, seed++, isNorm ? 0.1 : 1 / Math.sqrt(shape[1]), isNorm ? 1 : 0]);
-    return t;
-  });
+    const t = createTensor(ctx, `bench ${role}`, shape); // shape as the role says, f32
+    fills.push(fillRandomDispatch(ctx, t, seed++, isNorm ? 0.1 : 1 / Math.sqrt(shape[1]), isNorm ? 1 : 0));
+    if (!tc || !isF16Role(role)) return t;
+    const h = createTensorF16(ctx, `bench ${role} f16`, shape); // shape as the role says, f16
+    fills.push(toF16Dispatch(ctx, t, h));
+    temps.push(t);
+    return h;
+  }, tc ? { precision: 'f16', tensorCores: tc } : { precision: 'f32' });
   try {
-    await checked(ctx.device, 'benchForward random weights', () => run(ctx, fills.map((f) => fillRandomDispatch(...f))));
+    await checked(ctx.device, 'benchForward random weights', () => run(ctx, fills));
+    destroyAll(...temps);
     const ids = Int32Array.from({ length: s.S }, (_, i) => (i * 7919) % s.vocab);
     await forward(model, ids, { logits: 'last' }); // warm-up: pipeline compilation
     const allMs: number[] = [];

@@ -77,5 +77,8 @@ export const MATMUL_SWEEP: MatmulTile[] = [
   { SGR: 2, SGC: 2, TM: 4, TN: 2, BK: 64, pad: 8 },
   { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 32, pad: 8 },
   { SGR: 2, SGC: 4, TM: 4, TN: 2, BK: 32, pad: 8 },
-  { SGR: 2, SGC: 2, TM: 4, TN: 2, BK: 32, pad: 0 },
+  { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 16, pad: 8 },
+  { SGR: 4, SGC: 2, TM: 2, TN: 2, BK: 32, pad: 8 },
+  { SGR: 4, SGC: 4, TM: 2, TN: 2, BK: 32, pad: 8 },
+  { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 32, pad: 16 },
 ];

@@ -20,6 +20,7 @@ const SPEC: FlagSpec = {
   qk: { kind: 'string', help: 'time real heads: a file from `sa-studio capture` (with --layer); S, heads and d come from it' },
   layer: { kind: 'number', help: 'the layer of --qk to time (default 0)' },
   forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention' },
+  shape: { kind: 'string', help: 'with --forward: "1b" times a random Llama-3.2-1B-shaped model at --S (default 4096,16384,32768)' },
   precision: { kind: 'string', help: 'f32 (the exact kernels, default) or f16 (tensor cores: needs shader-f16 and chromium-experimental-subgroup-matrix)' },
   matmul: { kind: 'boolean', help: 'f16 tensor-core matmul at 4096^3 over a sweep of tile shapes, beside the f32 kernel' },
   'keys-per-tile': { kind: 'number', help: 'f16 attention: keys per tile, 32 or 64 (default by head dim)' },
@@ -80,6 +81,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: join(REPO_ROOT, 'public/samples/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2 });
     console.log(`studio slider move, ${r.model} (${r.layers} layers x ${r.heads} heads), S ${r.S}: chosen layer + head view ${r.chosenLayerMs.toFixed(1)} ms, all layers ${r.allLayersMs.toFixed(1)} ms, exact zoomed view (440 x 440 tokens) ${r.exactZoomMs.toFixed(1)} ms (wall clock, median of ${r.repeats}; prefill ${r.prefillMs.toFixed(0)} ms)`);
     results.push({ kind: 'studio', ...r });
+  } else if (f.forward && f.shape === '1b') {
+    const { benchForward } = await import('../bench/forward');
+    const { BENCH_LLAMA_1B } = await import('../bench/forward-suite');
+    for (const S of list(f.S as string | undefined, [4096, 16384, 32768])) {
+      const p = await benchForward(ctx, { ...BENCH_LLAMA_1B, S, repeats, tensorCores: tc });
+      console.log(`prefill ${(p.parameters / 1e9).toFixed(2)}B-parameter Llama-3.2-1B-shaped random model, ${precision}, ${S} tokens: ${p.medianMs.toFixed(1)} ms = ${p.tokensPerSecond.toFixed(0)} tokens/s (wall clock, median of ${repeats}, last-token logits)`);
+      results.push({ kind: 'prefill 1b', precision, ...p });
+    }
   } else if (f.forward) {
     const { benchForwardSuite } = await import('../bench/forward-suite');
     results.push(...(await benchForwardSuite(ctx, repeats, (line) => console.log(line))));

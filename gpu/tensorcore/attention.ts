@@ -37,12 +37,12 @@ export function attentionF16Source(d: number, mode: AttentionMode, withV: boolea
   const qk = rep(nk, (n) => [
     `    var sA${n} = acc_zero();`,
     rep(nd, (c) => `    sA${n} = mma(qL${c}, load_right_t_sKV(${16 * n}u * DPS + ${16 * c}u, DPS), sA${n});`),
-    `    store_acc_sS(sg * 16u * BKT + ${16 * n}u, sA${n}, BKT);`,
+    `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`,
   ].join('\n'));
   const csQk = rep(nk, (n) => [
     `    var sA${n} = acc_zero();`,
     rep(nd, (c) => `    sA${n} = mma(load_left_sQ(sg * 16u * DPS + ${16 * c}u, DPS), load_right_t_sKV(${16 * n}u * DPS + ${16 * c}u, DPS), sA${n});`),
-    `    store_acc_sS(sg * 16u * BKT + ${16 * n}u, sA${n}, BKT);`,
+    `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`,
   ].join('\n'));
   const rescale = rep(nd, (n) => `        store_acc_sS(sg * 256u, oA${n}, 16u);\n        workgroupBarrier();\n        scale_scratch(sg, lane);\n        workgroupBarrier();\n        oA${n} = load_acc_sS(sg * 256u, 16u);\n        workgroupBarrier();`);
   const pv = rep(nk, (u) => [

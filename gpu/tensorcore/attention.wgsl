@@ -30,6 +30,9 @@ const NEG: f32 = -1e30;
 const HALF_NEG: f32 = -5e29;
 const TAU: f32 = 8.0;          // rescale when a row's max grows by more than this (p <= e^8 < 65504)
 const HALF_KEYS: u32 = BKT / 2u;
+// sS row stride: 4 words of padding puts the rows of one subgroup's 16 thread pairs on different
+// banks (with a row stride of BKT words, every thread of a warp hit the same bank: 32-way conflicts).
+const SS: u32 = BKT + 4u;
 
 //@BINDINGS_QKV
 @group(0) @binding(3) var<storage, read> idx: array<u32>;        // MODE 1: (heads, S) kept keys ascending; MODE 2 / column_sums: (heads, nMax) sampled rows
@@ -42,7 +45,7 @@ struct Params { S: u32, group: u32, scale: f32, nMax: u32 }
 
 var<workgroup> sQ: array<f16, BQ * DPS>;    // [row][dim]
 var<workgroup> sKV: array<f16, BKT * DPS>;  // [key][dim]: K, then V of the same tile
-var<workgroup> sS: array<f32, BQ * BKT>;    // [row][key] scores; also 16 x 16 scratch per subgroup
+var<workgroup> sS: array<f32, BQ * SS>;     // [row][key] scores (stride SS); also 16 x 16 scratch per subgroup
 var<workgroup> sP: array<f16, BQ * PS>;     // [row][key] probabilities
 var<workgroup> sCorr: array<f32, BQ>;
 var<workgroup> sFlagA: atomic<u32>;
@@ -161,15 +164,15 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     // Scores of this thread's keys: scaled and masked in place; the row's tile max.
     var tmax = NEG;
     for (var uu = 0u; uu < HALF_KEYS; uu++) {
-      let u = half * HALF_KEYS + uu;
+      let u = 2u * uu + half; // the pair interleaves its keys: the two threads hit neighbouring banks
       let j = key_of(h, t, u, stripeTiles, count, bandStart, last);
       var keep = i != NONE && j != NONE && j <= i;
       if (MODE == 1u && keep) {
         let far = (i - j) >= W;
         if (t < stripeTiles) { keep = far; } else { keep = !far; }
       }
-      let s = select(NEG, sS[r * BKT + u] * p.scale, keep);
-      sS[r * BKT + u] = s;
+      let s = select(NEG, sS[r * SS + u] * p.scale, keep);
+      sS[r * SS + u] = s;
       tmax = max(tmax, s);
     }
     tmax = max(tmax, subgroupShuffleXor(tmax, 1u));
@@ -192,8 +195,8 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       if (half == 0u) { sCorr[r] = corr; }
     }
     for (var uu = 0u; uu < HALF_KEYS; uu++) {
-      let u = half * HALF_KEYS + uu;
-      let s = sS[r * BKT + u];
+      let u = 2u * uu + half;
+      let s = sS[r * SS + u];
       let pr = select(0.0, exp(s - m), s > HALF_NEG); // masked: exactly 0
       l += pr;
       sP[r * PS + u] = f16(pr);
@@ -276,7 +279,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
       let slot = c0 + rr;
       if (slot >= n) { break; }
       let i = idx[h * p.nMax + slot];
-      if (j <= i && j < S) { acc += exp(sS[rr * BKT + u] * p.scale - lse[h * p.nMax + slot]); }
+      if (j <= i && j < S) { acc += exp(sS[rr * SS + u] * p.scale - lse[h * p.nMax + slot]); }
     }
   }
   workgroupBarrier();

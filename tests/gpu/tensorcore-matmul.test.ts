@@ -17,7 +17,7 @@ const TOL = 5e-5;
 const SMALL: MatmulTile = { SGR: 1, SGC: 2, TM: 1, TN: 1, BK: 16, pad: 4 };
 // The emulation compiles slowly on a CPU adapter: a 2 x 2-subgroup block of fewer accumulators
 // covers the same paths (interior blocks stored directly, edge blocks through workgroup memory).
-const BIG = (emulated: boolean): MatmulTile => (emulated ? { ...DEFAULT_MATMUL_TILE, TM: 2, TN: 1 } : DEFAULT_MATMUL_TILE);
+const BIG = (emulated: boolean): MatmulTile => (emulated ? { SGR: 2, SGC: 2, TM: 2, TN: 1, BK: 32, pad: 8 } : DEFAULT_MATMUL_TILE);
 const cases = [
   { M: 77, N: 45, K: 83, bias: true, xRow0: 0, tile: SMALL as MatmulTile | 'big' },
   { M: 40, N: 70, K: 64, bias: false, xRow0: 5, tile: SMALL as MatmulTile | 'big' },
