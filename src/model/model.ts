@@ -99,7 +99,9 @@ export function modelTensors(m: Pick<Model, 'embeddings' | 'blocks' | 'finalNorm
   return [...out];
 }
 
-/** Number of parameters (a tied embedding counted once), as transformers' num_parameters() counts. */
-export function countParameters(m: Pick<Model, 'embeddings' | 'blocks' | 'finalNorm' | 'lmHead'>): number {
-  return modelTensors(m).reduce((s, t) => s + numel(t.shape), 0);
+/** Number of parameters (a tied embedding counted once, also when the f16 path keeps an f16 copy
+ * of it for the LM head), as transformers' num_parameters() counts. */
+export function countParameters(m: Pick<Model, 'embeddings' | 'blocks' | 'finalNorm' | 'lmHead'> & { tiedEmbeddings?: boolean }): number {
+  const copy = m.tiedEmbeddings && m.lmHead.weight !== m.embeddings.tokens ? m.lmHead.weight : undefined;
+  return modelTensors(m).filter((t) => t !== copy).reduce((s, t) => s + numel(t.shape), 0);
 }
