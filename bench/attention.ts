@@ -14,7 +14,7 @@ import { createStage2, destroyStage2, stage2Dispatches } from '../gpu/sample/sta
 import { createSparseOutputs, destroySparseOutputs, sparseDispatch } from '../gpu/sample/sparse';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../gpu/sample/measures';
 import { mulberry32, randn } from '../src/util/random';
-import { sampledRows, validateParams, windowSize, type SampleParams } from '../src/sample/reference';
+import { sampledRows, validateParams, windowSize, type SampleParams } from '../src/sampleattention/spec/reference';
 
 export interface AttentionBenchOptions {
   S: number;

@@ -6,11 +6,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseFlags, usage, type FlagSpec } from './args';
 import { openSession } from './session';
 import { forward } from '../src/model/forward';
-import { parseConfig } from '../src/sample/config-file';
-import { runSampleAttention } from '../src/sample/engine';
+import { parseConfig } from '../src/sampleattention/formats/config-file';
+import { runSampleAttention } from '../src/sampleattention/gpu-run/layer-run';
 import { uploadTensor, destroyAll } from '../gpu/tensor';
-import type { HeadSelection } from '../src/sample/reference';
-import { checkConfigFits, configParams, modelIdentity } from '../src/sample/eval';
+import type { HeadSelection } from '../src/sampleattention/spec/reference';
+import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/studies/near-lossless';
 import { table } from './eval';
 
 const SPEC: FlagSpec = {

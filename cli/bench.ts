@@ -28,7 +28,7 @@ const SPEC: FlagSpec = {
  * feeds the output pass, whose time does not depend on its values). */
 async function readCaptured(file: string, layer: number) {
   const { readFileSync } = await import('node:fs');
-  const { parseQkSafetensors } = await import('../src/sample/qk-file');
+  const { parseQkSafetensors } = await import('../src/sampleattention/formats/qk-file');
   const { mulberry32, randn } = await import('../src/util/random');
   const t = parseQkSafetensors(readFileSync(file), file, layer);
   return { ...t, v: t.v ?? randn(mulberry32(1), t.kvHeads * t.S * t.d) };
@@ -53,7 +53,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const { DEFAULT_MODEL_DIR, REPO_ROOT } = await import('./model-dir');
     const { join } = await import('node:path');
     const S = list(f.S as string | undefined, [4096])[0];
-    const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: join(REPO_ROOT, 'public/samples/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2 });
+    const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: join(REPO_ROOT, 'public/texts/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2 });
     console.log(`studio slider move, ${r.model} (${r.layers} layers x ${r.heads} heads), S ${r.S}: chosen layer + head view ${r.chosenLayerMs.toFixed(1)} ms, all layers ${r.allLayersMs.toFixed(1)} ms, exact zoomed view (440 x 440 tokens) ${r.exactZoomMs.toFixed(1)} ms (wall clock, median of ${r.repeats}; prefill ${r.prefillMs.toFixed(0)} ms)`);
     results.push({ kind: 'studio', ...r });
   } else if (f.forward) {

@@ -1,19 +1,19 @@
 // `sa-studio eval`: the near-lossless check. The model runs dense and with SampleAttention in every
 // head (one parameter set, or per-head parameters from a config), on each text and on passkey
 // prompts; prints per-text KL, top-1 agreement, perplexity and recall/density, and passkey
-// retrieval over lengths x depths. The measures are defined in src/sample/eval.ts.
+// retrieval over lengths x depths. The measures are defined in src/sampleattention/studies/near-lossless.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
-import type { SampleParams } from '../src/sample/reference';
-import { parseConfig } from '../src/sample/config-file';
-import { sampleAttentionOverride } from '../src/sample/model-attention';
+import type { SampleParams } from '../src/sampleattention/spec/reference';
+import { parseConfig } from '../src/sampleattention/formats/config-file';
+import { sampleAttentionOverride } from '../src/sampleattention/gpu-run/model-attention';
 import {
   checkConfigFits, checkText, configParams, modelIdentity, passkeySuite,
   type ForwardFn, type PasskeyAccuracy, type PasskeyResult, type SparseFactory, type TextCheck,
-} from '../src/sample/eval';
+} from '../src/sampleattention/studies/near-lossless';
 
 const SPEC: FlagSpec = {
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },

@@ -1,6 +1,6 @@
 // `sa-studio rivals`: SampleAttention against its rivals (StreamingLLM, MInference's vertical-slash,
 // block top-k, and the oracle) on the model's own heads. One forward captures q/k; then, in CPU
-// float64 (src/sample/rivals.ts), every chosen head gets one recall-vs-density curve per pattern.
+// float64 (src/sampleattention/studies/rivals.ts), every chosen head gets one recall-vs-density curve per pattern.
 // Prints the model's mean recall at equal densities and at SampleAttention's own operating point,
 // then the same per layer (or per head with --heads); --json writes every curve, --svg a chart
 // (src/render/rivals-svg.ts). Progress to stderr, results to stdout.
@@ -11,8 +11,8 @@ import { openSession } from './session';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { numberList } from './eval';
 import { forward } from '../src/model/forward';
-import type { SampleParams } from '../src/sample/reference';
-import { DEFAULT_RIVALS, headCurves, modelCurves, recallAtDensity, type PatternName, type RivalCurve, type RivalOptions } from '../src/sample/rivals';
+import type { SampleParams } from '../src/sampleattention/spec/reference';
+import { DEFAULT_RIVALS, headCurves, modelCurves, recallAtDensity, type PatternName, type RivalCurve, type RivalOptions } from '../src/sampleattention/studies/rivals';
 import { rivalsSvg } from '../src/render/rivals-svg';
 
 export const DEFAULT_DENSITIES = [0.1, 0.2, 0.3, 0.5];

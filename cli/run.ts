@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
-import { sampleAttentionOverride } from '../src/sample/model-attention';
+import { sampleAttentionOverride } from '../src/sampleattention/gpu-run/model-attention';
 import { openSession } from './session';
 import { forward } from '../src/model/forward';
 import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';

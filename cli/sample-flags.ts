@@ -2,7 +2,7 @@
 // ranges; a value out of range is a usage error naming the flag.
 import type { FlagSpec } from './args';
 import { UsageError } from './args';
-import { DEFAULT_PARAMS, paramProblem, type SampleParams } from '../src/sample/reference';
+import { DEFAULT_PARAMS, paramProblem, type SampleParams } from '../src/sampleattention/spec/reference';
 
 export const SAMPLE_FLAGS: FlagSpec = {
   alpha: { kind: 'number', help: `CRA threshold in (0, 1] (default ${DEFAULT_PARAMS.alpha})` },

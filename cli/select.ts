@@ -1,12 +1,12 @@
 // `sa-studio select`: SampleAttention's per-head selection (stage 1 rows, stage 2 keys, window)
 // and its measures (recall mean/min/P5, density) for captured post-RoPE q and k, on the CPU with
-// the float64 reference (src/sample/reference.ts). The lead will add a GPU path; the output
+// the float64 reference (src/sampleattention/spec/reference.ts). The lead will add a GPU path; the output
 // format stays the same.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
-import { selectAll, type HeadSelection, type SampleParams } from '../src/sample/reference';
-import { parseQkSafetensors, QkFileError } from '../src/sample/qk-file';
+import { selectAll, type HeadSelection, type SampleParams } from '../src/sampleattention/spec/reference';
+import { parseQkSafetensors, QkFileError } from '../src/sampleattention/formats/qk-file';
 
 const SPEC: FlagSpec = {
   qk: { kind: 'string', required: true, help: 'safetensors file with F32 "q" [heads, S, d] and "k" [kv_heads, S, d] (post-RoPE); an optional "v" [kv_heads, S, d] adds outputError' },

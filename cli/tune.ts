@@ -1,15 +1,15 @@
 // `sa-studio tune`: per head, the lowest-density SampleAttention setting of a grid whose recall
-// meets the target on every text (rule in src/sample/tune.ts), written as the studio's per-head
-// config (src/sample/config-file.ts), with a density report per layer x head. Progress to stderr.
+// meets the target on every text (rule in src/sampleattention/studies/tune.ts), written as the studio's per-head
+// config (src/sampleattention/formats/config-file.ts), with a density report per layer x head. Progress to stderr.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { openSession, readText } from './session';
 import { forward } from '../src/model/forward';
-import { buildConfig, serializeConfig, type HeadMeasures } from '../src/sample/config-file';
-import { DEFAULT_PARAMS } from '../src/sample/reference';
-import { modelIdentity } from '../src/sample/eval';
-import { DEFAULT_GRID, checkRule, gridPoints, ruleText, tuneLayer, type HeadChoice, type LayerCapture, type TuneGrid, type TuneRule } from '../src/sample/tune';
+import { buildConfig, serializeConfig, type HeadMeasures } from '../src/sampleattention/formats/config-file';
+import { DEFAULT_PARAMS } from '../src/sampleattention/spec/reference';
+import { modelIdentity } from '../src/sampleattention/studies/near-lossless';
+import { DEFAULT_GRID, checkRule, gridPoints, ruleText, tuneLayer, type HeadChoice, type LayerCapture, type TuneGrid, type TuneRule } from '../src/sampleattention/studies/tune';
 import { numberList, table, takeMulti, textIds } from './eval';
 
 const SPEC: FlagSpec = {

@@ -4,7 +4,7 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { ConfigIO } from '../src/ui/components/ConfigIO';
 import { importConfig } from '../src/state/actions';
-import { buildConfig, serializeConfig } from '../src/sample/config-file';
+import { buildConfig, serializeConfig } from '../src/sampleattention/formats/config-file';
 import { loadFixture } from './studio-fixtures';
 import { StoryFrame } from './story-frame';
 

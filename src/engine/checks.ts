@@ -1,17 +1,17 @@
 // The studio's model-wide checks (issue 7), run by the engine on what it already holds: the
 // captured q/k of the current text (auto-tune, rival patterns) and the built model (the
-// near-lossless check). The measures are the library's (src/sample/tune.ts, eval.ts, rivals.ts),
+// near-lossless check). The measures are the library's (src/sampleattention/studies/tune.ts, eval.ts, rivals.ts),
 // the same functions the command line calls, so the studio and `sa-studio tune|eval` agree.
 import type { GpuContext } from '../../gpu/device';
 import type { Checkpoint } from '../model/loader/checkpoint';
 import { forward, type Model } from '../model/forward';
-import type { HeadMeasures } from '../sample/config-file';
-import { checkText, passkeySuite, type ForwardFn, type PasskeyAccuracy, type SparseFactory, type TextCheck } from '../sample/eval';
-import type { PasskeyResult } from '../sample/eval';
-import { sampleAttentionOverride } from '../sample/model-attention';
-import type { SampleParams } from '../sample/params';
-import { headCurves, modelCurves, type RivalCurve } from '../sample/rivals';
-import { checkRule, gridPoints, tuneLayer, type HeadChoice, type TuneGrid, type TuneRule } from '../sample/tune';
+import type { HeadMeasures } from '../sampleattention/formats/config-file';
+import { checkText, passkeySuite, type ForwardFn, type PasskeyAccuracy, type SparseFactory, type TextCheck } from '../sampleattention/studies/near-lossless';
+import type { PasskeyResult } from '../sampleattention/studies/near-lossless';
+import { sampleAttentionOverride } from '../sampleattention/gpu-run/model-attention';
+import type { SampleParams } from '../sampleattention/spec/params';
+import { headCurves, modelCurves, type RivalCurve } from '../sampleattention/studies/rivals';
+import { checkRule, gridPoints, tuneLayer, type HeadChoice, type TuneGrid, type TuneRule } from '../sampleattention/studies/tune';
 import { throwIfCancelled } from './cancel';
 import type { Capture } from './forward-port';
 

@@ -5,7 +5,7 @@
 // The proxy is generic: any method StudioEngine gains is callable without being listed here.
 import { GpuUnavailableError } from '../../gpu/device';
 import { CancelledError } from './cancel';
-import type { StudioEngine } from './engine';
+import type { StudioEngine } from './studio-engine';
 import type { EngineState, host } from './engine.worker';
 import { defaultRevive, rpcClient, type Endpoint, type Remote, type WireError } from './rpc';
 import { checkpointFiles, type CheckpointSource } from './source';
@@ -153,7 +153,7 @@ async function workerEngine(): Promise<Engine> {
 
 async function mainThreadEngine(): Promise<Engine> {
   // Loaded only when needed, so the page's own bundle does not carry the GPU code twice.
-  const { StudioEngine } = await import('./engine');
+  const { StudioEngine } = await import('./studio-engine');
   const e = await StudioEngine.open();
   const f = failures();
   void e.ctx.lost.then((info) => f.fail(`The GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}). Reload the page to start again.`));

@@ -1,7 +1,7 @@
 // What the studio's UI may ask of the engine: the one place that talks to the GPU. Results are
 // plain data (typed arrays, numbers), so the store can hold them and components can draw them.
 import type { ModelConfig } from '../model/config';
-import type { HeadSelection } from '../sample/reference';
+import type { HeadSelection } from '../sampleattention/spec/reference';
 
 export interface Progress {
   phase: 'load' | 'tokenize' | 'prefill' | 'select' | 'measure' | 'tune' | 'check' | 'rivals';

@@ -1,9 +1,9 @@
-// Recall-vs-density chart of SampleAttention and its rivals (src/sample/rivals.ts) as a standalone
+// Recall-vs-density chart of SampleAttention and its rivals (src/sampleattention/studies/rivals.ts) as a standalone
 // SVG string: one line per pattern (points marked), a legend naming each pattern's knob, axes with
 // ticks and labels, and SampleAttention's operating point ringed. Pure: no DOM, so the CLI
 // (`sa-studio rivals --svg`) and the studio can both use it.
 import { scaleLinear } from 'd3';
-import type { PatternName, RivalCurve } from '../sample/rivals';
+import type { PatternName, RivalCurve } from '../sampleattention/studies/rivals';
 
 export interface RivalsSvgOptions {
   width?: number;

@@ -5,13 +5,13 @@ import { CancelledError } from '../engine/cancel';
 import { openEngine, yieldToUi, type Engine } from '../engine/engine-client';
 import { pickedSource, type CheckpointSource } from '../engine/source';
 import { urlFolder } from '../engine/url-files';
-import { buildConfig, parseConfig, serializeConfig, type SampleConfig } from '../sample/config-file';
-import { paramProblem, type SampleParams } from '../sample/params';
+import { buildConfig, parseConfig, serializeConfig, type SampleConfig } from '../sampleattention/formats/config-file';
+import { paramProblem, type SampleParams } from '../sampleattention/spec/params';
 import { allParams, layerParams, overridesFrom, paramsFor } from './selectors';
 import { clearSaved, loadSaved, save } from './persist';
 import { headKey, useStudio, type StudioState, type SweepPoint, type TextChoice } from './store';
-import { sampleUrl } from './samples';
-import { makePasskeyText } from '../samples/passkey';
+import { textUrl } from './texts';
+import { makePasskeyText } from '../texts/passkey';
 import type { HeadPlanes, MapViewport } from '../engine/types';
 import { NO_CHECKS, cancelTask } from './check-actions';
 
@@ -125,7 +125,7 @@ async function loadModel(files: CheckpointSource, signal: AbortSignal): Promise<
 async function textBody(t: TextChoice): Promise<string> {
   if (t.body !== undefined) return t.body;
   if (t.kind === 'sample') {
-    const res = await fetch(sampleUrl(base(), t.name));
+    const res = await fetch(textUrl(base(), t.name));
     if (!res.ok) throw new Error(`The sample text ${t.name} could not be fetched (HTTP ${res.status}).`);
     return await res.text();
   }

@@ -5,8 +5,8 @@
 import { CancelledError } from '../engine/cancel';
 import type { Progress } from '../engine/types';
 import type { PasskeyPlan } from '../engine/checks';
-import type { HeadChoice, TuneGrid, TuneRule } from '../sample/tune';
-import { DEFAULT_PARAMS } from '../sample/params';
+import type { HeadChoice, TuneGrid, TuneRule } from '../sampleattention/studies/tune';
+import { DEFAULT_PARAMS } from '../sampleattention/spec/params';
 import { allParams, overridesFrom, paramsKey } from './selectors';
 import { useStudio, type StudioState, type TaskKind } from './store';
 import { currentEngine, scheduleRecompute, studioBusy } from './actions';

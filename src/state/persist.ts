@@ -1,7 +1,7 @@
 // What survives a reload: the model, the text, the token limit, the parameters and the chosen
 // head, in localStorage. URL parameters (?model=NAME&maxTokens=N&fresh) win over the saved state.
-import type { SampleParams } from '../sample/params';
-import { paramProblem } from '../sample/params';
+import type { SampleParams } from '../sampleattention/spec/params';
+import { paramProblem } from '../sampleattention/spec/params';
 import type { StudioState, TextChoice } from './store';
 
 const KEY = 'sa-studio:v1';

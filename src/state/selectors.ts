@@ -1,6 +1,6 @@
 // Values derived from the store: computed where they are read, never stored.
-import type { HeadSelection } from '../sample/reference';
-import type { SampleParams } from '../sample/params';
+import type { HeadSelection } from '../sampleattention/spec/reference';
+import type { SampleParams } from '../sampleattention/spec/params';
 import { headKey, type StudioState } from './store';
 
 type S = Pick<StudioState, 'defaults' | 'overrides'>;

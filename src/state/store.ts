@@ -4,7 +4,7 @@
 import { create } from 'zustand';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
 import type { CheckReport, RivalsReport, TuneReport } from '../engine/checks';
-import { DEFAULT_PARAMS, type SampleParams } from '../sample/params';
+import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
 
 export type Status = 'starting' | 'loading' | 'running' | 'ready' | 'error' | 'no-webgpu' | 'cancelled';
 

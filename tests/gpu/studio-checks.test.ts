@@ -2,27 +2,27 @@
 // runs, here on Dawn in Node) and `sa-studio tune` / `sa-studio eval` on the same model, text,
 // token limit and parameters. Both call the same library code on the same device, so the figures
 // must agree to f32 rounding of the two runs (asserted at 1e-6 relative; in practice identical).
-// Also: the engine's rival curves for a head match src/sample/rivals.ts on the captured q/k.
+// Also: the engine's rival curves for a head match src/sampleattention/studies/rivals.ts on the captured q/k.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gpu } from '../helpers/gpu';
-import { StudioEngine } from '../../src/engine/engine';
+import { StudioEngine } from '../../src/engine/studio-engine';
 import { nodeFolder } from '../../src/model/loader/node-folder';
 import { evalCommand, type EvalReport } from '../../cli/eval';
 import { tuneCommand } from '../../cli/tune';
-import { parseConfig } from '../../src/sample/config-file';
-import { DEFAULT_PARAMS, type SampleParams } from '../../src/sample/params';
-import { headParams } from '../../src/sample/config-file';
+import { parseConfig } from '../../src/sampleattention/formats/config-file';
+import { DEFAULT_PARAMS, type SampleParams } from '../../src/sampleattention/spec/params';
+import { headParams } from '../../src/sampleattention/formats/config-file';
 import { buildModel, forward } from '../../src/model/forward';
 import { loadCheckpoint } from '../../src/model/loader/checkpoint';
-import { headCurves } from '../../src/sample/rivals';
+import { headCurves } from '../../src/sampleattention/studies/rivals';
 import { tunedOverrides } from '../../src/state/check-actions';
 
 const MODEL = join(process.cwd(), 'public/models/default');
-const TEXT = join(process.cwd(), 'public/samples/prose-nodejs-pull-requests.md');
+const TEXT = join(process.cwd(), 'public/texts/prose-nodejs-pull-requests.md');
 const TOKENS = 80;
 const GRID = { alpha: [0.8, 0.95], rowRatio: [0.05], windowRatio: [0, 0.08, 1] };
 const REL = 1e-6;

@@ -11,8 +11,8 @@ import {
   type Capture, type RivalsReport,
 } from '../../cli/rivals';
 import { rivalsSvg } from '../../src/render/rivals-svg';
-import { DEFAULT_PARAMS } from '../../src/sample/params';
-import { recallAtDensity, type RivalCurve } from '../../src/sample/rivals';
+import { DEFAULT_PARAMS } from '../../src/sampleattention/spec/params';
+import { recallAtDensity, type RivalCurve } from '../../src/sampleattention/studies/rivals';
 
 const seed = freshSeed();
 const base = ['--model', 'default', '--text', 'a.txt'];

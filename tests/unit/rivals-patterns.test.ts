@@ -1,4 +1,4 @@
-// Rival patterns (src/sample/rivals.ts): every curve's points are valid measures; the oracle is at
+// Rival patterns (src/sampleattention/studies/rivals.ts): every curve's points are valid measures; the oracle is at
 // least as good as every pattern at equal density; full budgets give recall 1; SampleAttention's
 // mask measured here agrees with the float64 reference's selectHead; each mask is the pattern its
 // definition says. Inputs: fresh random heads of awkward sizes, seed in the test name.
@@ -8,8 +8,8 @@ import { freshSeed, randn, rng } from '../helpers/gpu';
 import {
   blockMask, blockScores, causalAttention, causalCount, countForDensity, entryIndex, estimateVerticalSlash, headCurves, layerCurves,
   measureMask, modelCurves, oracleMask, oracleOrder, recallAtDensity, streamingMask, verticalSlashMask,
-} from '../../src/sample/rivals';
-import { selectHead } from '../../src/sample/reference';
+} from '../../src/sampleattention/studies/rivals';
+import { selectHead } from '../../src/sampleattention/spec/reference';
 
 const seed = freshSeed();
 

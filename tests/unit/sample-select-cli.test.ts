@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectCommand, type CommandIo } from '../../cli/select';
-import { encodeQkSafetensors } from '../../src/sample/qk-file';
-import { selectHead } from '../../src/sample/reference';
+import { encodeQkSafetensors } from '../../src/sampleattention/formats/qk-file';
+import { selectHead } from '../../src/sampleattention/spec/reference';
 import { writeSafetensors } from '../../src/model/loader/safetensors-format';
 import { freshSeed, randn, rng } from '../helpers/gpu';
 

@@ -1,4 +1,4 @@
-// Export the per-head config JSON (src/sample/config-file.ts) and import one back, with the
+// Export the per-head config JSON (src/sampleattention/formats/config-file.ts) and import one back, with the
 // validator's exact message when the file is wrong.
 import { useStudio } from '../../state/store';
 import { exportConfig, importConfig, resetAll } from '../../state/actions';

@@ -3,7 +3,7 @@
 import { headName, useStudio } from '../../../state/store';
 import { RIVALS_MAX_TOKENS, runRivals } from '../../../state/check-actions';
 import { chosenSelection, paramsKey } from '../../../state/selectors';
-import { recallAtDensity, type RivalCurve } from '../../../sample/rivals';
+import { recallAtDensity, type RivalCurve } from '../../../sampleattention/studies/rivals';
 import { PATTERN_STYLE, RivalsPlot } from './RivalsPlot';
 import { TaskStatus } from './TaskStatus';
 

@@ -1,7 +1,7 @@
 // Recall vs density of SampleAttention and its rivals on the same head (or the model's mean):
 // one line per pattern, the oracle (best any mask of that density can do) dashed on top.
 import { scaleLinear } from 'd3';
-import type { PatternName, RivalCurve } from '../../../sample/rivals';
+import type { PatternName, RivalCurve } from '../../../sampleattention/studies/rivals';
 
 export const PATTERN_STYLE: Record<PatternName, { color: string; label: string; dash?: string }> = {
   sampleattention: { color: '#f2b84b', label: 'SampleAttention (alpha)' },

@@ -7,9 +7,9 @@ import { GpuTimer, median } from '../../gpu/timing';
 import { destroyAll, readTensor, uploadTensor, type Tensor } from '../../gpu/tensor';
 import { loadCheckpoint, type Checkpoint } from '../model/loader/checkpoint';
 import type { CheckpointFiles } from '../model/loader/files';
-import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sample/engine';
-import type { SampleParams } from '../sample/params';
-import type { HeadSelection } from '../sample/reference';
+import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sampleattention/gpu-run/layer-run';
+import type { SampleParams } from '../sampleattention/spec/params';
+import type { HeadSelection } from '../sampleattention/spec/reference';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
 import { buildModel, type Model } from '../model/forward';
@@ -18,7 +18,7 @@ import { throwIfCancelled } from './cancel';
 export { CancelledError } from './cancel';
 import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport } from './types';
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
-import type { TuneGrid, TuneRule } from '../sample/tune';
+import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 
 /** Lets the browser paint and handle input between chunks of GPU work. */
 export const yieldToUi = () => new Promise<void>((r) => setTimeout(r, 0));

@@ -10,11 +10,11 @@
 // the one with the lowest density (mean over texts) wins; ties go to the higher worst-text recall,
 // then to the earlier grid point. When none qualifies, the densest setting of the grid is used
 // (highest mean density; ties by higher worst recall) and the head is reported as not met.
-import type { GpuContext } from '../../gpu/device';
-import { destroyAll, uploadTensor } from '../../gpu/tensor';
-import type { HeadMeasures } from './config-file';
-import { runSampleAttention } from './engine';
-import { validateParams, type SampleParams } from './params';
+import type { GpuContext } from '../../../gpu/device';
+import { destroyAll, uploadTensor } from '../../../gpu/tensor';
+import type { HeadMeasures } from '../formats/config-file';
+import { runSampleAttention } from '../gpu-run/layer-run';
+import { validateParams, type SampleParams } from '../spec/params';
 
 export interface TuneGrid {
   alpha: number[];

@@ -1,11 +1,11 @@
 // The per-head configuration file the studio exports and the command line reads: SampleAttention
 // parameters for every head of every layer of one model, plus what they measured on one text.
-// The format is described by src/sample/config-schema.json and docs/config-schema.md; this file
+// The format is described by src/sampleattention/formats/config-schema.json and docs/config-schema.md; this file
 // checks the same rules (and the cross-field ones a JSON Schema cannot state: layer and head
 // counts, heads a multiple of kvHeads) and reports every problem with its exact path, e.g.
 // "layers[2].heads[5].alpha: 1.7 is outside (0, 1]".
-import type { Family } from '../model/config';
-import { paramProblem, type SampleParams } from './params';
+import type { Family } from '../../model/config';
+import { paramProblem, type SampleParams } from '../spec/params';
 
 export const CONFIG_VERSION = 1;
 

@@ -3,12 +3,12 @@
 // next-token distributions, top-1 agreement, perplexity change) and on passkey retrieval (greedy
 // continuation after "The pass key is"). The forward pass is injected (ForwardFn) so this file
 // does not depend on where the model code lives; the command line (cli/eval.ts) passes it in.
-import { argmax, klDivergence, nextTokenNll } from '../model/metrics';
-import type { sampleAttentionOverride } from './model-attention';
-import type { ModelIdentity, SampleConfig } from './config-file';
-import { headParams } from './config-file';
-import type { HeadSelection, SampleParams } from './reference';
-import { makePasskeyText } from '../samples/passkey';
+import { argmax, klDivergence, nextTokenNll } from '../../model/metrics';
+import type { sampleAttentionOverride } from '../gpu-run/model-attention';
+import type { ModelIdentity, SampleConfig } from '../formats/config-file';
+import { headParams } from '../formats/config-file';
+import type { HeadSelection, SampleParams } from '../spec/reference';
+import { makePasskeyText } from '../../texts/passkey';
 
 export type AttentionOverrideFn = ReturnType<typeof sampleAttentionOverride>;
 

@@ -1,20 +1,20 @@
 // SampleAttention on the GPU for one layer (all heads): stage 1, stage 2, the sparse pass, the
 // dense pass and the measures, in one submission, with the per-head results read back compactly
 // and the GPU tensors kept for drawing until dispose(). The float64 twin is reference.ts.
-import type { GpuContext } from '../../gpu/device';
-import { checked } from '../../gpu/device';
-import { run, type Dispatch } from '../../gpu/kernel';
-import type { GpuTimer } from '../../gpu/timing';
-import { readTensor, readU32, uploadU32, destroyAll, type Tensor } from '../../gpu/tensor';
-import { checkAttentionShape, type AttentionShape } from '../../gpu/attention/shapes';
-import { createDenseOutputs, destroyDenseOutputs, flashDispatch, type DenseOutputs } from '../../gpu/attention/flash';
-import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows } from '../../gpu/sample/stage1';
-import { createStage2, destroyStage2, stage2Dispatches } from '../../gpu/sample/stage2';
-import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets, type KeySets, type SparseOutputs } from '../../gpu/sample/sparse';
-import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../../gpu/sample/measures';
-import { createPooled, poolGrid, poolDispatch, POOL_PLANES, type PoolRequest } from '../../gpu/sample/pool';
-import type { PooledMap } from '../engine/types';
-import { percentile, sampledRows, validateParams, windowSize, type HeadSelection, type SampleParams } from './reference';
+import type { GpuContext } from '../../../gpu/device';
+import { checked } from '../../../gpu/device';
+import { run, type Dispatch } from '../../../gpu/kernel';
+import type { GpuTimer } from '../../../gpu/timing';
+import { readTensor, readU32, uploadU32, destroyAll, type Tensor } from '../../../gpu/tensor';
+import { checkAttentionShape, type AttentionShape } from '../../../gpu/attention/shapes';
+import { createDenseOutputs, destroyDenseOutputs, flashDispatch, type DenseOutputs } from '../../../gpu/attention/flash';
+import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows } from '../../../gpu/sample/stage1';
+import { createStage2, destroyStage2, stage2Dispatches } from '../../../gpu/sample/stage2';
+import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets, type KeySets, type SparseOutputs } from '../../../gpu/sample/sparse';
+import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../../../gpu/sample/measures';
+import { createPooled, poolGrid, poolDispatch, POOL_PLANES, type PoolRequest } from '../../../gpu/sample/pool';
+import type { PooledMap } from '../../engine/types';
+import { percentile, sampledRows, validateParams, windowSize, type HeadSelection, type SampleParams } from '../spec/reference';
 
 export interface AttentionInput extends AttentionShape {
   /** (heads, S, d) f32 */
