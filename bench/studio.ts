@@ -8,7 +8,7 @@ import { median } from '../gpu/timing';
 import { StudioEngine } from '../src/engine/studio-engine';
 import { nodeFolder } from '../src/model/loader/node-folder';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_PARAMS, type SampleParams } from '../src/sampleattention/spec/reference';
+import { DEFAULT_PARAMS, type SampleParams } from '../src/sampleattention/spec/params';
 
 export async function benchStudio(ctx: GpuContext, o: { modelDir: string; textFile: string; S: number; repeats: number; layer: number; head: number }) {
   const engine = await StudioEngine.open(ctx);

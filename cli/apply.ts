@@ -9,7 +9,7 @@ import { forward } from '../src/model/forward';
 import { parseConfig } from '../src/sampleattention/formats/config-file';
 import { runSampleAttention } from '../src/sampleattention/gpu-run/layer-run';
 import { uploadTensor, destroyAll } from '../gpu/tensor';
-import type { HeadSelection } from '../src/sampleattention/spec/reference';
+import type { HeadSelection } from '../src/sampleattention/spec/selection';
 import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/studies/near-lossless';
 import { table } from './eval';
 

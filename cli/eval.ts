@@ -7,12 +7,13 @@ import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
-import type { SampleParams } from '../src/sampleattention/spec/reference';
+import type { SampleParams } from '../src/sampleattention/spec/params';
 import { parseConfig } from '../src/sampleattention/formats/config-file';
-import { sampleAttentionOverride } from '../src/sampleattention/gpu-run/model-attention';
+import { sampleAttentionFactory } from '../src/sampleattention/gpu-run/model-attention';
+import { headShape } from '../src/sampleattention/studies/tune';
 import {
-  checkConfigFits, checkText, configParams, modelIdentity, passkeySuite,
-  type ForwardFn, type PasskeyAccuracy, type PasskeyResult, type SparseFactory, type TextCheck,
+  checkConfigFits, configParams, modelIdentity, nearLosslessStudy,
+  type ForwardFn, type PasskeyAccuracy, type PasskeyResult, type TextCheck,
 } from '../src/sampleattention/studies/near-lossless';
 
 const SPEC: FlagSpec = {
@@ -107,20 +108,17 @@ export async function evalCommand(argv: string[]): Promise<number> {
     s.model.dispose();
     throw e;
   }
-  const shape = { heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
   const fwd: ForwardFn = (ids, o) => forward(s.model, ids, o);
   const report: EvalReport = { model: s.checkpoint.name, adapter: s.adapter, attention: attentionText, texts: [], passkey: [] };
   try {
     const allIds = textIds(s, texts, maxTokens);
-    const sparse: SparseFactory = (onLayer) => sampleAttentionOverride(s.ctx, shape, params, onLayer);
-    for (let t = 0; t < texts.length; t++) {
-      const ids = allIds[t];
-      const r = await checkText(fwd, ids, c.vocabSize, sparse, (pass) => process.stderr.write(`eval: ${texts[t]}: ${ids.length} tokens, ${pass} pass\n`));
-      report.texts.push({ file: texts[t], ...r });
-    }
-    const suite = await passkeySuite(fwd, s.checkpoint.tokenizer, c.vocabSize, lengths, depths, sparse, (_, __, L, depth) => process.stderr.write(`eval: passkey length ${L}, depth ${depth}\n`));
-    report.passkey = suite.cases;
-    report.passkeyAccuracy = suite.accuracy;
+    const r = await nearLosslessStudy(fwd, s.checkpoint.tokenizer, c, allIds, sampleAttentionFactory(s.ctx, headShape(c), params), { lengths, depths }, {
+      onPass: (t, pass) => process.stderr.write(`eval: ${texts[t]}: ${allIds[t].length} tokens, ${pass} pass\n`),
+      onCase: (_, __, L, depth) => process.stderr.write(`eval: passkey length ${L}, depth ${depth}\n`),
+    });
+    report.texts = r.texts.map((t, i) => ({ file: texts[i], ...t }));
+    report.passkey = r.passkey;
+    report.passkeyAccuracy = r.passkeyAccuracy;
   } finally {
     s.model.dispose();
   }

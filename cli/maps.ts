@@ -10,9 +10,9 @@ import { openSession } from './session';
 import { forward } from '../src/model/forward';
 import { uploadTensor, destroyAll } from '../gpu/tensor';
 import { runSampleAttention } from '../src/sampleattention/gpu-run/layer-run';
-import type { HeadSelection } from '../src/sampleattention/spec/reference';
+import type { HeadSelection } from '../src/sampleattention/spec/selection';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
-import type { PooledMap } from '../src/engine/types';
+import type { PooledMap } from '../src/sampleattention/gpu-run/pooled-map';
 import { encodePng } from '../src/render/png';
 
 const SPEC: FlagSpec = {

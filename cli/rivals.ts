@@ -11,8 +11,9 @@ import { openSession } from './session';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { numberList } from './eval';
 import { forward } from '../src/model/forward';
-import type { SampleParams } from '../src/sampleattention/spec/reference';
-import { DEFAULT_RIVALS, headCurves, modelCurves, recallAtDensity, type PatternName, type RivalCurve, type RivalOptions } from '../src/sampleattention/studies/rivals';
+import type { SampleParams } from '../src/sampleattention/spec/params';
+import { recallAtDensity, type PatternName, type RivalCurve } from '../src/sampleattention/studies/rivals';
+import { rivalOptions, rivalsStudy, type QKCapture, type RivalsStudy } from '../src/sampleattention/studies/rivals-study';
 import { rivalsSvg } from '../src/render/rivals-svg';
 
 export const DEFAULT_DENSITIES = [0.1, 0.2, 0.3, 0.5];
@@ -102,66 +103,17 @@ export function resolveSelection(a: Pick<RivalsArgs, 'layers' | 'heads'>, numLay
   return { layers, heads };
 }
 
-/** The SampleAttention sweep: the default alphas plus the operating alpha. */
-export function rivalOptions(p: SampleParams): RivalOptions {
-  return { alphas: [...new Set([...DEFAULT_RIVALS.alphas, p.alpha])].sort((a, b) => a - b), rowRatio: p.rowRatio, windowRatio: p.windowRatio };
-}
+export { rivalOptions };
+export type { QKCapture as Capture };
 
-export interface HeadEntry { layer: number; head: number; kvHead: number; curves: RivalCurve[] }
-
-export interface RivalsReport {
+/** What `sa-studio rivals` prints and writes: the library's study plus what it was run on. */
+export interface RivalsReport extends Omit<RivalsStudy, 'of'> {
   model: string;
   text: string;
-  tokens: number;
-  headDim: number;
   params: SampleParams;
   densities: number[];
-  layers: number[];
-  /** The query heads measured in every chosen layer. */
-  heads: number[];
   /** True when --heads was given: the detail tables are per head, not per layer. */
   perHead: boolean;
-  /** Mean over every measured head at each knob value (modelCurves). */
-  model_curves: RivalCurve[];
-  layer_curves: { layer: number; curves: RivalCurve[] }[];
-  head_curves: HeadEntry[];
-  seconds: number;
-}
-
-export interface Capture {
-  S: number;
-  d: number;
-  numHeads: number;
-  numKvHeads: number;
-  /** Per layer: q (heads, S, d) and k (kvHeads, S, d). */
-  q: readonly Float32Array[];
-  k: readonly Float32Array[];
-}
-
-/** Every chosen head's curves, each layer's and the model's mean curves. */
-export function computeRivals(cap: Capture, layers: readonly number[], heads: readonly number[], params: SampleParams, onLayer?: (layer: number, done: number, of: number, seconds: number) => void): Omit<RivalsReport, 'model' | 'text' | 'densities' | 'perHead'> {
-  const { S, d, numHeads, numKvHeads } = cap;
-  const opts = rivalOptions(params);
-  const group = numHeads / numKvHeads;
-  const t0 = performance.now();
-  const head_curves: HeadEntry[] = [];
-  const layer_curves: { layer: number; curves: RivalCurve[] }[] = [];
-  layers.forEach((l, li) => {
-    const mine: RivalCurve[][] = [];
-    for (const h of heads) {
-      const g = Math.floor(h / group);
-      const curves = headCurves(cap.q[l].subarray(h * S * d, (h + 1) * S * d), cap.k[l].subarray(g * S * d, (g + 1) * S * d), S, d, opts);
-      mine.push(curves);
-      head_curves.push({ layer: l, head: h, kvHead: g, curves });
-    }
-    layer_curves.push({ layer: l, curves: modelCurves(mine) });
-    onLayer?.(l, li + 1, layers.length, (performance.now() - t0) / 1000);
-  });
-  return {
-    tokens: S, headDim: d, params, layers: [...layers], heads: [...heads],
-    model_curves: modelCurves(head_curves.map((e) => e.curves)),
-    layer_curves, head_curves, seconds: (performance.now() - t0) / 1000,
-  };
 }
 
 /** SampleAttention's point at its operating alpha on a set of curves. */
@@ -265,11 +217,11 @@ export async function rivalsCommand(argv: string[]): Promise<number> {
     process.stderr.write(`rivals: capturing q/k of ${a.text} (${S} tokens)\n`);
     const fw = await forward(s.model, s.ids, { captureQK: true, logits: 'none' });
     process.stderr.write(`rivals: ${sel.layers.length} layer(s) x ${sel.heads.length} head(s), 5 patterns each, CPU float64\n`);
-    const cap: Capture = { S, d: c.headDim, numHeads: c.numHeads, numKvHeads: c.numKvHeads, q: fw.q!, k: fw.k! };
-    const part = computeRivals(cap, sel.layers, sel.heads, a.params, (l, done, of, sec) => {
-      process.stderr.write(`  layer ${l} (${done}/${of}): ${sel.heads.length} head(s) done, ${sec.toFixed(1)} s\n`);
+    const cap: QKCapture = { S, d: c.headDim, numHeads: c.numHeads, numKvHeads: c.numKvHeads, q: fw.q!, k: fw.k! };
+    const { of: _, ...part } = await rivalsStudy(cap, sel.layers, sel.heads, a.params, S, {
+      onLayer: (l, done, of, sec) => process.stderr.write(`  layer ${l} (${done}/${of}): ${sel.heads.length} head(s) done, ${sec.toFixed(1)} s\n`),
     });
-    report = { model: s.checkpoint.name, text: a.text, densities: a.densities, perHead: a.heads !== undefined, ...part };
+    report = { model: s.checkpoint.name, text: a.text, params: a.params, densities: a.densities, perHead: a.heads !== undefined, ...part };
   } finally {
     s.model.dispose();
   }

@@ -5,7 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
-import { selectAll, type HeadSelection, type SampleParams } from '../src/sampleattention/spec/reference';
+import { type SampleParams } from '../src/sampleattention/spec/params';
+import { type HeadSelection } from '../src/sampleattention/spec/selection';
+import { selectAll } from '../src/sampleattention/spec/reference';
 import { parseQkSafetensors, QkFileError } from '../src/sampleattention/formats/qk-file';
 
 const SPEC: FlagSpec = {

@@ -6,10 +6,10 @@ import { writeFileSync } from 'node:fs';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { openSession, readText } from './session';
 import { forward } from '../src/model/forward';
-import { buildConfig, serializeConfig, type HeadMeasures } from '../src/sampleattention/formats/config-file';
-import { DEFAULT_PARAMS } from '../src/sampleattention/spec/reference';
+import { buildConfig, serializeConfig } from '../src/sampleattention/formats/config-file';
+import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
 import { modelIdentity } from '../src/sampleattention/studies/near-lossless';
-import { DEFAULT_GRID, checkRule, gridPoints, ruleText, tuneLayer, type HeadChoice, type LayerCapture, type TuneGrid, type TuneRule } from '../src/sampleattention/studies/tune';
+import { DEFAULT_GRID, checkRule, gridPoints, headShape, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule } from '../src/sampleattention/studies/tune';
 import { numberList, table, takeMulti, textIds } from './eval';
 
 const SPEC: FlagSpec = {
@@ -52,10 +52,8 @@ export async function tuneCommand(argv: string[]): Promise<number> {
 
   const s = await openSession(f.model as string, texts[0], maxTokens);
   const c = s.checkpoint.config;
-  const shape = { heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
-  const choices: HeadChoice[][] = [];
-  const measured: HeadMeasures[][] = [];
   let ids: Int32Array[];
+  let report: TuneReport;
   try {
     ids = textIds(s, texts, maxTokens);
     // q/k of every layer of every text, captured once.
@@ -67,16 +65,13 @@ export async function tuneCommand(argv: string[]): Promise<number> {
     }
     process.stderr.write(`tune: ${points.length} grid points x ${c.numLayers} layers x ${texts.length} text(s); rule: ${ruleText(rule)}\n`);
     const t0 = Date.now();
-    for (let l = 0; l < c.numLayers; l++) {
-      const r = await tuneLayer(s.ctx, shape, caps[l], points, rule, (t, done, of) => {
-        if (done === of || done % 10 === 0) process.stderr.write(`  layer ${l + 1}/${c.numLayers}, text ${t + 1}/${texts.length}: grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-      });
-      choices.push(r.choices);
-      measured.push(r.measured[0]);
-    }
+    report = await tuneModel(s.ctx, headShape(c), caps, rule, grid, (l, t, done, of) => {
+      if (done === of || done % 10 === 0) process.stderr.write(`  layer ${l + 1}/${c.numLayers}, text ${t + 1}/${texts.length}: grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    });
   } finally {
     s.model.dispose();
   }
+  const { choices, measured } = report;
   const cfg = buildConfig({
     model: modelIdentity(s.checkpoint.name, c),
     // The config records one text: the first; its measures are those of the chosen settings on it.

@@ -4,6 +4,9 @@
 // runs the engine on the main thread behind the same interface. `where` says which.
 // The proxy is generic: any method StudioEngine gains is callable without being listed here.
 import { GpuUnavailableError } from '../../gpu/device';
+
+/** Thrown by openEngine() where there is no WebGPU at all; the UI tells it apart by class. */
+export { GpuUnavailableError };
 import { CancelledError } from './cancel';
 import type { StudioEngine } from './studio-engine';
 import type { EngineState, host } from './engine.worker';
@@ -31,9 +34,6 @@ export type Engine = Omit<Remote<StudioEngine>, 'loadModel'> & {
 export class EngineLostError extends Error {
   override name = 'EngineLostError';
 }
-
-/** Lets the browser paint and handle input between chunks of work. */
-export const yieldToUi = () => new Promise<void>((r) => setTimeout(r, 0));
 
 /** Errors keep their class across the worker boundary where the UI tells them apart. */
 export function reviveEngineError(w: WireError): Error {

@@ -9,7 +9,7 @@ import { loadCheckpoint, type Checkpoint } from '../model/loader/checkpoint';
 import type { CheckpointFiles } from '../model/loader/files';
 import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sampleattention/gpu-run/layer-run';
 import type { SampleParams } from '../sampleattention/spec/params';
-import type { HeadSelection } from '../sampleattention/spec/reference';
+import type { HeadSelection } from '../sampleattention/spec/selection';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
 import { buildModel, type Model } from '../model/forward';
@@ -19,9 +19,7 @@ export { CancelledError } from './cancel';
 import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport } from './types';
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
 import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
-
-/** Lets the browser paint and handle input between chunks of GPU work. */
-export const yieldToUi = () => new Promise<void>((r) => setTimeout(r, 0));
+import { kvHeadOf } from '../sampleattention/spec/reference';
 
 interface LayerQKV {
   q: Tensor; // (heads, S, hd) f32
@@ -174,7 +172,7 @@ export class StudioEngine {
     const cap = this.capture!;
     const { numHeads, numKvHeads, headDim: d } = cp.config;
     const S = this.S;
-    const g = Math.floor(head / (numHeads / numKvHeads));
+    const g = kvHeadOf(head, numHeads, numKvHeads);
     const slice = (x: Float32Array, h: number) => x.subarray(h * S * d, (h + 1) * S * d);
     const t: LayerQKV = {
       q: uploadTensor(this.ctx, 'one head q', [1, S, d], slice(cap.q[layer], head)), // (1, S, d) f32

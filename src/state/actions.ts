@@ -1,12 +1,12 @@
 // Everything the UI can ask for. Actions drive the engine (the only code that talks to the GPU)
 // and write its plain-data results into the store; components only read the store and call these.
-import { GpuUnavailableError } from '../../gpu/device';
 import { CancelledError } from '../engine/cancel';
-import { openEngine, yieldToUi, type Engine } from '../engine/engine-client';
+import { GpuUnavailableError, openEngine, type Engine } from '../engine/engine-client';
+import { yieldToUi } from '../util/yield-to-ui';
 import { pickedSource, type CheckpointSource } from '../engine/source';
 import { urlFolder } from '../engine/url-files';
 import { buildConfig, parseConfig, serializeConfig, type SampleConfig } from '../sampleattention/formats/config-file';
-import { paramProblem, type SampleParams } from '../sampleattention/spec/params';
+import { DEFAULT_PARAMS, paramProblem, type SampleParams } from '../sampleattention/spec/params';
 import { allParams, layerParams, overridesFrom, paramsFor } from './selectors';
 import { clearSaved, loadSaved, save } from './persist';
 import { headKey, useStudio, type StudioState, type SweepPoint, type TextChoice } from './store';
@@ -303,7 +303,7 @@ export function resetOverride(): void {
 }
 
 export function resetAll(): void {
-  set({ overrides: {}, defaults: { alpha: 0.95, rowRatio: 0.05, windowRatio: 0.08 } });
+  set({ overrides: {}, defaults: { ...DEFAULT_PARAMS } });
   scheduleRecompute();
 }
 

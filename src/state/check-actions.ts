@@ -4,7 +4,7 @@
 // cancelled; a new model or text cancels it. The engine does the work; results go to the store.
 import { CancelledError } from '../engine/cancel';
 import type { Progress } from '../engine/types';
-import type { PasskeyPlan } from '../engine/checks';
+import type { PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import type { HeadChoice, TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { DEFAULT_PARAMS } from '../sampleattention/spec/params';
 import { allParams, overridesFrom, paramsKey } from './selectors';

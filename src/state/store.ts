@@ -3,7 +3,9 @@
 // chosen head's selection) is derived by the selectors in selectors.ts, never stored twice.
 import { create } from 'zustand';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
-import type { CheckReport, RivalsReport, TuneReport } from '../engine/checks';
+import type { CheckReport } from '../engine/checks';
+import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
+import type { TuneReport } from '../sampleattention/studies/tune';
 import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
 
 export type Status = 'starting' | 'loading' | 'running' | 'ready' | 'error' | 'no-webgpu' | 'cancelled';

@@ -4,12 +4,12 @@
 // checks the same rules (and the cross-field ones a JSON Schema cannot state: layer and head
 // counts, heads a multiple of kvHeads) and reports every problem with its exact path, e.g.
 // "layers[2].heads[5].alpha: 1.7 is outside (0, 1]".
-import type { Family } from '../../model/config';
-import { paramProblem, type SampleParams } from '../spec/params';
+import { FAMILIES, type Family } from '../../model/config';
+import { PARAM_KEYS, paramProblem, type SampleParams } from '../spec/params';
 
 export const CONFIG_VERSION = 1;
 
-export const FAMILIES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'] as const satisfies readonly Family[];
+export { FAMILIES };
 // Compile-time check that FAMILIES lists every Family: fails to type-check when one is added.
 const everyFamily: Exclude<Family, (typeof FAMILIES)[number]> extends never ? true : never = true;
 void everyFamily;
@@ -60,7 +60,7 @@ export function configProblems(x: unknown): string[] {
   const out: string[] = [];
   const at = (path: string, msg: string) => out.push(`${path}: ${msg}`);
 
-  const object = (v: unknown, path: string, required: string[], optional: string[] = []): v is Obj => {
+  const object = (v: unknown, path: string, required: readonly string[], optional: readonly string[] = []): v is Obj => {
     if (!isObj(v)) {
       at(path, `${show(v)} is not an object`);
       return false;
@@ -79,7 +79,7 @@ export function configProblems(x: unknown): string[] {
     if ((lowOpen ? v <= lo : v < lo) || v > hi) at(path, `${v} is outside ${lowOpen ? '(' : '['}${lo}, ${hi}]`);
   };
   const params = (v: Obj, path: string) => {
-    for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+    for (const name of PARAM_KEYS) {
       if (v[name] === undefined) continue;
       const problem = paramProblem(name, v[name]);
       if (problem) at(join(path, name), problem);
@@ -106,7 +106,7 @@ export function configProblems(x: unknown): string[] {
     const h = x.text.sha256;
     if (h !== undefined && !(typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) at('text.sha256', `${show(h)} is not 64 lower-case hex digits`);
   }
-  if (x.defaults !== undefined && object(x.defaults, 'defaults', ['alpha', 'rowRatio', 'windowRatio'])) params(x.defaults, 'defaults');
+  if (x.defaults !== undefined && object(x.defaults, 'defaults', PARAM_KEYS)) params(x.defaults, 'defaults');
 
   if (x.layers !== undefined) {
     if (!Array.isArray(x.layers)) at('layers', `${show(x.layers)} is not an array`);
@@ -120,7 +120,7 @@ export function configProblems(x: unknown): string[] {
         if (heads >= 1 && layer.heads.length !== heads) at(`${lp}.heads`, `has ${layer.heads.length} entries but model.heads is ${heads}`);
         layer.heads.forEach((head: unknown, h: number) => {
           const hp = `${lp}.heads[${h}]`;
-          if (!object(head, hp, ['alpha', 'rowRatio', 'windowRatio'], ['measured'])) return;
+          if (!object(head, hp, PARAM_KEYS, ['measured'])) return;
           params(head, hp);
           if (head.measured !== undefined && object(head.measured, `${hp}.measured`, ['recallMean', 'recallMin', 'recallP5', 'density'])) {
             const m = head.measured;

@@ -13,8 +13,10 @@ import { createStage2, destroyStage2, stage2Dispatches } from '../../../gpu/samp
 import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets, type KeySets, type SparseOutputs } from '../../../gpu/sample/sparse';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../../../gpu/sample/measures';
 import { createPooled, poolGrid, poolDispatch, POOL_PLANES, type PoolRequest } from '../../../gpu/sample/pool';
-import type { PooledMap } from '../../engine/types';
-import { percentile, sampledRows, validateParams, windowSize, type HeadSelection, type SampleParams } from '../spec/reference';
+import type { PooledMap } from './pooled-map';
+import { sampledRows, validateParams, windowSize, type SampleParams } from '../spec/params';
+import { type HeadSelection } from '../spec/selection';
+import { percentile } from '../spec/stats';
 
 export interface AttentionInput extends AttentionShape {
   /** (heads, S, d) f32 */

@@ -7,7 +7,8 @@ import { argmax, klDivergence, nextTokenNll } from '../../model/metrics';
 import type { sampleAttentionOverride } from '../gpu-run/model-attention';
 import type { ModelIdentity, SampleConfig } from '../formats/config-file';
 import { headParams } from '../formats/config-file';
-import type { HeadSelection, SampleParams } from '../spec/reference';
+import type { SampleParams } from '../spec/params';
+import type { HeadSelection } from '../spec/selection';
 import { makePasskeyText } from '../../texts/passkey';
 
 export type AttentionOverrideFn = ReturnType<typeof sampleAttentionOverride>;
@@ -221,4 +222,45 @@ export async function passkeySuite(fwd: ForwardFn, tok: Tokenizer, vocab: number
   if (cases.length === 0) return { cases };
   const share = (pred: (r: PasskeyResult) => boolean) => cases.filter(pred).length / cases.length;
   return { cases, accuracy: { dense: share((r) => r.dense.retrieved), sparse: share((r) => r.sparse.retrieved), agreement: share((r) => r.agree) } };
+}
+
+/** Passkey cases to run: lengths (tokens) x depths (in [0, 1]). */
+export interface PasskeyPlan {
+  lengths: number[];
+  depths: number[];
+}
+
+/** Throws a RangeError for a plan the model cannot run. */
+export function checkPasskeyPlan(plan: PasskeyPlan | null, maxPositions: number): void {
+  for (const L of plan?.lengths ?? []) {
+    if (!Number.isInteger(L) || L < 32 || L > maxPositions) throw new RangeError(`passkey length ${L}: give whole numbers of tokens from 32 to the model's ${maxPositions} positions.`);
+  }
+  for (const d of plan?.depths ?? []) if (!(d >= 0 && d <= 1)) throw new RangeError(`passkey depth ${d}: depths lie in [0, 1].`);
+}
+
+export interface NearLosslessReport {
+  /** One per text, in the order given. */
+  texts: TextCheck[];
+  /** Cases in the plan's order: lengths outermost, then depths. */
+  passkey: PasskeyResult[];
+  plan: PasskeyPlan | null;
+  passkeyAccuracy?: PasskeyAccuracy;
+}
+
+export interface NearLosslessHooks {
+  onPass?: (text: number, pass: 'dense' | 'sparse') => void;
+  onCase?: (done: number, of: number, length: number, depth: number) => void;
+  /** Awaited between the texts and the passkey cases (a UI lets its event loop run here). */
+  between?: () => Promise<void>;
+}
+
+/** The near-lossless check, its one home: every text dense vs sparse, then the passkey plan.
+ * `sa-studio eval` and the studio's check both call this. */
+export async function nearLosslessStudy(fwd: ForwardFn, tok: Tokenizer, config: { vocabSize: number; maxPositions: number }, texts: readonly Int32Array[], sparse: SparseFactory, plan: PasskeyPlan | null, hooks: NearLosslessHooks = {}): Promise<NearLosslessReport> {
+  checkPasskeyPlan(plan, config.maxPositions);
+  const checks: TextCheck[] = [];
+  for (let t = 0; t < texts.length; t++) checks.push(await checkText(fwd, texts[t], config.vocabSize, sparse, (pass) => hooks.onPass?.(t, pass)));
+  await hooks.between?.();
+  const suite = plan ? await passkeySuite(fwd, tok, config.vocabSize, plan.lengths, plan.depths, sparse, hooks.onCase) : { cases: [] };
+  return { texts: checks, passkey: suite.cases, plan, passkeyAccuracy: suite.accuracy };
 }

@@ -139,12 +139,6 @@ export function headCurves(q: Matrix, k: Matrix, S: number, d: number, o: RivalO
   ];
 }
 
-/** The curves of every query head of a layer: q (heads, S, d), k (kvHeads, S, d). */
-export function layerCurves(q: Matrix, k: Matrix, heads: number, kvHeads: number, S: number, d: number, o: RivalOptions = {}): RivalCurve[][] {
-  const view = (x: Matrix, h: number) => Array.prototype.slice.call(x, h * S * d, (h + 1) * S * d) as number[];
-  return Array.from({ length: heads }, (_, h) => headCurves(view(q, h), view(k, Math.floor(h / (heads / kvHeads))), S, d, o));
-}
-
 /** The model's curve per pattern: at each knob value, the mean over heads of density and mean
  * recall, the minimum of the row minima and the mean of the P5s. All heads must share the sweep. */
 export function modelCurves(perHead: readonly (readonly RivalCurve[])[]): RivalCurve[] {

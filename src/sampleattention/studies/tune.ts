@@ -14,7 +14,7 @@ import type { GpuContext } from '../../../gpu/device';
 import { destroyAll, uploadTensor } from '../../../gpu/tensor';
 import type { HeadMeasures } from '../formats/config-file';
 import { runSampleAttention } from '../gpu-run/layer-run';
-import { validateParams, type SampleParams } from '../spec/params';
+import { PARAM_KEYS, validateParams, type SampleParams } from '../spec/params';
 
 export interface TuneGrid {
   alpha: number[];
@@ -42,7 +42,7 @@ export function checkRule(r: TuneRule): void {
 
 /** Every (alpha, rowRatio, windowRatio) of the grid, alpha outermost; each validated. */
 export function gridPoints(g: TuneGrid): SampleParams[] {
-  for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+  for (const name of PARAM_KEYS) {
     if (!Array.isArray(g[name]) || g[name].length === 0) throw new RangeError(`tuning grid: ${name} needs at least one value.`);
   }
   const out: SampleParams[] = [];
@@ -103,6 +103,9 @@ export interface HeadShape {
   headDim: number;
 }
 
+/** A model's attention shape as the GPU run wants it. */
+export const headShape = (c: { numHeads: number; numKvHeads: number; headDim: number }): HeadShape => ({ heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim });
+
 /** measures[point][head] of one layer on one text: one GPU call per grid point, every head in it. */
 export async function measureGrid(ctx: GpuContext, shape: HeadShape, cap: LayerCapture, points: readonly SampleParams[], onPoint?: (done: number, of: number) => void): Promise<HeadMeasures[][]> {
   const { heads, kvHeads, headDim: d } = shape;
@@ -139,4 +142,31 @@ export async function tuneLayer(ctx: GpuContext, shape: HeadShape, caps: readonl
   for (let t = 0; t < caps.length; t++) perText.push(await measureGrid(ctx, shape, caps[t], points, (done, of) => onPoint?.(t, done, of)));
   const choices = Array.from({ length: shape.heads }, (_, h) => chooseHead(points, perText.map((t) => t.map((pt) => pt[h])), rule));
   return { choices, measured: perText.map((t) => choices.map((c, h) => t[c.point][h])) };
+}
+
+export interface TuneReport {
+  rule: TuneRule;
+  grid: TuneGrid;
+  /** Tokens of the first text (the one a config records). */
+  tokens: number;
+  /** [layer][head]: the chosen setting and whether it met the rule. */
+  choices: HeadChoice[][];
+  /** [layer][head]: the chosen setting's measures on the first text. */
+  measured: HeadMeasures[][];
+}
+
+/** The whole model, the one home of tune's layer loop: caps[layer][text] are every layer's q/k on
+ * every text; `onPoint(layer, text, done, of)` after each grid point (throw there to cancel).
+ * `sa-studio tune` and the studio's auto-tune both call this. */
+export async function tuneModel(ctx: GpuContext, shape: HeadShape, caps: readonly (readonly LayerCapture[])[], rule: TuneRule, grid: TuneGrid, onPoint?: (layer: number, text: number, done: number, of: number) => void): Promise<TuneReport> {
+  checkRule(rule);
+  const points = gridPoints(grid);
+  const choices: HeadChoice[][] = [];
+  const measured: HeadMeasures[][] = [];
+  for (let l = 0; l < caps.length; l++) {
+    const r = await tuneLayer(ctx, shape, caps[l], points, rule, (t, done, of) => onPoint?.(l, t, done, of));
+    choices.push(r.choices);
+    measured.push(r.measured[0]);
+  }
+  return { rule, grid, tokens: caps[0]?.[0]?.S ?? 0, choices, measured };
 }
