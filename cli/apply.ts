@@ -10,7 +10,7 @@ import { parseConfig } from '../src/sampleattention/formats/config-file';
 import { runSampleAttention } from '../src/sampleattention/gpu-run/layer-run';
 import { uploadTensor, destroyAll } from '../gpu/tensor';
 import type { HeadSelection } from '../src/sampleattention/spec/selection';
-import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/studies/near-lossless';
+import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/formats/config-file';
 import { table } from './eval';
 
 const SPEC: FlagSpec = {

@@ -8,11 +8,11 @@ import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
 import type { SampleParams } from '../src/sampleattention/spec/params';
-import { parseConfig } from '../src/sampleattention/formats/config-file';
+import { checkConfigFits, configParams, modelIdentity, parseConfig } from '../src/sampleattention/formats/config-file';
 import { sampleAttentionFactory } from '../src/sampleattention/gpu-run/model-attention';
 import { headShape } from '../src/sampleattention/studies/tune';
 import {
-  checkConfigFits, configParams, modelIdentity, nearLosslessStudy,
+  nearLosslessStudy,
   type ForwardFn, type PasskeyAccuracy, type PasskeyResult, type TextCheck,
 } from '../src/sampleattention/studies/near-lossless';
 

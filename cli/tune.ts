@@ -6,9 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { openSession, readText } from './session';
 import { forward } from '../src/model/forward';
-import { buildConfig, serializeConfig } from '../src/sampleattention/formats/config-file';
+import { buildConfig, modelIdentity, serializeConfig } from '../src/sampleattention/formats/config-file';
 import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
-import { modelIdentity } from '../src/sampleattention/studies/near-lossless';
 import { DEFAULT_GRID, checkRule, gridPoints, headShape, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule } from '../src/sampleattention/studies/tune';
 import { numberList, table, takeMulti, textIds } from './eval';
 

@@ -3,7 +3,7 @@
 // gets. The fixture model (3 layers x 4 heads) is open in the store.
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { ConfigIO } from '../src/ui/components/ConfigIO';
-import { importConfig } from '../src/state/actions';
+import { importConfig } from '../src/state/config-io';
 import { buildConfig, serializeConfig } from '../src/sampleattention/formats/config-file';
 import { loadFixture } from './studio-fixtures';
 import { StoryFrame } from './story-frame';

@@ -2,7 +2,7 @@
 // the middle, measures on the right. Components read the store; actions drive the engine.
 import { Suspense, lazy, useEffect, useState } from 'react';
 import { useStudio } from '../state/store';
-import { startStudio } from '../state/actions';
+import { startStudio } from '../state/start';
 import { Inputs } from './components/Inputs';
 import { Sliders } from './components/Sliders';
 import { ConfigIO } from './components/ConfigIO';

@@ -216,3 +216,30 @@ export function headParams(cfg: SampleConfig, layer: number, head: number): Samp
 function pick(p: SampleParams): SampleParams {
   return { alpha: p.alpha, rowRatio: p.rowRatio, windowRatio: p.windowRatio };
 }
+
+/** The identity a config records, from a loaded model's name and config. */
+export function modelIdentity(name: string, c: { family: ModelIdentity['family']; numLayers: number; numHeads: number; numKvHeads: number; headDim: number }): ModelIdentity {
+  return { name, family: c.family, layers: c.numLayers, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
+}
+
+/** Throws when the config's model differs in shape from the open one (family, layers, heads,
+ * kvHeads, headDim); returns a warning (or null) when only the name differs, since the same
+ * checkpoint can sit in folders of different names. */
+export function checkConfigFits(cfg: SampleConfig, actual: ModelIdentity, source: string): string | null {
+  const wrong: string[] = [];
+  for (const key of ['family', 'layers', 'heads', 'kvHeads', 'headDim'] as const) {
+    if (cfg.model[key] !== actual[key]) wrong.push(`${key}: config ${cfg.model[key]}, model ${actual[key]}`);
+  }
+  if (wrong.length) throw new Error(`${source} was made for another model (${cfg.model.name}) than the open one (${actual.name}): ${wrong.join('; ')}. Tune a config for this model with \`sa-studio tune\`.`);
+  return cfg.model.name === actual.name ? null : `${source} names model "${cfg.model.name}" but the open model is "${actual.name}"; the shapes match, so it is used.`;
+}
+
+/** params[layer][head] from a config. */
+export function configParams(cfg: SampleConfig): SampleParams[][] {
+  return cfg.layers.map((layer, l) => layer.heads.map((_, h) => headParams(cfg, l, h)));
+}
+
+/** The measures a config records for a head, from a selection (GPU run or reference). */
+export function measuresOf(h: HeadMeasures): HeadMeasures {
+  return { recallMean: h.recallMean, recallMin: h.recallMin, recallP5: h.recallP5, density: h.density };
+}

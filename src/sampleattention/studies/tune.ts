@@ -12,7 +12,7 @@
 // (highest mean density; ties by higher worst recall) and the head is reported as not met.
 import type { GpuContext } from '../../../gpu/device';
 import { destroyAll, uploadTensor } from '../../../gpu/tensor';
-import type { HeadMeasures } from '../formats/config-file';
+import { measuresOf, type HeadMeasures } from '../formats/config-file';
 import { runSampleAttention } from '../gpu-run/layer-run';
 import { PARAM_KEYS, validateParams, type SampleParams } from '../spec/params';
 
@@ -120,7 +120,7 @@ export async function measureGrid(ctx: GpuContext, shape: HeadShape, cap: LayerC
     for (let p = 0; p < points.length; p++) {
       const r = await runSampleAttention(ctx, { q, k, heads, kvHeads, S, d, params: points[p] });
       r.dispose();
-      out.push(r.heads.map((h) => ({ recallMean: h.recallMean, recallMin: h.recallMin, recallP5: h.recallP5, density: h.density })));
+      out.push(r.heads.map(measuresOf));
       onPoint?.(p + 1, points.length);
     }
     return out;

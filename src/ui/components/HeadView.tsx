@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { select, zoom as d3zoom, zoomIdentity, type ZoomTransform } from 'd3';
 import { OVERLAYS, headName, useStudio } from '../../state/store';
-import { headViewport, setOverlay } from '../../state/actions';
+import { headViewport, setOverlay } from '../../state/head';
 import type { HeadDetail, HeadPlanes, MapViewport, PoolPlane, PooledMap } from '../../engine/types';
 import { chosenSelection, paramsFor } from '../../state/selectors';
 import { gridCanvas, tintCanvas } from './colors';

@@ -2,7 +2,9 @@
 // bundled sample, pasted text or a text file; the token limit; progress and cancel.
 import { useState } from 'react';
 import { useStudio } from '../../state/store';
-import { cancel, chooseText, openPicked, openServed, passkeyFromName, passkeyName, setMaxTokens } from '../../state/actions';
+import { chooseText, passkeyFromName, passkeyName, setMaxTokens } from '../../state/pipeline';
+import { openPicked, openServed } from '../../state/start';
+import { cancel } from '../../state/session';
 import { BUNDLED_TEXTS } from '../../state/texts';
 import { ProgressBar } from './ProgressBar';
 
