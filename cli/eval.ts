@@ -4,7 +4,7 @@
 // retrieval over lengths x depths. The measures are defined in src/sampleattention/studies/near-lossless.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
-import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
 import type { SampleParams } from '../src/sampleattention/spec/params';
@@ -25,7 +25,7 @@ const SPEC: FlagSpec = {
   'passkey-lengths': { kind: 'string', help: 'comma-separated prompt lengths in tokens (default 512,1024,2048,4096; "none" skips passkeys)' },
   'passkey-depths': { kind: 'string', help: 'comma-separated needle depths in [0, 1] (default 0,0.25,0.5,0.75,1)' },
   json: { kind: 'string', help: 'also write every figure as JSON here' },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 const SUMMARY = 'dense vs SampleAttention on the model\'s outputs: KL, top-1 agreement, perplexity, recall, density, passkey retrieval';
@@ -74,10 +74,7 @@ export interface EvalReport {
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('eval', SUMMARY, SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'eval', SUMMARY, SPEC)) return 0;
   const { values: texts, rest } = takeMulti(argv, 'text');
   if (texts.length === 0) throw new UsageError(`eval: --text is required (${SPEC.text.help}).`);
   const f = parseFlags('eval', [...rest, '--text', texts[0]], SPEC);
@@ -130,8 +127,6 @@ export async function evalCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-const pad = (s: string, n: number) => s.padStart(n);
-
 /** The printed tables. */
 export function formatEval(r: EvalReport, lengths: readonly number[], depths: readonly number[]): string {
   const out: string[] = [`model: ${r.model}; adapter: ${r.adapter}`, `attention: ${r.attention}`, ''];
@@ -157,10 +152,4 @@ export function formatEval(r: EvalReport, lengths: readonly number[], depths: re
     if (firstWrong) out.push(`e.g. passkey ${firstWrong.passkey} at length ${firstWrong.length}, depth ${firstWrong.depth.toFixed(2)}: dense continued ${JSON.stringify(firstWrong.dense.continuation)}, sparse ${JSON.stringify(firstWrong.sparse.continuation)}`);
   }
   return out.join('\n');
-}
-
-export function table(head: string[], rows: string[][]): string[] {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : pad(c, w[i]))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)];
 }

@@ -6,7 +6,7 @@
 // (src/render/rivals-svg.ts). Progress to stderr, results to stdout.
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
 import { openSession } from './session';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { numberList } from './eval';
@@ -21,8 +21,7 @@ export const DEFAULT_DENSITIES = [0.1, 0.2, 0.3, 0.5];
 export const SLOW_S = 2048;
 
 const SPEC: FlagSpec = {
-  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
-  text: { kind: 'string', required: true, help: 'UTF-8 text file' },
+  ...MODEL_FLAGS,
   'max-tokens': { kind: 'number', help: 'keep only the first N tokens (the curves cost O(S^2 d) per head on the CPU)' },
   layers: { kind: 'string', help: 'layers to measure, e.g. "0,3" or "0-3" (default: all)' },
   heads: { kind: 'string', help: 'query heads of each chosen layer, e.g. "0,1" (default: all); prints a table per head' },
@@ -30,7 +29,7 @@ const SPEC: FlagSpec = {
   ...SAMPLE_FLAGS,
   json: { kind: 'string', help: 'write every curve (per head, per layer, model) with its points as JSON here' },
   svg: { kind: 'string', help: 'write the model-level recall-vs-density chart as a standalone SVG here' },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 const SUMMARY = 'recall-vs-density curves of SampleAttention and its rivals (StreamingLLM, vertical-slash, block top-k, oracle) on the model\'s heads, CPU float64';
@@ -150,13 +149,6 @@ export function curveRows(curves: readonly RivalCurve[], densities: readonly num
 
 const dHead = (densities: readonly number[]) => densities.map((x) => `@${fmtKnob(x)}`);
 
-/** As cli/eval.ts's table(), but the columns in `left` are left-aligned (names), the others right. */
-export function alignedTable(head: string[], rows: string[][], left: readonly number[]): string[] {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (left.includes(i) ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)];
-}
-
 /** The model-level table, its notes, and the per-layer (or per-head) tables. */
 export function formatRivals(r: RivalsReport): string {
   const a = r.params.alpha;
@@ -169,7 +161,7 @@ export function formatRivals(r: RivalsReport): string {
   ];
   const m = curveRows(r.model_curves, r.densities, a, true);
   out.push(`model (SampleAttention's operating point: density ${m.op.density.toFixed(4)}, recall ${m.op.recall.toFixed(4)}):`);
-  out.push(...alignedTable(['pattern', ...dHead(r.densities), `@SA ${m.op.density.toFixed(3)}`, 'knob: swept'], m.rows, [0, r.densities.length + 2]));
+  out.push(...table(['pattern', ...dHead(r.densities), `@SA ${m.op.density.toFixed(3)}`, 'knob: swept'], m.rows, [0, r.densities.length + 2]));
   const missing = new Set(m.missing);
   const detail: string[][] = [];
   const groups = r.perHead
@@ -190,15 +182,12 @@ export function formatRivals(r: RivalsReport): string {
   }
   out.push('');
   out.push(r.perHead ? 'per head (layer:head); @SA = at that head\'s own operating density d:' : 'per layer (mean over its heads); @SA = at that layer\'s own operating density d:');
-  out.push(...alignedTable([r.perHead ? 'head' : 'layer', 'pattern', ...dHead(r.densities), '@SA'], detail, [0, 1]));
+  out.push(...table([r.perHead ? 'head' : 'layer', 'pattern', ...dHead(r.densities), '@SA'], detail, [0, 1]));
   return out.join('\n');
 }
 
 export async function rivalsCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('rivals', SUMMARY, SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'rivals', SUMMARY, SPEC)) return 0;
   const a = parseRivalsArgs(argv);
   if (!existsSync(a.text)) throw new Error(`--text ${a.text}: no such file.`);
   // Fail before the minutes of work, not after.

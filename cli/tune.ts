@@ -3,13 +3,13 @@
 // config (src/sampleattention/formats/config-file.ts), with a density report per layer x head. Progress to stderr.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
 import { openSession, readText } from './session';
 import { forward } from '../src/model/forward';
 import { buildConfig, modelIdentity, serializeConfig } from '../src/sampleattention/formats/config-file';
 import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
 import { DEFAULT_GRID, checkRule, gridPoints, headShape, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule } from '../src/sampleattention/studies/tune';
-import { numberList, table, takeMulti, textIds } from './eval';
+import { numberList, takeMulti, textIds } from './eval';
 
 const SPEC: FlagSpec = {
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
@@ -21,16 +21,13 @@ const SPEC: FlagSpec = {
   alphas: { kind: 'string', help: `grid of alpha values (default ${DEFAULT_GRID.alpha.join(',')})` },
   'row-ratios': { kind: 'string', help: `grid of rowRatio values (default ${DEFAULT_GRID.rowRatio.join(',')})` },
   'window-ratios': { kind: 'string', help: `grid of windowRatio values (default ${DEFAULT_GRID.windowRatio.join(',')})` },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 const SUMMARY = 'per head, the lowest-density SampleAttention setting whose recall meets a target on every text; writes a per-head config';
 
 export async function tuneCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('tune', SUMMARY, SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'tune', SUMMARY, SPEC)) return 0;
   const { values: texts, rest } = takeMulti(argv, 'text');
   if (texts.length === 0) throw new UsageError(`tune: --text is required (${SPEC.text.help}).`);
   const f = parseFlags('tune', [...rest, '--text', texts[0]], SPEC);
