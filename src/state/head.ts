@@ -3,7 +3,7 @@ import type { HeadPlanes, MapViewport } from '../engine/types';
 import { detailSide } from './detail-side';
 import { scheduleTail } from './params';
 import { currentEngine, jobRunning, reportFailure } from './session';
-import { useStudio, type StudioState } from './store';
+import { OVERLAYS, useStudio, type StudioState } from './store';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -18,7 +18,7 @@ export async function chooseHead(layer: number, head: number): Promise<void> {
 }
 
 export function setOverlay(n: number): void {
-  set({ overlay: Math.max(0, Math.min(n, 6)) });
+  set({ overlay: Math.max(0, Math.min(n, OVERLAYS.length - 1)) });
 }
 
 let detailGen = 0;

@@ -28,6 +28,9 @@ export const OVERLAYS = [
   'Missed attention mass',
 ] as const;
 
+/** Each stage's place in OVERLAYS, by name, so the views ask for a stage, not a number. */
+export const STAGE = { map: 0, sampledRows: 1, columnScores: 2, stripes: 3, window: 4, finalMask: 5, missedMass: 6 } as const;
+
 export type TaskKind = 'tune' | 'check' | 'rivals-head' | 'rivals-model';
 
 export interface SweepPoint {

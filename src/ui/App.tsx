@@ -7,7 +7,7 @@ import { Inputs } from './components/Inputs';
 import { Sliders } from './components/Sliders';
 import { ConfigIO } from './components/ConfigIO';
 import { Overview } from './components/Overview';
-import { HeadView } from './components/HeadView';
+import { HeadView } from './components/head-view/HeadView';
 import { Measures } from './components/Measures';
 import { TunePanel } from './components/checks/TunePanel';
 import { CheckPanel } from './components/checks/CheckPanel';
