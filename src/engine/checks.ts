@@ -14,17 +14,19 @@ import { rivalsStudy, type RivalsStudy } from '../sampleattention/studies/rivals
 import { gridPoints, headShape, tuneModel, type TuneGrid, type TuneReport, type TuneRule } from '../sampleattention/studies/tune';
 import { yieldToUi } from '../util/yield-to-ui';
 import { throwIfCancelled } from './cancel';
-import type { Capture } from './forward-port';
+import type { Capture, GpuLayer } from './forward-port';
 
 export type { PasskeyPlan, TuneReport };
 
 /** (done, total, unit, what): progress of a long check. */
 export type CheckProgress = (done: number, total: number, unit: string, what: string) => void;
 
-export async function tuneCapture(ctx: GpuContext, cp: Checkpoint, cap: Capture, S: number, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
+/** Auto-tune on the current text's q/k where the prefill left them, on the GPU (with its dense
+ * log-sum-exp, so the grid runs no dense pass). */
+export async function tuneCapture(ctx: GpuContext, cp: Checkpoint, layers: readonly GpuLayer[], S: number, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
   const { numLayers } = cp.config;
   const points = gridPoints(grid).length;
-  const caps = cap.q.map((q, l) => [{ S, q, k: cap.k[l] }]); // [layer][text]: the current text
+  const caps = layers.map((g) => [{ S, q: g.q, k: g.k, lse: g.lse }]); // [layer][text]: the current text
   return tuneModel(ctx, headShape(cp.config), caps, rule, grid, (l, _, done) => {
     throwIfCancelled(signal);
     onProgress(l * points + done, numLayers * points, 'grid points', `layer ${l + 1} of ${numLayers}`);

@@ -41,6 +41,19 @@ export interface ForwardOptions {
   logits?: 'all' | 'last' | 'none';
   /** Called after each layer's work has finished on the GPU: (layers done, layers). */
   onProgress?: (layer: number, of: number) => void;
+  /** Called per layer with the GPU tensors once its attention has been recorded, so a caller can
+   * keep q, k, v on the GPU (record copyBufferToBuffer into `encoder`; the tensors are reused by
+   * the next layer) instead of reading them back with captureQK/captureV. */
+  onLayerQKV?: (layer: number, t: LayerQKV, encoder: GPUCommandEncoder) => void;
+}
+
+/** One layer's attention inputs on the GPU, post-RoPE, and the dense flash pass's log-sum-exp
+ * when that pass ran (no override, no probability map). */
+export interface LayerQKV {
+  q: Tensor; // (heads, S, hd) f32
+  k: Tensor; // (kvHeads, S, hd) f32
+  v: Tensor; // (kvHeads, S, hd) f32
+  lse?: Tensor; // (heads, S) f32
 }
 
 export interface ForwardResult {
@@ -147,6 +160,7 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       } else {
         rec(flashDispatch(ctx, { heads: nh, kvHeads: nkv, S, d: hd }, q, k, v, { out: attnOut, lse: lse! }));
       }
+      opts.onLayerQKV?.(l, { q, k, v, lse }, enc);
       rec(mergeHeadsDispatch(ctx, attnOut, merged));
       lin(a.o, merged, proj);
       rec(addDispatch(ctx, x, proj));

@@ -11,7 +11,7 @@
 // then to the earlier grid point. When none qualifies, the densest setting of the grid is used
 // (highest mean density; ties by higher worst recall) and the head is reported as not met.
 import type { GpuContext } from '../../../gpu/device';
-import { destroyAll, uploadTensor } from '../../../gpu/tensor';
+import { destroyAll, uploadTensor, type Tensor } from '../../../gpu/tensor';
 import { measuresOf, type HeadMeasures } from '../formats/config-file';
 import { runSampleAttention } from '../gpu-run/layer-run';
 import { PARAM_KEYS, validateParams, type SampleParams } from '../spec/params';
@@ -91,10 +91,12 @@ export function chooseHead(points: readonly SampleParams[], m: readonly (readonl
 
 export interface LayerCapture {
   S: number;
-  /** (heads, S, d) post-RoPE */
-  q: Float32Array;
+  /** (heads, S, d) post-RoPE, on the host (uploaded here) or already on the GPU (the studio's). */
+  q: Float32Array | Tensor;
   /** (kvHeads, S, d) post-RoPE */
-  k: Float32Array;
+  k: Float32Array | Tensor;
+  /** (heads, S) f32: the prefill's dense log-sum-exp, when it kept it (saves the dense pass). */
+  lse?: Tensor;
 }
 
 export interface HeadShape {
@@ -110,22 +112,24 @@ export const headShape = (c: { numHeads: number; numKvHeads: number; headDim: nu
 export async function measureGrid(ctx: GpuContext, shape: HeadShape, cap: LayerCapture, points: readonly SampleParams[], onPoint?: (done: number, of: number) => void): Promise<HeadMeasures[][]> {
   const { heads, kvHeads, headDim: d } = shape;
   const { S } = cap;
-  if (cap.q.length !== heads * S * d || cap.k.length !== kvHeads * S * d) {
-    throw new RangeError(`measureGrid: q has ${cap.q.length} and k ${cap.k.length} values; (heads, kvHeads, S, d) = (${heads}, ${kvHeads}, ${S}, ${d}) needs ${heads * S * d} and ${kvHeads * S * d}.`);
+  const values = (x: Float32Array | Tensor) => (x instanceof Float32Array ? x.length : x.shape.reduce((a, b) => a * b, 1));
+  if (values(cap.q) !== heads * S * d || values(cap.k) !== kvHeads * S * d) {
+    throw new RangeError(`measureGrid: q has ${values(cap.q)} and k ${values(cap.k)} values; (heads, kvHeads, S, d) = (${heads}, ${kvHeads}, ${S}, ${d}) needs ${heads * S * d} and ${kvHeads * S * d}.`);
   }
-  const q = uploadTensor(ctx, 'tune q', [heads, S, d], cap.q); // (heads, S, d) f32
-  const k = uploadTensor(ctx, 'tune k', [kvHeads, S, d], cap.k); // (kvHeads, S, d) f32
+  // Host captures are uploaded for the grid and freed after it; GPU ones are the caller's.
+  const q = cap.q instanceof Float32Array ? uploadTensor(ctx, 'tune q', [heads, S, d], cap.q) : null; // (heads, S, d) f32
+  const k = cap.k instanceof Float32Array ? uploadTensor(ctx, 'tune k', [kvHeads, S, d], cap.k) : null; // (kvHeads, S, d) f32
   try {
     const out: HeadMeasures[][] = [];
     for (let p = 0; p < points.length; p++) {
-      const r = await runSampleAttention(ctx, { q, k, heads, kvHeads, S, d, params: points[p] });
+      const r = await runSampleAttention(ctx, { q: q ?? (cap.q as Tensor), k: k ?? (cap.k as Tensor), heads, kvHeads, S, d, params: points[p], denseLse: cap.lse });
       r.dispose();
       out.push(r.heads.map(measuresOf));
       onPoint?.(p + 1, points.length);
     }
     return out;
   } finally {
-    destroyAll(q, k);
+    destroyAll(q ?? undefined, k ?? undefined);
   }
 }
 
