@@ -1,5 +1,5 @@
 // Components/ConfigIO: the config panel after importing a wrong file, through the real action
-// (importConfig in src/state/actions.ts) and validator, so the message shown is the one a user
+// (importConfig in src/state/config-io.ts) and validator, so the message shown is the one a user
 // gets. The fixture model (3 layers x 4 heads) is open in the store.
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { ConfigIO } from '../src/ui/components/ConfigIO';
