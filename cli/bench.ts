@@ -18,7 +18,8 @@ const SPEC: FlagSpec = {
   repeats: { kind: 'number', help: 'timed repeats per size; the median is reported (default 7)' },
   qk: { kind: 'string', help: 'time real heads: a file from `sa-studio capture` (with --layer); S, heads and d come from it' },
   layer: { kind: 'number', help: 'the layer of --qk to time (default 0)' },
-  forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention' },
+  forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention (--S: prefill lengths, default 1024,4096)' },
+  matmul: { kind: 'number', help: 'with --forward: the square matmul size (default 4096)' },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   out: { kind: 'string', help: 'also write the results as JSON here' },
   help: { kind: 'boolean', help: 'print this help' },
@@ -58,7 +59,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     results.push({ kind: 'studio', ...r });
   } else if (f.forward) {
     const { benchForwardSuite } = await import('../bench/forward-suite');
-    results.push(...(await benchForwardSuite(ctx, repeats, (line) => console.log(line))));
+    const matmul = f.matmul as number | undefined;
+    if (matmul !== undefined && !(Number.isInteger(matmul) && matmul >= 1)) throw new Error(`--matmul must be a positive integer, got ${matmul}`);
+    results.push(...(await benchForwardSuite(ctx, repeats, (line) => console.log(line), { lengths: f.S ? list(f.S as string, []) : undefined, matmul })));
   } else {
     const { benchAttention } = await import('../bench/attention');
     const heads = (f.heads as number | undefined) ?? 8;

@@ -103,7 +103,6 @@ export function resolveSelection(a: Pick<RivalsArgs, 'layers' | 'heads'>, numLay
 }
 
 export { rivalOptions };
-export type { QKCapture as Capture };
 
 /** What `sa-studio rivals` prints and writes: the library's study plus what it was run on. */
 export interface RivalsReport extends Omit<RivalsStudy, 'of'> {

@@ -10,11 +10,11 @@ import { forward, type Model } from '../model/forward';
 import { nearLosslessStudy, type ForwardFn, type NearLosslessReport, type PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import { sampleAttentionFactory } from '../sampleattention/gpu-run/model-attention';
 import type { SampleParams } from '../sampleattention/spec/params';
-import { rivalsStudy, type RivalsStudy } from '../sampleattention/studies/rivals-study';
+import { rivalsStudy, type QKCapture, type RivalsStudy } from '../sampleattention/studies/rivals-study';
 import { gridPoints, headShape, tuneModel, type TuneGrid, type TuneReport, type TuneRule } from '../sampleattention/studies/tune';
 import { yieldToUi } from '../util/yield-to-ui';
 import { throwIfCancelled } from './cancel';
-import type { Capture, GpuLayer } from './forward-port';
+import type { GpuLayer } from './forward-port';
 
 export type { PasskeyPlan, TuneReport };
 
@@ -69,12 +69,12 @@ export type RivalsReport = RivalsStudy;
 
 /** Rival patterns (CPU float64) for one head, or every head with `which` null, on the first
  * `maxTokens` tokens; SampleAttention's curve sweeps alpha at each head's rowRatio and windowRatio. */
-export async function rivalsCapture(cp: Checkpoint, cap: Capture, S: number, params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal): Promise<RivalsReport> {
-  const { numLayers, numHeads, numKvHeads, headDim: d } = cp.config;
+export async function rivalsCapture(cp: Checkpoint, cap: QKCapture, params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal): Promise<RivalsReport> {
+  const { numLayers, numHeads } = cp.config;
   const all = (n: number) => Array.from({ length: n }, (_, i) => i);
   const layers = which ? [which.layer] : all(numLayers);
   const heads = which ? [which.head] : all(numHeads);
-  const r = await rivalsStudy({ S, d, numHeads, numKvHeads, q: cap.q, k: cap.k }, layers, heads, params, maxTokens, {
+  const r = await rivalsStudy(cap, layers, heads, params, maxTokens, {
     onHead: (done, of, layer, head) => {
       throwIfCancelled(signal);
       onProgress(done, of, 'heads', `layer ${layer} head ${head}`);

@@ -5,6 +5,7 @@
 import type { GpuContext } from '../../gpu/device';
 import { createTensor, destroyAll, readTensor, type Tensor } from '../../gpu/tensor';
 import { forward, type Model } from '../model/forward';
+import type { QKCapture } from '../sampleattention/studies/rivals-study';
 import { CancelledError } from './cancel';
 
 /** One layer's attention inputs, kept on the GPU for the selection. */
@@ -16,13 +17,6 @@ export interface GpuLayer {
   lse?: Tensor; // (heads, S) f32
 }
 
-/** Host copies of every layer's q and k, for the CPU float64 studies (rivals). */
-export interface Capture {
-  /** Per layer (heads, S, hd) post-RoPE. */
-  q: Float32Array[];
-  /** Per layer (kvHeads, S, hd) post-RoPE. */
-  k: Float32Array[];
-}
 
 /** Runs the prefill and returns every layer's q, k, v on the GPU; `onLayer(done, total)` reports
  * progress. On failure (or cancel) nothing is left allocated. */
@@ -54,12 +48,13 @@ export async function capturePrefill(ctx: GpuContext, model: Model, ids: Int32Ar
   }
 }
 
-/** Reads every layer's q and k back to the host. */
-export async function readCapture(ctx: GpuContext, layers: readonly GpuLayer[]): Promise<Capture> {
+/** Reads every layer's q and k back to the host, for the CPU float64 studies (rivals). */
+export async function readCapture(ctx: GpuContext, layers: readonly GpuLayer[], numKvHeads: number): Promise<QKCapture> {
   const q: Float32Array[] = [], k: Float32Array[] = [];
   for (const g of layers) {
     q.push(await readTensor(ctx, g.q));
     k.push(await readTensor(ctx, g.k));
   }
-  return { q, k };
+  const [numHeads, S, d] = layers[0].q.shape;
+  return { S, d, numHeads, numKvHeads, q, k };
 }

@@ -13,7 +13,8 @@ import type { HeadSelection } from '../sampleattention/spec/selection';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
 import { buildModel, type Model } from '../model/forward';
-import { capturePrefill, readCapture, type Capture, type GpuLayer } from './forward-port';
+import { capturePrefill, readCapture, type GpuLayer } from './forward-port';
+import type { QKCapture } from '../sampleattention/studies/rivals-study';
 import { throwIfCancelled } from './cancel';
 export { CancelledError } from './cancel';
 import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport } from './types';
@@ -34,7 +35,7 @@ export class StudioEngine {
   private checkpoint: Checkpoint | null = null;
   private model: Model | null = null;
   /** Host copies of q and k, read back on first need (rivals). */
-  private capture: Capture | null = null;
+  private capture: QKCapture | null = null;
   private gpuLayers: GpuLayer[] = [];
   private runs: (SampleRun | null)[] = [];
   /** The current text's token ids; S is their count. */
@@ -184,9 +185,9 @@ export class StudioEngine {
   }
 
   /** Host copies of every layer's q and k, read back once per text on first need. */
-  private async hostCapture(): Promise<Capture> {
+  private async hostCapture(): Promise<QKCapture> {
     if (!this.gpuLayers.length) throw new Error('no captured q/k: run the prefill first.');
-    this.capture ??= await readCapture(this.ctx, this.gpuLayers);
+    this.capture ??= await readCapture(this.ctx, this.gpuLayers, this.need().config.numKvHeads);
     return this.capture;
   }
 
@@ -257,7 +258,7 @@ export class StudioEngine {
    * (once per text) is queued behind GPU work. */
   async rivals(params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal): Promise<RivalsReport> {
     const cap = await this.exclusive(() => this.hostCapture());
-    return rivalsCapture(this.need(), cap, this.S, params, which, maxTokens, onProgress, signal);
+    return rivalsCapture(this.need(), cap, params, which, maxTokens, onProgress, signal);
   }
 
   private need(): Checkpoint {

@@ -8,12 +8,12 @@ import { freshSeed, randn, rng } from '../helpers/gpu';
 import { UsageError } from '../../cli/args';
 import {
   curveRows, DEFAULT_DENSITIES, formatRivals, indexList, operatingPoint, parseRivalsArgs, reportSvg, resolveSelection, rivalOptions, rivalsCommand,
-  type Capture, type RivalsReport,
+  type RivalsReport,
 } from '../../cli/rivals';
 import { rivalsSvg } from '../../src/render/rivals-svg';
 import { DEFAULT_PARAMS } from '../../src/sampleattention/spec/params';
 import { recallAtDensity, type RivalCurve } from '../../src/sampleattention/studies/rivals';
-import { rivalsStudy } from '../../src/sampleattention/studies/rivals-study';
+import { rivalsStudy, type QKCapture } from '../../src/sampleattention/studies/rivals-study';
 
 const seed = freshSeed();
 const base = ['--model', 'default', '--text', 'a.txt'];
@@ -73,7 +73,7 @@ test('rivals: the operating alpha joins the SampleAttention sweep', () => {
 });
 
 /** Two layers of 4 query heads on 2 kv heads, with a sink key so the patterns differ. */
-function capture(S: number, d: number, s: number): Capture {
+function capture(S: number, d: number, s: number): QKCapture {
   const r = rng(s);
   const layer = (n: number, sinkGain: number) => {
     const x = randn(r, n * S * d);
