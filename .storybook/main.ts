@@ -14,7 +14,7 @@ const config: StorybookConfig = {
   core: { disableTelemetry: true, disableWhatsNewNotifications: true },
   async viteFinal(cfg) {
     if (!hasPlugin(cfg.plugins, 'wgsl-as-text')) cfg.plugins = [wgsl(), ...(cfg.plugins ?? [])];
-    // The stories use no model files or samples: do not copy public/ (17 MB) into the build.
+    // The stories use no model files or bundled texts: do not copy public/ (17 MB) into the build.
     cfg.publicDir = false;
     return cfg;
   },

@@ -16,7 +16,8 @@ import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeas
 import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches } from '../gpu/tensorcore/attention';
 import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32, randn } from '../src/util/random';
-import { sampledRows, validateParams, windowSize, type SampleParams } from '../src/sample/reference';
+import { sampledRows, validateParams, windowSize, type SampleParams } from '../src/sampleattention/spec/params';
+import { kvHeadOf } from '../src/sampleattention/spec/reference';
 
 export interface AttentionBenchOptions {
   S: number;
@@ -182,7 +183,7 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
     let denseCheck = 0, sparseCheck = 0;
     const r = mulberry32(12345);
     for (let h = 0; h < heads; h++) {
-      const g = Math.floor(h / (heads / kvHeads));
+      const g = kvHeadOf(h, heads, kvHeads);
       const kept = new Uint8Array(S);
       for (const j of list.subarray(h * S, h * S + counts[2 * h])) kept[j] = 1;
       for (const i of [0, S - 1, ...Array.from({ length: 6 }, () => Math.floor(r() * S))]) {

@@ -5,10 +5,10 @@
 // repeats; React's redraw is not included.
 import type { GpuContext } from '../gpu/device';
 import { median } from '../gpu/timing';
-import { StudioEngine } from '../src/engine/engine';
+import { StudioEngine } from '../src/engine/studio-engine';
 import { nodeFolder } from '../src/model/loader/node-folder';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_PARAMS, type SampleParams } from '../src/sample/reference';
+import { DEFAULT_PARAMS, type SampleParams } from '../src/sampleattention/spec/params';
 
 export async function benchStudio(ctx: GpuContext, o: { modelDir: string; textFile: string; S: number; repeats: number; layer: number; head: number }) {
   const engine = await StudioEngine.open(ctx);

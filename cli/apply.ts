@@ -3,15 +3,14 @@
 // parameters on the GPU engine, and prints per-layer recall and density beside what the config
 // recorded on its own text; --out writes every head's selection.
 import { writeFileSync } from 'node:fs';
-import { parseFlags, usage, type FlagSpec } from './args';
+import { HELP_FLAG, parseFlags, printedHelp, table, type FlagSpec } from './args';
 import { openSession } from './session';
 import { forward } from '../src/model/forward';
-import { readConfigFile } from '../src/sample/config-file-node';
-import { runSampleAttention } from '../src/sample/engine';
-import { uploadTensor, destroyAll } from '../gpu/tensor';
-import type { HeadSelection } from '../src/sample/reference';
-import { checkConfigFits, configParams, modelIdentity } from '../src/sample/eval';
-import { table } from './eval';
+import { readConfigFile } from '../src/sampleattention/formats/config-file-node';
+import { runCapturedLayers } from '../src/sampleattention/gpu-run/captured-layers';
+import { headShape } from '../src/sampleattention/studies/tune';
+import type { HeadSelection } from '../src/sampleattention/spec/selection';
+import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/formats/config-file';
 
 const SPEC: FlagSpec = {
   config: { kind: 'string', required: true, help: 'per-head config JSON (docs/config-schema.md)' },
@@ -19,14 +18,11 @@ const SPEC: FlagSpec = {
   text: { kind: 'string', required: true, help: 'UTF-8 text file to apply the config to' },
   'max-tokens': { kind: 'number', help: 'keep only the first N tokens' },
   out: { kind: 'string', help: 'write every head\'s selection (rows, keys, window, measures) as JSON here' },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 export async function applyCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('apply', 'reuse a saved per-head config on a new text: per-layer recall and density', SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'apply', 'reuse a saved per-head config on a new text: per-layer recall and density', SPEC)) return 0;
   const f = parseFlags('apply', argv, SPEC);
   const file = f.config as string;
   const cfg = readConfigFile(file);
@@ -40,19 +36,10 @@ export async function applyCommand(argv: string[]): Promise<number> {
     const params = configParams(cfg);
     process.stderr.write(`apply: capturing q/k/v (${S} tokens)\n`);
     const r = await forward(s.model, s.ids, { captureQK: true, captureV: true, logits: 'none' });
-    for (let l = 0; l < c.numLayers; l++) {
-      const q = uploadTensor(s.ctx, 'apply q', [c.numHeads, S, d], r.q![l]); // (heads, S, d) f32
-      const k = uploadTensor(s.ctx, 'apply k', [c.numKvHeads, S, d], r.k![l]); // (kvHeads, S, d) f32
-      const v = uploadTensor(s.ctx, 'apply v', [c.numKvHeads, S, d], r.v![l]); // (kvHeads, S, d) f32
-      try {
-        const run = await runSampleAttention(s.ctx, { q, k, v, heads: c.numHeads, kvHeads: c.numKvHeads, S, d, params: params[l] });
-        run.dispose();
-        layers.push(run.heads);
-      } finally {
-        destroyAll(q, k, v);
-      }
+    await runCapturedLayers(s.ctx, headShape(c), { q: r.q!, k: r.k!, v: r.v! }, (l) => params[l], (l, run) => {
+      layers.push(run.heads);
       process.stderr.write(`  layer ${l + 1}/${c.numLayers}\n`);
-    }
+    });
   } finally {
     s.model.dispose();
   }

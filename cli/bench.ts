@@ -19,10 +19,11 @@ const SPEC: FlagSpec = {
   repeats: { kind: 'number', help: 'timed repeats per size; the median is reported (default 7)' },
   qk: { kind: 'string', help: 'time real heads: a file from `sa-studio capture` (with --layer); S, heads and d come from it' },
   layer: { kind: 'number', help: 'the layer of --qk to time (default 0)' },
-  forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention' },
+  forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention (--S: prefill lengths, default 1024,4096)' },
+  matmul: { kind: 'number', help: 'with --forward: the square matmul size (default 4096)' },
   shape: { kind: 'string', help: 'with --forward: "1b" times a random Llama-3.2-1B-shaped model at --S (default 4096,16384,32768)' },
   precision: { kind: 'string', help: 'f32 (the exact kernels, default) or f16 (tensor cores: needs shader-f16 and chromium-experimental-subgroup-matrix)' },
-  matmul: { kind: 'boolean', help: 'f16 tensor-core matmul at 4096^3 over a sweep of tile shapes, beside the f32 kernel' },
+  'matmul-sweep': { kind: 'boolean', help: 'f16 tensor-core matmul at 4096^3 over a sweep of tile shapes, beside the f32 kernel' },
   'keys-per-tile': { kind: 'number', help: 'f16 attention: keys per tile, 32 or 64 (default by head dim)' },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   out: { kind: 'string', help: 'also write the results as JSON here' },
@@ -33,7 +34,7 @@ const SPEC: FlagSpec = {
  * feeds the output pass, whose time does not depend on its values). */
 async function readCaptured(file: string, layer: number) {
   const { readFileSync } = await import('node:fs');
-  const { parseQkSafetensors } = await import('../src/sample/qk-file');
+  const { parseQkSafetensors } = await import('../src/sampleattention/formats/qk-file');
   const { mulberry32, randn } = await import('../src/util/random');
   const t = parseQkSafetensors(readFileSync(file), file, layer);
   return { ...t, v: t.v ?? randn(mulberry32(1), t.kvHeads * t.S * t.d) };
@@ -55,9 +56,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const results: unknown[] = [];
   const precision = (f.precision as string | undefined) ?? 'f32';
   if (precision !== 'f32' && precision !== 'f16') throw new UsageError(`bench: --precision must be f32 or f16, got ${precision}.`);
-  const tc = precision === 'f16' || f.matmul ? requireTensorCores(ctx, adapter) : undefined;
+  const tc = precision === 'f16' || f['matmul-sweep'] ? requireTensorCores(ctx, adapter) : undefined;
   if (tc) console.log(`tensor cores: ${tc === 'real' ? 'subgroup matrices' : 'EMULATED (SA_STUDIO_EMULATE_TENSOR_CORES=1: correctness only, the times mean nothing)'}`);
-  if (f.matmul) {
+  if (f['matmul-sweep']) {
     const { benchMatmul } = await import('../bench/forward');
     const { benchMatmulF16, MATMUL_SWEEP } = await import('../bench/tensorcore');
     const n = 4096;
@@ -78,7 +79,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const { DEFAULT_MODEL_DIR, REPO_ROOT } = await import('./model-dir');
     const { join } = await import('node:path');
     const S = list(f.S as string | undefined, [4096])[0];
-    const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: join(REPO_ROOT, 'public/samples/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2 });
+    const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: join(REPO_ROOT, 'public/texts/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2 });
     console.log(`studio slider move, ${r.model} (${r.layers} layers x ${r.heads} heads), S ${r.S}: chosen layer + head view ${r.chosenLayerMs.toFixed(1)} ms, all layers ${r.allLayersMs.toFixed(1)} ms, exact zoomed view (440 x 440 tokens) ${r.exactZoomMs.toFixed(1)} ms (wall clock, median of ${r.repeats}; prefill ${r.prefillMs.toFixed(0)} ms)`);
     results.push({ kind: 'studio', ...r });
   } else if (f.forward && f.shape === '1b') {
@@ -91,7 +92,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     }
   } else if (f.forward) {
     const { benchForwardSuite } = await import('../bench/forward-suite');
-    results.push(...(await benchForwardSuite(ctx, repeats, (line) => console.log(line))));
+    const matmul = f.matmul as number | undefined;
+    if (matmul !== undefined && !(Number.isInteger(matmul) && matmul >= 1)) throw new Error(`--matmul must be a positive integer, got ${matmul}`);
+    results.push(...(await benchForwardSuite(ctx, repeats, (line) => console.log(line), { lengths: f.S ? list(f.S as string, []) : undefined, matmul })));
   } else {
     const { benchAttention } = await import('../bench/attention');
     const heads = (f.heads as number | undefined) ?? 8;

@@ -1,23 +1,18 @@
 // `sa-studio capture`: post-RoPE q and k of every layer, for `sa-studio select`.
 import { writeFileSync } from 'node:fs';
-import { parseFlags, usage, type FlagSpec } from './args';
+import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, type FlagSpec } from './args';
 import { openSession } from './session';
 import { forward } from '../src/model/forward';
 import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';
 
 const SPEC: FlagSpec = {
-  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
-  text: { kind: 'string', required: true, help: 'UTF-8 text file' },
-  'max-tokens': { kind: 'number', help: 'keep only the first N tokens' },
+  ...MODEL_FLAGS,
   out: { kind: 'string', required: true, help: 'safetensors to write: q.<layer> [heads, S, d], k.<layer> and v.<layer> [kv_heads, S, d] F32' },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 export async function captureCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('capture', 'write every layer\'s post-RoPE q and k', SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'capture', 'write every layer\'s post-RoPE q and k', SPEC)) return 0;
   const f = parseFlags('capture', argv, SPEC);
   const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
   const { config } = s.checkpoint;

@@ -1,20 +1,22 @@
 // `sa-studio eval`: the near-lossless check. The model runs dense and with SampleAttention in every
 // head (one parameter set, or per-head parameters from a config), on each text and on passkey
 // prompts; prints per-text KL, top-1 agreement, perplexity and recall/density, and passkey
-// retrieval over lengths x depths. The measures are defined in src/sample/eval.ts.
+// retrieval over lengths x depths. The measures are defined in src/sampleattention/studies/near-lossless.ts.
 import { writeFileSync } from 'node:fs';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
-import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
-import type { SampleParams } from '../src/sample/reference';
-import { readConfigFile } from '../src/sample/config-file-node';
-import { InputError, LimitError } from '../src/util/input-errors';
-import { sampleAttentionOverride } from '../src/sample/model-attention';
+import type { SampleParams } from '../src/sampleattention/spec/params';
+import { readConfigFile } from '../src/sampleattention/formats/config-file-node';
+import { InputError, LimitError } from '../gpu/errors';
+import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/formats/config-file';
+import { sampleAttentionFactory } from '../src/sampleattention/gpu-run/model-attention';
+import { headShape } from '../src/sampleattention/studies/tune';
 import {
-  checkConfigFits, checkText, configParams, modelIdentity, passkeySuite,
-  type ForwardFn, type PasskeyAccuracy, type PasskeyResult, type SparseFactory, type TextCheck,
-} from '../src/sample/eval';
+  nearLosslessStudy,
+  type ForwardFn, type PasskeyAccuracy, type PasskeyResult, type TextCheck,
+} from '../src/sampleattention/studies/near-lossless';
 
 const SPEC: FlagSpec = {
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
@@ -25,7 +27,7 @@ const SPEC: FlagSpec = {
   'passkey-lengths': { kind: 'string', help: 'comma-separated prompt lengths in tokens (default 512,1024,2048,4096; "none" skips passkeys)' },
   'passkey-depths': { kind: 'string', help: 'comma-separated needle depths in [0, 1] (default 0,0.25,0.5,0.75,1)' },
   json: { kind: 'string', help: 'also write every figure as JSON here' },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 const SUMMARY = 'dense vs SampleAttention on the model\'s outputs: KL, top-1 agreement, perplexity, recall, density, passkey retrieval';
@@ -75,10 +77,7 @@ export interface EvalReport {
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('eval', SUMMARY, SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'eval', SUMMARY, SPEC)) return 0;
   const { values: texts, rest } = takeMulti(argv, 'text');
   if (texts.length === 0) throw new UsageError(`eval: --text is required (${SPEC.text.help}).`);
   const f = parseFlags('eval', [...rest, '--text', texts[0]], SPEC);
@@ -110,20 +109,17 @@ export async function evalCommand(argv: string[]): Promise<number> {
     s.model.dispose();
     throw e;
   }
-  const shape = { heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
   const fwd: ForwardFn = (ids, o) => forward(s.model, ids, o);
   const report: EvalReport = { model: s.checkpoint.name, adapter: s.adapter, attention: attentionText, texts: [], passkey: [] };
   try {
     const allIds = textIds(s, texts, maxTokens);
-    const sparse: SparseFactory = (onLayer) => sampleAttentionOverride(s.ctx, shape, params, onLayer);
-    for (let t = 0; t < texts.length; t++) {
-      const ids = allIds[t];
-      const r = await checkText(fwd, ids, c.vocabSize, sparse, (pass) => process.stderr.write(`eval: ${texts[t]}: ${ids.length} tokens, ${pass} pass\n`));
-      report.texts.push({ file: texts[t], ...r });
-    }
-    const suite = await passkeySuite(fwd, s.checkpoint.tokenizer, c.vocabSize, lengths, depths, sparse, (_, __, L, depth) => process.stderr.write(`eval: passkey length ${L}, depth ${depth}\n`));
-    report.passkey = suite.cases;
-    report.passkeyAccuracy = suite.accuracy;
+    const r = await nearLosslessStudy(fwd, s.checkpoint.tokenizer, c, allIds, sampleAttentionFactory(s.ctx, headShape(c), params), { lengths, depths }, {
+      onPass: (t, pass) => process.stderr.write(`eval: ${texts[t]}: ${allIds[t].length} tokens, ${pass} pass\n`),
+      onCase: (_, __, L, depth) => process.stderr.write(`eval: passkey length ${L}, depth ${depth}\n`),
+    });
+    report.texts = r.texts.map((t, i) => ({ file: texts[i], ...t }));
+    report.passkey = r.passkey;
+    report.passkeyAccuracy = r.passkeyAccuracy;
   } finally {
     s.model.dispose();
   }
@@ -134,8 +130,6 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   return 0;
 }
-
-const pad = (s: string, n: number) => s.padStart(n);
 
 /** The printed tables. */
 export function formatEval(r: EvalReport, lengths: readonly number[], depths: readonly number[]): string {
@@ -162,10 +156,4 @@ export function formatEval(r: EvalReport, lengths: readonly number[], depths: re
     if (firstWrong) out.push(`e.g. passkey ${firstWrong.passkey} at length ${firstWrong.length}, depth ${firstWrong.depth.toFixed(2)}: dense continued ${JSON.stringify(firstWrong.dense.continuation)}, sparse ${JSON.stringify(firstWrong.sparse.continuation)}`);
   }
   return out.join('\n');
-}
-
-export function table(head: string[], rows: string[][]): string[] {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : pad(c, w[i]))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)];
 }

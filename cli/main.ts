@@ -4,7 +4,7 @@
 // InputError family, printed as one line without a stack trace), 1 anything else (a bug, or the
 // machine: no GPU, a write that failed).
 import { UsageError } from './args';
-import { InputError, oneLine } from '../src/util/input-errors';
+import { InputError, oneLine } from '../gpu/errors';
 
 type Verb = { summary: string; run: (argv: string[]) => Promise<number> };
 

@@ -5,25 +5,23 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { color as d3color, interpolateInferno } from 'd3';
-import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, UsageError, type FlagSpec } from './args';
 import { openSession } from './session';
 import { forward } from '../src/model/forward';
-import { uploadTensor, destroyAll } from '../gpu/tensor';
-import { runSampleAttention } from '../src/sample/engine';
-import type { HeadSelection } from '../src/sample/reference';
+import { runCapturedLayers } from '../src/sampleattention/gpu-run/captured-layers';
+import { headShape } from '../src/sampleattention/studies/tune';
+import type { HeadSelection } from '../src/sampleattention/spec/selection';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
-import type { PooledMap } from '../src/engine/types';
+import type { PooledMap } from '../src/sampleattention/gpu-run/pooled-map';
 import { encodePng } from '../src/render/png';
 
 const SPEC: FlagSpec = {
-  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
-  text: { kind: 'string', required: true, help: 'UTF-8 text file' },
-  'max-tokens': { kind: 'number', help: 'keep only the first N tokens' },
+  ...MODEL_FLAGS,
   out: { kind: 'string', required: true, help: 'folder for summary.json, summary.md and the pictures' },
   heads: { kind: 'string', help: 'pictures of these heads, "L:H,L:H" (default: none)' },
   bins: { kind: 'number', help: 'picture side in cells (default 256; block-max pooled when S is larger)' },
   ...SAMPLE_FLAGS,
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 const LUT = Array.from({ length: 256 }, (_, t) => d3color(interpolateInferno(t / 255))!.rgb());
@@ -58,10 +56,7 @@ function picture(att: PooledMap, kept: PooledMap, missed: PooledMap, scale: numb
 }
 
 export async function mapsCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('maps', 'per-head SampleAttention measures of a text, and pictures of chosen heads', SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'maps', 'per-head SampleAttention measures of a text, and pictures of chosen heads', SPEC)) return 0;
   const f = parseFlags('maps', argv, SPEC);
   const params = flagParams('maps', f);
   const wanted = ((f.heads as string | undefined) ?? '').split(',').filter(Boolean).map((s) => {
@@ -78,27 +73,18 @@ export async function mapsCommand(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const fw = await forward(s.model, s.ids, { captureQK: true, captureV: true, logits: 'none' });
   const layers: Omit<HeadSelection, 'sampledRows' | 'selectedKeys'>[][] = [];
-  for (let l = 0; l < c.numLayers; l++) {
-    const q = uploadTensor(s.ctx, `q.${l}`, [c.numHeads, S, c.headDim], fw.q![l]); // (heads, S, hd) f32
-    const k = uploadTensor(s.ctx, `k.${l}`, [c.numKvHeads, S, c.headDim], fw.k![l]); // (kvHeads, S, hd) f32
-    const v = uploadTensor(s.ctx, `v.${l}`, [c.numKvHeads, S, c.headDim], fw.v![l]); // (kvHeads, S, hd) f32
-    const r = await runSampleAttention(s.ctx, { q, k, v, heads: c.numHeads, kvHeads: c.numKvHeads, S, d: c.headDim, params });
-    try {
-      layers.push(r.heads.map(({ sampledRows, selectedKeys, ...rest }) => ({ ...rest, keysKept: selectedKeys.length, sampled: sampledRows.length })));
-      for (const [wl, wh] of wanted.filter(([wl]) => wl === l)) {
-        const [planes] = await r.pool({ B: (f.bins as number | undefined) ?? 256, headStart: wh, headCount: 1 });
-        const scale = Math.max(1, Math.floor(512 / planes.maxP.rows));
-        const pic = picture(planes.maxP, planes.keptFraction, planes.missedMass, scale);
-        const file = join(out, `layer${wl}-head${wh}.png`);
-        writeFileSync(file, encodePng(pic.rgb, pic.width, pic.height, (b) => new Uint8Array(deflateSync(b))));
-        process.stderr.write(`wrote ${file}\n`);
-      }
-    } finally {
-      r.dispose();
-      destroyAll(q, k, v);
+  await runCapturedLayers(s.ctx, headShape(c), { q: fw.q!, k: fw.k!, v: fw.v! }, () => params, async (l, r) => {
+    layers.push(r.heads.map(({ sampledRows, selectedKeys, ...rest }) => ({ ...rest, keysKept: selectedKeys.length, sampled: sampledRows.length })));
+    for (const [wl, wh] of wanted.filter(([wl]) => wl === l)) {
+      const [planes] = await r.pool({ B: (f.bins as number | undefined) ?? 256, headStart: wh, headCount: 1 });
+      const scale = Math.max(1, Math.floor(512 / planes.maxP.rows));
+      const pic = picture(planes.maxP, planes.keptFraction, planes.missedMass, scale);
+      const file = join(out, `layer${wl}-head${wh}.png`);
+      writeFileSync(file, encodePng(pic.rgb, pic.width, pic.height, (b) => new Uint8Array(deflateSync(b))));
+      process.stderr.write(`wrote ${file}\n`);
     }
-    process.stderr.write(`layer ${l + 1}/${c.numLayers}\n`);
-  }
+      process.stderr.write(`layer ${l + 1}/${c.numLayers}\n`);
+  });
   const all = layers.flat();
   const mean = (key: 'recallMean' | 'density') => all.reduce((a, h) => a + h[key], 0) / all.length;
   const summary = { model: s.checkpoint.name, adapter: s.adapter, tokens: S, params, ms: performance.now() - t0, recallMean: mean('recallMean'), density: mean('density'), layers };

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CheckpointError } from '../src/util/input-errors';
+import { CheckpointError } from '../gpu/errors';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_MODEL_DIR = join(REPO_ROOT, 'public', 'models', 'default');

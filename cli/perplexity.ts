@@ -1,23 +1,19 @@
 // `sa-studio perplexity`: next-token loss of a text, in windows of the model's context (or
 // --max-tokens) with no overlap; bits per byte over the UTF-8 bytes of the predicted tokens.
-import { parseFlags, usage, type FlagSpec } from './args';
+import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, type FlagSpec } from './args';
 import { openSession, type Session } from './session';
 import { forward } from '../src/model/forward';
 import { nextTokenNll } from '../src/model/metrics';
-import { InputError, LimitError } from '../src/util/input-errors';
+import { InputError, LimitError } from '../gpu/errors';
 
 const SPEC: FlagSpec = {
-  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
-  text: { kind: 'string', required: true, help: 'UTF-8 text file' },
+  ...MODEL_FLAGS,
   'max-tokens': { kind: 'number', help: 'window length in tokens (default: the model context, at most 4096)' },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 export async function perplexityCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('perplexity', 'print JSON {tokens, nll, perplexity, bitsPerByte} for a text', SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'perplexity', 'print JSON {tokens, nll, perplexity, bitsPerByte} for a text', SPEC)) return 0;
   const f = parseFlags('perplexity', argv, SPEC);
   const s = await openSession(f.model as string, f.text as string, undefined, true);
   const { config } = s.checkpoint;

@@ -1,28 +1,28 @@
 // `sa-studio rivals`: SampleAttention against its rivals (StreamingLLM, MInference's vertical-slash,
 // block top-k, and the oracle) on the model's own heads. One forward captures q/k; then, in CPU
-// float64 (src/sample/rivals.ts), every chosen head gets one recall-vs-density curve per pattern.
+// float64 (src/sampleattention/studies/rivals.ts), every chosen head gets one recall-vs-density curve per pattern.
 // Prints the model's mean recall at equal densities and at SampleAttention's own operating point,
 // then the same per layer (or per head with --heads); --json writes every curve, --svg a chart
 // (src/render/rivals-svg.ts). Progress to stderr, results to stdout.
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
 import { openSession } from './session';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { numberList } from './eval';
 import { forward } from '../src/model/forward';
-import type { SampleParams } from '../src/sample/reference';
-import { DEFAULT_RIVALS, headCurves, modelCurves, recallAtDensity, type PatternName, type RivalCurve, type RivalOptions } from '../src/sample/rivals';
+import type { SampleParams } from '../src/sampleattention/spec/params';
+import { recallAtDensity, type PatternName, type RivalCurve } from '../src/sampleattention/studies/rivals';
+import { rivalOptions, rivalsStudy, type QKCapture, type RivalsStudy } from '../src/sampleattention/studies/rivals-study';
 import { rivalsSvg } from '../src/render/rivals-svg';
-import { InputError } from '../src/util/input-errors';
+import { InputError } from '../gpu/errors';
 
 export const DEFAULT_DENSITIES = [0.1, 0.2, 0.3, 0.5];
 /** Above this many tokens the CPU float64 curves take long enough to warn. */
 export const SLOW_S = 2048;
 
 const SPEC: FlagSpec = {
-  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
-  text: { kind: 'string', required: true, help: 'UTF-8 text file' },
+  ...MODEL_FLAGS,
   'max-tokens': { kind: 'number', help: 'keep only the first N tokens (the curves cost O(S^2 d) per head on the CPU)' },
   layers: { kind: 'string', help: 'layers to measure, e.g. "0,3" or "0-3" (default: all)' },
   heads: { kind: 'string', help: 'query heads of each chosen layer, e.g. "0,1" (default: all); prints a table per head' },
@@ -30,7 +30,7 @@ const SPEC: FlagSpec = {
   ...SAMPLE_FLAGS,
   json: { kind: 'string', help: 'write every curve (per head, per layer, model) with its points as JSON here' },
   svg: { kind: 'string', help: 'write the model-level recall-vs-density chart as a standalone SVG here' },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 const SUMMARY = 'recall-vs-density curves of SampleAttention and its rivals (StreamingLLM, vertical-slash, block top-k, oracle) on the model\'s heads, CPU float64';
@@ -103,66 +103,16 @@ export function resolveSelection(a: Pick<RivalsArgs, 'layers' | 'heads'>, numLay
   return { layers, heads };
 }
 
-/** The SampleAttention sweep: the default alphas plus the operating alpha. */
-export function rivalOptions(p: SampleParams): RivalOptions {
-  return { alphas: [...new Set([...DEFAULT_RIVALS.alphas, p.alpha])].sort((a, b) => a - b), rowRatio: p.rowRatio, windowRatio: p.windowRatio };
-}
+export { rivalOptions };
 
-export interface HeadEntry { layer: number; head: number; kvHead: number; curves: RivalCurve[] }
-
-export interface RivalsReport {
+/** What `sa-studio rivals` prints and writes: the library's study plus what it was run on. */
+export interface RivalsReport extends Omit<RivalsStudy, 'of'> {
   model: string;
   text: string;
-  tokens: number;
-  headDim: number;
   params: SampleParams;
   densities: number[];
-  layers: number[];
-  /** The query heads measured in every chosen layer. */
-  heads: number[];
   /** True when --heads was given: the detail tables are per head, not per layer. */
   perHead: boolean;
-  /** Mean over every measured head at each knob value (modelCurves). */
-  model_curves: RivalCurve[];
-  layer_curves: { layer: number; curves: RivalCurve[] }[];
-  head_curves: HeadEntry[];
-  seconds: number;
-}
-
-export interface Capture {
-  S: number;
-  d: number;
-  numHeads: number;
-  numKvHeads: number;
-  /** Per layer: q (heads, S, d) and k (kvHeads, S, d). */
-  q: readonly Float32Array[];
-  k: readonly Float32Array[];
-}
-
-/** Every chosen head's curves, each layer's and the model's mean curves. */
-export function computeRivals(cap: Capture, layers: readonly number[], heads: readonly number[], params: SampleParams, onLayer?: (layer: number, done: number, of: number, seconds: number) => void): Omit<RivalsReport, 'model' | 'text' | 'densities' | 'perHead'> {
-  const { S, d, numHeads, numKvHeads } = cap;
-  const opts = rivalOptions(params);
-  const group = numHeads / numKvHeads;
-  const t0 = performance.now();
-  const head_curves: HeadEntry[] = [];
-  const layer_curves: { layer: number; curves: RivalCurve[] }[] = [];
-  layers.forEach((l, li) => {
-    const mine: RivalCurve[][] = [];
-    for (const h of heads) {
-      const g = Math.floor(h / group);
-      const curves = headCurves(cap.q[l].subarray(h * S * d, (h + 1) * S * d), cap.k[l].subarray(g * S * d, (g + 1) * S * d), S, d, opts);
-      mine.push(curves);
-      head_curves.push({ layer: l, head: h, kvHead: g, curves });
-    }
-    layer_curves.push({ layer: l, curves: modelCurves(mine) });
-    onLayer?.(l, li + 1, layers.length, (performance.now() - t0) / 1000);
-  });
-  return {
-    tokens: S, headDim: d, params, layers: [...layers], heads: [...heads],
-    model_curves: modelCurves(head_curves.map((e) => e.curves)),
-    layer_curves, head_curves, seconds: (performance.now() - t0) / 1000,
-  };
 }
 
 /** SampleAttention's point at its operating alpha on a set of curves. */
@@ -199,13 +149,6 @@ export function curveRows(curves: readonly RivalCurve[], densities: readonly num
 
 const dHead = (densities: readonly number[]) => densities.map((x) => `@${fmtKnob(x)}`);
 
-/** As cli/eval.ts's table(), but the columns in `left` are left-aligned (names), the others right. */
-export function alignedTable(head: string[], rows: string[][], left: readonly number[]): string[] {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (left.includes(i) ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)];
-}
-
 /** The model-level table, its notes, and the per-layer (or per-head) tables. */
 export function formatRivals(r: RivalsReport): string {
   const a = r.params.alpha;
@@ -218,7 +161,7 @@ export function formatRivals(r: RivalsReport): string {
   ];
   const m = curveRows(r.model_curves, r.densities, a, true);
   out.push(`model (SampleAttention's operating point: density ${m.op.density.toFixed(4)}, recall ${m.op.recall.toFixed(4)}):`);
-  out.push(...alignedTable(['pattern', ...dHead(r.densities), `@SA ${m.op.density.toFixed(3)}`, 'knob: swept'], m.rows, [0, r.densities.length + 2]));
+  out.push(...table(['pattern', ...dHead(r.densities), `@SA ${m.op.density.toFixed(3)}`, 'knob: swept'], m.rows, [0, r.densities.length + 2]));
   const missing = new Set(m.missing);
   const detail: string[][] = [];
   const groups = r.perHead
@@ -239,15 +182,12 @@ export function formatRivals(r: RivalsReport): string {
   }
   out.push('');
   out.push(r.perHead ? 'per head (layer:head); @SA = at that head\'s own operating density d:' : 'per layer (mean over its heads); @SA = at that layer\'s own operating density d:');
-  out.push(...alignedTable([r.perHead ? 'head' : 'layer', 'pattern', ...dHead(r.densities), '@SA'], detail, [0, 1]));
+  out.push(...table([r.perHead ? 'head' : 'layer', 'pattern', ...dHead(r.densities), '@SA'], detail, [0, 1]));
   return out.join('\n');
 }
 
 export async function rivalsCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('rivals', SUMMARY, SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'rivals', SUMMARY, SPEC)) return 0;
   const a = parseRivalsArgs(argv);
   if (!existsSync(a.text)) throw new InputError(`--text ${a.text}: no such file. Give a UTF-8 text file.`, { file: a.text });
   // Fail before the minutes of work, not after.
@@ -266,11 +206,11 @@ export async function rivalsCommand(argv: string[]): Promise<number> {
     process.stderr.write(`rivals: capturing q/k of ${a.text} (${S} tokens)\n`);
     const fw = await forward(s.model, s.ids, { captureQK: true, logits: 'none' });
     process.stderr.write(`rivals: ${sel.layers.length} layer(s) x ${sel.heads.length} head(s), 5 patterns each, CPU float64\n`);
-    const cap: Capture = { S, d: c.headDim, numHeads: c.numHeads, numKvHeads: c.numKvHeads, q: fw.q!, k: fw.k! };
-    const part = computeRivals(cap, sel.layers, sel.heads, a.params, (l, done, of, sec) => {
-      process.stderr.write(`  layer ${l} (${done}/${of}): ${sel.heads.length} head(s) done, ${sec.toFixed(1)} s\n`);
+    const cap: QKCapture = { S, d: c.headDim, numHeads: c.numHeads, numKvHeads: c.numKvHeads, q: fw.q!, k: fw.k! };
+    const { of: _, ...part } = await rivalsStudy(cap, sel.layers, sel.heads, a.params, S, {
+      onLayer: (l, done, of, sec) => process.stderr.write(`  layer ${l} (${done}/${of}): ${sel.heads.length} head(s) done, ${sec.toFixed(1)} s\n`),
     });
-    report = { model: s.checkpoint.name, text: a.text, densities: a.densities, perHead: a.heads !== undefined, ...part };
+    report = { model: s.checkpoint.name, text: a.text, params: a.params, densities: a.densities, perHead: a.heads !== undefined, ...part };
   } finally {
     s.model.dispose();
   }

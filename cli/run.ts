@@ -1,29 +1,26 @@
 // `sa-studio run`: tokenize, prefill on WebGPU, summary; --dump writes input_ids, logits and
 // every layer's attention probabilities as safetensors.
 import { writeFileSync } from 'node:fs';
-import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, UsageError, type FlagSpec } from './args';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
-import { sampleAttentionOverride } from '../src/sample/model-attention';
+import { sampleAttentionOverride } from '../src/sampleattention/gpu-run/model-attention';
 import { openSession } from './session';
+import { headShape } from '../src/sampleattention/studies/tune';
 import { forward } from '../src/model/forward';
 import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';
-import { LimitError } from '../src/util/input-errors';
+import { LimitError } from '../gpu/errors';
 
 const SPEC: FlagSpec = {
+  ...MODEL_FLAGS,
   model: { kind: 'string', required: true, help: 'checkpoint folder (config.json, model.safetensors, tokenizer.json) or "default"' },
-  text: { kind: 'string', required: true, help: 'UTF-8 text file to run' },
-  'max-tokens': { kind: 'number', help: 'keep only the first N tokens' },
   attention: { kind: 'string', help: 'dense (default) or sample: SampleAttention replaces every head\'s attention' },
   ...SAMPLE_FLAGS,
   dump: { kind: 'string', help: 'write input_ids [S] I32, logits [S, vocab] F32, attn.<layer> [heads, S, S] F32 here (safetensors)' },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 export async function runCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('run', 'run a text through a model on WebGPU', SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'run', 'run a text through a model on WebGPU', SPEC)) return 0;
   const f = parseFlags('run', argv, SPEC);
   const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
   const dump = f.dump as string | undefined;
@@ -38,7 +35,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const params = flagParams('run', f);
   const perLayer: string[] = [];
   const attention = mode === 'sample'
-    ? sampleAttentionOverride(s.ctx, { heads: config.numHeads, kvHeads: config.numKvHeads, headDim: config.headDim }, params, (l, heads) => {
+    ? sampleAttentionOverride(s.ctx, headShape(config), params, (l, heads) => {
         const mean = (k: 'recallMean' | 'density' | 'outputError') => heads.reduce((a, h) => a + (h[k] ?? 0), 0) / heads.length;
         perLayer.push(`  layer ${l}: recall ${mean('recallMean').toFixed(4)}, density ${mean('density').toFixed(4)}, output error ${mean('outputError').toExponential(2)}`);
       })

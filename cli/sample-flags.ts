@@ -2,7 +2,7 @@
 // ranges; a value out of range is a usage error naming the flag.
 import type { FlagSpec } from './args';
 import { UsageError } from './args';
-import { DEFAULT_PARAMS, paramProblem, type SampleParams } from '../src/sample/reference';
+import { DEFAULT_PARAMS, PARAM_KEYS, paramProblem, type SampleParams } from '../src/sampleattention/spec/params';
 
 export const SAMPLE_FLAGS: FlagSpec = {
   alpha: { kind: 'number', help: `CRA threshold in (0, 1] (default ${DEFAULT_PARAMS.alpha})` },
@@ -18,7 +18,7 @@ export function flagParams(verb: string, f: Record<string, unknown>): SamplePara
     windowRatio: (f['window-ratio'] as number | undefined) ?? DEFAULT_PARAMS.windowRatio,
   };
   const flagOf = { alpha: 'alpha', rowRatio: 'row-ratio', windowRatio: 'window-ratio' } as const;
-  for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+  for (const name of PARAM_KEYS) {
     const problem = paramProblem(name, p[name]);
     if (problem) throw new UsageError(`${verb}: --${flagOf[name]} ${problem}.`);
   }

@@ -1,9 +1,9 @@
 // `sa-studio select --variant blocks`: the `blocks` variant's per-head selection (sampled tail
 // rows, column blocks, slash bands) and measures, on the CPU with its float64 reference
-// (src/sample/blocks/reference.ts). select.ts parses the flags and the file and writes the JSON.
-import { selectAllBlocks, type BlocksHeadSelection } from '../src/sample/blocks/reference';
-import type { BlocksParams } from '../src/sample/blocks/params';
-import type { QkTensors } from '../src/sample/qk-file';
+// (src/sampleattention/spec/blocks/reference.ts). select.ts parses the flags and the file and writes the JSON.
+import { selectAllBlocks, type BlocksHeadSelection } from '../src/sampleattention/spec/blocks/reference';
+import type { BlocksParams } from '../src/sampleattention/spec/blocks/params';
+import type { QkTensors } from '../src/sampleattention/formats/qk-file';
 
 export interface BlocksSelectOutput {
   S: number;

@@ -1,6 +1,6 @@
 // `sa-studio select`: SampleAttention's per-head selection (stage 1 rows, stage 2 keys, window)
 // and its measures (recall mean/min/P5, density) for captured post-RoPE q and k, on the CPU with
-// the float64 reference (src/sample/reference.ts). The lead will add a GPU path; the output
+// the float64 reference (src/sampleattention/spec/reference.ts). The lead will add a GPU path; the output
 // format stays the same. `--variant blocks` selects column blocks and slash bands instead
 // (select-blocks.ts); `tokens` stays the default and its output is unchanged.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -8,10 +8,12 @@ import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { VARIANT_FLAGS, blocksFlagParams, flagVariant } from './variant-flags';
 import { selectBlocks, type BlocksSelectOutput } from './select-blocks';
-import type { BlocksParams } from '../src/sample/blocks/params';
-import { selectAll, type HeadSelection, type SampleParams } from '../src/sample/reference';
-import { parseQkSafetensors, QkFileError, type QkTensors } from '../src/sample/qk-file';
-import { oneLine } from '../src/util/input-errors';
+import type { BlocksParams } from '../src/sampleattention/spec/blocks/params';
+import { type SampleParams } from '../src/sampleattention/spec/params';
+import { type HeadSelection } from '../src/sampleattention/spec/selection';
+import { selectAll } from '../src/sampleattention/spec/reference';
+import { parseQkSafetensors, QkFileError, type QkTensors } from '../src/sampleattention/formats/qk-file';
+import { oneLine } from '../gpu/errors';
 
 const SPEC: FlagSpec = {
   qk: { kind: 'string', required: true, help: 'safetensors file with F32 "q" [heads, S, d] and "k" [kv_heads, S, d] (post-RoPE); an optional "v" [kv_heads, S, d] adds outputError' },

@@ -9,7 +9,7 @@ import { buildModel, type Model } from '../src/model/forward';
 import { resolveModelDir } from './model-dir';
 import { planWeights } from '../src/model/weight-plan';
 import { UsageError } from './args';
-import { InputError, LimitError } from '../src/util/input-errors';
+import { InputError, LimitError } from '../gpu/errors';
 
 export interface Session {
   checkpoint: Checkpoint;

@@ -1,16 +1,15 @@
 // `sa-studio tune`: per head, the lowest-density SampleAttention setting of a grid whose recall
-// meets the target on every text (rule in src/sample/tune.ts), written as the studio's per-head
-// config (src/sample/config-file.ts), with a density report per layer x head. Progress to stderr.
+// meets the target on every text (rule in src/sampleattention/studies/tune.ts), written as the studio's per-head
+// config (src/sampleattention/formats/config-file.ts), with a density report per layer x head. Progress to stderr.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { parseFlags, usage, UsageError, type FlagSpec } from './args';
+import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
 import { openSession, readText } from './session';
 import { forward } from '../src/model/forward';
-import { buildConfig, serializeConfig, type HeadMeasures } from '../src/sample/config-file';
-import { DEFAULT_PARAMS } from '../src/sample/reference';
-import { modelIdentity } from '../src/sample/eval';
-import { DEFAULT_GRID, checkRule, gridPoints, ruleText, tuneLayer, type HeadChoice, type LayerCapture, type TuneGrid, type TuneRule } from '../src/sample/tune';
-import { numberList, table, takeMulti, textIds } from './eval';
+import { buildConfig, modelIdentity, serializeConfig } from '../src/sampleattention/formats/config-file';
+import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
+import { DEFAULT_GRID, checkRule, gridPoints, headShape, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule } from '../src/sampleattention/studies/tune';
+import { numberList, takeMulti, textIds } from './eval';
 
 const SPEC: FlagSpec = {
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
@@ -22,16 +21,13 @@ const SPEC: FlagSpec = {
   alphas: { kind: 'string', help: `grid of alpha values (default ${DEFAULT_GRID.alpha.join(',')})` },
   'row-ratios': { kind: 'string', help: `grid of rowRatio values (default ${DEFAULT_GRID.rowRatio.join(',')})` },
   'window-ratios': { kind: 'string', help: `grid of windowRatio values (default ${DEFAULT_GRID.windowRatio.join(',')})` },
-  help: { kind: 'boolean', help: 'print this help' },
+  ...HELP_FLAG,
 };
 
 const SUMMARY = 'per head, the lowest-density SampleAttention setting whose recall meets a target on every text; writes a per-head config';
 
 export async function tuneCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(usage('tune', SUMMARY, SPEC));
-    return 0;
-  }
+  if (printedHelp(argv, 'tune', SUMMARY, SPEC)) return 0;
   const { values: texts, rest } = takeMulti(argv, 'text');
   if (texts.length === 0) throw new UsageError(`tune: --text is required (${SPEC.text.help}).`);
   const f = parseFlags('tune', [...rest, '--text', texts[0]], SPEC);
@@ -52,10 +48,8 @@ export async function tuneCommand(argv: string[]): Promise<number> {
 
   const s = await openSession(f.model as string, texts[0], maxTokens);
   const c = s.checkpoint.config;
-  const shape = { heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
-  const choices: HeadChoice[][] = [];
-  const measured: HeadMeasures[][] = [];
   let ids: Int32Array[];
+  let report: TuneReport;
   try {
     ids = textIds(s, texts, maxTokens);
     // q/k of every layer of every text, captured once.
@@ -67,16 +61,13 @@ export async function tuneCommand(argv: string[]): Promise<number> {
     }
     process.stderr.write(`tune: ${points.length} grid points x ${c.numLayers} layers x ${texts.length} text(s); rule: ${ruleText(rule)}\n`);
     const t0 = Date.now();
-    for (let l = 0; l < c.numLayers; l++) {
-      const r = await tuneLayer(s.ctx, shape, caps[l], points, rule, (t, done, of) => {
-        if (done === of || done % 10 === 0) process.stderr.write(`  layer ${l + 1}/${c.numLayers}, text ${t + 1}/${texts.length}: grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-      });
-      choices.push(r.choices);
-      measured.push(r.measured[0]);
-    }
+    report = await tuneModel(s.ctx, headShape(c), caps, rule, grid, (l, t, done, of) => {
+      if (done === of || done % 10 === 0) process.stderr.write(`  layer ${l + 1}/${c.numLayers}, text ${t + 1}/${texts.length}: grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    });
   } finally {
     s.model.dispose();
   }
+  const { choices, measured } = report;
   const cfg = buildConfig({
     model: modelIdentity(s.checkpoint.name, c),
     // The config records one text: the first; its measures are those of the chosen settings on it.

@@ -4,7 +4,7 @@
 // default alphaColumn and alphaSlash and look like it honoured the 0.9.
 import type { FlagSpec } from './args';
 import { UsageError } from './args';
-import { BLOCKS_PARAM_NAMES, blocksParamProblem, DEFAULT_BLOCKS_PARAMS, MAX_BLOCK_SIZE, type BlocksParams } from '../src/sample/blocks/params';
+import { BLOCKS_PARAM_NAMES, blocksParamProblem, DEFAULT_BLOCKS_PARAMS, MAX_BLOCK_SIZE, type BlocksParams } from '../src/sampleattention/spec/blocks/params';
 
 export type Variant = 'tokens' | 'blocks';
 export const VARIANTS: readonly Variant[] = ['tokens', 'blocks'];

@@ -2,7 +2,7 @@
 // the exact path and may be f16 on the tensor-core path (gpu/tensorcore), which says so in dtype.
 import type { GpuContext } from './device';
 import { MapMode, Usage } from './flags';
-import { LimitError } from '../src/util/input-errors';
+import { LimitError } from './errors';
 
 export interface Tensor {
   buffer: GPUBuffer;

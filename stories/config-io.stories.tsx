@@ -1,10 +1,10 @@
 // Components/ConfigIO: the config panel after importing a wrong file, through the real action
-// (importConfig in src/state/actions.ts) and validator, so the message shown is the one a user
+// (importConfig in src/state/config-io.ts) and validator, so the message shown is the one a user
 // gets. The fixture model (3 layers x 4 heads) is open in the store.
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { ConfigIO } from '../src/ui/components/ConfigIO';
-import { importConfig } from '../src/state/actions';
-import { buildConfig, serializeConfig } from '../src/sample/config-file';
+import { importConfig } from '../src/state/config-io';
+import { buildConfig, serializeConfig } from '../src/sampleattention/formats/config-file';
 import { loadFixture } from './studio-fixtures';
 import { StoryFrame } from './story-frame';
 

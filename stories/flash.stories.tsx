@@ -1,9 +1,9 @@
 // Kernels/Dense flash attention: causal attention of every head with its log-sum-exp
-// (gpu/attention/flash.ts on tiled.wgsl), against denseAttention (src/sample/reference.ts).
+// (gpu/attention/flash.ts on tiled.wgsl), against denseAttention (src/sampleattention/spec/reference.ts).
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { createDenseOutputs, destroyDenseOutputs, flashDispatch } from '../gpu/attention/flash';
 import { destroyAll, readTensor, uploadTensor } from '../gpu/tensor';
-import { attentionRow, denseAttention, headView, kvHeadOf } from '../src/sample/reference';
+import { attentionRow, denseAttention, headView, kvHeadOf } from '../src/sampleattention/spec/reference';
 import { KernelStory, type MakeRun } from './kernel-harness';
 import { ATTENTION_ARGS, attentionArgTypes, shapeOf, type AttentionArgs } from './attention-args';
 import { attentionInputs, maxAbsError, probabilityMap, relError, slab } from './kernel-inputs';

@@ -1,7 +1,7 @@
 // Components/HeadView: the chosen head's map with SampleAttention's overlays, fed the fixed
 // fixture (stories/studio-fixtures.ts) through the store, at three steps of the overlay stepper.
 import type { Meta, StoryObj } from '@storybook/react-vite';
-import { HeadView } from '../src/ui/components/HeadView';
+import { HeadView } from '../src/ui/components/head-view/HeadView';
 import { loadFixture } from './studio-fixtures';
 import { StoryFrame } from './story-frame';
 

@@ -2,6 +2,7 @@
 // attention inputs and the error measures are the project's own (src/util/), shared with the GPU
 // tests, so a seed means the same numbers in both.
 import { mulberry32, randn } from '../src/util/random';
+import { inMask, keySetOf } from '../src/sampleattention/spec/mask';
 
 export { randn };
 export const rng = mulberry32;
@@ -55,10 +56,9 @@ export function probabilityMap(q: ArrayLike<number>, k: ArrayLike<number>, S: nu
 
 /** The mask M (S, S) of one head as 0/1, for drawing. */
 export function maskMap(S: number, w: number, keys: readonly number[]): Float32Array {
-  const set = new Set(keys);
-  const W = Math.max(1, w);
+  const set = keySetOf(keys, S);
   const M = new Float32Array(S * S);
-  for (let i = 0; i < S; i++) for (let j = 0; j <= i; j++) M[i * S + j] = i - j < W || set.has(j) ? 1 : 0;
+  for (let i = 0; i < S; i++) for (let j = 0; j <= i; j++) M[i * S + j] = inMask(i, j, w, set) ? 1 : 0;
   return M;
 }
 

@@ -7,7 +7,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { createPooled, poolGrid, poolDispatch, POOL_PLANES, type PoolViewport } from '../gpu/sample/pool';
 import { poolViewportReference } from '../src/engine/pool-cpu';
 import { destroyAll, readTensor, uploadTensor, uploadU32 } from '../gpu/tensor';
-import { attentionRow, denseAttention, headView, inMask, keySetOf, kvHeadOf, windowSize } from '../src/sample/reference';
+import { attentionRow, denseAttention, headView, inMask, keySetOf, kvHeadOf, windowSize } from '../src/sampleattention/spec/reference';
 import { KernelStory, type MakeRun } from './kernel-harness';
 import { ATTENTION_ARGS, attentionArgTypes, shapeOf, windowRatioArg, type AttentionArgs } from './attention-args';
 import { attentionInputs, keysFor, maxAbsError, probabilityMap } from './kernel-inputs';

@@ -1,11 +1,11 @@
 // Kernels/Recall: SampleAttention's measures per head (gpu/sample/measures.ts): row recall
 // R_i = exp(lse_sparse - lse_dense), its mean and minimum, the mask's density and the output
-// error, against rowRecall / density / outputError (src/sample/reference.ts). Its inputs (both
+// error, against rowRecall / density / outputError (src/sampleattention/spec/reference.ts). Its inputs (both
 // log-sum-exps and both outputs) are the float64 reference's rounded to f32, so the kernel runs alone.
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../gpu/sample/measures';
 import { destroyAll, readTensor, uploadTensor, uploadU32 } from '../gpu/tensor';
-import { defaultScale, denseAttention, density, headView, inMask, keySetOf, kvHeadOf, outputError, rowRecall, scoreRow, sparseAttention, windowSize } from '../src/sample/reference';
+import { defaultScale, denseAttention, density, headView, inMask, keySetOf, kvHeadOf, outputError, rowRecall, scoreRow, sparseAttention, windowSize } from '../src/sampleattention/spec/reference';
 import { KernelStory, type MakeRun } from './kernel-harness';
 import { ATTENTION_ARGS, attentionArgTypes, windowRatioArg, type AttentionArgs } from './attention-args';
 import { attentionInputs, keysFor, logSumExp, maskMap, maxAbsError } from './kernel-inputs';

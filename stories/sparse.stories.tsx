@@ -1,10 +1,10 @@
 // Kernels/Sparse attention: attention renormalised over SampleAttention's mask (local window plus
 // kept key stripes) with its log-sum-exp (gpu/sample/sparse.ts on tiled.wgsl), against
-// sparseAttention (src/sample/reference.ts) and the float64 log-sum-exp over the kept keys.
+// sparseAttention (src/sampleattention/spec/reference.ts) and the float64 log-sum-exp over the kept keys.
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets } from '../gpu/sample/sparse';
 import { destroyAll, readTensor, uploadTensor } from '../gpu/tensor';
-import { defaultScale, headView, inMask, keySetOf, kvHeadOf, scoreRow, sparseAttention, windowSize } from '../src/sample/reference';
+import { defaultScale, headView, inMask, keySetOf, kvHeadOf, scoreRow, sparseAttention, windowSize } from '../src/sampleattention/spec/reference';
 import { KernelStory, type MakeRun } from './kernel-harness';
 import { ATTENTION_ARGS, attentionArgTypes, shapeOf, windowRatioArg, type AttentionArgs } from './attention-args';
 import { attentionInputs, keysFor, logSumExp, maskMap, maxAbsError, relError, slab } from './kernel-inputs';

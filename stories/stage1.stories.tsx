@@ -1,10 +1,10 @@
 // Kernels/Stage 1: SampleAttention's sampled rows' log-sum-exp and the column scores
 // c_j = sum over sampled rows i of P_ij (gpu/sample/stage1.ts), against columnScores
-// (src/sample/reference.ts) and the float64 log-sum-exp of each sampled row.
+// (src/sampleattention/spec/reference.ts) and the float64 log-sum-exp of each sampled row.
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows } from '../gpu/sample/stage1';
 import { destroyAll, readTensor, uploadTensor } from '../gpu/tensor';
-import { attentionRow, columnScores, defaultScale, headView, kvHeadOf, sampledRows, scoreRow } from '../src/sample/reference';
+import { attentionRow, columnScores, defaultScale, headView, kvHeadOf, sampledRows, scoreRow } from '../src/sampleattention/spec/reference';
 import { KernelStory, type MakeRun } from './kernel-harness';
 import { ATTENTION_ARGS, attentionArgTypes, shapeOf, type AttentionArgs } from './attention-args';
 import { attentionInputs, logSumExp, maxAbsError, probabilityMap } from './kernel-inputs';

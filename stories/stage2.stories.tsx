@@ -1,11 +1,11 @@
 // Kernels/Stage 2: SampleAttention's key selection on the GPU (gpu/sample/stage2.ts): from the
 // column scores (heads, S) to the fewest top-scored keys holding alpha of the sampled mass, as a
-// mask, an ascending key list and the stage-1 estimate, against selectKeys (src/sample/reference.ts).
+// mask, an ascending key list and the stage-1 estimate, against selectKeys (src/sampleattention/spec/reference.ts).
 // The scores are the float64 reference's, rounded to f32, so both sides select from the same input.
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { createStage2, destroyStage2, stage2Dispatches } from '../gpu/sample/stage2';
 import { destroyAll, readU32, uploadTensor } from '../gpu/tensor';
-import { columnScores, headView, kvHeadOf, sampledRows, selectKeys, type KeySelection } from '../src/sample/reference';
+import { columnScores, headView, kvHeadOf, sampledRows, selectKeys, type KeySelection } from '../src/sampleattention/spec/reference';
 import { CumulativeCurve } from '../src/ui/components/CumulativeCurve';
 import { KernelStory, type Check, type MakeRun } from './kernel-harness';
 import { ATTENTION_ARGS, attentionArgTypes, type AttentionArgs } from './attention-args';

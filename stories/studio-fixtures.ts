@@ -1,10 +1,10 @@
 // Fixed studio state for the Components/ stories: a synthetic "model" of 3 layers x 4 heads over a
 // 48-token text, whose selections, measures and maps are computed by the float64 reference
-// (src/sample/reference.ts) from seeded structured q, k, v. Same inputs every time, so the
+// (src/sampleattention/spec/reference.ts) from seeded structured q, k, v. Same inputs every time, so the
 // components always draw the same picture; no GPU and no model files are involved.
 import type { HeadDetail, LayerResult, LoadedModel, PooledMap, PrefillResult } from '../src/engine/types';
 import type { ModelConfig } from '../src/model/config';
-import { attentionRow, columnScores, headView, inMask, keySetOf, rowRecall, selectAll, selectHead, type SampleParams } from '../src/sample/reference';
+import { attentionRow, columnScores, headView, inMask, keySetOf, rowRecall, selectAll, selectHead, type SampleParams } from '../src/sampleattention/spec/reference';
 import { useStudio, type StudioState } from '../src/state/store';
 import { poolMax } from '../src/engine/pool-cpu';
 import { attentionInputs } from './kernel-inputs';

@@ -6,7 +6,7 @@ import type { GpuContext } from '../device';
 import { ceilDiv, grid2d, u32, encodeDispatch, type Dispatch } from '../kernel';
 import { Usage } from '../flags';
 import { numel, readBuffer, type Tensor } from '../tensor';
-import { NonFiniteActivationError } from '../../src/util/input-errors';
+import { NonFiniteActivationError } from '../errors';
 import finiteWgsl from './finite.wgsl';
 
 const NONE = 0xffffffff;

@@ -51,12 +51,6 @@ export function poolGrid(S: number, B: number, viewport?: PoolViewport): PoolGri
   return { rows: Math.ceil(nr / block), cols: Math.ceil(nc / block), block, viewport: { ...v } };
 }
 
-/** The whole-map grid: side ceil(S / block) with block = ceil(S / min(B, S)). */
-export function poolBlock(S: number, B: number): { B: number; block: number } {
-  const g = poolGrid(S, B);
-  return { B: g.rows, block: g.block };
-}
-
 /** (headCount, 4, rows, cols) f32, NaN-poisoned: planes POOL_PLANES. */
 export function createPooled(ctx: GpuContext, S: number, req: PoolRequest): Tensor {
   const { rows, cols } = poolGrid(S, req.B, req.viewport);

@@ -1,7 +1,7 @@
 // SampleAttention stage 2 (docs/SAMPLEATTENTION.md steps 5-6) on the GPU without sorting: one
 // workgroup per head finds the score threshold where the kept mass crosses alpha * total, then
 // breaks ties at the threshold by smaller index, exactly the prefix of the order "c_j descending,
-// ties by smaller j" that src/sample/selection.ts selectKeys keeps.
+// ties by smaller j" that src/sampleattention/spec/selection.ts selectKeys keeps.
 //
 // Scores are finite and >= 0, so their f32 bit patterns order like their values; all comparisons
 // are on the bits. mass(T) = sum of the c_j with bits(c_j) >= T, summed in one fixed order (thread

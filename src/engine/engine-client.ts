@@ -4,8 +4,11 @@
 // runs the engine on the main thread behind the same interface. `where` says which.
 // The proxy is generic: any method StudioEngine gains is callable without being listed here.
 import { GpuUnavailableError } from '../../gpu/device';
+
+/** Thrown by openEngine() where there is no WebGPU at all; the UI tells it apart by class. */
+export { GpuUnavailableError };
 import { CancelledError } from './cancel';
-import type { StudioEngine } from './engine';
+import type { StudioEngine } from './studio-engine';
 import type { EngineState, host } from './engine.worker';
 import { defaultRevive, rpcClient, type Endpoint, type Remote, type WireError } from './rpc';
 import { checkpointFiles, type CheckpointSource } from './source';
@@ -31,9 +34,6 @@ export type Engine = Omit<Remote<StudioEngine>, 'loadModel'> & {
 export class EngineLostError extends Error {
   override name = 'EngineLostError';
 }
-
-/** Lets the browser paint and handle input between chunks of work. */
-export const yieldToUi = () => new Promise<void>((r) => setTimeout(r, 0));
 
 /** Errors keep their class across the worker boundary where the UI tells them apart. */
 export function reviveEngineError(w: WireError): Error {
@@ -153,7 +153,7 @@ async function workerEngine(): Promise<Engine> {
 
 async function mainThreadEngine(): Promise<Engine> {
   // Loaded only when needed, so the page's own bundle does not carry the GPU code twice.
-  const { StudioEngine } = await import('./engine');
+  const { StudioEngine } = await import('./studio-engine');
   const e = await StudioEngine.open();
   const f = failures();
   void e.ctx.lost.then((info) => f.fail(`The GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}). Reload the page to start again.`));

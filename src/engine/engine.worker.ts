@@ -2,7 +2,7 @@
 // navigator.gpu, served over the RPC of rpc.ts. The main thread only posts calls and draws, so
 // safetensors conversion, tokenization, the prefill's host copies, read-backs and CPU references
 // never freeze the page. engine-client.ts starts this file and speaks to it.
-import { StudioEngine } from './engine';
+import { StudioEngine } from './studio-engine';
 import { methodsOf, serveRpc, transferables, type Endpoint } from './rpc';
 import { checkpointFiles, type CheckpointSource } from './source';
 import type { LoadedModel } from './types';

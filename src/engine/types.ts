@@ -1,7 +1,7 @@
 // What the studio's UI may ask of the engine: the one place that talks to the GPU. Results are
 // plain data (typed arrays, numbers), so the store can hold them and components can draw them.
 import type { ModelConfig } from '../model/config';
-import type { HeadSelection } from '../sample/reference';
+import type { HeadSelection } from '../sampleattention/spec/selection';
 
 export interface Progress {
   phase: 'load' | 'tokenize' | 'prefill' | 'select' | 'measure' | 'tune' | 'check' | 'rivals';
@@ -25,15 +25,8 @@ export interface PrefillResult {
   ms: number;
 }
 
-/** A (rows, cols) grid pooled from an S x S map; block = keys (and queries) per cell. */
-export interface PooledMap {
-  values: Float32Array;
-  rows: number;
-  cols: number;
-  block: number;
-}
-
-export type PoolPlane = 'maxP' | 'sumP' | 'keptFraction' | 'missedMass';
+export type { PooledMap, PoolPlane } from '../sampleattention/gpu-run/pooled-map';
+import type { PooledMap, PoolPlane } from '../sampleattention/gpu-run/pooled-map';
 
 /** One layer's SampleAttention under the current parameters. */
 export interface LayerResult {

@@ -6,7 +6,7 @@ import { destroyAll, numel, shapeString, uploadTensor, uploadTensorF16, type Ten
 import { f16Overflow, toF16 } from '../../gpu/tensorcore/half';
 import type { TensorCoreMode } from '../../gpu/tensorcore/support';
 import { firstNonFinite, widenToF32 } from '../../gpu/forward/widen';
-import { LimitError, NonFiniteWeightError } from '../util/input-errors';
+import { LimitError, NonFiniteWeightError } from '../../gpu/errors';
 import { transposeHost } from '../../gpu/forward/matmul';
 import type { ModelConfig, WeightSource } from './config';
 import { modelTensors, type Block, type Linear, type Model, type Norm, type Precision } from './model';

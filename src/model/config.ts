@@ -1,7 +1,9 @@
 // The one description of a model the rest of the code reads. Loaders turn each family's
 // config.json (current and older transformers keys) into this; the forward pass reads only this.
 
-export type Family = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2';
+/** The model families the loader reads and the config file names (one list for both). */
+export const FAMILIES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'] as const;
+export type Family = (typeof FAMILIES)[number];
 
 export interface RopeConfig {
   theta: number;

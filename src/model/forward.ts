@@ -48,6 +48,19 @@ export interface ForwardOptions {
   /** Diagnosis only (gpu/forward/finite.ts): called with the residual after the embedding and
    * after each layer's attention and MLP block; the pass then skips its own finite check. */
   residualProbe?: ResidualProbe;
+  /** Called per layer with the GPU tensors once its attention has been recorded, so a caller can
+   * keep q, k, v on the GPU (record copyBufferToBuffer into `encoder`; the tensors are reused by
+   * the next layer) instead of reading them back with captureQK/captureV. */
+  onLayerQKV?: (layer: number, t: LayerQKV, encoder: GPUCommandEncoder) => void;
+}
+
+/** One layer's attention inputs on the GPU, post-RoPE, and the dense flash pass's log-sum-exp
+ * when that pass ran (no override, no probability map). */
+export interface LayerQKV {
+  q: Tensor; // (heads, S, hd) f32
+  k: Tensor; // (kvHeads, S, hd) f32
+  v: Tensor; // (kvHeads, S, hd) f32
+  lse?: Tensor; // (heads, S) f32
 }
 
 export interface ForwardResult {
@@ -171,6 +184,7 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       } else {
         rec(flashDispatch(ctx, { heads: nh, kvHeads: nkv, S, d: hd }, q, k, v, { out: attnOut, lse: lse! }));
       }
+      opts.onLayerQKV?.(l, { q, k, v, lse }, enc);
       rec(mergeHeadsDispatch(ctx, attnOut, merged));
       lin(a.o, merged, proj);
       rec(addDispatch(ctx, x, proj));

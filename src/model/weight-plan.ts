@@ -11,7 +11,7 @@
 //   q, k and v side by side along its output dimension and is split into three Linears.
 import type { ModelConfig, WeightSource } from './config';
 import { shapeString } from '../../gpu/tensor';
-import { CheckpointError } from '../util/input-errors';
+import { CheckpointError } from '../../gpu/errors';
 
 /** How the stored tensor becomes the model's tensor. */
 export type Transform =

@@ -4,6 +4,7 @@
 // transposes as well as its arithmetic. Slow (plain loops): for small test models only.
 import type { ModelConfig, RopeConfig, WeightSource } from '../model/config';
 import { widenToF32 } from '../../gpu/forward/widen';
+import { kvHeadOf } from '../sampleattention/spec/reference';
 
 export type Vec = Float64Array;
 type Arr = ArrayLike<number>;
@@ -118,9 +119,8 @@ export function mergeHeadsRef(x: Arr, heads: number, S: number, hd: number): Vec
 export function attentionRef(q: Arr, k: Arr, v: Arr, heads: number, kvHeads: number, S: number, hd: number, scale = 1 / Math.sqrt(hd)): { out: Vec; probs: Vec } {
   const out = new Float64Array(heads * S * hd);
   const probs = new Float64Array(heads * S * S);
-  const group = heads / kvHeads;
   for (let h = 0; h < heads; h++) {
-    const g = Math.floor(h / group);
+    const g = kvHeadOf(h, heads, kvHeads);
     for (let i = 0; i < S; i++) {
       const row = (h * S + i) * S;
       let m = -Infinity;

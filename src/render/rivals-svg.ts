@@ -1,9 +1,10 @@
-// Recall-vs-density chart of SampleAttention and its rivals (src/sample/rivals.ts) as a standalone
+// Recall-vs-density chart of SampleAttention and its rivals (src/sampleattention/studies/rivals.ts) as a standalone
 // SVG string: one line per pattern (points marked), a legend naming each pattern's knob, axes with
 // ticks and labels, and SampleAttention's operating point ringed. Pure: no DOM, so the CLI
 // (`sa-studio rivals --svg`) and the studio can both use it.
 import { scaleLinear } from 'd3';
-import type { PatternName, RivalCurve } from '../sample/rivals';
+import type { PatternName, RivalCurve } from '../sampleattention/studies/rivals';
+import { PATTERNS } from './palette';
 
 export interface RivalsSvgOptions {
   width?: number;
@@ -16,22 +17,6 @@ export interface RivalsSvgOptions {
   /** Lowest recall shown; default: the lowest point rounded down to 0.1 (at most 0.9). */
   recallFloor?: number;
 }
-
-export const PATTERN_COLORS: Record<PatternName, { dark: string; light: string }> = {
-  sampleattention: { dark: '#ff9f43', light: '#d9480f' },
-  streamingllm: { dark: '#4cc9f0', light: '#1971c2' },
-  'vertical-slash': { dark: '#c77dff', light: '#7048e8' },
-  'block-topk': { dark: '#63e6be', light: '#2b8a3e' },
-  oracle: { dark: '#e9ecef', light: '#495057' },
-};
-
-const PATTERN_LABELS: Record<PatternName, string> = {
-  sampleattention: 'SampleAttention',
-  streamingllm: 'StreamingLLM',
-  'vertical-slash': 'Vertical-slash (MInference)',
-  'block-topk': 'Block top-k (XAttention)',
-  oracle: 'Oracle (top entries of P)',
-};
 
 const THEMES = {
   dark: { bg: '#15171e', panel: '#1c1f28', grid: '#2e3340', axis: '#8a91a3', text: '#e6e8ee', muted: '#9aa1b2' },
@@ -93,12 +78,12 @@ export function rivalsSvg(curves: readonly RivalCurve[], o: RivalsSvgOptions = {
   push(`<defs><clipPath id="plot"><rect x="${m.left - 6}" y="${m.top - 6}" width="${pw + 12}" height="${ph + 12}"/></clipPath></defs>`);
   push(`<g clip-path="url(#plot)">`);
   for (const c of drawn) {
-    const col = (PATTERN_COLORS[c.pattern] ?? PATTERN_COLORS.oracle)[o.theme ?? 'dark'];
+    const col = (PATTERNS[c.pattern] ?? PATTERNS.oracle)[o.theme ?? 'dark'];
     const pts = c.points.filter(finite).sort((a, b) => a.density - b.density || a.recallMean - b.recallMean);
     if (pts.length === 0) continue;
     const d = pts.map((p, i) => `${i ? 'L' : 'M'}${f2(x(p.density))},${f2(y(p.recallMean))}`).join(' ');
     const sa = c.pattern === 'sampleattention';
-    const dash = c.pattern === 'oracle' ? ' stroke-dasharray="6 4"' : '';
+    const dash = PATTERNS[c.pattern]?.dash ? ` stroke-dasharray="${PATTERNS[c.pattern].dash}"` : '';
     push(`<path class="curve" data-pattern="${escapeXml(c.pattern)}" d="${d}" fill="none" stroke="${col}" stroke-width="${sa ? 3 : 2}" stroke-linejoin="round" stroke-linecap="round"${dash}/>`);
     push(`<g fill="${col}">${pts.map((p) => `<circle cx="${f2(x(p.density))}" cy="${f2(y(p.recallMean))}" r="${sa ? 3.6 : 2.8}"/>`).join('')}</g>`);
   }
@@ -106,7 +91,7 @@ export function rivalsSvg(curves: readonly RivalCurve[], o: RivalsSvgOptions = {
   const op = o.operatingPoint;
   if (op && Number.isFinite(op.density) && Number.isFinite(op.recall)) {
     const px = x(op.density), py = y(op.recall);
-    const col = PATTERN_COLORS.sampleattention[o.theme ?? 'dark'];
+    const col = PATTERNS.sampleattention[o.theme ?? 'dark'];
     push(`<line x1="${f2(px)}" y1="${f2(py)}" x2="${f2(px)}" y2="${m.top + ph}" stroke="${col}" stroke-width="1" stroke-dasharray="3 3" opacity="0.7"/>`);
     push(`<circle class="operating-point" cx="${f2(px)}" cy="${f2(py)}" r="8" fill="none" stroke="${col}" stroke-width="2.2"/>`);
     const label = op.label ?? `operating point: density ${op.density.toFixed(3)}, recall ${op.recall.toFixed(3)}`;
@@ -120,16 +105,16 @@ export function rivalsSvg(curves: readonly RivalCurve[], o: RivalsSvgOptions = {
   let ly = m.top + 8;
   push(`<g font-size="13">`);
   for (const c of curves) {
-    const col = (PATTERN_COLORS[c.pattern] ?? PATTERN_COLORS.oracle)[o.theme ?? 'dark'];
-    const dash = c.pattern === 'oracle' ? ' stroke-dasharray="6 4"' : '';
+    const col = (PATTERNS[c.pattern] ?? PATTERNS.oracle)[o.theme ?? 'dark'];
+    const dash = PATTERNS[c.pattern]?.dash ? ` stroke-dasharray="${PATTERNS[c.pattern].dash}"` : '';
     push(`<line x1="${lx}" y1="${ly}" x2="${lx + 26}" y2="${ly}" stroke="${col}" stroke-width="${c.pattern === 'sampleattention' ? 3 : 2}"${dash}/>`);
     push(`<circle cx="${lx + 13}" cy="${ly}" r="3" fill="${col}"/>`);
-    push(`<text class="legend" x="${lx + 34}" y="${ly}" dy="0.32em" fill="${th.text}">${escapeXml(PATTERN_LABELS[c.pattern] ?? c.pattern)}</text>`);
+    push(`<text class="legend" x="${lx + 34}" y="${ly}" dy="0.32em" fill="${th.text}">${escapeXml(PATTERNS[c.pattern]?.label ?? c.pattern)}</text>`);
     push(`<text x="${lx + 34}" y="${ly + 17}" dy="0.32em" font-size="11.5" fill="${th.muted}">knob: ${escapeXml(c.knob)}</text>`);
     ly += 44;
   }
   if (op) {
-    const col = PATTERN_COLORS.sampleattention[o.theme ?? 'dark'];
+    const col = PATTERNS.sampleattention[o.theme ?? 'dark'];
     push(`<circle cx="${lx + 13}" cy="${ly}" r="7" fill="none" stroke="${col}" stroke-width="2"/>`);
     push(`<text x="${lx + 34}" y="${ly}" dy="0.32em" fill="${th.text}">SampleAttention's</text>`);
     push(`<text x="${lx + 34}" y="${ly + 17}" dy="0.32em" fill="${th.text}">operating point</text>`);

@@ -4,12 +4,13 @@
 // cancelled; a new model or text cancels it. The engine does the work; results go to the store.
 import { CancelledError } from '../engine/cancel';
 import type { Progress } from '../engine/types';
-import type { PasskeyPlan } from '../engine/checks';
-import type { HeadChoice, TuneGrid, TuneRule } from '../sample/tune';
-import { DEFAULT_PARAMS } from '../sample/params';
+import type { PasskeyPlan } from '../sampleattention/studies/near-lossless';
+import type { HeadChoice, TuneGrid, TuneRule } from '../sampleattention/studies/tune';
+import { DEFAULT_PARAMS } from '../sampleattention/spec/params';
 import { allParams, overridesFrom, paramsKey } from './selectors';
 import { useStudio, type StudioState, type TaskKind } from './store';
-import { currentEngine, scheduleRecompute, studioBusy } from './actions';
+import { scheduleRecompute, studioBusy } from './params';
+import { beginTask, currentEngine, endTask, isCurrentTask } from './session';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -21,11 +22,7 @@ export const NO_CHECKS = { tuneReport: null, checkReport: null, rivals: { head: 
  * the text's first tokens (causal attention makes that prefix an exact problem of its own). */
 export const RIVALS_MAX_TOKENS = 1024;
 
-let task: AbortController | null = null;
-
-export function cancelTask(): void {
-  task?.abort();
-}
+export { cancelTask } from './session';
 
 const PHASE: Record<TaskKind, Progress['phase']> = { tune: 'tune', check: 'check', 'rivals-head': 'rivals', 'rivals-model': 'rivals' };
 
@@ -36,26 +33,22 @@ async function runTask(kind: TaskKind, label: string, work: (signal: AbortSignal
     set({ taskMessage: { ok: false, text: `${label}: open a model and a text first.` } });
     return;
   }
-  if (task || s.busy || studioBusy()) {
+  const ctl = s.busy || studioBusy() ? null : beginTask();
+  if (!ctl) {
     set({ taskMessage: { ok: false, text: `${label}: wait for the current work to finish (or cancel it).` } });
     return;
   }
-  const ctl = new AbortController();
-  task = ctl;
   set({ task: { kind, progress: null, message: `${label}...` }, taskMessage: null });
   try {
     await work(ctl.signal, (done, total, unit, what) => {
-      if (task === ctl) set({ task: { kind, progress: { phase: PHASE[kind], done, total, unit }, message: `${label}: ${what}` } });
+      if (isCurrentTask(ctl)) set({ task: { kind, progress: { phase: PHASE[kind], done, total, unit }, message: `${label}: ${what}` } });
     });
   } catch (err) {
     const cancelled = ctl.signal.aborted || err instanceof CancelledError || (err as Error)?.name === 'CancelledError';
     if (!cancelled) console.warn(err);
     set({ taskMessage: { ok: false, text: cancelled ? `${label} cancelled.` : `${label} failed: ${(err as Error).message}` } });
   } finally {
-    if (task === ctl) {
-      task = null;
-      set({ task: null });
-    }
+    if (endTask(ctl)) set({ task: null });
   }
 }
 

@@ -1,7 +1,7 @@
 // What survives a reload: the model, the text, the token limit, the parameters and the chosen
 // head, in localStorage. URL parameters (?model=NAME&maxTokens=N&fresh) win over the saved state.
-import type { SampleParams } from '../sample/params';
-import { paramProblem } from '../sample/params';
+import type { SampleParams } from '../sampleattention/spec/params';
+import { PARAM_KEYS, paramProblem } from '../sampleattention/spec/params';
 import type { StudioState, TextChoice } from './store';
 
 const KEY = 'sa-studio:v1';
@@ -18,7 +18,7 @@ export interface Saved {
 }
 
 const validParams = (p: unknown): p is SampleParams =>
-  !!p && typeof p === 'object' && (['alpha', 'rowRatio', 'windowRatio'] as const).every((k) => paramProblem(k, (p as Record<string, unknown>)[k]) === null);
+  !!p && typeof p === 'object' && PARAM_KEYS.every((k) => paramProblem(k, (p as Record<string, unknown>)[k]) === null);
 
 export function loadSaved(): Saved {
   try {
@@ -34,7 +34,7 @@ export function loadSaved(): Saved {
       out.overrides = {};
       for (const [k, v] of Object.entries(x.overrides)) {
         const clean: Partial<SampleParams> = {};
-        for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+        for (const name of PARAM_KEYS) {
           if (v && paramProblem(name, v[name]) === null) clean[name] = v[name];
         }
         if (/^\d+:\d+$/.test(k) && Object.keys(clean).length) out.overrides[k] = clean;

@@ -1,6 +1,6 @@
 // Values derived from the store: computed where they are read, never stored.
-import type { HeadSelection } from '../sample/reference';
-import type { SampleParams } from '../sample/params';
+import type { HeadSelection } from '../sampleattention/spec/selection';
+import { PARAM_KEYS, type SampleParams } from '../sampleattention/spec/params';
 import { headKey, type StudioState } from './store';
 
 type S = Pick<StudioState, 'defaults' | 'overrides'>;
@@ -79,7 +79,7 @@ export function overridesFrom(params: readonly (readonly SampleParams[])[], defa
   const out: StudioState['overrides'] = {};
   params.forEach((layer, l) => layer.forEach((p, h) => {
     const o: Partial<SampleParams> = {};
-    for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) if (p[name] !== defaults[name]) o[name] = p[name];
+    for (const name of PARAM_KEYS) if (p[name] !== defaults[name]) o[name] = p[name];
     if (Object.keys(o).length) out[headKey(l, h)] = o;
   }));
   return out;

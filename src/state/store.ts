@@ -3,8 +3,10 @@
 // chosen head's selection) is derived by the selectors in selectors.ts, never stored twice.
 import { create } from 'zustand';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
-import type { CheckReport, RivalsReport, TuneReport } from '../engine/checks';
-import { DEFAULT_PARAMS, type SampleParams } from '../sample/params';
+import type { CheckReport } from '../engine/checks';
+import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
+import type { TuneReport } from '../sampleattention/studies/tune';
+import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
 
 export type Status = 'starting' | 'loading' | 'running' | 'ready' | 'error' | 'no-webgpu' | 'cancelled';
 
@@ -25,6 +27,9 @@ export const OVERLAYS = [
   'Final mask',
   'Missed attention mass',
 ] as const;
+
+/** Each stage's place in OVERLAYS, by name, so the views ask for a stage, not a number. */
+export const STAGE = { map: 0, sampledRows: 1, columnScores: 2, stripes: 3, window: 4, finalMask: 5, missedMass: 6 } as const;
 
 export type TaskKind = 'tune' | 'check' | 'rivals-head' | 'rivals-model';
 

@@ -2,12 +2,12 @@
 // the middle, measures on the right. Components read the store; actions drive the engine.
 import { Suspense, lazy, useEffect, useState } from 'react';
 import { useStudio } from '../state/store';
-import { startStudio } from '../state/actions';
+import { startStudio } from '../state/start';
 import { Inputs } from './components/Inputs';
 import { Sliders } from './components/Sliders';
 import { ConfigIO } from './components/ConfigIO';
 import { Overview } from './components/Overview';
-import { HeadView } from './components/HeadView';
+import { HeadView } from './components/head-view/HeadView';
 import { Measures } from './components/Measures';
 import { TunePanel } from './components/checks/TunePanel';
 import { CheckPanel } from './components/checks/CheckPanel';

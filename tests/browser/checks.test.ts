@@ -14,7 +14,7 @@ import { evalCommand, type EvalReport } from '../../cli/eval';
 
 const TOKENS = 96;
 const PATH = `/?maxTokens=${TOKENS}&fresh`;
-const TEXT = join(process.cwd(), 'public/samples/prose-nodejs-pull-requests.md');
+const TEXT = join(process.cwd(), 'public/texts/prose-nodejs-pull-requests.md');
 const STEP_MS = 240_000;
 // The studio shows 3-4 significant decimals, and Chromium's SwiftShader and Node's Dawn may sum in
 // different orders: 2e-3 relative (or 1e-4 absolute) covers display rounding, not a wrong figure.

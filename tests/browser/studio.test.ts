@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import type { Page } from 'playwright-core';
 import { SCREENSHOTS, openStudio, screenshot, type Studio, waitReady, unexpectedErrors } from './helpers/browser';
 import { OVERLAYS } from '../../src/state/store';
-import { parseConfig } from '../../src/sample/config-file';
+import { parseConfig } from '../../src/sampleattention/formats/config-file';
 
 const PATH = '/?maxTokens=128&fresh';
 // Generous but bounded: loading, prefill and SampleAttention of 8 layers at S = 128 take well

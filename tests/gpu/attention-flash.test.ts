@@ -4,7 +4,7 @@ import { run } from '../../gpu/kernel';
 import { checked } from '../../gpu/device';
 import { readTensor, uploadTensor, destroyAll } from '../../gpu/tensor';
 import { createDenseOutputs, destroyDenseOutputs, flashDispatch } from '../../gpu/attention/flash';
-import { denseAttention, headView, kvHeadOf } from '../../src/sample/reference';
+import { denseAttention, headView, kvHeadOf } from '../../src/sampleattention/spec/reference';
 import { freshSeed, gpu, maxAbsError, relError } from '../helpers/gpu';
 import { attentionInputs } from './sample-inputs';
 

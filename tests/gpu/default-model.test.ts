@@ -11,7 +11,7 @@ import { measurePerplexity } from '../../cli/perplexity';
 import { REPO_ROOT } from '../../cli/model-dir';
 
 test('the default model: held-out 2.8 KB prose under 1.6 bits per byte on WebGPU', async () => {
-  const s = await openSession('default', join(REPO_ROOT, 'public/samples/prose-2k-nodejs-technical-values.md'), undefined, true);
+  const s = await openSession('default', join(REPO_ROOT, 'public/texts/prose-2k-nodejs-technical-values.md'), undefined, true);
   try {
     const r = await measurePerplexity(s, 4096);
     assert.equal(r.tokens, 808, 'every token of the text is predicted once (BOS prepended)');

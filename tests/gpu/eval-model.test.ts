@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { openSession } from '../../cli/session';
 import { forward } from '../../src/model/forward';
-import { sampleAttentionOverride } from '../../src/sample/model-attention';
-import { compareLogits, greedyContinuation, passkeyCase, summarizeSelections, type ForwardFn } from '../../src/sample/eval';
-import type { HeadSelection } from '../../src/sample/reference';
+import { sampleAttentionOverride } from '../../src/sampleattention/gpu-run/model-attention';
+import { compareLogits, greedyContinuation, passkeyCase, summarizeSelections, type ForwardFn } from '../../src/sampleattention/studies/near-lossless';
+import type { HeadSelection } from '../../src/sampleattention/spec/reference';
 import { evalCommand, type EvalReport } from '../../cli/eval';
 import { PARITY_DIR } from '../helpers/parity';
 

@@ -15,7 +15,7 @@ import { nodeFolder } from '../../src/model/loader/node-folder';
 import { writeSafetensors, type TensorToWrite } from '../../src/model/loader/safetensors-format';
 import { buildModel, forward } from '../../src/model/forward';
 import type { HostTensor, WeightSource } from '../../src/model/config';
-import { NonFiniteActivationError } from '../../src/util/input-errors';
+import { NonFiniteActivationError } from '../../gpu/errors';
 import { main } from '../../cli/main';
 import { gpu } from '../helpers/gpu';
 import { PARITY_DIR } from '../helpers/parity';

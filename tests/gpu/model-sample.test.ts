@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/model/loader/checkpoint';
 import { nodeFolder } from '../../src/model/loader/node-folder';
 import { buildModel, forward } from '../../src/model/forward';
-import { sampleAttentionOverride } from '../../src/sample/model-attention';
-import type { HeadSelection } from '../../src/sample/reference';
+import { sampleAttentionOverride } from '../../src/sampleattention/gpu-run/model-attention';
+import type { HeadSelection } from '../../src/sampleattention/spec/reference';
 import { gpu, relError } from '../helpers/gpu';
 import { PARITY_DIR, readReference } from '../helpers/parity';
 

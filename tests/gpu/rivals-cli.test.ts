@@ -11,8 +11,8 @@ import { openSession } from '../../cli/session';
 import { forward } from '../../src/model/forward';
 import { rivalOptions, rivalsCommand, type RivalsReport } from '../../cli/rivals';
 import { UsageError } from '../../cli/args';
-import { headCurves, modelCurves } from '../../src/sample/rivals';
-import { DEFAULT_PARAMS } from '../../src/sample/params';
+import { headCurves, modelCurves } from '../../src/sampleattention/studies/rivals';
+import { DEFAULT_PARAMS } from '../../src/sampleattention/spec/params';
 import { PARITY_DIR } from '../helpers/parity';
 
 const DIR = join(PARITY_DIR, 'llama3');

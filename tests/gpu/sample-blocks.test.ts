@@ -1,5 +1,5 @@
 // The `blocks` variant on the GPU (gpu/sample/blocks-stages.ts, blocks-sparse.ts) against its
-// float64 reference (src/sample/blocks/), on fresh random inputs of awkward sizes (S not a
+// float64 reference (src/sampleattention/spec/blocks/), on fresh random inputs of awkward sizes (S not a
 // multiple of b nor of the 64-row / BK-key tiles, S < b, b = 1), every output NaN-poisoned first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,11 +9,11 @@ import { destroyAll, readTensor, readU32, uploadTensor } from '../../gpu/tensor'
 import { uploadSampledRows } from '../../gpu/sample/stage1';
 import { blocksStageDispatches, createBlocksStages, destroyBlocksStages } from '../../gpu/sample/blocks-stages';
 import { BLOCKS_BQ, blocksKeyTile, blocksSparseDispatch, createBlocksSparseOutputs, destroyBlocksSparseOutputs, uploadBlocksKept } from '../../gpu/sample/blocks-sparse';
-import { denseAttention, scoreRow, sparseAttentionWhere } from '../../src/sample/attention';
-import { headView, kvHeadOf } from '../../src/sample/reference';
-import { blocksSampledRows } from '../../src/sample/blocks/params';
-import { selectStrips, stripScores } from '../../src/sample/blocks/selection';
-import { blocksMask, blocksPredicate } from '../../src/sample/blocks/mask';
+import { denseAttention, scoreRow, sparseAttentionWhere } from '../../src/sampleattention/spec/attention';
+import { headView, kvHeadOf } from '../../src/sampleattention/spec/reference';
+import { blocksSampledRows } from '../../src/sampleattention/spec/blocks/params';
+import { selectStrips, stripScores } from '../../src/sampleattention/spec/blocks/selection';
+import { blocksMask, blocksPredicate } from '../../src/sampleattention/spec/blocks/mask';
 import { freshSeed, gpu, maxAbsError, relError, rng } from '../helpers/gpu';
 import { attentionInputs } from './sample-inputs';
 

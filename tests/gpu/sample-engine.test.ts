@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readTensor, uploadTensor, destroyAll } from '../../gpu/tensor';
-import { runSampleAttention } from '../../src/sample/engine';
-import { attentionRow, columnScores, headView, inMask, kvHeadOf, sampledRows, selectAll, selectKeys, windowSize, keySetOf, type SampleParams } from '../../src/sample/reference';
+import { runSampleAttention } from '../../src/sampleattention/gpu-run/layer-run';
+import { attentionRow, columnScores, headView, inMask, kvHeadOf, sampledRows, selectAll, selectKeys, windowSize, keySetOf, type SampleParams } from '../../src/sampleattention/spec/reference';
 import { freshSeed, gpu, rng } from '../helpers/gpu';
 import { attentionInputs } from './sample-inputs';
 

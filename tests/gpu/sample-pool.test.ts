@@ -1,6 +1,6 @@
 // The pooling kernel (gpu/sample/pool.wgsl) alone, over whole maps and viewports, against the
 // float64 reference poolViewportReference (src/engine/pool-cpu.ts) fed the exact P rows
-// (src/sample/reference.ts). Awkward sizes: S not a multiple of any tile or block, viewports not
+// (src/sampleattention/spec/reference.ts). Awkward sizes: S not a multiple of any tile or block, viewports not
 // aligned to anything, one that straddles the diagonal, one wholly above it (all masked: zeros),
 // one token, and block 1 (exact, one cell per token). The output is NaN-poisoned before every run,
 // so a cell the kernel never writes fails the comparison.
@@ -11,7 +11,7 @@ import { checked } from '../../gpu/device';
 import { destroyAll, readTensor, uploadTensor, uploadU32 } from '../../gpu/tensor';
 import { createPooled, poolDispatch, poolGrid, POOL_PLANES, type PoolViewport } from '../../gpu/sample/pool';
 import { poolViewportReference } from '../../src/engine/pool-cpu';
-import { attentionRow, denseAttention, headView, inMask, keySetOf, kvHeadOf } from '../../src/sample/reference';
+import { attentionRow, denseAttention, headView, inMask, keySetOf, kvHeadOf } from '../../src/sampleattention/spec/reference';
 import { freshSeed, gpu, rng } from '../helpers/gpu';
 import { attentionInputs } from './sample-inputs';
 

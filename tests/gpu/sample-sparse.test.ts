@@ -6,7 +6,7 @@ import { readTensor, uploadTensor, uploadU32, destroyAll } from '../../gpu/tenso
 import { createDenseOutputs, destroyDenseOutputs, flashDispatch } from '../../gpu/attention/flash';
 import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets } from '../../gpu/sample/sparse';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../../gpu/sample/measures';
-import { density, denseAttention, headView, keySetOf, kvHeadOf, outputError, rowRecall, sparseAttention } from '../../src/sample/reference';
+import { density, denseAttention, headView, keySetOf, kvHeadOf, outputError, rowRecall, sparseAttention } from '../../src/sampleattention/spec/reference';
 import { freshSeed, gpu, maxAbsError, relError, rng } from '../helpers/gpu';
 import { attentionInputs } from './sample-inputs';
 

@@ -4,7 +4,7 @@ import { run } from '../../gpu/kernel';
 import { checked } from '../../gpu/device';
 import { readU32, uploadTensor, destroyAll } from '../../gpu/tensor';
 import { createStage2, destroyStage2, stage2Dispatches } from '../../gpu/sample/stage2';
-import { selectKeys } from '../../src/sample/reference';
+import { selectKeys } from '../../src/sampleattention/spec/reference';
 import { freshSeed, gpu, rng } from '../helpers/gpu';
 
 // Stage 2 alone on scores made of multiples of 1/8 (many exact ties) with dyadic alphas: every sum

@@ -5,7 +5,7 @@ import { checked } from '../../gpu/device';
 import { readTensor, readU32, uploadTensor, destroyAll } from '../../gpu/tensor';
 import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows } from '../../gpu/sample/stage1';
 import { createStage2, destroyStage2, stage2Dispatches } from '../../gpu/sample/stage2';
-import { columnScores, headView, kvHeadOf, sampledRows, selectKeys } from '../../src/sample/reference';
+import { columnScores, headView, kvHeadOf, sampledRows, selectKeys } from '../../src/sampleattention/spec/reference';
 import { freshSeed, gpu, maxAbsError, rng } from '../helpers/gpu';
 import { attentionInputs } from './sample-inputs';
 

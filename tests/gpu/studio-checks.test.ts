@@ -2,27 +2,28 @@
 // runs, here on Dawn in Node) and `sa-studio tune` / `sa-studio eval` on the same model, text,
 // token limit and parameters. Both call the same library code on the same device, so the figures
 // must agree to f32 rounding of the two runs (asserted at 1e-6 relative; in practice identical).
-// Also: the engine's rival curves for a head match src/sample/rivals.ts on the captured q/k.
+// Also: the engine's rival curves for a head match src/sampleattention/studies/rivals.ts on the captured q/k.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gpu } from '../helpers/gpu';
-import { StudioEngine } from '../../src/engine/engine';
+import { StudioEngine } from '../../src/engine/studio-engine';
 import { nodeFolder } from '../../src/model/loader/node-folder';
 import { evalCommand, type EvalReport } from '../../cli/eval';
 import { tuneCommand } from '../../cli/tune';
-import { parseConfig } from '../../src/sample/config-file';
-import { DEFAULT_PARAMS, type SampleParams } from '../../src/sample/params';
-import { headParams } from '../../src/sample/config-file';
+import { parseConfig } from '../../src/sampleattention/formats/config-file';
+import { DEFAULT_PARAMS, type SampleParams } from '../../src/sampleattention/spec/params';
+import { headParams } from '../../src/sampleattention/formats/config-file';
 import { buildModel, forward } from '../../src/model/forward';
 import { loadCheckpoint } from '../../src/model/loader/checkpoint';
-import { headCurves } from '../../src/sample/rivals';
+import { headCurves } from '../../src/sampleattention/studies/rivals';
+import { curvesOf } from '../../src/sampleattention/studies/rivals-study';
 import { tunedOverrides } from '../../src/state/check-actions';
 
 const MODEL = join(process.cwd(), 'public/models/default');
-const TEXT = join(process.cwd(), 'public/samples/prose-nodejs-pull-requests.md');
+const TEXT = join(process.cwd(), 'public/texts/prose-nodejs-pull-requests.md');
 const TOKENS = 80;
 const GRID = { alpha: [0.8, 0.95], rowRatio: [0.05], windowRatio: [0, 0.08, 1] };
 const REL = 1e-6;
@@ -62,11 +63,11 @@ test('near-lossless check: the studio engine and `sa-studio eval` print the same
   assert.equal(rc, 0);
   const cli = JSON.parse(readFileSync(out, 'utf8')) as EvalReport;
   const t = cli.texts[0];
-  assert.equal(studio.text.tokens, t.tokens);
-  for (const k of ['meanKl', 'maxKl', 'top1Agreement', 'pplDense', 'pplSparse', 'pplChangePct'] as const) close(studio.text[k], t[k], k);
-  for (const k of ['recallMean', 'density', 'worstRecallP5'] as const) close(studio.text.selection[k], t.selection[k], `selection.${k}`);
+  assert.equal(studio.texts[0].tokens, t.tokens);
+  for (const k of ['meanKl', 'maxKl', 'top1Agreement', 'pplDense', 'pplSparse', 'pplChangePct'] as const) close(studio.texts[0][k], t[k], k);
+  for (const k of ['recallMean', 'density', 'worstRecallP5'] as const) close(studio.texts[0].selection[k], t.selection[k], `selection.${k}`);
   // The sparse run really is sparse here: the comparison is not of two identical runs.
-  assert.ok(studio.text.selection.density < 0.99 && studio.text.meanKl > 0, `density ${studio.text.selection.density}, KL ${studio.text.meanKl}`);
+  assert.ok(studio.texts[0].selection.density < 0.99 && studio.texts[0].meanKl > 0, `density ${studio.texts[0].selection.density}, KL ${studio.texts[0].meanKl}`);
   assert.equal(studio.passkey.length, 1);
   assert.deepEqual(studio.passkey, cli.passkey);
   assert.deepEqual(studio.passkeyAccuracy, cli.passkeyAccuracy);
@@ -101,8 +102,8 @@ test('rival patterns: the engine\'s curves for one head are rivals.ts on the cap
   const params = everyHead({ ...DEFAULT_PARAMS, windowRatio: 0.04 });
   const r = await engine.rivals(params, { layer: 3, head: 5 }, 1024, onProgress);
   assert.equal(r.tokens, TOKENS);
-  assert.equal(r.model, null);
-  const got = r.perHead[3][5]!;
+  assert.equal(r.head_curves.length, 1);
+  const got = curvesOf(r, 3, 5)!;
   // Reference: capture q/k with the model's forward directly and build the curves.
   const cp = await loadCheckpoint(nodeFolder(MODEL), () => undefined);
   const model = buildModel(await gpu(), cp.config, cp.weights);

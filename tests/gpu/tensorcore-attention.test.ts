@@ -7,7 +7,7 @@ import { createDenseOutputs, destroyDenseOutputs } from '../../gpu/attention/fla
 import { createSparseOutputs, destroyKeySets, destroySparseOutputs, uploadKeySets } from '../../gpu/sample/sparse';
 import { createStage1Outputs, destroyStage1, uploadSampledRows } from '../../gpu/sample/stage1';
 import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches } from '../../gpu/tensorcore/attention';
-import { headView, kvHeadOf, sampledRows } from '../../src/sample/reference';
+import { headView, kvHeadOf, sampledRows } from '../../src/sampleattention/spec/reference';
 import { freshSeed, gpu, rng } from '../helpers/gpu';
 import { maskedAttention, roundAllF16, tensorCoreModeOrSkip } from '../helpers/tensorcore';
 import { attentionInputs } from './sample-inputs';

@@ -19,10 +19,10 @@ import { memoryFiles } from '../../src/model/loader/files';
 import { parseSafetensors, writeSafetensors, type TensorToWrite } from '../../src/model/loader/safetensors-format';
 import { planWeights } from '../../src/model/weight-plan';
 import { loadSpec } from '../../src/model/build';
-import { encodeQkSafetensors, parseQkSafetensors } from '../../src/sample/qk-file';
-import { buildConfig, parseConfig, serializeConfig } from '../../src/sample/config-file';
-import { checkConfigFits } from '../../src/sample/eval';
-import { InputError } from '../../src/util/input-errors';
+import { encodeQkSafetensors, parseQkSafetensors } from '../../src/sampleattention/formats/qk-file';
+import { buildConfig, parseConfig, serializeConfig } from '../../src/sampleattention/formats/config-file';
+import { checkConfigFits } from '../../src/sampleattention/formats/config-file';
+import { InputError } from '../../gpu/errors';
 import { mulberry32, randn } from '../../src/util/random';
 
 const seed = freshSeed();

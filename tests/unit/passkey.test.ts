@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CHARS_PER_TOKEN, PASSKEY_INTRO, PASSKEY_QUESTION, STANDARD_FILLER, makePasskeyText, passkeyNeedle,
-} from '../../src/samples/passkey';
+} from '../../src/texts/passkey';
 import { freshSeed, rng } from '../helpers/gpu';
 
 const count = (s: string, sub: string) => s.split(sub).length - 1;

@@ -1,18 +1,19 @@
 // `sa-studio rivals` (cli/rivals.ts) without a GPU: flag validation (bad values are UsageErrors
 // that say what is wrong), layer/head ranges, the tables on curves computed from synthetic q/k
-// (computeRivals, the same path as the verb after the forward), and the SVG chart
+// (rivalsStudy, the library's study the verb runs after the forward), and the SVG chart
 // (src/render/rivals-svg.ts): well-formed, one path per pattern, no NaN in any coordinate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshSeed, randn, rng } from '../helpers/gpu';
 import { UsageError } from '../../cli/args';
 import {
-  computeRivals, curveRows, DEFAULT_DENSITIES, formatRivals, indexList, operatingPoint, parseRivalsArgs, reportSvg, resolveSelection, rivalOptions, rivalsCommand,
-  type Capture, type RivalsReport,
+  curveRows, DEFAULT_DENSITIES, formatRivals, indexList, operatingPoint, parseRivalsArgs, reportSvg, resolveSelection, rivalOptions, rivalsCommand,
+  type RivalsReport,
 } from '../../cli/rivals';
 import { rivalsSvg } from '../../src/render/rivals-svg';
-import { DEFAULT_PARAMS } from '../../src/sample/params';
-import { recallAtDensity, type RivalCurve } from '../../src/sample/rivals';
+import { DEFAULT_PARAMS } from '../../src/sampleattention/spec/params';
+import { recallAtDensity, type RivalCurve } from '../../src/sampleattention/studies/rivals';
+import { rivalsStudy, type QKCapture } from '../../src/sampleattention/studies/rivals-study';
 
 const seed = freshSeed();
 const base = ['--model', 'default', '--text', 'a.txt'];
@@ -72,7 +73,7 @@ test('rivals: the operating alpha joins the SampleAttention sweep', () => {
 });
 
 /** Two layers of 4 query heads on 2 kv heads, with a sink key so the patterns differ. */
-function capture(S: number, d: number, s: number): Capture {
+function capture(S: number, d: number, s: number): QKCapture {
   const r = rng(s);
   const layer = (n: number, sinkGain: number) => {
     const x = randn(r, n * S * d);
@@ -82,17 +83,17 @@ function capture(S: number, d: number, s: number): Capture {
   return { S, d, numHeads: 4, numKvHeads: 2, q: [layer(4, 1), layer(4, 1)], k: [layer(2, 4), layer(2, 1)] };
 }
 
-function report(perHead: boolean, densities = [0.01, 0.2, 0.5], windowRatio = 0.08): RivalsReport {
+async function report(perHead: boolean, densities = [0.01, 0.2, 0.5], windowRatio = 0.08): Promise<RivalsReport> {
   const cap = capture(40, 8, seed);
   const params = { alpha: 0.95, rowRatio: 0.1, windowRatio };
   const seen: number[] = [];
-  const part = computeRivals(cap, [0, 1], perHead ? [1, 3] : [0, 1, 2, 3], params, (l, done, of) => seen.push(l * 10 + done * 100 + of));
+  const { of: _, ...part } = await rivalsStudy(cap, [0, 1], perHead ? [1, 3] : [0, 1, 2, 3], params, cap.S, { onLayer: (l, done, of) => seen.push(l * 10 + done * 100 + of) });
   assert.deepEqual(seen, [102, 212], 'one progress call per layer');
-  return { model: 'synthetic', text: 'x.txt', densities, perHead, ...part };
+  return { model: 'synthetic', text: 'x.txt', params, densities, perHead, ...part };
 }
 
-test(`rivals table: rows per pattern, "-" exactly where the curve never gets that sparse, operating point column (SEED=${seed})`, () => {
-  const r = report(false);
+test(`rivals table: rows per pattern, "-" exactly where the curve never gets that sparse, operating point column (SEED=${seed})`, async () => {
+  const r = await report(false);
   assert.equal(r.head_curves.length, 8);
   assert.deepEqual(r.head_curves.map((e) => e.kvHead), [0, 0, 1, 1, 0, 0, 1, 1]);
   assert.equal(r.layer_curves.length, 2);
@@ -130,9 +131,9 @@ test(`rivals table: rows per pattern, "-" exactly where the curve never gets tha
   assert.ok(!text.includes('NaN'), text);
 });
 
-test(`rivals table per head with --heads; the "-" note appears exactly when some cell is "-" (SEED=${seed})`, () => {
+test(`rivals table per head with --heads; the "-" note appears exactly when some cell is "-" (SEED=${seed})`, async () => {
   for (const densities of [[0.9, 1], [0.001, 0.9]]) {
-    const r = report(true, densities, 0);
+    const r = await report(true, densities, 0);
     assert.deepEqual(r.head_curves.map((e) => `${e.layer}:${e.head}`), ['0:1', '0:3', '1:1', '1:3']);
     const text = formatRivals(r);
     assert.match(text, /per head \(layer:head\)/);
@@ -169,8 +170,8 @@ function checkSvg(svg: string, patterns: number) {
   return paths;
 }
 
-test(`rivalsSvg: well-formed SVG, one path per pattern, legend and operating point, no NaN (SEED=${seed})`, () => {
-  const r = report(false);
+test(`rivalsSvg: well-formed SVG, one path per pattern, legend and operating point, no NaN (SEED=${seed})`, async () => {
+  const r = await report(false);
   const svg = reportSvg(r);
   const paths = checkSvg(svg, 5);
   assert.deepEqual(paths.map((p) => p[1]).sort(), ['block-topk', 'oracle', 'sampleattention', 'streamingllm', 'vertical-slash']);

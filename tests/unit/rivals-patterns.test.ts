@@ -1,4 +1,4 @@
-// Rival patterns (src/sample/rivals.ts): every curve's points are valid measures; the oracle is at
+// Rival patterns (src/sampleattention/studies/rivals.ts): every curve's points are valid measures; the oracle is at
 // least as good as every pattern at equal density; full budgets give recall 1; SampleAttention's
 // mask measured here agrees with the float64 reference's selectHead; each mask is the pattern its
 // definition says. Inputs: fresh random heads of awkward sizes, seed in the test name.
@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshSeed, randn, rng } from '../helpers/gpu';
 import {
-  blockMask, blockScores, causalAttention, causalCount, countForDensity, entryIndex, estimateVerticalSlash, headCurves, layerCurves,
+  blockMask, blockScores, causalAttention, causalCount, countForDensity, entryIndex, estimateVerticalSlash, headCurves,
   measureMask, modelCurves, oracleMask, oracleOrder, recallAtDensity, streamingMask, verticalSlashMask,
-} from '../../src/sample/rivals';
-import { selectHead } from '../../src/sample/reference';
+} from '../../src/sampleattention/studies/rivals';
+import { headView, kvHeadOf, selectHead } from '../../src/sampleattention/spec/reference';
 
 const seed = freshSeed();
 
@@ -127,7 +127,7 @@ test(`model curves average heads; recallAtDensity interpolates (SEED=${seed})`, 
   const r = rng(seed + 3);
   const heads = 4, kvHeads = 2, S = 29, d = 8;
   const q = randn(r, heads * S * d), k = randn(r, kvHeads * S * d);
-  const per = layerCurves(q, k, heads, kvHeads, S, d, { block: 5, lastQ: 7 });
+  const per = Array.from({ length: heads }, (_, h) => headCurves(headView(q, h, S, d), headView(k, kvHeadOf(h, heads, kvHeads), S, d), S, d, { block: 5, lastQ: 7 }));
   const model = modelCurves(per);
   for (let p = 0; p < model.length; p++) {
     for (let t = 0; t < model[p].points.length; t++) {

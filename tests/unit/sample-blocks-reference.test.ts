@@ -1,4 +1,4 @@
-// The float64 reference of the `blocks` variant (src/sample/blocks/) against the spec
+// The float64 reference of the `blocks` variant (src/sampleattention/spec/blocks/) against the spec
 // (docs/SAMPLEATTENTION.md, "Variant `blocks`"): its reference outcomes, tiny hand-computed cases,
 // and properties over awkward random sizes (S not a multiple of b, S < b, one segment, many
 // segments) with fast-check, seeded from freshSeed() (replay with SEED=...). The mask is checked
@@ -7,12 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { freshSeed, randn, rng } from '../helpers/gpu';
-import { attentionRow, denseAttention, selectKeys } from '../../src/sample/reference';
-import { rowRecallWhere, sparseAttentionWhere } from '../../src/sample/attention';
-import { blocksSampledRows, segmentCount, validateBlocksParams, DEFAULT_BLOCKS_PARAMS, type BlocksParams } from '../../src/sample/blocks/params';
-import { selectStrips, stripScores } from '../../src/sample/blocks/selection';
-import { blocksDensity, blocksMask, blocksMaskCount, blocksPredicate } from '../../src/sample/blocks/mask';
-import { selectAllBlocks, selectHeadBlocks, type BlocksHeadSelection } from '../../src/sample/blocks/reference';
+import { attentionRow, denseAttention, selectKeys } from '../../src/sampleattention/spec/reference';
+import { rowRecallWhere, sparseAttentionWhere } from '../../src/sampleattention/spec/attention';
+import { blocksSampledRows, segmentCount, validateBlocksParams, DEFAULT_BLOCKS_PARAMS, type BlocksParams } from '../../src/sampleattention/spec/blocks/params';
+import { selectStrips, stripScores } from '../../src/sampleattention/spec/blocks/selection';
+import { blocksDensity, blocksMask, blocksMaskCount, blocksPredicate } from '../../src/sampleattention/spec/blocks/mask';
+import { selectAllBlocks, selectHeadBlocks, type BlocksHeadSelection } from '../../src/sampleattention/spec/blocks/reference';
 
 // Float64 sums of at most a few hundred softmax terms of size <= 1 (and of |R| <= 90 rows):
 // rounding error is below ~1e-13, so 1e-11 is a tolerance no real bug (a missing or doubled

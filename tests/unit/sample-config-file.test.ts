@@ -1,4 +1,4 @@
-// The per-head config file (src/sample/config-file.ts, config-schema.json): round trips, exact
+// The per-head config file (src/sampleattention/formats/config-file.ts, config-schema.json): round trips, exact
 // error paths for every kind of mistake, and the JSON Schema kept in step with the validator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import {
   buildConfig, configProblems, ConfigError, FAMILIES, headParams, parseConfig, serializeConfig, validateConfig,
   type SampleConfig,
-} from '../../src/sample/config-file';
-import { DEFAULT_PARAMS, PARAM_RANGES, selectHead } from '../../src/sample/reference';
+} from '../../src/sampleattention/formats/config-file';
+import { DEFAULT_PARAMS, PARAM_RANGES, selectHead } from '../../src/sampleattention/spec/reference';
 import { freshSeed, randn, rng } from '../helpers/gpu';
 
 function small(): SampleConfig {
@@ -98,7 +98,7 @@ test('every mistake is reported with its exact path', () => {
 });
 
 test('config-schema.json states the same ranges, fields and families as the validator', () => {
-  const schema = JSON.parse(readFileSync(new URL('../../src/sample/config-schema.json', import.meta.url), 'utf8'));
+  const schema = JSON.parse(readFileSync(new URL('../../src/sampleattention/formats/config-schema.json', import.meta.url), 'utf8'));
   assert.equal(schema.properties.version.const, 1);
   assert.deepEqual(schema.properties.model.properties.family.enum, [...FAMILIES]);
   for (const def of [schema.$defs.params, schema.$defs.head]) {

@@ -1,4 +1,4 @@
-// The float64 SampleAttention reference (src/sample/reference.ts) against the spec
+// The float64 SampleAttention reference (src/sampleattention/spec/reference.ts) against the spec
 // (docs/SAMPLEATTENTION.md): its four reference outcomes, tiny hand-computed cases, and properties
 // over random sizes and parameters (fast-check, seeded from freshSeed(); replay with SEED=...).
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import {
   attentionRow, columnScores, DEFAULT_PARAMS, denseAttention, density, inMask, keySetOf, percentile,
   rowRecall, sampledRows, selectAll, selectHead, selectKeys, sparseAttention, validateParams, windowSize,
   type SampleParams,
-} from '../../src/sample/reference';
+} from '../../src/sampleattention/spec/reference';
 
 // Float64 sums of at most ~80 softmax terms of size <= 1: rounding error is below 80 * 2^-53 ~ 1e-14,
 // so 1e-12 is a tolerance that real bugs (a missing or doubled entry, ~1e-3 or more) cannot hide in.

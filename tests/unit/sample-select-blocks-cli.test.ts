@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectCommand, type CommandIo } from '../../cli/select';
-import { encodeQkSafetensors } from '../../src/sample/qk-file';
-import { selectHead } from '../../src/sample/reference';
-import { selectHeadBlocks } from '../../src/sample/blocks/reference';
+import { encodeQkSafetensors } from '../../src/sampleattention/formats/qk-file';
+import { selectHead } from '../../src/sampleattention/spec/reference';
+import { selectHeadBlocks } from '../../src/sampleattention/spec/blocks/reference';
 import { freshSeed, randn, rng } from '../helpers/gpu';
 
 function capture(): CommandIo & { err: string[]; out: string[] } {

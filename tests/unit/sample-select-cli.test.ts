@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectCommand, type CommandIo } from '../../cli/select';
-import { encodeQkSafetensors } from '../../src/sample/qk-file';
-import { selectHead } from '../../src/sample/reference';
+import { encodeQkSafetensors } from '../../src/sampleattention/formats/qk-file';
+import { kvHeadOf, selectHead } from '../../src/sampleattention/spec/reference';
 import { writeSafetensors } from '../../src/model/loader/safetensors-format';
 import { freshSeed, randn, rng } from '../helpers/gpu';
 
@@ -43,7 +43,7 @@ test('select writes, per head, exactly what selectHead computes on that head and
   assert.deepEqual(json.params, { alpha: 0.9, rowRatio: 0.1, windowRatio: 0.05 });
   assert.equal(json.heads.length, heads);
   for (let h = 0; h < heads; h++) {
-    const g = Math.floor(h / (heads / kvHeads));
+    const g = kvHeadOf(h, heads, kvHeads);
     const want = selectHead(q.subarray(h * S * d, (h + 1) * S * d), k.subarray(g * S * d, (g + 1) * S * d), S, d, json.params, { head: h });
     assert.deepEqual(json.heads[h], JSON.parse(JSON.stringify(want)), `seed ${seed} head ${h}`);
   }

@@ -1,11 +1,11 @@
-// The tuning rule (src/sample/tune.ts chooseHead) on synthetic measures: the lowest-density
+// The tuning rule (src/sampleattention/studies/tune.ts chooseHead) on synthetic measures: the lowest-density
 // qualifying grid point over every text, the P5 rule, ties, and the densest fallback. Measures are
 // drawn at random (seed in the names) and the choice is checked against a brute-force restatement.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshSeed, rng } from '../helpers/gpu';
-import { chooseHead, gridPoints, DEFAULT_GRID, type TuneRule } from '../../src/sample/tune';
-import type { HeadMeasures } from '../../src/sample/config-file';
+import { chooseHead, gridPoints, DEFAULT_GRID, type TuneRule } from '../../src/sampleattention/studies/tune';
+import type { HeadMeasures } from '../../src/sampleattention/formats/config-file';
 
 const seed = freshSeed();
 const m = (recallMean: number, recallP5: number, density: number): HeadMeasures => ({ recallMean, recallMin: Math.min(recallP5, recallMean), recallP5, density });

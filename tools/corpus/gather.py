@@ -45,7 +45,7 @@ import sys
 SEP = '\x1e'
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Held-out documents: (name, path, transform). They ship in public/samples/ (the first four) or
+# Held-out documents: (name, path, transform). They ship in public/texts/ (the first four) or
 # stay in OUT/heldout only; none is trained on.
 HELDOUT = [
     ('prose-2k', '/usr/share/doc/nodejs/contributing/technical-values.md', 'text'),

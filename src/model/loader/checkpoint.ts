@@ -7,7 +7,7 @@ import { readJsonFile } from './json-file';
 import { parseModelConfig } from './model-config';
 import { loadSafetensorsWeights, type CheckpointWeights } from './safetensors-weights';
 import { loadTokenizer, type Tokenizer } from './tokenizer/tokenizer';
-import { CheckpointError } from '../../util/input-errors';
+import { CheckpointError } from '../../../gpu/errors';
 
 export interface Checkpoint {
   name: string;

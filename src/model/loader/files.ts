@@ -2,7 +2,7 @@
 // node-folder.ts, kept apart so browser bundles never import node:fs) and the browser (File
 // objects from <input type="file" webkitdirectory> or a drop). Files are addressed by their base
 // name ("config.json", "model-00001-of-00002.safetensors"), as Hugging Face repositories lay them out.
-import { CheckpointError } from '../../util/input-errors';
+import { CheckpointError } from '../../../gpu/errors';
 
 export interface CheckpointFiles {
   /** Shown in messages and used as the model's name: a folder path or the picked folder's name. */

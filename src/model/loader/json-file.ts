@@ -1,6 +1,6 @@
 // Reads a JSON file of a checkpoint with errors that name the file and say what is wrong.
 import type { CheckpointFiles } from './files';
-import { CheckpointError } from '../../util/input-errors';
+import { CheckpointError } from '../../../gpu/errors';
 
 export async function readJsonFile(files: CheckpointFiles, name: string, why?: string): Promise<unknown> {
   const file = `${files.label}/${name}`;

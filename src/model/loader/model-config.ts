@@ -1,10 +1,10 @@
 // config.json -> ModelConfig for the families the forward pass runs. Reads the current transformers
 // keys (rope_parameters) and the older ones (rope_theta + rope_scaling), GPT-2's own names (n_embd,
 // n_layer, ...), and applies each family's transformers defaults for keys a config may leave out.
-import type { Family, ModelConfig, RopeConfig } from '../config';
-import { CheckpointError } from '../../util/input-errors';
+import { FAMILIES, type Family, type ModelConfig, type RopeConfig } from '../config';
+import { CheckpointError } from '../../../gpu/errors';
 
-export const SUPPORTED_MODEL_TYPES: readonly Family[] = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'];
+export const SUPPORTED_MODEL_TYPES: readonly Family[] = FAMILIES;
 export const SUPPORTED_ROPE_TYPES: readonly RopeConfig['type'][] = ['default', 'llama3'];
 
 type Json = Record<string, unknown>;

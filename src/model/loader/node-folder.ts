@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CheckpointFiles } from './files';
-import { CheckpointError } from '../../util/input-errors';
+import { CheckpointError } from '../../../gpu/errors';
 
 /** The files directly inside `dir` (Hugging Face repositories keep the checkpoint at the top). */
 export function nodeFolder(dir: string): CheckpointFiles {

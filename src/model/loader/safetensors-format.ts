@@ -4,7 +4,7 @@
 // headers and writes files; safetensors-weights.ts reads the tensors.
 import type { HostTensor } from '../config';
 import { DTYPE_BYTES, f32ToBf16Bits, f32ToF16Bits, isSupportedDtype, numel, type Dtype } from './dtypes';
-import { CheckpointError } from '../../util/input-errors';
+import { CheckpointError } from '../../../gpu/errors';
 
 const fileError = (file: string, msg: string, tensor?: string) => new CheckpointError(msg, { file, tensor });
 

@@ -7,7 +7,7 @@ import { DTYPE_BYTES, isSupportedDtype } from './dtypes';
 import type { CheckpointFiles, ProgressFn } from './files';
 import { entryToTensor, headerLength, parseHeader, type SafetensorsEntry } from './safetensors-format';
 import { readJsonFile } from './json-file';
-import { CheckpointError } from '../../util/input-errors';
+import { CheckpointError } from '../../../gpu/errors';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';

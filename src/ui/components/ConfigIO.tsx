@@ -1,7 +1,8 @@
-// Export the per-head config JSON (src/sample/config-file.ts) and import one back, with the
+// Export the per-head config JSON (src/sampleattention/formats/config-file.ts) and import one back, with the
 // validator's exact message when the file is wrong.
 import { useStudio } from '../../state/store';
-import { exportConfig, importConfig, resetAll } from '../../state/actions';
+import { exportConfig, importConfig } from '../../state/config-io';
+import { resetAll } from '../../state/params';
 
 export function ConfigIO() {
   const msg = useStudio((s) => s.configMessage);

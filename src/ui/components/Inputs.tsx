@@ -2,8 +2,10 @@
 // bundled sample, pasted text or a text file; the token limit; progress and cancel.
 import { useState } from 'react';
 import { useStudio } from '../../state/store';
-import { cancel, chooseText, openPicked, openServed, passkeyFromName, passkeyName, setMaxTokens } from '../../state/actions';
-import { SAMPLES } from '../../state/samples';
+import { chooseText, passkeyFromName, passkeyName, setMaxTokens } from '../../state/pipeline';
+import { openPicked, openServed } from '../../state/start';
+import { cancel } from '../../state/session';
+import { BUNDLED_TEXTS } from '../../state/texts';
 import { ProgressBar } from './ProgressBar';
 
 const SERVED = ['default', 'fixture-llama3'];
@@ -40,7 +42,7 @@ export function Inputs() {
       <div className="row">
         <select aria-label="Sample text" disabled={busy || !s.model} value={s.text.kind === 'sample' ? s.text.name : ''} onChange={(e) => e.target.value && void chooseText({ kind: 'sample', name: e.target.value })}>
           {s.text.kind !== 'sample' ? <option value="">{s.text.name}</option> : null}
-          {SAMPLES.map((x) => <option key={x.file} value={x.file}>{x.title}</option>)}
+          {BUNDLED_TEXTS.map((x) => <option key={x.file} value={x.file}>{x.title}</option>)}
         </select>
         <label className="file-button">File...<input type="file" aria-label="Open text file" accept=".txt,.md,text/*" disabled={busy || !s.model} onChange={async (e) => {
           const f = e.target.files?.[0];

@@ -3,7 +3,7 @@
 import { scaleLinear } from 'd3';
 import { headName, useStudio } from '../../state/store';
 import { chosenSelection, layerSummaries, modelSummary, paramsFor, type Summary } from '../../state/selectors';
-import type { HeadSelection } from '../../sample/reference';
+import type { HeadSelection } from '../../sampleattention/spec/selection';
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -1,7 +1,7 @@
 // The overview: every layer x head as a small pooled attention map, framed by its recall colour
 // and with a bar of its density, under the current parameters. Each cell picks its head.
 import { useStudio, headName } from '../../state/store';
-import { chooseHead } from '../../state/actions';
+import { chooseHead } from '../../state/head';
 import { hasOverride } from '../../state/selectors';
 import { HeatCanvas } from './HeatCanvas';
 import { recallColor } from './colors';

@@ -3,7 +3,7 @@
 // resettable). Every change recomputes on the GPU; the time to the redraw is shown.
 import { useState } from 'react';
 import { headName, useStudio } from '../../state/store';
-import { resetOverride, setParam, type ParamName } from '../../state/actions';
+import { resetOverride, setParam, type ParamName } from '../../state/params';
 import { hasOverride, paramsFor } from '../../state/selectors';
 
 const SLIDERS: { name: ParamName; label: string; min: number; max: number; step: number; digits: number }[] = [

@@ -3,7 +3,7 @@
 import { Canvas } from '@react-three/fiber';
 import { OrbitControls } from '@react-three/drei';
 import { headName, useStudio } from '../../state/store';
-import { chooseHead } from '../../state/actions';
+import { chooseHead } from '../../state/head';
 import { recallColor } from './colors';
 
 export default function Stack3D({ height }: { height: number }) {

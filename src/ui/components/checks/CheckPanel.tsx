@@ -51,7 +51,7 @@ export function CheckPanel() {
 
 function CheckTable({ stale }: { stale: boolean }) {
   const r = useStudio((s) => s.checkReport)!;
-  const t = r.text;
+  const t = r.texts[0];
   const rows: [string, string, string][] = [
     ['tokens', String(t.tokens), 'tokens'],
     ['mean KL', t.meanKl.toExponential(3), 'meanKl'],

@@ -3,7 +3,8 @@
 import { headName, useStudio } from '../../../state/store';
 import { RIVALS_MAX_TOKENS, runRivals } from '../../../state/check-actions';
 import { chosenSelection, paramsKey } from '../../../state/selectors';
-import { recallAtDensity, type RivalCurve } from '../../../sample/rivals';
+import { recallAtDensity, type RivalCurve } from '../../../sampleattention/studies/rivals';
+import { curvesOf } from '../../../sampleattention/studies/rivals-study';
 import { PATTERN_STYLE, RivalsPlot } from './RivalsPlot';
 import { TaskStatus } from './TaskStatus';
 
@@ -52,15 +53,15 @@ export function RivalsPanel() {
       {headHere ? (
         <div data-testid="rivals-head">
           <h3 className="subhead">{headName(headHere.layer, headHere.head)}{headHere.paramsKey !== key ? ' (parameters changed since)' : ''}</h3>
-          <RivalsPlot curves={headHere.perHead[headHere.layer][headHere.head]!} label={`Recall versus density of every pattern, ${headName(headHere.layer, headHere.head)}`} mark={mark} />
-          <AtDensity curves={headHere.perHead[headHere.layer][headHere.head]!} testid="rivals-head-table" />
+          <RivalsPlot curves={curvesOf(headHere, headHere.layer, headHere.head)!} label={`Recall versus density of every pattern, ${headName(headHere.layer, headHere.head)}`} mark={mark} />
+          <AtDensity curves={curvesOf(headHere, headHere.layer, headHere.head)!} testid="rivals-head-table" />
         </div>
       ) : null}
-      {model?.model ? (
+      {model ? (
         <div data-testid="rivals-model">
-          <h3 className="subhead">Whole model (mean over {model.perHead.flat().filter(Boolean).length} heads){model.paramsKey !== key ? ' (parameters changed since)' : ''}</h3>
-          <RivalsPlot curves={model.model} label="Recall versus density of every pattern, whole model" />
-          <AtDensity curves={model.model} testid="rivals-model-table" />
+          <h3 className="subhead">Whole model (mean over {model.head_curves.length} heads){model.paramsKey !== key ? ' (parameters changed since)' : ''}</h3>
+          <RivalsPlot curves={model.model_curves} label="Recall versus density of every pattern, whole model" />
+          <AtDensity curves={model.model_curves} testid="rivals-model-table" />
         </div>
       ) : null}
     </section>

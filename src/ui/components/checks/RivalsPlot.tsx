@@ -1,15 +1,11 @@
 // Recall vs density of SampleAttention and its rivals on the same head (or the model's mean):
 // one line per pattern, the oracle (best any mask of that density can do) dashed on top.
 import { scaleLinear } from 'd3';
-import type { PatternName, RivalCurve } from '../../../sample/rivals';
+import type { PatternName, RivalCurve } from '../../../sampleattention/studies/rivals';
+import { PALETTE, PATTERNS } from '../../../render/palette';
 
-export const PATTERN_STYLE: Record<PatternName, { color: string; label: string; dash?: string }> = {
-  sampleattention: { color: '#f2b84b', label: 'SampleAttention (alpha)' },
-  streamingllm: { color: '#78aaff', label: 'StreamingLLM (sinks + window)' },
-  'vertical-slash': { color: '#c38bff', label: 'MInference vertical-slash' },
-  'block-topk': { color: '#5fd39a', label: 'Block top-k (XAttention-style)' },
-  oracle: { color: '#e6e8ee', label: 'Oracle top-k', dash: '4 3' },
-};
+/** The studio's style of each pattern: the shared palette's dark colour. */
+export const PATTERN_STYLE = Object.fromEntries(Object.entries(PATTERNS).map(([k, p]) => [k, { color: p.dark, label: p.label, dash: p.dash }])) as Record<PatternName, { color: string; label: string; dash?: string }>;
 
 export function RivalsPlot({ curves, label, mark }: { curves: RivalCurve[]; label: string; mark?: { density: number; recall: number } | null }) {
   const W = 360, H = 230, m = { l: 44, r: 12, t: 10, b: 34 };
@@ -23,18 +19,18 @@ export function RivalsPlot({ curves, label, mark }: { curves: RivalCurve[]; labe
       <svg width={W} height={H} role="img" aria-label={label}>
         {x.ticks(5).map((t) => (
           <g key={`x${t}`}>
-            <line x1={x(t)} x2={x(t)} y1={m.t} y2={H - m.b} stroke="#262a33" />
-            <text x={x(t)} y={H - m.b + 13} fontSize={10} fill="#9aa3b2" textAnchor="middle">{t}</text>
+            <line x1={x(t)} x2={x(t)} y1={m.t} y2={H - m.b} stroke={PALETTE.grid} />
+            <text x={x(t)} y={H - m.b + 13} fontSize={10} fill={PALETTE.axisText} textAnchor="middle">{t}</text>
           </g>
         ))}
         {y.ticks(5).map((t) => (
           <g key={`y${t}`}>
-            <line x1={m.l} x2={W - m.r} y1={y(t)} y2={y(t)} stroke="#262a33" />
-            <text x={m.l - 5} y={y(t) + 3} fontSize={10} fill="#9aa3b2" textAnchor="end">{t.toFixed(2)}</text>
+            <line x1={m.l} x2={W - m.r} y1={y(t)} y2={y(t)} stroke={PALETTE.grid} />
+            <text x={m.l - 5} y={y(t) + 3} fontSize={10} fill={PALETTE.axisText} textAnchor="end">{t.toFixed(2)}</text>
           </g>
         ))}
-        <text x={(m.l + W - m.r) / 2} y={H - 4} fontSize={10.5} fill="#9aa3b2" textAnchor="middle">density (share of the causal map kept)</text>
-        <text x={11} y={(m.t + H - m.b) / 2} fontSize={10.5} fill="#9aa3b2" textAnchor="middle" transform={`rotate(-90 11 ${(m.t + H - m.b) / 2})`}>mean row recall</text>
+        <text x={(m.l + W - m.r) / 2} y={H - 4} fontSize={10.5} fill={PALETTE.axisText} textAnchor="middle">density (share of the causal map kept)</text>
+        <text x={11} y={(m.t + H - m.b) / 2} fontSize={10.5} fill={PALETTE.axisText} textAnchor="middle" transform={`rotate(-90 11 ${(m.t + H - m.b) / 2})`}>mean row recall</text>
         {/* SampleAttention last, so it is drawn on top of its rivals. */}
         {[...curves].sort((a, b) => Number(a.pattern === 'sampleattention') - Number(b.pattern === 'sampleattention')).map((c) => {
           const st = PATTERN_STYLE[c.pattern];
@@ -51,14 +47,14 @@ export function RivalsPlot({ curves, label, mark }: { curves: RivalCurve[]; labe
         })}
         {mark ? (
           <g>
-            <circle cx={x(mark.density)} cy={y(mark.recall)} r={5.5} fill="none" stroke="#f2b84b" strokeWidth={2} />
+            <circle cx={x(mark.density)} cy={y(mark.recall)} r={5.5} fill="none" stroke={PATTERNS.sampleattention.dark} strokeWidth={2} />
             <title>{`current setting: density ${mark.density.toFixed(4)}, recall ${mark.recall.toFixed(4)}`}</title>
           </g>
         ) : null}
       </svg>
       <div className="legend">
         {curves.map((c) => <span key={c.pattern}><i style={{ background: PATTERN_STYLE[c.pattern].color }} />{PATTERN_STYLE[c.pattern].label}</span>)}
-        {mark ? <span><i style={{ border: '2px solid #f2b84b', background: 'transparent', width: 8, height: 8, borderRadius: 6 }} />current setting</span> : null}
+        {mark ? <span><i style={{ border: `2px solid ${PATTERNS.sampleattention.dark}`, background: 'transparent', width: 8, height: 8, borderRadius: 6 }} />current setting</span> : null}
       </div>
     </figure>
   );

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { scaleSequential, interpolateViridis } from 'd3';
 import { useStudio } from '../../../state/store';
 import { runTune } from '../../../state/check-actions';
-import { DEFAULT_GRID, ruleText, type TuneGrid } from '../../../sample/tune';
+import { DEFAULT_GRID, ruleText, type TuneGrid } from '../../../sampleattention/studies/tune';
 import { TaskStatus } from './TaskStatus';
 
 /** The command line's grid, plus windowRatio 1 (the full mask), so every head can meet the rule. */

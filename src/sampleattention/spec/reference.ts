@@ -21,7 +21,7 @@
 import { defaultScale, denseAttention, rowRecall, sparseAttention, checkHead, type Matrix } from './attention';
 import { density, keySetOf } from './mask';
 import { DEFAULT_PARAMS, sampledRows, validateParams, windowSize, type SampleParams } from './params';
-import { columnScores, selectKeys } from './selection';
+import { columnScores, selectKeys, type HeadSelection } from './selection';
 import { mean, min, percentile } from './stats';
 
 export { DEFAULT_PARAMS, validateParams, sampledRows, windowSize, sampleCount, ceilCount, paramProblem, PARAM_RANGES } from './params';
@@ -29,27 +29,9 @@ export type { SampleParams } from './params';
 export { attentionRow, denseAttention, sparseAttention, rowRecall, defaultScale, scoreRow } from './attention';
 export type { Matrix } from './attention';
 export { columnScores, selectKeys } from './selection';
-export type { KeySelection } from './selection';
+export type { KeySelection, HeadSelection } from './selection';
 export { inMask, density, maskCount, keySetOf, effectiveWindow } from './mask';
 export { percentile, mean, min } from './stats';
-
-export interface HeadSelection {
-  head: number;
-  /** Stage 1 rows R, ascending. */
-  sampledRows: number[];
-  /** I_KV, ascending. */
-  selectedKeys: number[];
-  /** w = ceil(windowRatio * S); the mask keeps max(w, 1) diagonals. */
-  window: number;
-  stage1Estimate: number;
-  /** Mean, minimum and nearest-rank 5th percentile of R_i over all S rows. */
-  recallMean: number;
-  recallMin: number;
-  recallP5: number;
-  density: number;
-  /** ||O_sparse - O_dense||_F / ||O_dense||_F, only when v was given. */
-  outputError?: number;
-}
 
 /** One head: stage 1, stage 2, window, measures. q, k (and v) are (S, d) row-major. */
 export function selectHead(q: Matrix, k: Matrix, S: number, d: number, params: SampleParams, opts: { head?: number; v?: Matrix; scale?: number } = {}): HeadSelection {

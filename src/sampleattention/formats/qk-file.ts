@@ -2,8 +2,8 @@
 // [kv_heads, S, d] (optionally `v` [kv_heads, S, d]) as F32. The format itself is parsed and
 // checked by the model loader (src/model/loader/safetensors-format.ts); this file checks what
 // select needs of the tensors and reads them. No Node APIs, so the studio can read the same files.
-import { parseSafetensors, writeSafetensors, type SafetensorsEntry } from '../model/loader/safetensors-format';
-import { InputError } from '../util/input-errors';
+import { parseSafetensors, writeSafetensors, type SafetensorsEntry } from '../../model/loader/safetensors-format';
+import { InputError } from '../../../gpu/errors';
 
 export interface QkTensors {
   /** (heads, S, d) f32 */

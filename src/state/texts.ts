@@ -1,10 +1,11 @@
-// The bundled sample texts (public/samples/). The first is the one the studio opens on.
-export interface Sample {
+// The bundled texts (public/texts/) the studio offers besides pasted and picked ones. The first is
+// the one the studio opens on.
+export interface BundledText {
   file: string;
   title: string;
 }
 
-export const SAMPLES: Sample[] = [
+export const BUNDLED_TEXTS: BundledText[] = [
   { file: 'prose-nodejs-pull-requests.md', title: 'Prose: Node.js pull requests guide (~7.5K tokens, MIT)' },
   { file: 'code-python-fractions.py', title: 'Code: Python fractions.py (~8.1K tokens, PSF)' },
   { file: 'structured-nodejs-path-api.json', title: 'Structured: Node.js path API JSON (~9.7K tokens, MIT)' },
@@ -12,4 +13,4 @@ export const SAMPLES: Sample[] = [
   { file: 'studio-intro.txt', title: 'The lighthouse keeper (short story, ~250 tokens)' },
 ];
 
-export const sampleUrl = (base: string, file: string) => `${base}samples/${encodeURIComponent(file)}`;
+export const textUrl = (base: string, file: string) => `${base}texts/${encodeURIComponent(file)}`;

@@ -1,16 +1,16 @@
 // The per-head configuration file the studio exports and the command line reads: SampleAttention
 // parameters for every head of every layer of one model, plus what they measured on one text.
-// The format is described by src/sample/config-schema.json and docs/config-schema.md; this file
+// The format is described by src/sampleattention/formats/config-schema.json and docs/config-schema.md; this file
 // checks the same rules (and the cross-field ones a JSON Schema cannot state: layer and head
 // counts, heads a multiple of kvHeads) and reports every problem with its exact path, e.g.
 // "layers[2].heads[5].alpha: 1.7 is outside (0, 1]".
-import type { Family } from '../model/config';
-import { paramProblem, type SampleParams } from './params';
-import { InputError } from '../util/input-errors';
+import { FAMILIES, type Family } from '../../model/config';
+import { PARAM_KEYS, paramProblem, type SampleParams } from '../spec/params';
+import { InputError } from '../../../gpu/errors';
 
 export const CONFIG_VERSION = 1;
 
-export const FAMILIES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt2'] as const satisfies readonly Family[];
+export { FAMILIES };
 // Compile-time check that FAMILIES lists every Family: fails to type-check when one is added.
 const everyFamily: Exclude<Family, (typeof FAMILIES)[number]> extends never ? true : never = true;
 void everyFamily;
@@ -67,7 +67,7 @@ export function configProblems(x: unknown): string[] {
   const out: string[] = [];
   const at = (path: string, msg: string) => out.push(`${path}: ${msg}`);
 
-  const object = (v: unknown, path: string, required: string[], optional: string[] = []): v is Obj => {
+  const object = (v: unknown, path: string, required: readonly string[], optional: readonly string[] = []): v is Obj => {
     if (!isObj(v)) {
       at(path, `${show(v)} is not an object`);
       return false;
@@ -86,7 +86,7 @@ export function configProblems(x: unknown): string[] {
     if ((lowOpen ? v <= lo : v < lo) || v > hi) at(path, `${v} is outside ${lowOpen ? '(' : '['}${lo}, ${hi}]`);
   };
   const params = (v: Obj, path: string) => {
-    for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+    for (const name of PARAM_KEYS) {
       if (v[name] === undefined) continue;
       const problem = paramProblem(name, v[name]);
       if (problem) at(join(path, name), problem);
@@ -113,7 +113,7 @@ export function configProblems(x: unknown): string[] {
     const h = x.text.sha256;
     if (h !== undefined && !(typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) at('text.sha256', `${show(h)} is not 64 lower-case hex digits`);
   }
-  if (x.defaults !== undefined && object(x.defaults, 'defaults', ['alpha', 'rowRatio', 'windowRatio'])) params(x.defaults, 'defaults');
+  if (x.defaults !== undefined && object(x.defaults, 'defaults', PARAM_KEYS)) params(x.defaults, 'defaults');
 
   if (x.layers !== undefined) {
     if (!Array.isArray(x.layers)) at('layers', `${show(x.layers)} is not an array`);
@@ -127,7 +127,7 @@ export function configProblems(x: unknown): string[] {
         if (heads >= 1 && layer.heads.length !== heads) at(`${lp}.heads`, `has ${layer.heads.length} entries but model.heads is ${heads}`);
         layer.heads.forEach((head: unknown, h: number) => {
           const hp = `${lp}.heads[${h}]`;
-          if (!object(head, hp, ['alpha', 'rowRatio', 'windowRatio'], ['measured'])) return;
+          if (!object(head, hp, PARAM_KEYS, ['measured'])) return;
           params(head, hp);
           if (head.measured !== undefined && object(head.measured, `${hp}.measured`, ['recallMean', 'recallMin', 'recallP5', 'density'])) {
             const m = head.measured;
@@ -222,4 +222,31 @@ export function headParams(cfg: SampleConfig, layer: number, head: number): Samp
 
 function pick(p: SampleParams): SampleParams {
   return { alpha: p.alpha, rowRatio: p.rowRatio, windowRatio: p.windowRatio };
+}
+
+/** The identity a config records, from a loaded model's name and config. */
+export function modelIdentity(name: string, c: { family: ModelIdentity['family']; numLayers: number; numHeads: number; numKvHeads: number; headDim: number }): ModelIdentity {
+  return { name, family: c.family, layers: c.numLayers, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
+}
+
+/** Throws when the config's model differs in shape from the open one (family, layers, heads,
+ * kvHeads, headDim); returns a warning (or null) when only the name differs, since the same
+ * checkpoint can sit in folders of different names. */
+export function checkConfigFits(cfg: SampleConfig, actual: ModelIdentity, source: string): string | null {
+  const wrong: string[] = [];
+  for (const key of ['family', 'layers', 'heads', 'kvHeads', 'headDim'] as const) {
+    if (cfg.model[key] !== actual[key]) wrong.push(`model.${key}: config ${cfg.model[key]}, model ${actual[key]}`);
+  }
+  if (wrong.length) throw new ConfigError(wrong, source, `was made for another model (${cfg.model.name}) than the open one (${actual.name}); tune a config for this model with \`sa-studio tune\``);
+  return cfg.model.name === actual.name ? null : `${source} names model "${cfg.model.name}" but the open model is "${actual.name}"; the shapes match, so it is used.`;
+}
+
+/** params[layer][head] from a config. */
+export function configParams(cfg: SampleConfig): SampleParams[][] {
+  return cfg.layers.map((layer, l) => layer.heads.map((_, h) => headParams(cfg, l, h)));
+}
+
+/** The measures a config records for a head, from a selection (GPU run or reference). */
+export function measuresOf(h: HeadMeasures): HeadMeasures {
+  return { recallMean: h.recallMean, recallMin: h.recallMin, recallP5: h.recallP5, density: h.density };
 }

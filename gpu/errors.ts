@@ -1,4 +1,5 @@
-// Named errors for bad input: a broken checkpoint, a broken per-head config or capture file, a
+// Named errors for bad input (kept in gpu/, the bottom layer, so gpu/ can throw them without
+// importing src/): a broken checkpoint, a broken per-head config or capture file, a
 // text or model past a limit, a model whose numbers are not numbers. Each names what it is about
 // (file, tensor, key, JSON path, layer) in fields as well as in its message, so the command line
 // can print one line and exit 2 (src/../cli/main.ts) and the studio can show the same message.

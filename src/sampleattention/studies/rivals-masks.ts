@@ -11,7 +11,7 @@
 // A mask is a Uint8Array over the causal entries in row order: entry (i, j), j <= i, sits at
 // i (i + 1) / 2 + j, so N = S (S + 1) / 2 entries. Every pattern keeps the diagonal (as
 // SampleAttention does), so each row attends to at least one key.
-import { scoreRow, type Matrix } from './attention';
+import { scoreRow, type Matrix } from '../spec/attention';
 
 export const entryIndex = (i: number, j: number) => (i * (i + 1)) / 2 + j;
 export const causalCount = (S: number) => (S * (S + 1)) / 2;

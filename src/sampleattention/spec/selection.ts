@@ -80,3 +80,23 @@ export function selectKeys(scores: Float64Array, alpha: number, n: number): KeyS
   for (let t = 0; t < S; t++) cumulative[t] = running[t] / n;
   return { keys, stage1Estimate: running[count - 1] / n, order, cumulative };
 }
+
+/** What the selection and its measures give for one head (reference.ts selectHead; the GPU run
+ * returns the same shape). */
+export interface HeadSelection {
+  head: number;
+  /** Stage 1 rows R, ascending. */
+  sampledRows: number[];
+  /** I_KV, ascending. */
+  selectedKeys: number[];
+  /** w = ceil(windowRatio * S); the mask keeps max(w, 1) diagonals. */
+  window: number;
+  stage1Estimate: number;
+  /** Mean, minimum and nearest-rank 5th percentile of R_i over all S rows. */
+  recallMean: number;
+  recallMin: number;
+  recallP5: number;
+  density: number;
+  /** ||O_sparse - O_dense||_F / ||O_dense||_F, only when v was given. */
+  outputError?: number;
+}

@@ -33,9 +33,12 @@ export function paramProblem(name: keyof SampleParams, value: unknown): string |
   return null;
 }
 
+/** The three parameters' names, in the order the spec gives them. */
+export const PARAM_KEYS = ['alpha', 'rowRatio', 'windowRatio'] as const;
+
 /** Throws an Error naming the first bad field and its allowed range. */
 export function validateParams(p: SampleParams): void {
-  for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+  for (const name of PARAM_KEYS) {
     const problem = paramProblem(name, p?.[name]);
     if (problem) throw new RangeError(`SampleAttention parameter ${name}: ${problem}.`);
   }

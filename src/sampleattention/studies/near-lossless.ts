@@ -3,12 +3,10 @@
 // next-token distributions, top-1 agreement, perplexity change) and on passkey retrieval (greedy
 // continuation after "The pass key is"). The forward pass is injected (ForwardFn) so this file
 // does not depend on where the model code lives; the command line (cli/eval.ts) passes it in.
-import { argmax, klDivergence, nextTokenNll } from '../model/metrics';
-import type { sampleAttentionOverride } from './model-attention';
-import type { ModelIdentity, SampleConfig } from './config-file';
-import { ConfigError, headParams } from './config-file';
-import type { HeadSelection, SampleParams } from './reference';
-import { makePasskeyText } from '../samples/passkey';
+import { argmax, klDivergence, nextTokenNll } from '../../model/metrics';
+import type { sampleAttentionOverride } from '../gpu-run/model-attention';
+import type { HeadSelection } from '../spec/selection';
+import { makePasskeyText } from '../../texts/passkey';
 
 export type AttentionOverrideFn = ReturnType<typeof sampleAttentionOverride>;
 
@@ -162,28 +160,6 @@ export async function passkeyCase(fwd: ForwardFn, tok: Tokenizer, vocab: number,
   };
 }
 
-/** The identity a config records, from a loaded model's name and config. */
-export function modelIdentity(name: string, c: { family: ModelIdentity['family']; numLayers: number; numHeads: number; numKvHeads: number; headDim: number }): ModelIdentity {
-  return { name, family: c.family, layers: c.numLayers, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
-}
-
-/** Throws when the config's model differs in shape from the open one (family, layers, heads,
- * kvHeads, headDim); returns a warning (or null) when only the name differs, since the same
- * checkpoint can sit in folders of different names. */
-export function checkConfigFits(cfg: SampleConfig, actual: ModelIdentity, source: string): string | null {
-  const wrong: string[] = [];
-  for (const key of ['family', 'layers', 'heads', 'kvHeads', 'headDim'] as const) {
-    if (cfg.model[key] !== actual[key]) wrong.push(`model.${key}: config ${cfg.model[key]}, model ${actual[key]}`);
-  }
-  if (wrong.length) throw new ConfigError(wrong, source, `was made for another model (${cfg.model.name}) than the open one (${actual.name}); tune a config for this model with \`sa-studio tune\``);
-  return cfg.model.name === actual.name ? null : `${source} names model "${cfg.model.name}" but the open model is "${actual.name}"; the shapes match, so it is used.`;
-}
-
-/** params[layer][head] from a config. */
-export function configParams(cfg: SampleConfig): SampleParams[][] {
-  return cfg.layers.map((layer, l) => layer.heads.map((_, h) => headParams(cfg, l, h)));
-}
-
 /** The model's sparse attention for one pass; `onLayer` receives each layer's selections. */
 export type SparseFactory = (onLayer?: (layer: number, heads: HeadSelection[]) => void) => AttentionOverrideFn;
 
@@ -221,4 +197,45 @@ export async function passkeySuite(fwd: ForwardFn, tok: Tokenizer, vocab: number
   if (cases.length === 0) return { cases };
   const share = (pred: (r: PasskeyResult) => boolean) => cases.filter(pred).length / cases.length;
   return { cases, accuracy: { dense: share((r) => r.dense.retrieved), sparse: share((r) => r.sparse.retrieved), agreement: share((r) => r.agree) } };
+}
+
+/** Passkey cases to run: lengths (tokens) x depths (in [0, 1]). */
+export interface PasskeyPlan {
+  lengths: number[];
+  depths: number[];
+}
+
+/** Throws a RangeError for a plan the model cannot run. */
+export function checkPasskeyPlan(plan: PasskeyPlan | null, maxPositions: number): void {
+  for (const L of plan?.lengths ?? []) {
+    if (!Number.isInteger(L) || L < 32 || L > maxPositions) throw new RangeError(`passkey length ${L}: give whole numbers of tokens from 32 to the model's ${maxPositions} positions.`);
+  }
+  for (const d of plan?.depths ?? []) if (!(d >= 0 && d <= 1)) throw new RangeError(`passkey depth ${d}: depths lie in [0, 1].`);
+}
+
+export interface NearLosslessReport {
+  /** One per text, in the order given. */
+  texts: TextCheck[];
+  /** Cases in the plan's order: lengths outermost, then depths. */
+  passkey: PasskeyResult[];
+  plan: PasskeyPlan | null;
+  passkeyAccuracy?: PasskeyAccuracy;
+}
+
+export interface NearLosslessHooks {
+  onPass?: (text: number, pass: 'dense' | 'sparse') => void;
+  onCase?: (done: number, of: number, length: number, depth: number) => void;
+  /** Awaited between the texts and the passkey cases (a UI lets its event loop run here). */
+  between?: () => Promise<void>;
+}
+
+/** The near-lossless check, its one home: every text dense vs sparse, then the passkey plan.
+ * `sa-studio eval` and the studio's check both call this. */
+export async function nearLosslessStudy(fwd: ForwardFn, tok: Tokenizer, config: { vocabSize: number; maxPositions: number }, texts: readonly Int32Array[], sparse: SparseFactory, plan: PasskeyPlan | null, hooks: NearLosslessHooks = {}): Promise<NearLosslessReport> {
+  checkPasskeyPlan(plan, config.maxPositions);
+  const checks: TextCheck[] = [];
+  for (let t = 0; t < texts.length; t++) checks.push(await checkText(fwd, texts[t], config.vocabSize, sparse, (pass) => hooks.onPass?.(t, pass)));
+  await hooks.between?.();
+  const suite = plan ? await passkeySuite(fwd, tok, config.vocabSize, plan.lengths, plan.depths, sparse, hooks.onCase) : { cases: [] };
+  return { texts: checks, passkey: suite.cases, plan, passkeyAccuracy: suite.accuracy };
 }

@@ -1,20 +1,22 @@
 // SampleAttention on the GPU for one layer (all heads): stage 1, stage 2, the sparse pass, the
 // dense pass and the measures, in one submission, with the per-head results read back compactly
 // and the GPU tensors kept for drawing until dispose(). The float64 twin is reference.ts.
-import type { GpuContext } from '../../gpu/device';
-import { checked } from '../../gpu/device';
-import { run, type Dispatch } from '../../gpu/kernel';
-import type { GpuTimer } from '../../gpu/timing';
-import { readTensor, readU32, uploadU32, destroyAll, type Tensor } from '../../gpu/tensor';
-import { checkAttentionShape, type AttentionShape } from '../../gpu/attention/shapes';
-import { createDenseOutputs, destroyDenseOutputs, flashDispatch, type DenseOutputs } from '../../gpu/attention/flash';
-import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows } from '../../gpu/sample/stage1';
-import { createStage2, destroyStage2, stage2Dispatches } from '../../gpu/sample/stage2';
-import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets, type KeySets, type SparseOutputs } from '../../gpu/sample/sparse';
-import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../../gpu/sample/measures';
-import { createPooled, poolGrid, poolDispatch, POOL_PLANES, type PoolRequest } from '../../gpu/sample/pool';
-import type { PooledMap } from '../engine/types';
-import { percentile, sampledRows, validateParams, windowSize, type HeadSelection, type SampleParams } from './reference';
+import type { GpuContext } from '../../../gpu/device';
+import { checked } from '../../../gpu/device';
+import { run, type Dispatch } from '../../../gpu/kernel';
+import type { GpuTimer } from '../../../gpu/timing';
+import { readTensor, readU32, uploadU32, destroyAll, type Tensor } from '../../../gpu/tensor';
+import { checkAttentionShape, type AttentionShape } from '../../../gpu/attention/shapes';
+import { createDenseOutputs, destroyDenseOutputs, flashDispatch, type DenseOutputs } from '../../../gpu/attention/flash';
+import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows } from '../../../gpu/sample/stage1';
+import { createStage2, destroyStage2, stage2Dispatches } from '../../../gpu/sample/stage2';
+import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets, type KeySets, type SparseOutputs } from '../../../gpu/sample/sparse';
+import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../../../gpu/sample/measures';
+import { createPooled, poolGrid, poolDispatch, POOL_PLANES, type PoolRequest } from '../../../gpu/sample/pool';
+import type { PooledMap } from './pooled-map';
+import { sampledRows, validateParams, windowSize, type SampleParams } from '../spec/params';
+import { type HeadSelection } from '../spec/selection';
+import { percentile } from '../spec/stats';
 
 export interface AttentionInput extends AttentionShape {
   /** (heads, S, d) f32 */
@@ -31,6 +33,10 @@ export interface SampleInput extends AttentionInput {
   v?: Tensor;
   /** One set for every head, or one per query head. */
   params: SampleParams | readonly SampleParams[];
+  /** (heads, S) f32: the dense log-sum-exp of q, k at this scale when it is known already (the
+   * prefill's flash pass). Without v it replaces the dense pass, whose output only the output
+   * error needs; it is copied, not kept. */
+  denseLse?: Tensor;
 }
 
 export interface SampleTensors {
@@ -70,6 +76,8 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
   checkAttentionShape('runSampleAttention', shape, q, k, v);
   const scale = input.scale ?? 1 / Math.sqrt(d);
   const params = perHeadParams(input.params, heads);
+  const reuseLse = !v && input.denseLse;
+  if (reuseLse && reuseLse.shape.join() !== [heads, S].join()) throw new RangeError(`runSampleAttention: denseLse has shape [${reuseLse.shape.join(', ')}]; (heads, S) = (${heads}, ${S}).`);
   const rows = params.map((p) => sampledRows(S, p.rowRatio));
   const windowsHost = params.map((p) => windowSize(S, p.windowRatio));
 
@@ -79,13 +87,19 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
   const windows = uploadU32(ctx, 'sample windows', windowsHost); // (heads) u32
   const keys: KeySets = { keyList: s2.keyList.buffer, keyStats: s2.stats.buffer, windows };
   const dense = createDenseOutputs(ctx, shape);
+  if (reuseLse) {
+    const enc = ctx.device.createCommandEncoder({ label: 'SampleAttention: the known dense lse' });
+    enc.copyBufferToBuffer(reuseLse.buffer, 0, dense.lse.buffer, 0, heads * S * 4);
+    ctx.device.queue.submit([enc.finish()]);
+  }
   const sparse = createSparseOutputs(ctx, shape, !!v);
   const meas = createMeasureOutputs(ctx, heads, S, !!v);
   const dispatches: Dispatch[] = [
     ...stage1Dispatches(ctx, shape, q, k, sr, s1, scale),
     ...stage2Dispatches(ctx, heads, S, s1.scores, s2),
-    // Without v the dense pass still runs for its lse (recall needs the full P); k stands in for v.
-    flashDispatch(ctx, shape, q, k, v ?? k, dense, scale),
+    // Without v the dense pass still runs for its lse (recall needs the full P; k stands in for
+    // v), unless that lse is known already.
+    ...(reuseLse ? [] : [flashDispatch(ctx, shape, q, k, v ?? k, dense, scale)]),
     sparseDispatch(ctx, shape, q, k, v, keys, sparse, scale),
     measuresDispatch(ctx, { heads, S, d, lseDense: dense.lse, lseSparse: sparse.lse, mask: s2.mask.buffer, windows, outDense: v ? dense.out : undefined, outSparse: sparse.out }, meas),
   ];

@@ -10,11 +10,11 @@
 // the one with the lowest density (mean over texts) wins; ties go to the higher worst-text recall,
 // then to the earlier grid point. When none qualifies, the densest setting of the grid is used
 // (highest mean density; ties by higher worst recall) and the head is reported as not met.
-import type { GpuContext } from '../../gpu/device';
-import { destroyAll, uploadTensor } from '../../gpu/tensor';
-import type { HeadMeasures } from './config-file';
-import { runSampleAttention } from './engine';
-import { validateParams, type SampleParams } from './params';
+import type { GpuContext } from '../../../gpu/device';
+import { destroyAll, uploadTensor, type Tensor } from '../../../gpu/tensor';
+import { measuresOf, type HeadMeasures } from '../formats/config-file';
+import { runSampleAttention } from '../gpu-run/layer-run';
+import { PARAM_KEYS, validateParams, type SampleParams } from '../spec/params';
 
 export interface TuneGrid {
   alpha: number[];
@@ -42,7 +42,7 @@ export function checkRule(r: TuneRule): void {
 
 /** Every (alpha, rowRatio, windowRatio) of the grid, alpha outermost; each validated. */
 export function gridPoints(g: TuneGrid): SampleParams[] {
-  for (const name of ['alpha', 'rowRatio', 'windowRatio'] as const) {
+  for (const name of PARAM_KEYS) {
     if (!Array.isArray(g[name]) || g[name].length === 0) throw new RangeError(`tuning grid: ${name} needs at least one value.`);
   }
   const out: SampleParams[] = [];
@@ -91,10 +91,12 @@ export function chooseHead(points: readonly SampleParams[], m: readonly (readonl
 
 export interface LayerCapture {
   S: number;
-  /** (heads, S, d) post-RoPE */
-  q: Float32Array;
+  /** (heads, S, d) post-RoPE, on the host (uploaded here) or already on the GPU (the studio's). */
+  q: Float32Array | Tensor;
   /** (kvHeads, S, d) post-RoPE */
-  k: Float32Array;
+  k: Float32Array | Tensor;
+  /** (heads, S) f32: the prefill's dense log-sum-exp, when it kept it (saves the dense pass). */
+  lse?: Tensor;
 }
 
 export interface HeadShape {
@@ -103,26 +105,31 @@ export interface HeadShape {
   headDim: number;
 }
 
+/** A model's attention shape as the GPU run wants it. */
+export const headShape = (c: { numHeads: number; numKvHeads: number; headDim: number }): HeadShape => ({ heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim });
+
 /** measures[point][head] of one layer on one text: one GPU call per grid point, every head in it. */
 export async function measureGrid(ctx: GpuContext, shape: HeadShape, cap: LayerCapture, points: readonly SampleParams[], onPoint?: (done: number, of: number) => void): Promise<HeadMeasures[][]> {
   const { heads, kvHeads, headDim: d } = shape;
   const { S } = cap;
-  if (cap.q.length !== heads * S * d || cap.k.length !== kvHeads * S * d) {
-    throw new RangeError(`measureGrid: q has ${cap.q.length} and k ${cap.k.length} values; (heads, kvHeads, S, d) = (${heads}, ${kvHeads}, ${S}, ${d}) needs ${heads * S * d} and ${kvHeads * S * d}.`);
+  const values = (x: Float32Array | Tensor) => (x instanceof Float32Array ? x.length : x.shape.reduce((a, b) => a * b, 1));
+  if (values(cap.q) !== heads * S * d || values(cap.k) !== kvHeads * S * d) {
+    throw new RangeError(`measureGrid: q has ${values(cap.q)} and k ${values(cap.k)} values; (heads, kvHeads, S, d) = (${heads}, ${kvHeads}, ${S}, ${d}) needs ${heads * S * d} and ${kvHeads * S * d}.`);
   }
-  const q = uploadTensor(ctx, 'tune q', [heads, S, d], cap.q); // (heads, S, d) f32
-  const k = uploadTensor(ctx, 'tune k', [kvHeads, S, d], cap.k); // (kvHeads, S, d) f32
+  // Host captures are uploaded for the grid and freed after it; GPU ones are the caller's.
+  const q = cap.q instanceof Float32Array ? uploadTensor(ctx, 'tune q', [heads, S, d], cap.q) : null; // (heads, S, d) f32
+  const k = cap.k instanceof Float32Array ? uploadTensor(ctx, 'tune k', [kvHeads, S, d], cap.k) : null; // (kvHeads, S, d) f32
   try {
     const out: HeadMeasures[][] = [];
     for (let p = 0; p < points.length; p++) {
-      const r = await runSampleAttention(ctx, { q, k, heads, kvHeads, S, d, params: points[p] });
+      const r = await runSampleAttention(ctx, { q: q ?? (cap.q as Tensor), k: k ?? (cap.k as Tensor), heads, kvHeads, S, d, params: points[p], denseLse: cap.lse });
       r.dispose();
-      out.push(r.heads.map((h) => ({ recallMean: h.recallMean, recallMin: h.recallMin, recallP5: h.recallP5, density: h.density })));
+      out.push(r.heads.map(measuresOf));
       onPoint?.(p + 1, points.length);
     }
     return out;
   } finally {
-    destroyAll(q, k);
+    destroyAll(q ?? undefined, k ?? undefined);
   }
 }
 
@@ -139,4 +146,31 @@ export async function tuneLayer(ctx: GpuContext, shape: HeadShape, caps: readonl
   for (let t = 0; t < caps.length; t++) perText.push(await measureGrid(ctx, shape, caps[t], points, (done, of) => onPoint?.(t, done, of)));
   const choices = Array.from({ length: shape.heads }, (_, h) => chooseHead(points, perText.map((t) => t.map((pt) => pt[h])), rule));
   return { choices, measured: perText.map((t) => choices.map((c, h) => t[c.point][h])) };
+}
+
+export interface TuneReport {
+  rule: TuneRule;
+  grid: TuneGrid;
+  /** Tokens of the first text (the one a config records). */
+  tokens: number;
+  /** [layer][head]: the chosen setting and whether it met the rule. */
+  choices: HeadChoice[][];
+  /** [layer][head]: the chosen setting's measures on the first text. */
+  measured: HeadMeasures[][];
+}
+
+/** The whole model, the one home of tune's layer loop: caps[layer][text] are every layer's q/k on
+ * every text; `onPoint(layer, text, done, of)` after each grid point (throw there to cancel).
+ * `sa-studio tune` and the studio's auto-tune both call this. */
+export async function tuneModel(ctx: GpuContext, shape: HeadShape, caps: readonly (readonly LayerCapture[])[], rule: TuneRule, grid: TuneGrid, onPoint?: (layer: number, text: number, done: number, of: number) => void): Promise<TuneReport> {
+  checkRule(rule);
+  const points = gridPoints(grid);
+  const choices: HeadChoice[][] = [];
+  const measured: HeadMeasures[][] = [];
+  for (let l = 0; l < caps.length; l++) {
+    const r = await tuneLayer(ctx, shape, caps[l], points, rule, (t, done, of) => onPoint?.(l, t, done, of));
+    choices.push(r.choices);
+    measured.push(r.measured[0]);
+  }
+  return { rule, grid, tokens: caps[0]?.[0]?.S ?? 0, choices, measured };
 }

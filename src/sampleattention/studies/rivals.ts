@@ -1,5 +1,5 @@
 // SampleAttention and its rivals on the same head, with the same measures as the reference
-// (src/sample/reference.ts): row recall R_i = sum of the FULL softmax P over the kept entries of
+// (src/sampleattention/spec/reference.ts): row recall R_i = sum of the FULL softmax P over the kept entries of
 // row i (mean, min, nearest-rank P5 over rows) and density = kept entries / (S (S + 1) / 2). Each
 // pattern's knob is swept to give (density, recall) points: a recall-vs-density curve per head,
 // and per model (the mean over heads at each knob value). The masks are built in rivals-masks.ts.
@@ -8,11 +8,11 @@
 // (kept mass) / S, so for a budget of T entries no mask can keep more: it is the best any mask of
 // that density can do (each row keeps its own largest entries, the row budgets set by one global
 // threshold). Every other pattern's point lies on or below it.
-import { defaultScale, type Matrix } from './attention';
-import { columnScores, selectKeys } from './selection';
-import { DEFAULT_PARAMS, sampledRows, windowSize } from './params';
-import { effectiveWindow } from './mask';
-import { percentile } from './stats';
+import { defaultScale, type Matrix } from '../spec/attention';
+import { columnScores, selectKeys } from '../spec/selection';
+import { DEFAULT_PARAMS, sampledRows, windowSize } from '../spec/params';
+import { effectiveWindow } from '../spec/mask';
+import { percentile } from '../spec/stats';
 import {
   blockMask, blockScores, causalAttention, causalCount, entryIndex, estimateVerticalSlash, streamingMask, verticalSlashMask,
   type BlockScoring,
@@ -137,12 +137,6 @@ export function headCurves(q: Matrix, k: Matrix, S: number, d: number, o: RivalO
     { pattern: 'block-topk', knob: `tau (block ${bs.block}, ${o.blockScoring ?? 'antidiagonal'})`, points: sweep(o.taus ?? DEFAULT_RIVALS.taus, (t) => blockMask(S, bs, t)) },
     { pattern: 'oracle', knob: 'density', points: sweep(o.densities ?? DEFAULT_RIVALS.densities, (x) => oracleMask(order, countForDensity(S, x))) },
   ];
-}
-
-/** The curves of every query head of a layer: q (heads, S, d), k (kvHeads, S, d). */
-export function layerCurves(q: Matrix, k: Matrix, heads: number, kvHeads: number, S: number, d: number, o: RivalOptions = {}): RivalCurve[][] {
-  const view = (x: Matrix, h: number) => Array.prototype.slice.call(x, h * S * d, (h + 1) * S * d) as number[];
-  return Array.from({ length: heads }, (_, h) => headCurves(view(q, h), view(k, Math.floor(h / (heads / kvHeads))), S, d, o));
 }
 
 /** The model's curve per pattern: at each knob value, the mean over heads of density and mean

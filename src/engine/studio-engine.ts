@@ -1,32 +1,32 @@
 // The studio's engine: the only UI-side code that talks to the GPU. It owns the device, the
-// loaded checkpoint, the built model, every layer's captured q/k/v (on the GPU and on the host)
-// and every layer's current SampleAttention run (kept for drawing until the next run replaces
+// loaded checkpoint, the built model, every layer's captured q/k/v (on the GPU from the prefill
+// on; read to the host only when a CPU study asks) and every layer's current SampleAttention run (kept for drawing until the next run replaces
 // it). Every method returns plain data (typed arrays, numbers) for the store.
 import { acquireDevice, describeAdapter, type GpuContext } from '../../gpu/device';
 import { GpuTimer, median } from '../../gpu/timing';
-import { destroyAll, readTensor, uploadTensor, type Tensor } from '../../gpu/tensor';
+import { createTensor, destroyAll, readTensor, type Tensor } from '../../gpu/tensor';
 import { loadCheckpoint, type Checkpoint } from '../model/loader/checkpoint';
 import type { CheckpointFiles } from '../model/loader/files';
-import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sample/engine';
-import type { SampleParams } from '../sample/params';
-import type { HeadSelection } from '../sample/reference';
+import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sampleattention/gpu-run/layer-run';
+import type { SampleParams } from '../sampleattention/spec/params';
+import type { HeadSelection } from '../sampleattention/spec/selection';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
 import { buildModel, type Model } from '../model/forward';
-import { capturePrefill, type Capture } from './forward-port';
+import { capturePrefill, readCapture, type GpuLayer } from './forward-port';
+import type { QKCapture } from '../sampleattention/studies/rivals-study';
 import { throwIfCancelled } from './cancel';
 export { CancelledError } from './cancel';
 import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport } from './types';
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
-import type { TuneGrid, TuneRule } from '../sample/tune';
+import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
+import { kvHeadOf } from '../sampleattention/spec/reference';
 
-/** Lets the browser paint and handle input between chunks of GPU work. */
-export const yieldToUi = () => new Promise<void>((r) => setTimeout(r, 0));
-
-interface LayerQKV {
-  q: Tensor; // (heads, S, hd) f32
-  k: Tensor; // (kvHeads, S, hd) f32
-  v?: Tensor; // (kvHeads, S, hd) f32
+/** One head's q, k, v as single-head tensors. */
+interface HeadQKV {
+  q: Tensor; // (1, S, hd) f32
+  k: Tensor; // (1, S, hd) f32
+  v: Tensor; // (1, S, hd) f32
 }
 
 export const THUMB_SIDE = 24;
@@ -34,15 +34,16 @@ export const THUMB_SIDE = 24;
 export class StudioEngine {
   private checkpoint: Checkpoint | null = null;
   private model: Model | null = null;
-  private capture: Capture | null = null;
-  private gpuLayers: LayerQKV[] = [];
+  /** Host copies of q and k, read back on first need (rivals). */
+  private capture: QKCapture | null = null;
+  private gpuLayers: GpuLayer[] = [];
   private runs: (SampleRun | null)[] = [];
   /** The current text's token ids; S is their count. */
   private ids: Int32Array | null = null;
   private get S(): number {
     return this.ids?.length ?? 0;
   }
-  private headCache: { key: string; t: LayerQKV } | null = null;
+  private headCache: { key: string; t: HeadQKV } | null = null;
 
   private constructor(readonly ctx: GpuContext) {}
 
@@ -95,23 +96,18 @@ export class StudioEngine {
   private async prefillNow(ids: Int32Array, onLayer: (done: number, total: number) => void, signal?: AbortSignal): Promise<{ ms: number }> {
     const cp = this.need();
     this.releaseLayers();
-    const { numLayers, numHeads, numKvHeads, headDim } = cp.config;
+    const { numLayers } = cp.config;
     const t0 = performance.now();
     if (!this.model) this.model = buildModel(this.ctx, cp.config, cp.weights);
     throwIfCancelled(signal);
-    const cap = await capturePrefill(this.model, ids, numLayers, onLayer, signal);
-    throwIfCancelled(signal);
-    const S = ids.length;
-    this.ids = ids;
-    this.capture = cap;
-    for (let l = 0; l < numLayers; l++) {
-      this.gpuLayers.push({
-        q: uploadTensor(this.ctx, `q.${l}`, [numHeads, S, headDim], cap.q[l]), // (heads, S, hd) f32
-        k: uploadTensor(this.ctx, `k.${l}`, [numKvHeads, S, headDim], cap.k[l]), // (kvHeads, S, hd) f32
-        v: cap.v ? uploadTensor(this.ctx, `v.${l}`, [numKvHeads, S, headDim], cap.v[l]) : undefined, // (kvHeads, S, hd) f32
-      });
-      this.runs.push(null);
+    const layers = await capturePrefill(this.ctx, this.model, ids, numLayers, onLayer, signal);
+    if (signal?.aborted) {
+      for (const g of layers) destroyAll(g.q, g.k, g.v, g.lse);
+      throwIfCancelled(signal);
     }
+    this.ids = ids;
+    this.gpuLayers = layers;
+    this.runs = layers.map(() => null);
     return { ms: performance.now() - t0 };
   }
 
@@ -166,23 +162,33 @@ export class StudioEngine {
   }
 
   /** One head's q, k (and v) as single-head tensors, for latency and sweeps; cached per head. */
-  private oneHead(layer: number, head: number): LayerQKV {
+  private oneHead(layer: number, head: number): HeadQKV {
     const key = `${layer}:${head}`;
     if (this.headCache?.key === key) return this.headCache.t;
     if (this.headCache) destroyAll(this.headCache.t.q, this.headCache.t.k, this.headCache.t.v);
     const cp = this.need();
-    const cap = this.capture!;
     const { numHeads, numKvHeads, headDim: d } = cp.config;
     const S = this.S;
-    const g = Math.floor(head / (numHeads / numKvHeads));
-    const slice = (x: Float32Array, h: number) => x.subarray(h * S * d, (h + 1) * S * d);
-    const t: LayerQKV = {
-      q: uploadTensor(this.ctx, 'one head q', [1, S, d], slice(cap.q[layer], head)), // (1, S, d) f32
-      k: uploadTensor(this.ctx, 'one head k', [1, S, d], slice(cap.k[layer], g)), // (1, S, d) f32
-      v: cap.v ? uploadTensor(this.ctx, 'one head v', [1, S, d], slice(cap.v[layer], g)) : undefined, // (1, S, d) f32
+    const g = kvHeadOf(head, numHeads, numKvHeads);
+    const src = this.gpuLayers[layer];
+    // Head h's (S, d) block of a (heads, S, d) tensor, copied on the GPU.
+    const enc = this.ctx.device.createCommandEncoder({ label: 'one head' });
+    const slice = (x: Tensor, h: number, label: string) => {
+      const t = createTensor(this.ctx, label, [1, S, d]); // (1, S, d) f32
+      enc.copyBufferToBuffer(x.buffer, h * S * d * 4, t.buffer, 0, S * d * 4);
+      return t;
     };
+    const t: HeadQKV = { q: slice(src.q, head, 'one head q'), k: slice(src.k, g, 'one head k'), v: slice(src.v, g, 'one head v') };
+    this.ctx.device.queue.submit([enc.finish()]);
     this.headCache = { key, t };
     return t;
+  }
+
+  /** Host copies of every layer's q and k, read back once per text on first need. */
+  private async hostCapture(): Promise<QKCapture> {
+    if (!this.gpuLayers.length) throw new Error('no captured q/k: run the prefill first.');
+    this.capture ??= await readCapture(this.ctx, this.gpuLayers, this.need().config.numKvHeads);
+    return this.capture;
   }
 
   /** One head's measures under `params` (the alpha sweep); nothing is kept. */
@@ -209,8 +215,7 @@ export class StudioEngine {
     const d = this.need().config.headDim;
     const S = this.S;
     const one = this.oneHead(layer, head);
-    const { q, k } = one;
-    const v = one.v ?? k;
+    const { q, k, v } = one;
     const timer = new GpuTimer(this.ctx, 4);
     const dense: number[] = [];
     const sparse: number[] = [];
@@ -235,7 +240,10 @@ export class StudioEngine {
 
   /** Auto-tune every head on the current text (its captured q/k); nothing is kept. */
   tune(rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
-    return this.exclusive(() => tuneCapture(this.ctx, this.need(), this.needCapture(), this.S, rule, grid, onProgress, signal));
+    return this.exclusive(() => {
+      if (!this.gpuLayers.length) throw new Error('no captured q/k: run the prefill first.');
+      return tuneCapture(this.ctx, this.need(), this.gpuLayers, this.S, rule, grid, onProgress, signal);
+    });
   }
 
   /** The near-lossless check on the current text: dense vs SampleAttention with per-head params. */
@@ -246,14 +254,11 @@ export class StudioEngine {
     });
   }
 
-  /** Rival patterns on the CPU (float64) for one head or every head; not queued behind GPU work. */
-  rivals(params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal): Promise<RivalsReport> {
-    return rivalsCapture(this.need(), this.needCapture(), this.S, params, which, maxTokens, onProgress, signal);
-  }
-
-  private needCapture(): Capture {
-    if (!this.capture) throw new Error('no captured q/k: run the prefill first.');
-    return this.capture;
+  /** Rival patterns on the CPU (float64) for one head or every head; only the read-back of q/k
+   * (once per text) is queued behind GPU work. */
+  async rivals(params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal): Promise<RivalsReport> {
+    const cap = await this.exclusive(() => this.hostCapture());
+    return rivalsCapture(this.need(), cap, params, which, maxTokens, onProgress, signal);
   }
 
   private need(): Checkpoint {
@@ -265,7 +270,7 @@ export class StudioEngine {
     if (this.headCache) destroyAll(this.headCache.t.q, this.headCache.t.k, this.headCache.t.v);
     this.headCache = null;
     for (const r of this.runs) r?.dispose();
-    for (const g of this.gpuLayers) destroyAll(g.q, g.k, g.v);
+    for (const g of this.gpuLayers) destroyAll(g.q, g.k, g.v, g.lse);
     this.runs = [];
     this.gpuLayers = [];
     this.capture = null;

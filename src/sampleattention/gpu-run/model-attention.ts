@@ -1,11 +1,12 @@
 // SampleAttention inside the model: an AttentionOverride for forward() that replaces every head's
 // attention by the sparse output over SampleAttention's mask, and records each layer's measures,
 // so the loss of accuracy is measured on the model's own outputs.
-import type { GpuContext } from '../../gpu/device';
-import type { Tensor } from '../../gpu/tensor';
-import type { AttentionOverride } from '../model/forward';
-import { runSampleAttention } from './engine';
-import type { HeadSelection, SampleParams } from './reference';
+import type { GpuContext } from '../../../gpu/device';
+import type { Tensor } from '../../../gpu/tensor';
+import type { AttentionOverride } from '../../model/forward';
+import { runSampleAttention } from './layer-run';
+import type { SampleParams } from '../spec/params';
+import type { HeadSelection } from '../spec/selection';
 
 /** params: one set for all, or params[layer][head]. onLayer receives each layer's selections. */
 export function sampleAttentionOverride(
@@ -31,4 +32,9 @@ export function sampleAttentionOverride(
       r.dispose();
     }
   };
+}
+
+/** A fresh override per forward pass (the near-lossless check's SparseFactory). */
+export function sampleAttentionFactory(ctx: GpuContext, shape: { heads: number; kvHeads: number; headDim: number }, params: SampleParams | SampleParams[][]) {
+  return (onLayer?: (layer: number, heads: HeadSelection[]) => void): AttentionOverride => sampleAttentionOverride(ctx, shape, params, onLayer);
 }

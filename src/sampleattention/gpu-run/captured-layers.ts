@@ -1,0 +1,43 @@
+// Every layer of a host capture (q, k, v read back by forward's capture) through the GPU run: the
+// one capture -> upload -> run loop of `sa-studio apply` and `sa-studio maps`.
+import type { GpuContext } from '../../../gpu/device';
+import { destroyAll, uploadTensor } from '../../../gpu/tensor';
+import type { SampleParams } from '../spec/params';
+import { runSampleAttention, type SampleRun } from './layer-run';
+
+export interface HostCapture {
+  /** Per layer (heads, S, d) post-RoPE. */
+  q: readonly Float32Array[];
+  /** Per layer (kvHeads, S, d) post-RoPE. */
+  k: readonly Float32Array[];
+  /** Per layer (kvHeads, S, d). */
+  v: readonly Float32Array[];
+}
+
+/** Runs layer 0, 1, ... with `paramsOf(layer)` and hands each run to `each` (which may pool it)
+ * before its tensors are freed. */
+export async function runCapturedLayers(
+  ctx: GpuContext,
+  shape: { heads: number; kvHeads: number; headDim: number },
+  cap: HostCapture,
+  paramsOf: (layer: number) => SampleParams | readonly SampleParams[],
+  each: (layer: number, run: SampleRun) => Promise<void> | void,
+): Promise<void> {
+  const { heads, kvHeads, headDim: d } = shape;
+  for (let l = 0; l < cap.q.length; l++) {
+    const S = cap.q[l].length / (heads * d);
+    const q = uploadTensor(ctx, `q.${l}`, [heads, S, d], cap.q[l]); // (heads, S, d) f32
+    const k = uploadTensor(ctx, `k.${l}`, [kvHeads, S, d], cap.k[l]); // (kvHeads, S, d) f32
+    const v = uploadTensor(ctx, `v.${l}`, [kvHeads, S, d], cap.v[l]); // (kvHeads, S, d) f32
+    try {
+      const run = await runSampleAttention(ctx, { q, k, v, heads, kvHeads, S, d, params: paramsOf(l) });
+      try {
+        await each(l, run);
+      } finally {
+        run.dispose();
+      }
+    } finally {
+      destroyAll(q, k, v);
+    }
+  }
+}

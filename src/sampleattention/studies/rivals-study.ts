@@ -1,0 +1,91 @@
+// The rival-patterns study, the one home of its head loop: every chosen head of every chosen layer
+// gets one recall-vs-density curve per pattern (rivals.ts, CPU float64), then each layer's and the
+// model's mean curves. `sa-studio rivals` and the studio's engine both call rivalsStudy, so they
+// print the same numbers by construction.
+import { kvHeadOf } from '../spec/reference';
+import type { SampleParams } from '../spec/params';
+import { DEFAULT_RIVALS, headCurves, modelCurves, type RivalCurve, type RivalOptions } from './rivals';
+
+/** Post-RoPE q and k of every layer of one text, on the host. */
+export interface QKCapture {
+  S: number;
+  d: number;
+  numHeads: number;
+  numKvHeads: number;
+  /** Per layer: q (heads, S, d) and k (kvHeads, S, d). */
+  q: readonly Float32Array[];
+  k: readonly Float32Array[];
+}
+
+export interface RivalsHeadEntry { layer: number; head: number; kvHead: number; curves: RivalCurve[] }
+
+export interface RivalsStudy {
+  /** Tokens the curves were computed on: the first `tokens` of the text (causal, so exact for them). */
+  tokens: number;
+  /** Of the capture's S. */
+  of: number;
+  headDim: number;
+  layers: number[];
+  /** The query heads measured in every chosen layer. */
+  heads: number[];
+  /** Mean over every measured head at each knob value (modelCurves). */
+  model_curves: RivalCurve[];
+  layer_curves: { layer: number; curves: RivalCurve[] }[];
+  head_curves: RivalsHeadEntry[];
+  seconds: number;
+}
+
+/** SampleAttention's alpha sweep: the default alphas plus the operating alpha(s), so the curve
+ * holds the operating point itself; rowRatio and windowRatio fixed at the head's. */
+export function rivalOptions(p: SampleParams, operatingAlphas: readonly number[] = [p.alpha]): RivalOptions {
+  return { alphas: [...new Set([...DEFAULT_RIVALS.alphas, ...operatingAlphas])].sort((a, b) => a - b), rowRatio: p.rowRatio, windowRatio: p.windowRatio };
+}
+
+export interface RivalsHooks {
+  /** Before each head: (heads done, of, layer, head). Throw here to cancel. */
+  onHead?: (done: number, of: number, layer: number, head: number) => void;
+  /** After each layer: (layer, layers done, of, seconds so far). */
+  onLayer?: (layer: number, done: number, of: number, seconds: number) => void;
+  /** Awaited after each head (a UI lets its event loop run here). */
+  between?: () => Promise<void>;
+}
+
+/** The curves of `layers` x `heads` on the first `maxTokens` tokens of the capture. `params` is one
+ * set for every head or [layer][head]; every head sweeps the same alphas (the defaults plus every
+ * measured head's operating alpha), so the mean curves are defined. */
+export async function rivalsStudy(cap: QKCapture, layers: readonly number[], heads: readonly number[], params: SampleParams | readonly (readonly SampleParams[])[], maxTokens = cap.S, hooks: RivalsHooks = {}): Promise<RivalsStudy> {
+  const { S, d, numHeads, numKvHeads } = cap;
+  const T = Math.min(S, maxTokens);
+  const paramsOf = (l: number, h: number): SampleParams => ('alpha' in params ? params : params[l][h]);
+  const alphas = layers.flatMap((l) => heads.map((h) => paramsOf(l, h).alpha));
+  const t0 = performance.now();
+  const head_curves: RivalsHeadEntry[] = [];
+  const layer_curves: { layer: number; curves: RivalCurve[] }[] = [];
+  const total = layers.length * heads.length;
+  for (let li = 0; li < layers.length; li++) {
+    const l = layers[li];
+    const mine: RivalCurve[][] = [];
+    for (const h of heads) {
+      hooks.onHead?.(head_curves.length, total, l, h);
+      const g = kvHeadOf(h, numHeads, numKvHeads);
+      // Rows 0..T-1 of a head are contiguous at the start of its (S, d) block.
+      const q = cap.q[l].subarray(h * S * d, h * S * d + T * d);
+      const k = cap.k[l].subarray(g * S * d, g * S * d + T * d);
+      const curves = headCurves(q, k, T, d, rivalOptions(paramsOf(l, h), alphas));
+      mine.push(curves);
+      head_curves.push({ layer: l, head: h, kvHead: g, curves });
+      await hooks.between?.();
+    }
+    layer_curves.push({ layer: l, curves: modelCurves(mine) });
+    hooks.onLayer?.(l, li + 1, layers.length, (performance.now() - t0) / 1000);
+  }
+  return {
+    tokens: T, of: S, headDim: d, layers: [...layers], heads: [...heads],
+    model_curves: modelCurves(head_curves.map((e) => e.curves)),
+    layer_curves, head_curves, seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** One head's curves in a study, or undefined where it was not measured. */
+export const curvesOf = (r: Pick<RivalsStudy, 'head_curves'>, layer: number, head: number): RivalCurve[] | undefined =>
+  r.head_curves.find((e) => e.layer === layer && e.head === head)?.curves;

@@ -1,0 +1,59 @@
+// Config export and import: the per-head config file (src/sampleattention/formats/config-file.ts)
+// built from what the studio shows, and a file's parameters applied as the studio's.
+import { buildConfig, measuresOf, modelIdentity, parseConfig, serializeConfig, type SampleConfig } from '../sampleattention/formats/config-file';
+import { scheduleRecompute, settled } from './params';
+import { allParams, overridesFrom } from './selectors';
+import { useStudio, type StudioState } from './store';
+
+const get = () => useStudio.getState();
+const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
+
+export function currentConfig(): SampleConfig {
+  const s = get();
+  if (!s.model || !s.prefill) throw new Error('Nothing to export yet: the model is still loading.');
+  const c = s.model.config;
+  return buildConfig({
+    model: modelIdentity(s.model.name, c),
+    text: { tokens: s.prefill.S },
+    defaults: s.defaults,
+    params: allParams(s, c.numLayers, c.numHeads),
+    measured: s.layers.map((l) => l?.heads.map(measuresOf) ?? []),
+  });
+}
+
+export async function exportConfig(): Promise<void> {
+  try {
+    await settled();
+    const text = serializeConfig(currentConfig());
+    const blob = new Blob([text], { type: 'application/json' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `sampleattention-${get().model!.name}.json`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    set({ configMessage: { ok: true, text: `Exported ${a.download}.` } });
+  } catch (e) {
+    set({ configMessage: { ok: false, text: (e as Error).message } });
+  }
+}
+
+/** Loads a config file: validates it, checks it fits the open model, applies its parameters. */
+export async function importConfig(file: File): Promise<void> {
+  const s = get();
+  try {
+    const cfg = parseConfig(await file.text(), file.name);
+    const c = s.model?.config;
+    if (!c) throw new Error('Open a model before importing a config.');
+    if (cfg.model.layers !== c.numLayers || cfg.model.heads !== c.numHeads) {
+      throw new Error(`${file.name} is for ${cfg.model.name} (${cfg.model.layers} layers x ${cfg.model.heads} heads), but the open model ${s.model!.name} has ${c.numLayers} layers x ${c.numHeads} heads.`);
+    }
+    const overrides = overridesFrom(cfg.layers.map((layer) => layer.heads), cfg.defaults);
+    set({ defaults: { ...cfg.defaults }, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
+    await scheduleRecompute();
+    set({ configMessage: { ok: true, text: `Imported ${file.name}: ${Object.keys(overrides).length} head overrides.` } });
+  } catch (e) {
+    set({ configMessage: { ok: false, text: (e as Error).message } });
+  }
+}

@@ -1,0 +1,185 @@
+// The chosen head (d3): its attention map with zoom and pan (d3-zoom) down to single tokens,
+// token labels on hover, and SampleAttention's stages as overlays switched on one by one in the
+// algorithm's order. Beside the map: per-row recall along the sequence (same vertical zoom);
+// above it: stage-1 column scores as bars on the key axis (same horizontal zoom).
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { select, zoom as d3zoom, zoomIdentity, type ZoomTransform } from 'd3';
+import { headName, useStudio } from '../../../state/store';
+import { headViewport } from '../../../state/head';
+import type { HeadDetail, HeadPlanes, MapViewport } from '../../../engine/types';
+import { chosenSelection, paramsFor } from '../../../state/selectors';
+import { inMask, keySetOf } from '../../../sampleattention/spec/mask';
+import { CumulativeCurve } from '../CumulativeCurve';
+import { Legend, OverlayStepper } from './OverlayControls';
+import { BAR_H, RECALL_W, covers, overlayParts, paintMap, paintRecall, paintScoreBars, planeAt, planeImages, sizedContext, visibleRange } from './painters';
+
+/** The zoomed view's planes are asked for this long after the zoom or pan settles (latest wins). */
+const VIEWPORT_DEBOUNCE_MS = 120;
+
+export function HeadView({ size }: { size: number }) {
+  const detail = useStudio((s) => s.detail);
+  const prefill = useStudio((s) => s.prefill);
+  const overlay = useStudio((s) => s.overlay);
+  const sel = useStudio(chosenSelection);
+  const chosen = useStudio((s) => s.chosen);
+  const alpha = useStudio((s) => (s.chosen ? paramsFor(s, s.chosen.layer, s.chosen.head).alpha : s.defaults.alpha));
+  const mapRef = useRef<HTMLCanvasElement>(null);
+  const barRef = useRef<HTMLCanvasElement>(null);
+  const recallRef = useRef<HTMLCanvasElement>(null);
+  const [t, setT] = useState<ZoomTransform>(zoomIdentity);
+  const [hover, setHover] = useState<{ i: number; j: number; x: number; y: number } | null>(null);
+  // The zoomed viewport's planes, valid while `base` is the current whole-map detail.
+  const [zoomed, setZoomed] = useState<{ detail: HeadPlanes; base: HeadDetail } | null>(null);
+  const [refining, setRefining] = useState(false);
+  const S = prefill?.S ?? 1;
+  const M = size;
+  const px = M / S; // CSS pixels per token at zoom 1
+  const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
+
+  // The whole map's global max P (max pooling keeps it), so zoomed views share its colour scale.
+  const maxP = useMemo(() => (detail ? detail.planes.maxP.values.reduce((a, v) => (v > a ? v : a), 0) : 0), [detail]);
+  const images = useMemo(() => (detail ? planeImages(detail, maxP) : null), [detail, maxP]);
+  const zoom = zoomed && zoomed.base === detail ? zoomed.detail : null;
+  const zoomImages = useMemo(() => (zoom ? planeImages(zoom, maxP) : null), [zoom, maxP]);
+  const visible = useMemo(() => visibleRange(t, M, px, S), [t, M, px, S]);
+  // What the visible part of the map is drawn from: the zoomed planes once they cover it.
+  const shown = zoom && covers(zoom.viewport, visible) ? zoom : detail;
+  const shownBlock = shown?.planes.maxP.block ?? 1;
+
+  // Zoomed in on a block-pooled map: ask for the visible viewport at the canvas's resolution once
+  // the zoom settles (debounced, latest wins) and draw it over the pooled whole map.
+  const reqGen = useRef(0);
+  useEffect(() => {
+    const gen = ++reqGen.current;
+    setRefining(false);
+    if (!detail || !chosen || detail.planes.maxP.block <= 1) return;
+    const side = Math.max(1, Math.floor(M * dpr));
+    const nr = visible.r1 - visible.r0, nc = visible.c1 - visible.c0;
+    if (nr <= 0 || nc <= 0 || (nr >= S && nc >= S)) return; // not zoomed in
+    const block = Math.ceil(Math.max(nr, nc) / side);
+    if (block >= detail.planes.maxP.block) return; // the whole-map grid already resolves this much
+    // Rows and keys in whole cells (clipped to S), so every drawn cell holds block x block tokens.
+    const v: MapViewport = {
+      r0: visible.r0, r1: Math.min(S, visible.r0 + Math.ceil(nr / block) * block),
+      c0: visible.c0, c1: Math.min(S, visible.c0 + Math.ceil(nc / block) * block),
+    };
+    if (zoom && zoom.planes.maxP.block === block && covers(zoom.viewport, visible)) return;
+    setRefining(true);
+    const timer = setTimeout(() => {
+      void headViewport(chosen.layer, chosen.head, side, v).then((d) => {
+        if (gen !== reqGen.current) return;
+        setRefining(false);
+        if (d) setZoomed({ detail: d, base: detail });
+      });
+    }, VIEWPORT_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+    // `zoom` is read, not a trigger: its arrival must not ask again.
+  }, [detail, visible, M, S, dpr, chosen?.layer, chosen?.head]);
+
+  // Zoom and pan on the map; the same transform drives the bars (x) and the recall chart (y).
+  // Attached whenever the map canvas (re)appears: it is absent until the first detail arrives.
+  const hasMap = !!(detail && sel && prefill && chosen);
+  useEffect(() => {
+    const canvas = mapRef.current;
+    if (!canvas) return;
+    const z = d3zoom<HTMLCanvasElement, unknown>()
+      .scaleExtent([1, Math.max(2, S / 3)])
+      .translateExtent([[0, 0], [M, M]])
+      .extent([[0, 0], [M, M]])
+      .on('zoom', (e) => setT(e.transform));
+    const sel = select(canvas);
+    sel.call(z);
+    sel.on('dblclick.zoom', null);
+    return () => {
+      sel.on('.zoom', null);
+    };
+  }, [S, M, hasMap]);
+
+  useEffect(() => {
+    setT(zoomIdentity);
+    setZoomed(null);
+  }, [chosen?.layer, chosen?.head, S, hasMap]);
+
+  // The map and its overlays.
+  useEffect(() => {
+    const canvas = mapRef.current;
+    if (!canvas || !images || !sel) return;
+    // The drawn cell under the pointer: from the zoomed planes when they hold it.
+    const src = hover && (zoom && covers(zoom.viewport, { r0: hover.i, r1: hover.i + 1, c0: hover.j, c1: hover.j + 1 }) ? zoom : detail);
+    const hoverCell = hover && src ? planeAt(src, 'maxP', hover.i, hover.j) : null;
+    paintMap(sizedContext(canvas, M, M), { M, S, px, t, overlay, sel, images, zoomImages, hoverCell });
+  }, [images, zoomImages, zoom, detail, sel, overlay, t, M, S, px, hover]);
+
+  // Stage-1 column scores as bars on the key axis.
+  useEffect(() => {
+    const canvas = barRef.current;
+    if (!canvas || !detail || !sel) return;
+    paintScoreBars(sizedContext(canvas, M, BAR_H), detail.scores, sel.selectedKeys, M, px, t, overlay);
+  }, [detail, sel, t, M, px, overlay]);
+
+  // Per-row recall along the sequence, aligned with the map's rows.
+  useEffect(() => {
+    const canvas = recallRef.current;
+    if (!canvas || !detail) return;
+    paintRecall(sizedContext(canvas, RECALL_W, M), detail.recall, M, px, t);
+  }, [detail, t, M, px]);
+
+  if (!detail || !sel || !prefill || !chosen) {
+    return <div className="head-view empty">Pick a head in the overview.</div>;
+  }
+  const tokenAt = (i: number) => JSON.stringify(prefill.tokens[i] ?? '');
+  const cellAt = (i: number, j: number) => planeAt(zoom && covers(zoom.viewport, { r0: i, r1: i + 1, c0: j, c1: j + 1 }) ? zoom : detail, 'maxP', i, j);
+  const onMove = (e: React.MouseEvent<HTMLCanvasElement>) => {
+    // Relative to the drawing area, inside the canvas's CSS border.
+    const r = e.currentTarget.getBoundingClientRect();
+    const [x, y] = t.invert([e.clientX - r.left - e.currentTarget.clientLeft, e.clientY - r.top - e.currentTarget.clientTop]);
+    const i = Math.floor(y / px), j = Math.floor(x / px);
+    if (i < 0 || j < 0 || i >= S || j >= S) return setHover(null);
+    setHover({ i, j, x: e.clientX - r.left, y: e.clientY - r.top });
+  };
+  const keySet = keySetOf(sel.selectedKeys, S);
+  const parts = overlayParts(overlay);
+
+  return (
+    <div className="head-view" aria-label={`Head view, ${headName(chosen.layer, chosen.head)}`} role="region">
+      <div className="map-title">
+        <strong data-testid="head-title">{headName(chosen.layer, chosen.head)}</strong>
+        <span className="muted"> {S} tokens · zoom {t.k.toFixed(1)}x </span>
+        <button className="small" onClick={() => { if (mapRef.current) select(mapRef.current).call(d3zoom<HTMLCanvasElement, unknown>().transform, zoomIdentity); setT(zoomIdentity); }}>Reset zoom</button>
+        {/* One line of its own, so the map does not move when the text changes while zooming. */}
+        <div className="map-resolution-line">
+          <span className={shownBlock === 1 ? 'resolution exact' : 'resolution'} data-testid="map-resolution">{shownBlock === 1 ? 'exact: 1 token per cell' : `pooled: max over ${shownBlock} x ${shownBlock} tokens${refining ? ' (refining...)' : images && images.block > 1 && t.k === 1 ? ', zoom in for exact' : ''}`}</span>
+          <span className="muted" data-testid="visible-range"> · queries {visible.r0}..{visible.r1 - 1}, keys {visible.c0}..{visible.c1 - 1}</span>
+        </div>
+      </div>
+      <OverlayStepper />
+      <div className="head-grid" style={{ gridTemplateColumns: `${M}px ${RECALL_W}px` }}>
+        <div className="bars-box" style={{ height: BAR_H }}>
+          {/* The space is kept so the map does not jump when the stage-1 bars appear. */}
+          <canvas ref={barRef} style={{ width: M, height: BAR_H, display: parts.scoreBars ? 'block' : 'none' }} role="img" aria-label="Stage 1 column scores by key" />
+          {!parts.scoreBars ? <div className="muted small-text">Stage 1's column scores appear here as bars on the key axis (step 2).</div> : null}
+        </div>
+        <div className="chart-label">{parts.scoreBars ? 'column scores c_j (sqrt)' : ''}</div>
+        <div className="map-box" style={{ width: M, height: M }}>
+          <canvas ref={mapRef} className="map zoomable" style={{ width: M, height: M }} role="img" aria-label={`Attention map, ${headName(chosen.layer, chosen.head)}`} data-transform={`${t.x} ${t.y} ${t.k}`} data-resolution={shownBlock} onMouseMove={onMove} onMouseLeave={() => setHover(null)} />
+          {hover ? (
+            <div className="tooltip" style={{ left: Math.min(hover.x + 12, M - 220), top: hover.y + 12 > M - 64 ? Math.max(0, hover.y - 64) : hover.y + 12 }} data-testid="token-tooltip">
+              <div>query {hover.i} {tokenAt(hover.i)}</div>
+              <div>key {hover.j} {tokenAt(hover.j)}</div>
+              <div className="muted">{hover.j > hover.i ? 'future (masked by causality)' : (() => {
+                const c = cellAt(hover.i, hover.j);
+                return `${c.block > 1 ? `max P over ${c.block} x ${c.block} tokens` : 'P'} ${c.value.toExponential(2)} · ${inMask(hover.i, hover.j, sel.window, keySet) ? 'kept' : 'dropped'}`;
+              })()}</div>
+            </div>
+          ) : null}
+        </div>
+        <div>
+          <canvas ref={recallRef} style={{ width: RECALL_W, height: M }} role="img" aria-label="Recall per row" />
+          <div className="chart-label">recall per row R_i</div>
+        </div>
+      </div>
+      {parts.kept ? <CumulativeCurve scores={detail.scores} kept={sel.selectedKeys.length} rows={sel.sampledRows.length} alpha={alpha} width={M + RECALL_W} /> : null}
+      <Legend overlay={overlay} />
+    </div>
+  );
+}
