@@ -1,11 +1,13 @@
 // `sa-studio capture`: post-RoPE q and k of every layer, for `sa-studio select`.
 import { writeFileSync } from 'node:fs';
 import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, type FlagSpec } from './args';
+import { PRECISION_FLAG, flagPrecision } from './precision-flag';
 import { openSession } from './session';
 import { forward } from '../src/model/forward';
 import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safetensors-format';
 
 const SPEC: FlagSpec = {
+  ...PRECISION_FLAG,
   ...MODEL_FLAGS,
   out: { kind: 'string', required: true, help: 'safetensors to write: q.<layer> [heads, S, d], k.<layer> and v.<layer> [kv_heads, S, d] F32' },
   ...HELP_FLAG,
@@ -14,7 +16,7 @@ const SPEC: FlagSpec = {
 export async function captureCommand(argv: string[]): Promise<number> {
   if (printedHelp(argv, 'capture', 'write every layer\'s post-RoPE q and k', SPEC)) return 0;
   const f = parseFlags('capture', argv, SPEC);
-  const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
+  const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined, false, flagPrecision('capture', f));
   const { config } = s.checkpoint;
   const S = s.ids.length;
   const out = await forward(s.model, s.ids, { captureQK: true, captureV: true, logits: 'none' });

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
+import { PRECISION_FLAG, flagPrecision } from './precision-flag';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
 import type { SampleParams } from '../src/sampleattention/spec/params';
@@ -19,6 +20,7 @@ import {
 } from '../src/sampleattention/studies/near-lossless';
 
 const SPEC: FlagSpec = {
+  ...PRECISION_FLAG,
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
   text: { kind: 'string', required: true, help: 'one or more UTF-8 text files (--text a.txt b.txt, or --text repeated)' },
   config: { kind: 'string', help: 'per-head config JSON (sa-studio tune, or the studio\'s export); else --alpha/--row-ratio/--window-ratio for every head' },
@@ -92,7 +94,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
 
   // A broken config fails before the model is loaded; whether it fits the model is checked below.
   const cfg = f.config !== undefined ? readConfigFile(f.config as string) : undefined;
-  const s = await openSession(f.model as string, texts[0], maxTokens);
+  const s = await openSession(f.model as string, texts[0], maxTokens, false, flagPrecision('eval', f));
   const c = s.checkpoint.config;
   let params: SampleParams | SampleParams[][] = single;
   let attentionText = `SampleAttention alpha ${single.alpha}, rowRatio ${single.rowRatio}, windowRatio ${single.windowRatio} in every head`;
@@ -113,7 +115,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const report: EvalReport = { model: s.checkpoint.name, adapter: s.adapter, attention: attentionText, texts: [], passkey: [] };
   try {
     const allIds = textIds(s, texts, maxTokens);
-    const r = await nearLosslessStudy(fwd, s.checkpoint.tokenizer, c, allIds, sampleAttentionFactory(s.ctx, headShape(c), params), { lengths, depths }, {
+    const r = await nearLosslessStudy(fwd, s.checkpoint.tokenizer, c, allIds, sampleAttentionFactory(s.ctx, { ...headShape(c), tensorCores: s.model.tensorCores }, params), { lengths, depths }, {
       onPass: (t, pass) => process.stderr.write(`eval: ${texts[t]}: ${allIds[t].length} tokens, ${pass} pass\n`),
       onCase: (_, __, L, depth) => process.stderr.write(`eval: passkey length ${L}, depth ${depth}\n`),
     });

@@ -1,12 +1,14 @@
 // `sa-studio perplexity`: next-token loss of a text, in windows of the model's context (or
 // --max-tokens) with no overlap; bits per byte over the UTF-8 bytes of the predicted tokens.
 import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, type FlagSpec } from './args';
+import { PRECISION_FLAG, flagPrecision } from './precision-flag';
 import { openSession, type Session } from './session';
 import { forward } from '../src/model/forward';
 import { nextTokenNll } from '../src/model/metrics';
 import { InputError, LimitError } from '../gpu/errors';
 
 const SPEC: FlagSpec = {
+  ...PRECISION_FLAG,
   ...MODEL_FLAGS,
   'max-tokens': { kind: 'number', help: 'window length in tokens (default: the model context, at most 4096)' },
   ...HELP_FLAG,
@@ -15,7 +17,7 @@ const SPEC: FlagSpec = {
 export async function perplexityCommand(argv: string[]): Promise<number> {
   if (printedHelp(argv, 'perplexity', 'print JSON {tokens, nll, perplexity, bitsPerByte} for a text', SPEC)) return 0;
   const f = parseFlags('perplexity', argv, SPEC);
-  const s = await openSession(f.model as string, f.text as string, undefined, true);
+  const s = await openSession(f.model as string, f.text as string, undefined, true, flagPrecision('perplexity', f));
   const { config } = s.checkpoint;
   const window = (f['max-tokens'] as number | undefined) ?? Math.min(config.maxPositions, 4096);
   if (!Number.isInteger(window) || window < 2 || window > config.maxPositions) throw new LimitError(`--max-tokens (the window) must be an integer from 2 to the model's ${config.maxPositions} positions (max_position_embeddings), got ${window}: pass --max-tokens ${config.maxPositions} or less.`, window, config.maxPositions);

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, UsageError, type FlagSpec } from './args';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { sampleAttentionOverride } from '../src/sampleattention/gpu-run/model-attention';
+import { PRECISION_FLAG, flagPrecision } from './precision-flag';
 import { openSession } from './session';
 import { headShape } from '../src/sampleattention/studies/tune';
 import { forward } from '../src/model/forward';
@@ -11,6 +12,7 @@ import { writeSafetensors, type TensorToWrite } from '../src/model/loader/safete
 import { LimitError } from '../gpu/errors';
 
 const SPEC: FlagSpec = {
+  ...PRECISION_FLAG,
   ...MODEL_FLAGS,
   model: { kind: 'string', required: true, help: 'checkpoint folder (config.json, model.safetensors, tokenizer.json) or "default"' },
   attention: { kind: 'string', help: 'dense (default) or sample: SampleAttention replaces every head\'s attention' },
@@ -22,7 +24,7 @@ const SPEC: FlagSpec = {
 export async function runCommand(argv: string[]): Promise<number> {
   if (printedHelp(argv, 'run', 'run a text through a model on WebGPU', SPEC)) return 0;
   const f = parseFlags('run', argv, SPEC);
-  const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
+  const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined, false, flagPrecision('run', f));
   const dump = f.dump as string | undefined;
   const { config } = s.checkpoint;
   const S = s.ids.length;

@@ -10,6 +10,8 @@ import { resolveModelDir } from './model-dir';
 import { planWeights } from '../src/model/weight-plan';
 import { UsageError } from './args';
 import { InputError, LimitError } from '../gpu/errors';
+import { requireTensorCores } from '../gpu/tensorcore/support';
+import type { Precision } from '../src/model/model';
 
 export interface Session {
   checkpoint: Checkpoint;
@@ -27,8 +29,9 @@ export function readText(file: string): string {
   return text;
 }
 
-/** `windowed`: the caller runs the text in windows (perplexity), so it may exceed the context. */
-export async function openSession(modelArg: string, textFile: string | undefined, maxTokens?: number, windowed = false): Promise<Session> {
+/** `windowed`: the caller runs the text in windows (perplexity), so it may exceed the context.
+ * `precision` f16 builds the model for the tensor cores, or fails naming the missing features. */
+export async function openSession(modelArg: string, textFile: string | undefined, maxTokens?: number, windowed = false, precision: Precision = 'f32'): Promise<Session> {
   const dir = resolveModelDir(modelArg);
   let lastPct = -1;
   const checkpoint = await loadCheckpoint(nodeFolder(dir), (done, total) => {
@@ -51,6 +54,8 @@ export async function openSession(modelArg: string, textFile: string | undefined
   // Shapes against config.json before the GPU starts: a mismatched checkpoint fails at once.
   planWeights(checkpoint.config, checkpoint.weights);
   const ctx = await nodeGpu();
-  const model = buildModel(ctx, checkpoint.config, checkpoint.weights);
-  return { checkpoint, ctx, model, text, ids, adapter: describeAdapter(ctx.adapter) };
+  const adapter = describeAdapter(ctx.adapter);
+  const tensorCores = precision === 'f16' ? requireTensorCores(ctx, adapter) : undefined;
+  const model = buildModel(ctx, checkpoint.config, checkpoint.weights, { precision, tensorCores });
+  return { checkpoint, ctx, model, text, ids, adapter };
 }

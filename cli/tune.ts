@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
+import { PRECISION_FLAG, flagPrecision } from './precision-flag';
 import { openSession, readText } from './session';
 import { forward } from '../src/model/forward';
 import { buildConfig, modelIdentity, serializeConfig } from '../src/sampleattention/formats/config-file';
@@ -12,6 +13,7 @@ import { DEFAULT_GRID, checkRule, gridPoints, headShape, ruleText, tuneModel, ty
 import { numberList, takeMulti, textIds } from './eval';
 
 const SPEC: FlagSpec = {
+  ...PRECISION_FLAG,
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
   text: { kind: 'string', required: true, help: 'one or more UTF-8 text files (--text a.txt b.txt); the target must hold on every one' },
   'target-recall': { kind: 'number', required: true, help: 'mean row recall each head must reach on every text, e.g. 0.95' },
@@ -46,7 +48,7 @@ export async function tuneCommand(argv: string[]): Promise<number> {
   const points = gridPoints(grid);
   const maxTokens = f['max-tokens'] as number | undefined;
 
-  const s = await openSession(f.model as string, texts[0], maxTokens);
+  const s = await openSession(f.model as string, texts[0], maxTokens, false, flagPrecision('tune', f));
   const c = s.checkpoint.config;
   let ids: Int32Array[];
   let report: TuneReport;
@@ -61,7 +63,7 @@ export async function tuneCommand(argv: string[]): Promise<number> {
     }
     process.stderr.write(`tune: ${points.length} grid points x ${c.numLayers} layers x ${texts.length} text(s); rule: ${ruleText(rule)}\n`);
     const t0 = Date.now();
-    report = await tuneModel(s.ctx, headShape(c), caps, rule, grid, (l, t, done, of) => {
+    report = await tuneModel(s.ctx, { ...headShape(c), tensorCores: s.model.tensorCores }, caps, rule, grid, (l, t, done, of) => {
       if (done === of || done % 10 === 0) process.stderr.write(`  layer ${l + 1}/${c.numLayers}, text ${t + 1}/${texts.length}: grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
     });
   } finally {

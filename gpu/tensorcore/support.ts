@@ -2,10 +2,12 @@
 // (tests only, when asked with SA_STUDIO_EMULATE_TENSOR_CORES=1) on their emulation. `--precision
 // f16` on an adapter without them is an error that names what is missing, never a silent fallback.
 import type { GpuContext } from '../device';
+import { InputError } from '../errors';
 
 export type TensorCoreMode = 'real' | 'emulated';
 
-export class PrecisionUnavailableError extends Error {
+/** A bad-input error (exit 2 in the CLI): the user asked for a precision this adapter cannot run. */
+export class PrecisionUnavailableError extends InputError {
   override name = 'PrecisionUnavailableError';
 }
 

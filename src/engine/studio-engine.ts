@@ -13,11 +13,13 @@ import type { HeadSelection } from '../sampleattention/spec/selection';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
 import { buildModel, type Model } from '../model/forward';
+import type { Precision } from '../model/model';
+import { missingForTensorCores, requireTensorCores, tensorCoreMode, type TensorCoreMode } from '../../gpu/tensorcore/support';
 import { capturePrefill, readCapture, type GpuLayer } from './forward-port';
 import type { QKCapture } from '../sampleattention/studies/rivals-study';
 import { throwIfCancelled } from './cancel';
 export { CancelledError } from './cancel';
-import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport } from './types';
+import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport, PrecisionInfo } from './types';
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
 import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { kvHeadOf } from '../sampleattention/spec/reference';
@@ -45,7 +47,9 @@ export class StudioEngine {
   }
   private headCache: { key: string; t: HeadQKV } | null = null;
 
-  private constructor(readonly ctx: GpuContext) {}
+  private constructor(readonly ctx: GpuContext) {
+    this.tensorCoreMode = tensorCoreMode(ctx);
+  }
 
   /** GPU work runs one operation at a time: WebGPU error scopes are a per-device stack, so two
    * interleaved operations would catch each other's errors, and one could destroy buffers the
@@ -64,6 +68,32 @@ export class StudioEngine {
 
   get adapterName(): string {
     return describeAdapter(this.ctx.adapter);
+  }
+
+  /** f32: the exact kernels; f16: tensor cores for the prefill and SampleAttention. */
+  private precision: Precision = 'f32';
+  private readonly tensorCoreMode: TensorCoreMode | null;
+  private get tensorCores(): TensorCoreMode | undefined {
+    return this.precision === 'f16' ? this.tensorCoreMode ?? undefined : undefined;
+  }
+
+  /** Which precisions this device runs, and what f16 lacks where it cannot. */
+  precisionInfo(): PrecisionInfo {
+    return { precision: this.precision, f16: this.tensorCoreMode !== null, missing: this.tensorCoreMode ? [] : missingForTensorCores(this.ctx) };
+  }
+
+  /** Switches the precision; the next prefill rebuilds the model (f16 weights or f32). */
+  setPrecision(p: Precision): Promise<PrecisionInfo> {
+    return this.exclusive(async () => {
+      if (p === 'f16' && !this.tensorCoreMode) requireTensorCores(this.ctx, this.adapterName);
+      if (p !== this.precision) {
+        this.precision = p;
+        this.releaseLayers();
+        this.model?.dispose();
+        this.model = null;
+      }
+      return this.precisionInfo();
+    });
   }
 
   async loadModel(files: CheckpointFiles, onBytes: (done: number, total: number) => void, signal?: AbortSignal): Promise<LoadedModel> {
@@ -98,7 +128,7 @@ export class StudioEngine {
     this.releaseLayers();
     const { numLayers } = cp.config;
     const t0 = performance.now();
-    if (!this.model) this.model = buildModel(this.ctx, cp.config, cp.weights);
+    if (!this.model) this.model = buildModel(this.ctx, cp.config, cp.weights, { precision: this.precision, tensorCores: this.tensorCores });
     throwIfCancelled(signal);
     const layers = await capturePrefill(this.ctx, this.model, ids, numLayers, onLayer, signal);
     if (signal?.aborted) {
@@ -127,7 +157,7 @@ export class StudioEngine {
     const run = await runSampleAttention(this.ctx, {
       q: g.q, k: g.k, v: g.v,
       heads: cp.config.numHeads, kvHeads: cp.config.numKvHeads, S: this.S, d: cp.config.headDim,
-      params,
+      params, tensorCores: this.tensorCores,
     });
     this.runs[layer]?.dispose();
     this.runs[layer] = run;
@@ -198,7 +228,7 @@ export class StudioEngine {
 
   private async measureHeadNow(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
     const t = this.oneHead(layer, head);
-    const run = await runSampleAttention(this.ctx, { q: t.q, k: t.k, v: t.v, heads: 1, kvHeads: 1, S: this.S, d: this.need().config.headDim, params });
+    const run = await runSampleAttention(this.ctx, { q: t.q, k: t.k, v: t.v, heads: 1, kvHeads: 1, S: this.S, d: this.need().config.headDim, params, tensorCores: this.tensorCores });
     run.dispose();
     return run.heads[0];
   }
@@ -217,25 +247,31 @@ export class StudioEngine {
     const one = this.oneHead(layer, head);
     const { q, k, v } = one;
     const timer = new GpuTimer(this.ctx, 4);
-    const dense: number[] = [];
-    const sparse: number[] = [];
     const shape = { heads: 1, kvHeads: 1, S, d, q, k, timer };
-    try {
+    // Median kernel times of one precision; the first round warms pipelines and caches.
+    const time = async (tensorCores?: TensorCoreMode) => {
+      const dense: number[] = [];
+      const sparse: number[] = [];
       for (let r = 0; r < repeats + 1; r++) {
-        destroyDenseOutputs(await denseAttention(this.ctx, { ...shape, v }));
+        destroyDenseOutputs(await denseAttention(this.ctx, { ...shape, v, tensorCores }));
         const dt = await timer.read();
-        destroySparseOutputs(await sparseAttention(this.ctx, { ...shape, v, keys: [keys], windows: [window] }));
+        destroySparseOutputs(await sparseAttention(this.ctx, { ...shape, v, keys: [keys], windows: [window], tensorCores }));
         const st = await timer.read();
-        // The first round warms pipelines and caches; it is not counted.
         if (r > 0) {
           dense.push(dt.reduce((a, t) => a + t.ms, 0));
           sparse.push(st.reduce((a, t) => a + t.ms, 0));
         }
       }
+      return { denseMs: median(dense), sparseMs: median(sparse) };
+    };
+    try {
+      const f32 = await time();
+      // Both paths where both exist, so the studio shows what tensor cores change.
+      const f16 = this.tensorCoreMode ? await time(this.tensorCoreMode) : undefined;
+      return { ...f32, f16, repeats, adapter: this.adapterName };
     } finally {
       timer.destroy();
     }
-    return { denseMs: median(dense), sparseMs: median(sparse), repeats, adapter: this.adapterName };
   }
 
   /** Auto-tune every head on the current text (its captured q/k); nothing is kept. */

@@ -63,10 +63,21 @@ export interface HeadDetail extends HeadPlanes {
 }
 
 export interface LatencyResult {
+  /** f32 kernels (the exact path). */
   denseMs: number;
   sparseMs: number;
+  /** The same head on tensor cores, where the device has them. */
+  f16?: { denseMs: number; sparseMs: number };
   repeats: number;
   adapter: string;
   /** Why there is no figure, when there is none. */
   note?: string;
+}
+
+/** The precision the engine runs and whether this device offers f16 tensor cores. */
+export interface PrecisionInfo {
+  precision: 'f32' | 'f16';
+  f16: boolean;
+  /** What f16 lacks here (empty when it can run). */
+  missing: string[];
 }

@@ -91,3 +91,18 @@ export async function setMaxTokens(n: number): Promise<void> {
   await pipeline((signal) => runText(signal));
 }
 
+
+// ---- precision ----
+
+/** f32 (exact) or f16 (tensor cores): the engine rebuilds the model, then the text runs again. */
+export async function choosePrecision(p: 'f32' | 'f16'): Promise<void> {
+  const e = need();
+  try {
+    set({ precision: await e.setPrecision(p) });
+  } catch (err) {
+    set({ message: (err as Error).message });
+    return;
+  }
+  if (!get().model) return;
+  await pipeline((signal) => runText(signal));
+}

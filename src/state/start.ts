@@ -49,7 +49,7 @@ export async function startStudio(): Promise<void> {
   // A failed worker or a lost device is said in the status line, never a silent hang.
   // (Calls in flight reject with the same message, so the running job ends in 'error' too.)
   engine.onFailure((message) => set({ status: 'error', message, progress: null }));
-  set({ adapter: `${engine.adapterName} · engine ${engine.where === 'worker' ? 'in a worker' : 'on the main thread'}` });
+  set({ adapter: `${engine.adapterName} · engine ${engine.where === 'worker' ? 'in a worker' : 'on the main thread'}`, precision: await engine.precisionInfo() });
   await openServed(get().modelSource.name);
 }
 

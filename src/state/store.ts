@@ -2,6 +2,7 @@
 // returned; anything computable from those (a head's effective parameters, model-wide means, the
 // chosen head's selection) is derived by the selectors in selectors.ts, never stored twice.
 import { create } from 'zustand';
+import type { PrecisionInfo } from '../engine/types';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
 import type { CheckReport } from '../engine/checks';
 import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
@@ -44,6 +45,8 @@ export interface StudioState {
   message: string;
   progress: Progress | null;
   adapter: string;
+  /** The engine's precision (f32 exact, f16 tensor cores) and whether f16 exists here. */
+  precision: PrecisionInfo;
   /** The served model folder (public/models/<name>) or a picked folder's label. */
   modelSource: { kind: 'served' | 'picked'; name: string };
   /** Why the studio opened another model than the one asked for, if it did. */
@@ -84,6 +87,7 @@ export const useStudio = create<StudioState>((set) => ({
   message: '',
   progress: null,
   adapter: '',
+  precision: { precision: 'f32', f16: false, missing: [] },
   modelSource: { kind: 'served', name: 'default' },
   modelNote: '',
   model: null,

@@ -13,6 +13,7 @@ import { TunePanel } from './components/checks/TunePanel';
 import { CheckPanel } from './components/checks/CheckPanel';
 import { RivalsPanel } from './components/checks/RivalsPanel';
 import { TaskMessage } from './components/checks/TaskStatus';
+import { PrecisionSwitch } from './components/PrecisionSwitch';
 
 // three.js is large: load the 3D view only when asked for.
 const Stack3D = lazy(() => import('./components/Stack3D'));
@@ -31,6 +32,7 @@ export function App() {
       <header>
         <h1>SampleAttention Studio</h1>
         <span className="adapter" data-testid="adapter">{adapter ? `WebGPU: ${adapter}` : ''}</span>
+        {adapter ? <PrecisionSwitch /> : null}
       </header>
       {status === 'no-webgpu' ? (
         <div className="no-webgpu" role="alert" data-testid="no-webgpu">

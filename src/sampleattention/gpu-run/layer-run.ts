@@ -17,6 +17,8 @@ import type { PooledMap } from './pooled-map';
 import { sampledRows, validateParams, windowSize, type SampleParams } from '../spec/params';
 import { type HeadSelection } from '../spec/selection';
 import { percentile } from '../spec/stats';
+import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches } from '../../../gpu/tensorcore/attention';
+import type { TensorCoreMode } from '../../../gpu/tensorcore/support';
 
 export interface AttentionInput extends AttentionShape {
   /** (heads, S, d) f32 */
@@ -26,6 +28,8 @@ export interface AttentionInput extends AttentionShape {
   /** Defaults to 1/sqrt(d). */
   scale?: number;
   timer?: GpuTimer;
+  /** Run stage 1, the dense and the sparse pass on tensor cores (f16, gpu/tensorcore); f32 otherwise. */
+  tensorCores?: TensorCoreMode;
 }
 
 export interface SampleInput extends AttentionInput {
@@ -76,6 +80,7 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
   checkAttentionShape('runSampleAttention', shape, q, k, v);
   const scale = input.scale ?? 1 / Math.sqrt(d);
   const params = perHeadParams(input.params, heads);
+  const tc = input.tensorCores;
   const reuseLse = !v && input.denseLse;
   if (reuseLse && reuseLse.shape.join() !== [heads, S].join()) throw new RangeError(`runSampleAttention: denseLse has shape [${reuseLse.shape.join(', ')}]; (heads, S) = (${heads}, ${S}).`);
   const rows = params.map((p) => sampledRows(S, p.rowRatio));
@@ -95,12 +100,12 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
   const sparse = createSparseOutputs(ctx, shape, !!v);
   const meas = createMeasureOutputs(ctx, heads, S, !!v);
   const dispatches: Dispatch[] = [
-    ...stage1Dispatches(ctx, shape, q, k, sr, s1, scale),
+    ...(tc ? stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, scale) : stage1Dispatches(ctx, shape, q, k, sr, s1, scale)),
     ...stage2Dispatches(ctx, heads, S, s1.scores, s2),
     // Without v the dense pass still runs for its lse (recall needs the full P; k stands in for
     // v), unless that lse is known already.
-    ...(reuseLse ? [] : [flashDispatch(ctx, shape, q, k, v ?? k, dense, scale)]),
-    sparseDispatch(ctx, shape, q, k, v, keys, sparse, scale),
+    ...(reuseLse ? [] : [tc ? flashF16Dispatch(ctx, tc, shape, q, k, v ?? k, dense, scale) : flashDispatch(ctx, shape, q, k, v ?? k, dense, scale)]),
+    tc ? sparseF16Dispatch(ctx, tc, shape, q, k, v, keys, sparse, scale) : sparseDispatch(ctx, shape, q, k, v, keys, sparse, scale),
     measuresDispatch(ctx, { heads, S, d, lseDense: dense.lse, lseSparse: sparse.lse, mask: s2.mask.buffer, windows, outDense: v ? dense.out : undefined, outSparse: sparse.out }, meas),
   ];
   const disposeAll = () => {
@@ -173,7 +178,8 @@ export async function denseAttention(ctx: GpuContext, input: AttentionInput & { 
   const shape: AttentionShape = { heads: input.heads, kvHeads: input.kvHeads, S: input.S, d: input.d };
   const o = createDenseOutputs(ctx, shape);
   try {
-    await checked(ctx.device, 'dense attention', () => run(ctx, [flashDispatch(ctx, shape, input.q, input.k, input.v, o, input.scale)], input.timer));
+    const tc = input.tensorCores;
+    await checked(ctx.device, 'dense attention', () => run(ctx, [tc ? flashF16Dispatch(ctx, tc, shape, input.q, input.k, input.v, o, input.scale) : flashDispatch(ctx, shape, input.q, input.k, input.v, o, input.scale)], input.timer));
   } catch (e) {
     destroyDenseOutputs(o);
     throw e;
@@ -189,7 +195,8 @@ export async function sparseAttention(ctx: GpuContext, input: AttentionInput & {
   const ks = uploadKeySets(ctx, input.S, input.keys, input.windows);
   const o = createSparseOutputs(ctx, shape, !!input.v);
   try {
-    await checked(ctx.device, 'sparse attention', () => run(ctx, [sparseDispatch(ctx, shape, input.q, input.k, input.v, ks, o, input.scale)], input.timer));
+    const tc = input.tensorCores;
+    await checked(ctx.device, 'sparse attention', () => run(ctx, [tc ? sparseF16Dispatch(ctx, tc, shape, input.q, input.k, input.v, ks, o, input.scale) : sparseDispatch(ctx, shape, input.q, input.k, input.v, ks, o, input.scale)], input.timer));
   } catch (e) {
     destroySparseOutputs(o);
     throw e;

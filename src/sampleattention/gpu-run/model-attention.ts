@@ -7,11 +7,12 @@ import type { AttentionOverride } from '../../model/forward';
 import { runSampleAttention } from './layer-run';
 import type { SampleParams } from '../spec/params';
 import type { HeadSelection } from '../spec/selection';
+import type { HeadShape } from '../studies/tune';
 
 /** params: one set for all, or params[layer][head]. onLayer receives each layer's selections. */
 export function sampleAttentionOverride(
   ctx: GpuContext,
-  shape: { heads: number; kvHeads: number; headDim: number },
+  shape: HeadShape,
   params: SampleParams | SampleParams[][],
   onLayer?: (layer: number, heads: HeadSelection[]) => void,
 ): AttentionOverride {
@@ -19,7 +20,7 @@ export function sampleAttentionOverride(
     const S = q.shape[1];
     const p = Array.isArray(params) ? params[layer] : params;
     if (!p) throw new Error(`no SampleAttention parameters for layer ${layer}`);
-    const r = await runSampleAttention(ctx, { q, k, v, heads: shape.heads, kvHeads: shape.kvHeads, S, d: shape.headDim, params: p });
+    const r = await runSampleAttention(ctx, { q, k, v, heads: shape.heads, kvHeads: shape.kvHeads, S, d: shape.headDim, params: p, tensorCores: shape.tensorCores });
     try {
       const sparseOut = r.tensors.sparse.out;
       if (!sparseOut) throw new Error('SampleAttention returned no output tensor although v was given');
@@ -35,6 +36,6 @@ export function sampleAttentionOverride(
 }
 
 /** A fresh override per forward pass (the near-lossless check's SparseFactory). */
-export function sampleAttentionFactory(ctx: GpuContext, shape: { heads: number; kvHeads: number; headDim: number }, params: SampleParams | SampleParams[][]) {
+export function sampleAttentionFactory(ctx: GpuContext, shape: HeadShape, params: SampleParams | SampleParams[][]) {
   return (onLayer?: (layer: number, heads: HeadSelection[]) => void): AttentionOverride => sampleAttentionOverride(ctx, shape, params, onLayer);
 }

@@ -10,6 +10,7 @@
 // the one with the lowest density (mean over texts) wins; ties go to the higher worst-text recall,
 // then to the earlier grid point. When none qualifies, the densest setting of the grid is used
 // (highest mean density; ties by higher worst recall) and the head is reported as not met.
+import type { TensorCoreMode } from '../../../gpu/tensorcore/support';
 import type { GpuContext } from '../../../gpu/device';
 import { destroyAll, uploadTensor, type Tensor } from '../../../gpu/tensor';
 import { measuresOf, type HeadMeasures } from '../formats/config-file';
@@ -103,6 +104,8 @@ export interface HeadShape {
   heads: number;
   kvHeads: number;
   headDim: number;
+  /** How SampleAttention's kernels run: on tensor cores (f16) when set, f32 otherwise. */
+  tensorCores?: TensorCoreMode;
 }
 
 /** A model's attention shape as the GPU run wants it. */
@@ -122,7 +125,7 @@ export async function measureGrid(ctx: GpuContext, shape: HeadShape, cap: LayerC
   try {
     const out: HeadMeasures[][] = [];
     for (let p = 0; p < points.length; p++) {
-      const r = await runSampleAttention(ctx, { q: q ?? (cap.q as Tensor), k: k ?? (cap.k as Tensor), heads, kvHeads, S, d, params: points[p], denseLse: cap.lse });
+      const r = await runSampleAttention(ctx, { q: q ?? (cap.q as Tensor), k: k ?? (cap.k as Tensor), heads, kvHeads, S, d, params: points[p], denseLse: cap.lse, tensorCores: shape.tensorCores });
       r.dispose();
       out.push(r.heads.map(measuresOf));
       onPoint?.(p + 1, points.length);

@@ -51,9 +51,10 @@ function Latency() {
   return (
     <dl className="kv measures" data-testid="latency">
       <dt>Kernel latency</dt>
-      <dd>dense {lat.denseMs.toFixed(3)} ms · sparse {lat.sparseMs.toFixed(3)} ms</dd>
+      <dd>f32: dense {lat.denseMs.toFixed(3)} ms · sparse {lat.sparseMs.toFixed(3)} ms</dd>
+      {lat.f16 ? <><dt>On tensor cores</dt><dd data-testid="latency-f16">f16: dense {lat.f16.denseMs.toFixed(3)} ms · sparse {lat.f16.sparseMs.toFixed(3)} ms</dd></> : null}
       <dt>Speedup</dt>
-      <dd><strong>{(lat.denseMs / lat.sparseMs).toFixed(2)}x</strong> <span className="muted">(median of {lat.repeats} runs, timestamp queries, this head alone)</span></dd>
+      <dd><strong>{(lat.denseMs / lat.sparseMs).toFixed(2)}x</strong>{lat.f16 ? <> · f16 {(lat.f16.denseMs / lat.f16.sparseMs).toFixed(2)}x</> : null} <span className="muted">(median of {lat.repeats} runs, timestamp queries, this head alone)</span></dd>
       <dt>Adapter</dt>
       <dd className="muted">{lat.adapter}</dd>
     </dl>
