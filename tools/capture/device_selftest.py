@@ -4,7 +4,7 @@
   python3 tools/capture/device_selftest.py --ref REF.safetensors [--work /tmp/sa-capture-selftest] [--skip a|b]
 
 (a) The bundled default model: capture.py in fp32 with --chunk 512 against REF, the file
-    `sa-studio capture --model default --text public/samples/prose-nodejs-pull-requests.md
+    `sa-studio capture --model default --text public/texts/prose-nodejs-pull-requests.md
     --max-tokens 2048 --out REF` wrote on the same machine. input_ids must be equal; every q/k/v
     tensor within a relative Frobenius error of 1e-4 (both are float32 computations of the same
     model from the same fp16 weights, in different summation orders, exp/cos/sin implementations
