@@ -3,7 +3,7 @@
 // fixture, encode speed on a 500 KB text, and bundle size. Prints Markdown.
 //   node --import tsx scripts/tokenizer-compare.mjs [--runs N] [--no-speed] [--no-bundle]
 // Parity: tests/helpers/tokenizer-compare.ts (the same cases tokenizer-hf-compare.test.ts checks).
-// Speed: public/samples/* concatenated (sorted by name) and repeated to 500,000 characters;
+// Speed: public/texts/* concatenated (sorted by name) and repeated to 500,000 characters;
 // encode with special tokens, median of N runs after one warm-up, both in this process, one after
 // the other per tokenizer. Bundle: esbuild --bundle --minify (ESM, browser) of a one-line entry
 // that re-exports each one's loader, then gzip -9.
@@ -35,7 +35,7 @@ for (const fx of allFixtures()) {
 
 // --- speed
 if (!args.includes('--no-speed')) {
-  const samples = readdirSync(repoPath('public/samples/')).sort().map((f) => readFileSync(repoPath(`public/samples/${f}`), 'utf8'));
+  const samples = readdirSync(repoPath('public/texts/')).sort().map((f) => readFileSync(repoPath(`public/texts/${f}`), 'utf8'));
   let text = '';
   while (text.length < 500_000) text += samples.join('\n');
   text = text.slice(0, 500_000);

@@ -137,7 +137,7 @@ export function handFixtures(): Fixture[] {
 
 /** The tokenizers the studio ships, on the sample texts and the probes. */
 export function shippedFixtures(): Fixture[] {
-  const samples = readdirSync(repoPath('public/samples/')).sort().map((f) => readFileSync(repoPath(`public/samples/${f}`), 'utf8'));
+  const samples = readdirSync(repoPath('public/texts/')).sort().map((f) => readFileSync(repoPath(`public/texts/${f}`), 'utf8'));
   return ['public/models/default/tokenizer.json', 'public/models/fixture-llama3/tokenizer.json']
     .filter((f) => existsSync(repoPath(f)))
     .map((f) => ({
