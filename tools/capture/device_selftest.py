@@ -43,7 +43,7 @@ import safetensors_io as st  # noqa: E402
 
 CAPTURE = os.path.join(HERE, "capture.py")
 DEFAULT_MODEL = os.path.join(REPO, "public", "models", "default")
-DEFAULT_TEXT = os.path.join(REPO, "public", "samples", "prose-nodejs-pull-requests.md")
+DEFAULT_TEXT = os.path.join(REPO, "public", "texts", "prose-nodejs-pull-requests.md")
 
 TOL_A = 1e-4            # relative Frobenius error, fp32 against the studio
 TOL_B_LAYER0 = 1e-2     # bf16: one rounding of q/k/v (2^-8 = 3.9e-3 relative per element at worst)
