@@ -57,6 +57,12 @@ test('opens on the default model with every head drawn', async () => {
   const lit = await litFraction(page, 'Attention map, Layer 0 head 0');
   // A causal map lights up at least part of its lower triangle.
   assert.ok(lit > 0.05, `the head map looks blank: ${lit} of its pixels are lit`);
+  // The precision is always shown; SwiftShader has no shader-f16 or subgroup matrices, so f16 is
+  // offered disabled with what it lacks, and the studio computes on the exact f32 kernels.
+  assert.equal(await page.getByTestId('precision').inputValue(), 'f32');
+  assert.match((await page.getByTestId('precision-path').textContent()) ?? '', /exact f32 kernels/);
+  const f16 = page.getByTestId('precision').locator('option[value="f16"]');
+  if (await f16.isDisabled()) assert.match((await page.locator('label.precision').getAttribute('title')) ?? '', /shader-f16|subgroup-matrix/);
   await screenshot(page, 'studio-open');
   assert.deepEqual(unexpectedErrors(st.errors), []);
 });
