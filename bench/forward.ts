@@ -2,9 +2,9 @@
 // TFLOP/s. Weights are filled on the GPU (no multi-GB host arrays), so these run in the browser
 // and in Node alike; only performance.now() and WebGPU are used.
 import { checked, type GpuContext } from '../gpu/device';
-import { encodeDispatch, run } from '../gpu/kernel';
+import { run } from '../gpu/kernel';
 import { createTensor, destroyAll, type Tensor } from '../gpu/tensor';
-import { GpuTimer, median } from '../gpu/timing';
+import { GpuTimer, median, timeRepeats } from '../gpu/timing';
 import { fillRandomDispatch } from '../gpu/forward/fill';
 import { matmulDispatch } from '../gpu/forward/matmul';
 import type { ModelConfig } from '../src/model/config';
@@ -111,17 +111,7 @@ export async function benchMatmul(ctx: GpuContext, M: number, N: number, K: numb
     const ms: number[] = [];
     const n = Math.max(1, repeats);
     if (timer) {
-      // One pass per repeat, all timed, in batches the timer can hold.
-      for (let done = 0; done < n; ) {
-        const batch = Math.min(n - done, timer.capacity);
-        const enc = ctx.device.createCommandEncoder({ label: 'bench matmul' });
-        for (let i = 0; i < batch; i++) encodeDispatch(ctx, enc, d, timer);
-        timer.resolve(enc);
-        ctx.device.queue.submit([enc.finish()]);
-        await ctx.device.queue.onSubmittedWorkDone();
-        for (const t of await timer.read()) ms.push(t.ms);
-        done += batch;
-      }
+      ms.push(...(await timeRepeats(ctx, d, n, timer)));
     } else {
       for (let i = 0; i < n; i++) {
         const t0 = performance.now();

@@ -1,9 +1,9 @@
 // The tensor-core matmul's TFLOP/s for one or several tile shapes (the device benchmark picks the
 // default tile from these), with a float64 spot check of the result on the f16 inputs.
 import { checked, type GpuContext } from '../gpu/device';
-import { encodeDispatch, run } from '../gpu/kernel';
+import { run } from '../gpu/kernel';
 import { createTensor, destroyAll, readTensor, uploadTensorF16 } from '../gpu/tensor';
-import { GpuTimer, median } from '../gpu/timing';
+import { GpuTimer, median, timeRepeats } from '../gpu/timing';
 import { fillRandomDispatch } from '../gpu/forward/fill';
 import { f16ToNumber } from '../gpu/forward/widen';
 import { f16Bits } from '../gpu/tensorcore/half';
@@ -35,17 +35,7 @@ export async function benchMatmulF16(ctx: GpuContext, tc: TensorCoreMode, M: num
   try {
     const d = matmulF16Dispatch(ctx, tc, { x, w, y }, tile);
     await checked(ctx.device, 'benchMatmulF16', () => run(ctx, [fillRandomDispatch(ctx, x, 11, 1), d]));
-    const ms: number[] = [];
-    for (let done = 0; done < repeats; ) {
-      const batch = Math.min(repeats - done, timer.capacity);
-      const enc = ctx.device.createCommandEncoder({ label: 'bench matmul f16' });
-      for (let i = 0; i < batch; i++) encodeDispatch(ctx, enc, d, timer);
-      timer.resolve(enc);
-      ctx.device.queue.submit([enc.finish()]);
-      await ctx.device.queue.onSubmittedWorkDone();
-      for (const t of await timer.read()) ms.push(t.ms);
-      done += batch;
-    }
+    const ms = await timeRepeats(ctx, d, repeats, timer);
     const xs = await readTensor(ctx, x), ys = await readTensor(ctx, y);
     let worstError = 0;
     for (let s = 0; s < 64; s++) {

@@ -2,6 +2,7 @@
 // function-scope arrays with constants only, so the tile shape is baked into the source as a
 // header of `const` lines; pipelines are cached per source (gpu/kernel.ts).
 import tiledWgsl from './tiled.wgsl';
+import tilesWgsl from './tiles.wgsl';
 
 /** TX x TY threads; each owns a 4 x 4 score tile: BQ = 4 TY query rows, BK = 4 TX keys. */
 export interface AttentionTile {
@@ -70,5 +71,6 @@ export function tiledSource(t: AttentionTile, d: number, mode: TiledMode, withV:
     `const WITH_V: bool = ${withV};`,
     `const KV_LEN: u32 = ${kvLen}u;`,
     tiledWgsl,
+    tilesWgsl,
   ].join('\n');
 }

@@ -22,6 +22,7 @@ const NT: u32 = TX * TY;
 const VR: u32 = TX * NE; // vec4s per padded V row (DP / 4)
 const D4: u32 = (D + 3u) / 4u; // groups of 4 dims
 const NONE: u32 = 0xffffffffu;
+const TILE_KEYS: u32 = BK; // for tiles.wgsl
 const NEG: f32 = -1e30; // "minus infinity" that keeps exp(NEG - NEG) finite
 const HALF_NEG: f32 = -5e29;
 
@@ -43,17 +44,6 @@ var<workgroup> sP: array<vec4<f32>, BK * TY>; // P^T [key][row / 4]; row-max / s
 // Never true at run time: names every binding so every entry point has the same layout.
 fn keep_bindings(lid: u32) {
   if (lid == NONE) { out[0] = v[0] + q[0] + k[0] + lse[0] + f32(idx[0] + cnt[0] + win[0]); }
-}
-
-// Query row of local row r (NONE when there is none).
-fn row_of(h: u32, q0: u32, r: u32) -> u32 {
-  let slot = q0 + r;
-  if (MODE == 2u) {
-    if (slot < cnt[h]) { return idx[h * p.nMax + slot]; }
-    return NONE;
-  }
-  if (slot < p.S) { return slot; }
-  return NONE;
 }
 
 // Q^T of rows q0 .. q0 + BQ - 1 (gathered in MODE 2) into sQ, zeros for missing rows. Consecutive
@@ -106,23 +96,6 @@ fn qk_tile(tx: u32, ty: u32) -> array<vec4<f32>, 4> {
   return s;
 }
 
-// Key held in slot u of tile t (NONE when the slot is empty).
-fn key_of(h: u32, t: u32, u: u32, stripeTiles: u32, count: u32, bandStart: u32, last: u32) -> u32 {
-  if (MODE == 1u) {
-    if (t < stripeTiles) {
-      let slot = t * BK + u;
-      if (slot < count) { return idx[h * p.S + slot]; }
-      return NONE;
-    }
-    let jb = bandStart + (t - stripeTiles) * BK + u;
-    if (jb <= last) { return jb; }
-    return NONE;
-  }
-  let j = t * BK + u;
-  if (j <= last) { return j; }
-  return NONE;
-}
-
 @compute @workgroup_size(NT)
 fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   keep_bindings(lid);
@@ -135,52 +108,30 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let rows = vec4<u32>(row_of(h, q0, 4u * ty), row_of(h, q0, 4u * ty + 1u), row_of(h, q0, 4u * ty + 2u), row_of(h, q0, 4u * ty + 3u));
   let rowOk = rows != vec4<u32>(NONE);
 
-  // The block's last row (rows ascend within a block, in every mode).
-  var nValid = min(BQ, S - min(q0, S));
-  if (MODE == 2u) { nValid = min(BQ, cnt[h] - min(q0, cnt[h])); }
+  let nValid = valid_rows(h, q0);
   if (nValid == 0u) { return; } // uniform: the whole workgroup leaves
-  let last = row_of(h, q0, nValid - 1u);
-
-  var stripeTiles = 0u;
-  var count = 0u;
-  var bandStart = 0u;
-  var W = 1u;
-  var nTiles = last / BK + 1u;
-  if (MODE == 1u) {
-    count = cnt[h * 2u];
-    W = max(win[h], 1u);
-    // Stripe keys any row of the block keeps: j + W <= last, a prefix of the ascending list.
-    var lo = 0u;
-    var hi = count;
-    while (lo < hi) {
-      let mid = (lo + hi) / 2u;
-      if (idx[h * S + mid] + W <= last) { lo = mid + 1u; } else { hi = mid; }
-    }
-    stripeTiles = (lo + BK - 1u) / BK;
-    if (q0 + 1u > W) { bandStart = q0 + 1u - W; }
-    nTiles = stripeTiles + (last - bandStart) / BK + 1u;
-  }
+  let pl = plan_tiles(h, q0, nValid);
 
   load_q(h, q0, lid);
   var m = vec4<f32>(NEG);
   var l = vec4<f32>(0.0); // this thread's share of each row's sum (its keys only)
   var o: array<vec4<f32>, 4u * NE>; // o[r * NE + e]: row 4 ty + r, dims 4 (tx + TX e) .. + 3
-  for (var t = 0u; t < nTiles; t++) {
+  for (var t = 0u; t < pl.nTiles; t++) {
     workgroupBarrier(); // the previous tile's P and V are consumed
     for (var x = lid; x < BK * D4; x += NT) {
       let u = x % BK;
-      store_k4(kBase, u, 4u * (x / BK), key_of(h, t, u, stripeTiles, count, bandStart, last));
+      store_k4(kBase, u, 4u * (x / BK), key_of(h, t, u, pl));
     }
     workgroupBarrier();
     var s = qk_tile(tx, ty);
     var mloc = vec4<f32>(NEG);
     for (var b = 0u; b < 4u; b++) {
-      let j = key_of(h, t, 4u * tx + b, stripeTiles, count, bandStart, last);
+      let j = key_of(h, t, 4u * tx + b, pl);
       let jv = vec4<u32>(j);
       var keep = rowOk & (jv <= rows);
       if (MODE == 1u) {
-        let far = (rows - jv) >= vec4<u32>(W); // only read where jv <= rows
-        if (t < stripeTiles) { keep = keep & far; } else { keep = keep & !far; }
+        let far = (rows - jv) >= vec4<u32>(pl.W); // only read where jv <= rows
+        if (t < pl.stripeTiles) { keep = keep & far; } else { keep = keep & !far; }
       }
       s[b] = select(vec4<f32>(NEG), s[b] * p.scale, keep);
       mloc = max(mloc, s[b]);
@@ -203,7 +154,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       for (var x = lid; x < BK * VR * 4u; x += NT) {
         let u = x / (VR * 4u);
         let c = x % (VR * 4u);
-        let j = key_of(h, t, u, stripeTiles, count, bandStart, last);
+        let j = key_of(h, t, u, pl);
         var val = 0.0;
         if (j != NONE && c < D) { val = v[kBase + j * D + c]; }
         sKV[u * VR + c / 4u][c % 4u] = val;

@@ -13,6 +13,7 @@ import type { SampledRows, Stage1Outputs } from '../sample/stage1';
 import { matrixPrimitives } from './primitives';
 import type { TensorCoreMode } from './support';
 import attentionWgsl from './attention.wgsl';
+import tilesWgsl from '../attention/tiles.wgsl';
 
 export type AttentionMode = 'dense' | 'sparse' | 'rows';
 const MODE_ID: Record<AttentionMode, number> = { dense: 0, sparse: 1, rows: 2 };
@@ -79,7 +80,7 @@ export function attentionF16Source(d: number, mode: AttentionMode, withV: boolea
       { name: 'sS', elem: 'f32', uses: ['acc'] },
     ],
   });
-  return [prims, ...consts, body].join('\n');
+  return [prims, ...consts, body, tilesWgsl].join('\n');
 }
 
 const BQ = 64;

@@ -26,6 +26,7 @@ const NSG: u32 = 4u;
 const NT: u32 = 128u;
 const BQ: u32 = 64u;
 const NONE: u32 = 0xffffffffu;
+const TILE_KEYS: u32 = BKT; // for gpu/attention/tiles.wgsl
 const NEG: f32 = -1e30;
 const HALF_NEG: f32 = -5e29;
 const TAU: f32 = 8.0;          // rescale when a row's max grows by more than this (p <= e^8 < 65504)
@@ -57,32 +58,6 @@ var<workgroup> sFlag: u32;
 // Never true at run time: names every binding so both entry points have the same layout.
 fn keep_bindings(lid: u32) {
   if (lid == NONE) { out[0] = lse[0] + f32(idx[0] + cnt[0] + win[0]) + q4(0u, 0u, 0u).x + k4(0u, 0u, 0u).x + v4(0u, 0u, 0u).x; }
-}
-
-fn row_of(h: u32, q0: u32, r: u32) -> u32 {
-  let slot = q0 + r;
-  if (MODE == 2u) {
-    if (slot < cnt[h]) { return idx[h * p.nMax + slot]; }
-    return NONE;
-  }
-  if (slot < p.S) { return slot; }
-  return NONE;
-}
-
-fn key_of(h: u32, t: u32, u: u32, stripeTiles: u32, count: u32, bandStart: u32, last: u32) -> u32 {
-  if (MODE == 1u) {
-    if (t < stripeTiles) {
-      let slot = t * BKT + u;
-      if (slot < count) { return idx[h * p.S + slot]; }
-      return NONE;
-    }
-    let jb = bandStart + (t - stripeTiles) * BKT + u;
-    if (jb <= last) { return jb; }
-    return NONE;
-  }
-  let j = t * BKT + u;
-  if (j <= last) { return j; }
-  return NONE;
 }
 
 // Rows q0 .. q0 + BQ - 1 of Q (gathered in MODE 2) into sQ as f16, zeros for missing rows / dims.
@@ -122,41 +97,21 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let half = lid % 2u;       // which half of the tile's keys
   let i = row_of(h, q0, r);
 
-  var nValid = min(BQ, S - min(q0, S));
-  if (MODE == 2u) { nValid = min(BQ, cnt[h] - min(q0, cnt[h])); }
+  let nValid = valid_rows(h, q0);
   if (nValid == 0u) { return; } // uniform: the whole workgroup leaves
-  let last = row_of(h, q0, nValid - 1u);
-
-  var stripeTiles = 0u;
-  var count = 0u;
-  var bandStart = 0u;
-  var W = 1u;
-  var nTiles = last / BKT + 1u;
-  if (MODE == 1u) {
-    count = cnt[h * 2u];
-    W = max(win[h], 1u);
-    var lo = 0u;
-    var hi = count;
-    while (lo < hi) {
-      let mid = (lo + hi) / 2u;
-      if (idx[h * S + mid] + W <= last) { lo = mid + 1u; } else { hi = mid; }
-    }
-    stripeTiles = (lo + BKT - 1u) / BKT;
-    if (q0 + 1u > W) { bandStart = q0 + 1u - W; }
-    nTiles = stripeTiles + (last - bandStart) / BKT + 1u;
-  }
+  let pl = plan_tiles(h, q0, nValid);
 
   stage_q(h, q0, lid);
   workgroupBarrier();
 //@DECL
   var m = NEG;     // reference max of row r (both threads of the pair hold the same)
   var l = 0.0;     // this thread's share of row r's sum
-  for (var t = 0u; t < nTiles; t++) {
+  for (var t = 0u; t < pl.nTiles; t++) {
     workgroupBarrier(); // the previous tile's P and V are consumed
     if (lid == 0u) { atomicStore(&sFlagA, 0u); }
     for (var x = lid; x < BKT * (DP / 4u); x += NT) {
       let u = x / (DP / 4u);
-      stage_kv(g, u, 4u * (x % (DP / 4u)), key_of(h, t, u, stripeTiles, count, bandStart, last), false);
+      stage_kv(g, u, 4u * (x % (DP / 4u)), key_of(h, t, u, pl), false);
     }
     workgroupBarrier();
 //@QK
@@ -165,11 +120,11 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     var tmax = NEG;
     for (var uu = 0u; uu < HALF_KEYS; uu++) {
       let u = 2u * uu + half; // the pair interleaves its keys: the two threads hit neighbouring banks
-      let j = key_of(h, t, u, stripeTiles, count, bandStart, last);
+      let j = key_of(h, t, u, pl);
       var keep = i != NONE && j != NONE && j <= i;
       if (MODE == 1u && keep) {
-        let far = (i - j) >= W;
-        if (t < stripeTiles) { keep = far; } else { keep = !far; }
+        let far = (i - j) >= pl.W;
+        if (t < pl.stripeTiles) { keep = far; } else { keep = !far; }
       }
       let s = select(NEG, sS[r * SS + u] * p.scale, keep);
       sS[r * SS + u] = s;
@@ -181,7 +136,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       // K has been consumed by every subgroup (barrier above): V of the same keys replaces it.
       for (var x = lid; x < BKT * (DP / 4u); x += NT) {
         let u = x / (DP / 4u);
-        stage_kv(g, u, 4u * (x % (DP / 4u)), key_of(h, t, u, stripeTiles, count, bandStart, last), true);
+        stage_kv(g, u, 4u * (x % (DP / 4u)), key_of(h, t, u, pl), true);
       }
     }
     workgroupBarrier();

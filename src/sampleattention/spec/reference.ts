@@ -107,23 +107,36 @@ export function selectAll(
   params: SampleParams | readonly SampleParams[] = DEFAULT_PARAMS,
   opts: { v?: Matrix; scale?: number; onHead?: (sel: HeadSelection, heads: number) => void } = {},
 ): HeadSelection[] {
+  return eachHead(q, k, heads, kvHeads, S, d, params, opts, selectHead);
+}
+
+/** The per-head loop of a layer with grouped-query attention, for any variant's one-head
+ * selection `one`: checks the sizes and the grouping, gives query head h its (S, d) views of q and
+ * of kv head floor(h / (heads / kvHeads)), and one parameter set (shared or per head). */
+export function eachHead<P, R>(
+  q: Matrix,
+  k: Matrix,
+  heads: number,
+  kvHeads: number,
+  S: number,
+  d: number,
+  params: P | readonly P[],
+  opts: { v?: Matrix; scale?: number; onHead?: (sel: R, heads: number) => void },
+  one: (q: Matrix, k: Matrix, S: number, d: number, p: P, o: { head: number; scale?: number; v?: Matrix }) => R,
+): R[] {
   checkGrouping(heads, kvHeads);
   if (q.length !== heads * S * d) throw new RangeError(`q has ${q.length} values; (heads, S, d) = (${heads}, ${S}, ${d}) needs ${heads * S * d}.`);
   if (k.length !== kvHeads * S * d) throw new RangeError(`k has ${k.length} values; (kvHeads, S, d) = (${kvHeads}, ${S}, ${d}) needs ${kvHeads * S * d}.`);
   if (opts.v && opts.v.length !== kvHeads * S * d) throw new RangeError(`v has ${opts.v.length} values; (kvHeads, S, d) = (${kvHeads}, ${S}, ${d}) needs ${kvHeads * S * d}.`);
   const perHead = Array.isArray(params);
-  if (perHead && (params as readonly SampleParams[]).length !== heads) {
-    throw new RangeError(`got ${(params as readonly SampleParams[]).length} per-head parameter sets for ${heads} heads; give one per query head or a single set.`);
+  if (perHead && (params as readonly P[]).length !== heads) {
+    throw new RangeError(`got ${(params as readonly P[]).length} per-head parameter sets for ${heads} heads; give one per query head or a single set.`);
   }
-  const out: HeadSelection[] = [];
+  const out: R[] = [];
   for (let h = 0; h < heads; h++) {
-    const p = perHead ? (params as readonly SampleParams[])[h] : (params as SampleParams);
+    const p = perHead ? (params as readonly P[])[h] : (params as P);
     const g = kvHeadOf(h, heads, kvHeads);
-    const sel = selectHead(headView(q, h, S, d), headView(k, g, S, d), S, d, p, {
-      head: h,
-      scale: opts.scale,
-      v: opts.v ? headView(opts.v, g, S, d) : undefined,
-    });
+    const sel = one(headView(q, h, S, d), headView(k, g, S, d), S, d, p, { head: h, scale: opts.scale, v: opts.v ? headView(opts.v, g, S, d) : undefined });
     out.push(sel);
     opts.onHead?.(sel, heads);
   }

@@ -12,7 +12,7 @@
 // - stage1SlashEstimate includes band 0's score (it is one of the kept bands).
 // - Recall, percentile and output error are those of the `tokens` reference (nearest-rank P5).
 import { checkHead, defaultScale, denseAttention, rowRecallWhere, sparseAttentionWhere, type Matrix, type MaskPredicate } from '../attention';
-import { checkGrouping, headView, kvHeadOf } from '../reference';
+import { eachHead } from '../reference';
 import { mean, min, percentile } from '../stats';
 import { blocksDensity, blocksMask, blocksPredicate } from './mask';
 import { blocksSampledRows, DEFAULT_BLOCKS_PARAMS, validateBlocksParams, type BlocksParams } from './params';
@@ -99,25 +99,5 @@ export function selectAllBlocks(
   params: BlocksParams | readonly BlocksParams[] = DEFAULT_BLOCKS_PARAMS,
   opts: { v?: Matrix; scale?: number; onHead?: (sel: BlocksHeadSelection, heads: number) => void } = {},
 ): BlocksHeadSelection[] {
-  checkGrouping(heads, kvHeads);
-  if (q.length !== heads * S * d) throw new RangeError(`q has ${q.length} values; (heads, S, d) = (${heads}, ${S}, ${d}) needs ${heads * S * d}.`);
-  if (k.length !== kvHeads * S * d) throw new RangeError(`k has ${k.length} values; (kvHeads, S, d) = (${kvHeads}, ${S}, ${d}) needs ${kvHeads * S * d}.`);
-  if (opts.v && opts.v.length !== kvHeads * S * d) throw new RangeError(`v has ${opts.v.length} values; (kvHeads, S, d) = (${kvHeads}, ${S}, ${d}) needs ${kvHeads * S * d}.`);
-  const perHead = Array.isArray(params);
-  if (perHead && (params as readonly BlocksParams[]).length !== heads) {
-    throw new RangeError(`got ${(params as readonly BlocksParams[]).length} per-head parameter sets for ${heads} heads; give one per query head or a single set.`);
-  }
-  const out: BlocksHeadSelection[] = [];
-  for (let h = 0; h < heads; h++) {
-    const p = perHead ? (params as readonly BlocksParams[])[h] : (params as BlocksParams);
-    const g = kvHeadOf(h, heads, kvHeads);
-    const sel = selectHeadBlocks(headView(q, h, S, d), headView(k, g, S, d), S, d, p, {
-      head: h,
-      scale: opts.scale,
-      v: opts.v ? headView(opts.v, g, S, d) : undefined,
-    });
-    out.push(sel);
-    opts.onHead?.(sel, heads);
-  }
-  return out;
+  return eachHead(q, k, heads, kvHeads, S, d, params, opts, selectHeadBlocks);
 }
