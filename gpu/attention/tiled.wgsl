@@ -29,13 +29,7 @@ const HALF_NEG: f32 = -5e29;
 @group(0) @binding(0) var<storage, read> q: array<f32>;          // (heads, S, D)
 @group(0) @binding(1) var<storage, read> k: array<f32>;          // (kvHeads, S, D)
 @group(0) @binding(2) var<storage, read> v: array<f32>;          // (kvHeads, S, D); unread without WITH_V
-@group(0) @binding(3) var<storage, read> idx: array<u32>;        // MODE 1: (heads, S) kept keys ascending; MODE 2 / column_sums: (heads, nMax) sampled rows
-@group(0) @binding(4) var<storage, read> cnt: array<u32>;        // MODE 1: (heads, 2) key count first; MODE 2 / column_sums: (heads) row counts
-@group(0) @binding(5) var<storage, read> win: array<u32>;        // MODE 1: (heads) window w
-@group(0) @binding(6) var<storage, read_write> out: array<f32>;  // attend: (heads, S, D) output; column_sums: (heads, S) c_j
-@group(0) @binding(7) var<storage, read_write> lse: array<f32>;  // attend: (heads, S) or MODE 2 (heads, nMax); column_sums reads it
-struct Params { S: u32, group: u32, scale: f32, nMax: u32 }
-@group(0) @binding(8) var<uniform> p: Params;
+// Bindings 3 .. 8 (idx, cnt, win, out, lse, p): gpu/attention/tiles.wgsl.
 
 var<workgroup> sQ: array<vec4<f32>, D * TY>;  // [c][row / 4]
 var<workgroup> sKV: array<vec4<f32>, KV_LEN>; // K^T [c][key / 4], later V [key][dim / 4]

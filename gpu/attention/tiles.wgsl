@@ -5,7 +5,16 @@
 // (MODE 1, docs/SAMPLEATTENTION.md step 8, W = max(w, 1)) first the stripe tiles, the head's kept
 // keys (ascending idx list) that some row of the block keeps beyond its window (j + W <= last),
 // then the band tiles, keys max(0, q0 - W + 1) .. last. The kernel that includes this defines BQ
-// (rows per block), TILE_KEYS (keys per tile), MODE, NONE and the bindings idx, cnt, win, p.
+// (rows per block), TILE_KEYS (keys per tile), MODE, NONE and bindings 0 .. 2 (q, k, v); the
+// bindings after them, the same in both kernels, are here.
+
+@group(0) @binding(3) var<storage, read> idx: array<u32>;        // MODE 1: (heads, S) kept keys ascending; MODE 2 / column_sums: (heads, nMax) sampled rows
+@group(0) @binding(4) var<storage, read> cnt: array<u32>;        // MODE 1: (heads, 2) key count first; MODE 2 / column_sums: (heads) row counts
+@group(0) @binding(5) var<storage, read> win: array<u32>;        // MODE 1: (heads) window w
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;  // attend: (heads, S, D) output; column_sums: (heads, S) c_j
+@group(0) @binding(7) var<storage, read_write> lse: array<f32>;  // attend: (heads, S) or MODE 2 (heads, nMax); column_sums reads it
+struct Params { S: u32, group: u32, scale: f32, nMax: u32 }
+@group(0) @binding(8) var<uniform> p: Params;
 
 struct TilePlan {
   last: u32,        // the block's last query row (rows ascend within a block in every mode)

@@ -46,30 +46,8 @@ export function f16BitsToF32(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-export function f32ToF16Bits(x: number): number {
-  f32[0] = x;
-  const b = u32[0];
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  const man = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00; // overflow to infinity
-  if (e <= 0) {
-    if (e < -10) return sign; // underflows to zero
-    const m = man | 0x800000; // implicit leading 1
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = m & ((1 << shift) - 1);
-    let r = m >>> shift;
-    if (rest > half || (rest === half && r & 1)) r++;
-    return sign | r;
-  }
-  let r = (e << 10) | (man >>> 13);
-  const rest = man & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && r & 1)) r++; // may carry into the exponent: still right
-  return sign | r;
-}
+/** f32 -> f16 bits, round to nearest even (one implementation, shared with the GPU's f16 path). */
+export { f16Bits as f32ToF16Bits } from '../../../gpu/tensorcore/half';
 
 /** A tensor's values as float32 (integers converted exactly up to 2^24). */
 export function toFloat32(t: HostTensor): Float32Array {

@@ -18,8 +18,8 @@
 // - Percentile: nearest rank, the ceil(p/100 * N)-th smallest value, no interpolation (stats.ts).
 // - Output error is 0/0 -> the absolute error when the dense output is all zero.
 
-import { defaultScale, denseAttention, rowRecall, sparseAttention, checkHead, type Matrix } from './attention';
-import { density, keySetOf } from './mask';
+import { defaultScale, denseAttention, rowRecall, sparseAttentionWhere, checkHead, checkKeySet, type Matrix, type MaskPredicate } from './attention';
+import { density, inMask, keySetOf } from './mask';
 import { DEFAULT_PARAMS, sampledRows, validateParams, windowSize, type SampleParams } from './params';
 import { columnScores, selectKeys, type HeadSelection } from './selection';
 import { mean, min, percentile } from './stats';
@@ -62,8 +62,14 @@ export function selectHead(q: Matrix, k: Matrix, S: number, d: number, params: S
 
 /** ||O_sparse - O_dense||_F / ||O_dense||_F in float64 (0 when both are 0). */
 export function outputError(q: Matrix, k: Matrix, v: Matrix, S: number, d: number, w: number, keySet: Uint8Array, scale = defaultScale(d)): number {
+  checkKeySet(keySet, S);
+  return outputErrorWhere(q, k, v, S, d, (i, j) => inMask(i, j, w, keySet), scale);
+}
+
+/** The same for any mask predicate (both variants; absolute when O_dense = 0). */
+export function outputErrorWhere(q: Matrix, k: Matrix, v: Matrix, S: number, d: number, keep: MaskPredicate, scale = defaultScale(d)): number {
   const dense = denseAttention(q, k, v, S, d, scale).out;
-  const sparse = sparseAttention(q, k, v, S, d, w, keySet, scale);
+  const sparse = sparseAttentionWhere(q, k, v, S, d, keep, scale);
   let num = 0, den = 0;
   for (let t = 0; t < dense.length; t++) {
     const e = sparse[t] - dense[t];

@@ -12,7 +12,8 @@
 // - stage1SlashEstimate includes band 0's score (it is one of the kept bands).
 // - Recall, percentile and output error are those of the `tokens` reference (nearest-rank P5).
 import { checkHead, defaultScale, denseAttention, rowRecallWhere, sparseAttentionWhere, type Matrix, type MaskPredicate } from '../attention';
-import { eachHead } from '../reference';
+import { eachHead, outputErrorWhere } from '../reference';
+export { outputErrorWhere } from '../reference';
 import { mean, min, percentile } from '../stats';
 import { blocksDensity, blocksMask, blocksPredicate } from './mask';
 import { blocksSampledRows, DEFAULT_BLOCKS_PARAMS, validateBlocksParams, type BlocksParams } from './params';
@@ -71,33 +72,12 @@ export function selectHeadBlocks(q: Matrix, k: Matrix, S: number, d: number, par
   return out;
 }
 
-/** ||O_sparse - O_dense||_F / ||O_dense||_F in float64 for any mask (absolute when O_dense = 0). */
-export function outputErrorWhere(q: Matrix, k: Matrix, v: Matrix, S: number, d: number, keep: MaskPredicate, scale = defaultScale(d)): number {
-  const dense = denseAttention(q, k, v, S, d, scale).out;
-  const sparse = sparseAttentionWhere(q, k, v, S, d, keep, scale);
-  let num = 0, den = 0;
-  for (let t = 0; t < dense.length; t++) {
-    const e = sparse[t] - dense[t];
-    num += e * e;
-    den += dense[t] * dense[t];
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
 
 /**
  * Every query head of a layer, as reference.ts selectAll: q is (heads, S, d), k (and v)
  * (kvHeads, S, d); query head h reads kv head floor(h / (heads / kvHeads)). `params` is one set
  * for all heads or one per head; `onHead` is called after each head (progress reporting).
  */
-export function selectAllBlocks(
-  q: Matrix,
-  k: Matrix,
-  heads: number,
-  kvHeads: number,
-  S: number,
-  d: number,
-  params: BlocksParams | readonly BlocksParams[] = DEFAULT_BLOCKS_PARAMS,
-  opts: { v?: Matrix; scale?: number; onHead?: (sel: BlocksHeadSelection, heads: number) => void } = {},
-): BlocksHeadSelection[] {
+export function selectAllBlocks(q: Matrix, k: Matrix, heads: number, kvHeads: number, S: number, d: number, params: BlocksParams | readonly BlocksParams[] = DEFAULT_BLOCKS_PARAMS, opts: { v?: Matrix; scale?: number; onHead?: (sel: BlocksHeadSelection, heads: number) => void } = {}): BlocksHeadSelection[] {
   return eachHead(q, k, heads, kvHeads, S, d, params, opts, selectHeadBlocks);
 }
