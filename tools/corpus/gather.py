@@ -35,6 +35,7 @@ import collections
 import glob
 import gzip
 import hashlib
+import html.parser
 import json
 import lzma
 import os
@@ -380,6 +381,83 @@ def gather_deb_doc(c: Corpus, excluded: set[str]) -> None:
         c.add('debian-changelog', pkg, lic, f'changelog of {pkg}', changelog)
 
 
+class _HtmlText(html.parser.HTMLParser):
+    """The visible text of an HTML page: no scripts, styles or navigation, block elements on their own lines."""
+    BLOCK = {'p', 'div', 'br', 'li', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'pre', 'tr', 'dt', 'dd', 'table', 'section'}
+    SKIP = {'script', 'style', 'nav', 'head'}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out, self.skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skip += 1
+        elif tag in self.BLOCK:
+            self.out.append('\n')
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP and self.skip:
+            self.skip -= 1
+        elif tag in self.BLOCK:
+            self.out.append('\n')
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.out.append(data)
+
+
+def html_to_text(src: str) -> str:
+    h = _HtmlText()
+    h.feed(src)
+    text = re.sub(r'[ \t]+', ' ', ''.join(h.out))
+    return re.sub(r'\n\s*\n+', '\n\n', text).strip()
+
+
+# English prose books and manuals from Debian packages that are not installed on a build machine:
+# fetched with `apt-get download` and unpacked with `dpkg -x` into --extra-root (see the
+# README of tools/train-default-model). (package, licence, path pattern under the root, kind)
+EXTRA_PROSE = [
+    ('debian-handbook', 'GPL-2+ or CC-BY-SA-3.0', 'usr/share/doc/debian-handbook/html/en-US/*.html', 'html'),
+    ('debian-reference-en', 'GPL-2+', 'usr/share/debian-reference/*.en.html', 'html'),
+    ('developers-reference', 'MIT-style', 'usr/share/developers-reference/*.html', 'html'),
+    ('maint-guide', 'GPL-2+', 'usr/share/doc/maint-guide/html/*.en.html', 'html'),
+    ('python3.11-doc', 'PSF-2.0', 'usr/share/doc/python3.11/html/_sources/**/*.txt', 'text'),
+    ('perl-doc', 'GPL-1+ or Artistic', 'usr/share/perl/5.36.0/pod/*.pod', 'text'),
+    ('fortunes', 'BSD-3-clause', 'usr/share/games/fortunes/*.u8', 'text'),
+]
+
+
+# Fortune files quoting works under their own copyright (novels, a TV series), or of poor taste.
+FORTUNES_LEFT_OUT = {'pratchett', 'startrek', 'ethnic', 'men-women', 'drugs', 'knghtbrd', 'zippy', 'ascii-art', 'translate-me'}
+
+
+def gather_extra_prose(c: Corpus, root: str, excluded: set[str]) -> None:
+    if not root:
+        return
+    if not os.path.isdir(root):
+        sys.exit(f'--extra-root {root} is not a folder: unpack the packages listed in EXTRA_PROSE there first')
+    for pkg, lic, pattern, kind in EXTRA_PROSE:
+        files = [f for f in sorted(glob.glob(os.path.join(root, pattern), recursive=True))
+                 if os.path.basename(f).split('.')[0] not in FORTUNES_LEFT_OUT]
+        if not files:
+            print(f'  extra prose: nothing for {pkg} under {root} ({pattern})', flush=True)
+            continue
+        parts, docs = [], 0
+        for p in files:
+            t = read_text(p)
+            if not t:
+                continue
+            t = html_to_text(t) if kind == 'html' else t
+            if not c.fresh(t) or c.shares_heldout(t, p):
+                continue
+            parts.append(t)
+            if sum(map(len, parts)) > 400_000:  # documents of about 100K tokens: long on purpose
+                c.add('prose-books', pkg, lic, f'{pkg} part {docs}', parts)
+                parts, docs = [], docs + 1
+        c.add('prose-books', pkg, lic, f'{pkg} part {docs}', parts)
+
+
 def gather_python(c: Corpus, owners: dict[str, str], excluded: set[str]) -> None:
     total = 0
     roots = sorted(glob.glob('/usr/lib/python3.[0-9]*'))
@@ -555,6 +633,7 @@ def main() -> None:
     ap.add_argument('--node-modules', default='node_modules')
     ap.add_argument('--sources', default=os.path.join(HERE, 'SOURCES.md'))
     ap.add_argument('--xz-level', default='6')
+    ap.add_argument('--extra-root', default='', help="a folder holding the unpacked EXTRA_PROSE packages' files")
     args = ap.parse_args()
 
     heldout = heldout_texts()
@@ -567,6 +646,7 @@ def main() -> None:
     owners = dpkg_owners()
     steps = [('nodejs docs', lambda: gather_nodejs_docs(c, excluded)),
              ('python', lambda: gather_python(c, owners, excluded)),
+             ('prose books', lambda: gather_extra_prose(c, args.extra_root, excluded)),
              ('man pages', lambda: gather_man(c, owners, excluded)),
              ('info manuals', lambda: gather_info(c, owners)),
              ('debian docs', lambda: gather_deb_doc(c, excluded)),
