@@ -51,7 +51,7 @@ export interface EngineFault {
 export const RESTART_HINT = 'Restart the engine to go on: the model, text, parameters and per-head overrides are kept.';
 
 export function deviceLostMessage(reason: string): string {
-  return `The GPU device was lost (${reason}). A GPU driver reset, another program or tab taking the GPU's memory, or the machine sleeping can cause this. ${RESTART_HINT}`;
+  return `The GPU device was lost (${reason.replace(/\.+$/, '')}). A GPU driver reset, another program or tab taking the GPU's memory, or the machine sleeping can cause this. ${RESTART_HINT}`;
 }
 
 /** Errors keep their class across the worker boundary where the UI tells them apart. */
