@@ -25,6 +25,11 @@ export const host = {
   async loadModel(source: CheckpointSource, onBytes: (done: number, total: number) => void, signal?: AbortSignal): Promise<LoadedModel> {
     return need().loadModel(await checkpointFiles(source), onBytes, signal);
   },
+  /** Test hook (the studio's ?faults): the worker ends itself without an error event, as a tab
+   * killed for memory would; nothing answers after this, so only the heartbeat can notice. */
+  exitWorker(): void {
+    self.close();
+  },
   /** Resolves when the GPU device is lost, with the reason. */
   async deviceLost(): Promise<string> {
     const info = await need().ctx.lost;

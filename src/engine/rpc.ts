@@ -25,6 +25,9 @@ export interface WireError {
   name: string;
   message: string;
   stack?: string;
+  /** The error's own data fields (file, key, tensor, need, limit, paths...), so a revived error
+   * names what it is about as the thrown one did. Only plain values travel (see ownFields). */
+  fields?: Record<string, unknown>;
 }
 
 const MARK = '__rpc__';
@@ -33,8 +36,10 @@ type SignalArg = { [MARK]: 'signal'; id: number; aborted: boolean };
 
 type ToServer =
   | { rpc: 'call'; id: number; method: string; args: unknown[] }
-  | { rpc: 'abort'; signal: number };
+  | { rpc: 'abort'; signal: number }
+  | { rpc: 'ping'; n: number };
 type ToClient =
+  | { rpc: 'pong'; n: number }
   | { rpc: 'result'; id: number; value: unknown; state?: unknown }
   | { rpc: 'error'; id: number; error: WireError; state?: unknown }
   | { rpc: 'callback'; fn: number; args: unknown[] };
@@ -44,15 +49,30 @@ const isMarked = (x: unknown, kind: string): boolean => typeof x === 'object' &&
 export function toWireError(e: unknown): WireError {
   if (e instanceof Error || (typeof e === 'object' && e !== null && 'message' in e)) {
     const err = e as Error;
-    return { name: String(err.name ?? 'Error'), message: String(err.message), stack: err.stack };
+    const fields = ownFields(err);
+    return { name: String(err.name ?? 'Error'), message: String(err.message), stack: err.stack, ...(fields ? { fields } : {}) };
   }
   return { name: 'Error', message: String(e) };
+}
+
+const plain = (v: unknown): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+
+/** An error's own enumerable fields that are plain values or arrays of them (a cause, a typed
+ * array or a function is left out: it may not clone, and no receiver needs it). */
+function ownFields(err: object): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(err)) {
+    if (k === 'name' || k === 'message' || k === 'stack') continue;
+    if (plain(v) || (Array.isArray(v) && v.length <= 1000 && v.every(plain))) out[k] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** A plain Error carrying the remote name and message. */
 export function defaultRevive(w: WireError): Error {
   const e = new Error(w.message);
   e.name = w.name;
+  if (w.fields) Object.assign(e, w.fields);
   return e;
 }
 
@@ -106,7 +126,7 @@ export function rpcClient<T>(port: Endpoint, opts: ClientOptions = {}): RpcClien
 
   const onMessage = (ev: MessageEvent) => {
     const m = ev.data as ToClient;
-    if (typeof m !== 'object' || m === null || !('rpc' in m)) return;
+    if (typeof m !== 'object' || m === null || !('rpc' in m) || m.rpc === 'pong') return;
     if (m.rpc === 'callback') {
       const fn = fns.get(m.fn);
       if (fn) {
@@ -232,6 +252,11 @@ export function serveRpc(port: Endpoint, resolve: (method: string) => ((...args:
     if (typeof m !== 'object' || m === null || !('rpc' in m)) return;
     if (m.rpc === 'abort') {
       controllers.get(m.signal)?.abort();
+      return;
+    }
+    // Answered at once, between whatever the server's calls are awaiting (heartbeat.ts).
+    if (m.rpc === 'ping') {
+      post({ rpc: 'pong', n: m.n });
       return;
     }
     if (m.rpc !== 'call') return;

@@ -23,6 +23,11 @@ import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, M
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
 import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { kvHeadOf } from '../sampleattention/spec/reference';
+import { LimitError } from '../../gpu/errors';
+
+/** Where armFault destroys the device: after the prefill's first layer, at the start of a layer's
+ * SampleAttention (a slider move), after the tune's first grid point. */
+export type FaultPoint = 'prefill' | 'select' | 'tune';
 
 /** One head's q, k, v as single-head tensors. */
 interface HeadQKV {
@@ -96,23 +101,39 @@ export class StudioEngine {
     });
   }
 
+  /** Reads, validates and builds a checkpoint; only then does it replace the open one, so a broken
+   * folder (bad files, wrong shapes, NaN weights, past the adapter's limits) leaves the last good
+   * model loaded, its text and runs usable. Both models are on the GPU for that moment. */
   async loadModel(files: CheckpointFiles, onBytes: (done: number, total: number) => void, signal?: AbortSignal): Promise<LoadedModel> {
-    this.releaseModel();
     const cp = await loadCheckpoint(files, (done, total) => {
       throwIfCancelled(signal);
       onBytes(done, total);
     });
     throwIfCancelled(signal);
-    this.checkpoint = cp;
+    await this.exclusive(async () => {
+      const model = buildModel(this.ctx, cp.config, cp.weights, { precision: this.precision, tensorCores: this.tensorCores });
+      if (signal?.aborted) {
+        model.dispose();
+        throwIfCancelled(signal);
+      }
+      this.releaseModel();
+      this.checkpoint = cp;
+      this.model = model;
+    });
     let parameters = 0;
     for (const name of cp.weights.names()) parameters += cp.weights.get(name).shape.reduce((a, b) => a * b, 1);
     return { name: cp.name, config: cp.config, parameters };
   }
 
-  tokenize(text: string, maxTokens: number): { ids: Int32Array; tokens: string[] } {
+  /** The text's first `maxTokens` tokens; a LimitError, before any work, when those are more than
+   * the model's positions (the CLI's --max-tokens rule, cli/session.ts). */
+  tokenize(text: string, maxTokens: number, label = 'The text'): { ids: Int32Array; tokens: string[] } {
     const cp = this.need();
-    const limit = Math.min(maxTokens, cp.config.maxPositions);
-    const ids = Int32Array.from(cp.tokenizer.encode(text)).slice(0, limit);
+    const max = cp.config.maxPositions;
+    const ids = Int32Array.from(cp.tokenizer.encode(text)).slice(0, maxTokens);
+    if (ids.length > max) {
+      throw new LimitError(`${label} has ${ids.length} tokens (at max tokens ${maxTokens}), more than the model's ${max} positions (max_position_embeddings): set max tokens to ${max} or less, or use a shorter text.`, ids.length, max, { file: label });
+    }
     if (ids.length === 0) throw new Error('The text gives no tokens: paste or pick a longer text.');
     const tokens = Array.from(ids, (id) => cp.tokenizer.decode([id]));
     return { ids, tokens };
@@ -130,7 +151,10 @@ export class StudioEngine {
     const t0 = performance.now();
     if (!this.model) this.model = buildModel(this.ctx, cp.config, cp.weights, { precision: this.precision, tensorCores: this.tensorCores });
     throwIfCancelled(signal);
-    const layers = await capturePrefill(this.ctx, this.model, ids, numLayers, onLayer, signal);
+    const layers = await capturePrefill(this.ctx, this.model, ids, numLayers, (done, total) => {
+      if (done >= 1 && done < total) this.faultPoint('prefill');
+      onLayer(done, total);
+    }, signal);
     if (signal?.aborted) {
       for (const g of layers) destroyAll(g.q, g.k, g.v, g.lse);
       throwIfCancelled(signal);
@@ -154,6 +178,7 @@ export class StudioEngine {
     const cp = this.need();
     const g = this.gpuLayers[layer];
     if (!g) throw new Error(`no captured q/k for layer ${layer}: run the prefill first.`);
+    this.faultPoint('select');
     const run = await runSampleAttention(this.ctx, {
       q: g.q, k: g.k, v: g.v,
       heads: cp.config.numHeads, kvHeads: cp.config.numKvHeads, S: this.S, d: cp.config.headDim,
@@ -278,7 +303,10 @@ export class StudioEngine {
   tune(rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
     return this.exclusive(() => {
       if (!this.gpuLayers.length) throw new Error('no captured q/k: run the prefill first.');
-      return tuneCapture(this.ctx, this.need(), this.gpuLayers, this.S, rule, grid, onProgress, signal);
+      return tuneCapture(this.ctx, this.need(), this.gpuLayers, this.S, rule, grid, (done, total, unit, what) => {
+        if (done >= 1) this.faultPoint('tune');
+        onProgress(done, total, unit, what);
+      }, signal);
     });
   }
 
@@ -295,6 +323,19 @@ export class StudioEngine {
   async rivals(params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal): Promise<RivalsReport> {
     const cap = await this.exclusive(() => this.hostCapture());
     return rivalsCapture(this.need(), cap, params, which, maxTokens, onProgress, signal);
+  }
+
+  /** Test hook (the studio's ?faults): the GPU device is destroyed at the next `point`, as a
+   * driver reset would lose it, so the browser tests see a real device loss mid-work. */
+  private armed: FaultPoint | null = null;
+  armFault(point: FaultPoint): void {
+    this.armed = point;
+  }
+
+  private faultPoint(point: FaultPoint): void {
+    if (this.armed !== point) return;
+    this.armed = null;
+    this.ctx.device.destroy();
   }
 
   private need(): Checkpoint {

@@ -1,6 +1,6 @@
 // Config export and import: the per-head config file (src/sampleattention/formats/config-file.ts)
 // built from what the studio shows, and a file's parameters applied as the studio's.
-import { buildConfig, measuresOf, modelIdentity, parseConfig, serializeConfig, type SampleConfig } from '../sampleattention/formats/config-file';
+import { buildConfig, checkConfigFits, measuresOf, modelIdentity, parseConfig, serializeConfig, type SampleConfig } from '../sampleattention/formats/config-file';
 import { scheduleRecompute, settled } from './params';
 import { allParams, overridesFrom } from './selectors';
 import { useStudio, type StudioState } from './store';
@@ -39,20 +39,19 @@ export async function exportConfig(): Promise<void> {
   }
 }
 
-/** Loads a config file: validates it, checks it fits the open model, applies its parameters. */
+/** Loads a config file: validates it, checks it fits the open model (the CLI's rules: family,
+ * layers, heads, kv heads, head dim), and only then applies its parameters; a bad file applies
+ * nothing and its message names the field's path (ConfigError, as `sa-studio apply` says it). */
 export async function importConfig(file: File): Promise<void> {
   const s = get();
   try {
     const cfg = parseConfig(await file.text(), file.name);
-    const c = s.model?.config;
-    if (!c) throw new Error('Open a model before importing a config.');
-    if (cfg.model.layers !== c.numLayers || cfg.model.heads !== c.numHeads) {
-      throw new Error(`${file.name} is for ${cfg.model.name} (${cfg.model.layers} layers x ${cfg.model.heads} heads), but the open model ${s.model!.name} has ${c.numLayers} layers x ${c.numHeads} heads.`);
-    }
+    if (!s.model) throw new Error('Open a model before importing a config.');
+    const warning = checkConfigFits(cfg, modelIdentity(s.model.name, s.model.config), file.name);
     const overrides = overridesFrom(cfg.layers.map((layer) => layer.heads), cfg.defaults);
     set({ defaults: { ...cfg.defaults }, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
     await scheduleRecompute();
-    set({ configMessage: { ok: true, text: `Imported ${file.name}: ${Object.keys(overrides).length} head overrides.` } });
+    set({ configMessage: { ok: true, text: `Imported ${file.name}: ${Object.keys(overrides).length} head overrides.${warning ? ` ${warning}` : ''}` } });
   } catch (e) {
     set({ configMessage: { ok: false, text: (e as Error).message } });
   }

@@ -8,25 +8,36 @@ import { yieldToUi } from '../util/yield-to-ui';
 import { NO_CHECKS } from './check-actions';
 import { refreshChosen } from './head';
 import { layerParams } from './selectors';
-import { base, need, pipeline } from './session';
+import { base, need, pipeline, setOpenSource } from './session';
 import { useStudio, type StudioState, type TextChoice } from './store';
 import { textUrl } from './texts';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
 
-export async function loadModel(files: CheckpointSource, signal: AbortSignal): Promise<void> {
+/** Opens a checkpoint. Until the engine has read, validated and built it, the open model, its
+ * text, runs and views stay as they are: a broken folder ends in its named error (the CLI's
+ * message) with the last good model still usable. `source` is what the model picker then shows. */
+export async function loadModel(files: CheckpointSource, signal: AbortSignal, source: StudioState['modelSource'] = get().modelSource, note = ''): Promise<void> {
   const e = need();
-  set({ status: 'loading', message: `Loading ${files.label}...`, model: null, prefill: null, layers: [], detail: null, latency: null, sweep: null });
+  set({ status: 'loading', message: `Loading ${files.label}...` });
   const model = await e.loadModel(files, (done, total) => set({ progress: { phase: 'load', done, total, unit: 'bytes' } }), signal);
-  const { numLayers, numHeads } = model.config;
+  setOpenSource(files);
+  const { numLayers, numHeads, maxPositions } = model.config;
   const c = get().chosen;
   // Overrides and the chosen head belong to a model shape; drop what does not fit this one.
   const overrides = Object.fromEntries(Object.entries(get().overrides).filter(([k]) => {
     const [l, h] = k.split(':').map(Number);
     return l < numLayers && h < numHeads;
   }));
-  set({ model, overrides, chosen: c && c.layer < numLayers && c.head < numHeads ? c : { layer: 0, head: 0 } });
+  // Max tokens above the model's positions would make every longer text a LimitError: lower it, saying so.
+  const lowered = get().maxTokens > maxPositions;
+  const notes = [note, lowered ? `Max tokens lowered from ${get().maxTokens} to ${maxPositions}, the positions of ${model.name}.` : ''].filter(Boolean).join(' ');
+  set({
+    model, overrides, modelSource: source, modelNote: notes, ...(lowered ? { maxTokens: maxPositions } : {}),
+    chosen: c && c.layer < numLayers && c.head < numHeads ? c : { layer: 0, head: 0 },
+    prefill: null, layers: [], detail: null, latency: null, sweep: null,
+  });
   await runText(signal);
 }
 
@@ -50,13 +61,22 @@ export function passkeyFromName(name: string) {
   return makePasskeyText({ tokensApprox: Number(m[1]), depth: Number(m[2]), seed: Number(m[3]) });
 }
 
-/** Tokenize, prefill, select every layer: what follows any change of model or text. */
-async function runText(signal: AbortSignal): Promise<void> {
+/** Tokenize, prefill, select every layer: what follows any change of model or text. A text that
+ * cannot run (past the model's positions, no tokens) is named before anything is cleared, and
+ * `undo` puts back the choice that asked for it, so the last text's results stay shown. */
+async function runText(signal: AbortSignal, undo: Partial<StudioState> = {}): Promise<void> {
   const e = need();
   const s = get();
-  set({ status: 'running', message: 'Tokenizing...', progress: null, prefill: null, layers: [], detail: null, latency: null, sweep: null, ...NO_CHECKS });
-  const body = await textBody(s.text);
-  const { ids, tokens } = await e.tokenize(body, s.maxTokens);
+  set({ status: 'running', message: 'Tokenizing...', progress: null });
+  let ids: Int32Array, tokens: string[];
+  try {
+    const body = await textBody(s.text);
+    ({ ids, tokens } = await e.tokenize(body, s.maxTokens, s.text.name));
+  } catch (err) {
+    set(undo);
+    throw err;
+  }
+  set({ prefill: null, layers: [], detail: null, latency: null, sweep: null, ...NO_CHECKS });
   set({ message: `Prefill of ${ids.length} tokens...`, progress: { phase: 'prefill', done: 0, total: s.model!.config.numLayers, unit: 'layers' } });
   await yieldToUi();
   const pre = await e.prefill(ids, (done, total) => set({ progress: { phase: 'prefill', done, total, unit: 'layers' } }), signal);
@@ -79,16 +99,18 @@ async function runText(signal: AbortSignal): Promise<void> {
 // ---- text ----
 
 export async function chooseText(text: TextChoice): Promise<void> {
+  const undo = { text: get().text };
   set({ text });
   if (!get().model) return;
-  await pipeline((signal) => runText(signal));
+  await pipeline((signal) => runText(signal, get().prefill ? undo : {}));
 }
 
 export async function setMaxTokens(n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) return;
+  const undo = { maxTokens: get().maxTokens };
   set({ maxTokens: n });
   if (!get().model) return;
-  await pipeline((signal) => runText(signal));
+  await pipeline((signal) => runText(signal, get().prefill ? undo : {}));
 }
 
 

@@ -2,7 +2,9 @@
 // (load, text, prefill, selection) plus the one model-wide check (check-actions.ts). A new job
 // cancels both. Every other state module drives the engine through here.
 import { CancelledError } from '../engine/cancel';
-import type { Engine } from '../engine/engine-client';
+import { EngineLostError, type Engine } from '../engine/engine-client';
+import { errorText } from '../engine/revive-input-error';
+import type { CheckpointSource } from '../engine/source';
 import { useStudio, type StudioState } from './store';
 
 const get = () => useStudio.getState();
@@ -16,6 +18,11 @@ let task: AbortController | null = null;
 export function setEngine(e: Engine): void {
   engine = e;
 }
+
+/** The checkpoint the studio has open (the last one that loaded), for the engine's restart. */
+let openSource: CheckpointSource | null = null;
+export const setOpenSource = (s: CheckpointSource) => void (openSource = s);
+export const currentSource = () => openSource;
 
 /** The engine, or null before WebGPU is up. */
 export function currentEngine(): Engine | null {
@@ -50,8 +57,8 @@ export async function pipeline(work: (signal: AbortSignal) => Promise<void>): Pr
     if (ctl.signal.aborted || e instanceof CancelledError) {
       if (job === ctl) set({ status: 'cancelled', message: 'Cancelled. Pick a model or text to start again.', progress: null });
     } else {
-      console.warn(e);
-      set({ status: 'error', message: (e as Error).message, progress: null });
+      if (!(e instanceof EngineLostError)) console.warn(e);
+      set({ status: 'error', message: errorText(e), progress: null });
     }
   } finally {
     if (job === ctl) {
@@ -87,6 +94,8 @@ export function cancelTask(): void {
 
 /** A failure of interactive GPU work: shown in the status line; the studio stays usable. */
 export function reportFailure(what: string, e: unknown): void {
+  // A lost engine is said once, by the fault banner and the status line (start.ts).
+  if (e instanceof EngineLostError || get().fault) return;
   console.warn(e);
-  set({ message: `${what} failed: ${(e as Error).message}` });
+  set({ message: `${what} failed: ${errorText(e)}` });
 }

@@ -3,6 +3,7 @@
 // chosen head's selection) is derived by the selectors in selectors.ts, never stored twice.
 import { create } from 'zustand';
 import type { PrecisionInfo } from '../engine/types';
+import type { EngineFault } from '../engine/engine-client';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
 import type { CheckReport } from '../engine/checks';
 import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
@@ -45,6 +46,8 @@ export interface StudioState {
   message: string;
   progress: Progress | null;
   adapter: string;
+  /** Why the engine stopped (device lost, worker died): the fault banner offers a restart. */
+  fault: EngineFault | null;
   /** The engine's precision (f32 exact, f16 tensor cores) and whether f16 exists here. */
   precision: PrecisionInfo;
   /** The served model folder (public/models/<name>) or a picked folder's label. */
@@ -87,6 +90,7 @@ export const useStudio = create<StudioState>((set) => ({
   message: '',
   progress: null,
   adapter: '',
+  fault: null,
   precision: { precision: 'f32', f16: false, missing: [] },
   modelSource: { kind: 'served', name: 'default' },
   modelNote: '',

@@ -14,6 +14,7 @@ import { CheckPanel } from './components/checks/CheckPanel';
 import { RivalsPanel } from './components/checks/RivalsPanel';
 import { TaskMessage } from './components/checks/TaskStatus';
 import { PrecisionSwitch } from './components/PrecisionSwitch';
+import { EngineFault } from './components/EngineFault';
 
 // three.js is large: load the 3D view only when asked for.
 const Stack3D = lazy(() => import('./components/Stack3D'));
@@ -40,6 +41,7 @@ export function App() {
           <p>{message}</p>
         </div>
       ) : null}
+      <EngineFault />
       <main>
         <div className="col">
           <Inputs />

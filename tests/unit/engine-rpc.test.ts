@@ -9,6 +9,10 @@ import { rpcClient, serveRpc, methodsOf, transferables, type Endpoint, type Remo
 import { reviveEngineError, EngineLostError } from '../../src/engine/engine-client';
 import { CancelledError, throwIfCancelled } from '../../src/engine/cancel';
 import { GpuUnavailableError } from '../../gpu/device';
+import { CheckpointError, InputError, LimitError, NonFiniteActivationError, NonFiniteWeightError, oneLine } from '../../gpu/errors';
+import { ConfigError } from '../../src/sampleattention/formats/config-file';
+import { errorText } from '../../src/engine/revive-input-error';
+import { startHeartbeat } from '../../src/engine/heartbeat';
 
 class Service {
   kept = new Float32Array(16).fill(1);
@@ -48,6 +52,14 @@ class Service {
     const e = new Error(message);
     e.name = name;
     throw e;
+  }
+  /** One of the named input errors, as the loader, the forward pass and the config reader throw them. */
+  failInput(kind: string): never {
+    if (kind === 'checkpoint') throw new CheckpointError('model.safetensors: tensor "model.norm.weight" ends at byte 900 past the file\'s 512 bytes:\n  the file is truncated; download it again.', { file: 'model.safetensors', tensor: 'model.norm.weight' }, { cause: new Error('inner') });
+    if (kind === 'weight') throw new NonFiniteWeightError('tensor "lm_head.weight" holds NaN at element 17', { file: 'model.safetensors', tensor: 'lm_head.weight' }, 17, NaN);
+    if (kind === 'activation') throw new NonFiniteActivationError('layer 3 attention output is NaN', 3, 'attention');
+    if (kind === 'limit') throw new LimitError('The text has 300 tokens, more than the model\'s 256 positions', 300, 256, { file: 'notes.txt' });
+    throw new ConfigError(['layers[1].heads[2].alpha: 1.7 is outside (0, 1]', 'defaults.rowRatio: missing'], 'bad.json');
   }
   uncloneable(): unknown {
     return { f: () => 1 };
@@ -198,5 +210,79 @@ test('a failed channel rejects pending and later calls; the proxy is not a thena
     assert.equal(p.client.pending, 0);
   } finally {
     p.close();
+  }
+});
+
+test('named input errors keep their class, message and fields across the worker boundary', async () => {
+  const p = pair();
+  try {
+    const got = async (kind: string) => {
+      let err: unknown;
+      await p.remote.failInput(kind).catch((e) => (err = e));
+      let thrown: unknown;
+      try {
+        p.svc.failInput(kind);
+      } catch (e) {
+        thrown = e;
+      }
+      assert.ok(err instanceof InputError, `${kind}: revived as an InputError`);
+      assert.equal((err as Error).message, (thrown as Error).message);
+      assert.equal((err as Error).name, (thrown as Error).name);
+      assert.equal(Object.getPrototypeOf(err), Object.getPrototypeOf(thrown), `${kind}: the same class`);
+      // The studio's text is the CLI's line (cli/main.ts prints oneLine of the message).
+      assert.equal(errorText(err), oneLine((thrown as Error).message));
+      return err as InputError & Record<string, unknown>;
+    };
+    const cp = await got('checkpoint');
+    assert.ok(cp instanceof CheckpointError);
+    assert.deepEqual([cp.file, cp.tensor, cp.key], ['model.safetensors', 'model.norm.weight', undefined]);
+    assert.doesNotMatch(errorText(cp), /\n/);
+    const w = await got('weight');
+    assert.ok(w instanceof NonFiniteWeightError && w instanceof CheckpointError);
+    assert.deepEqual([w.tensor, w.index, Number.isNaN(w.value)], ['lm_head.weight', 17, true]);
+    const a = await got('activation');
+    assert.ok(a instanceof NonFiniteActivationError);
+    assert.deepEqual([a.layer, a.pass], [3, 'attention']);
+    const l = await got('limit');
+    assert.ok(l instanceof LimitError);
+    assert.deepEqual([l.need, l.limit, l.file], [300, 256, 'notes.txt']);
+    const c = await got('config');
+    assert.ok(c instanceof ConfigError);
+    assert.deepEqual(c.paths, ['layers[1].heads[2].alpha', 'defaults.rowRatio']);
+    assert.equal(c.key, 'layers[1].heads[2].alpha');
+    assert.deepEqual(c.problems, ['layers[1].heads[2].alpha: 1.7 is outside (0, 1]', 'defaults.rowRatio: missing']);
+    // A plain error with a made-up name is not mistaken for one of ours.
+    await assert.rejects(p.remote.fail('CheckpointErrorish', 'x'), (e) => !(e instanceof InputError));
+  } finally {
+    p.close();
+  }
+});
+
+test('the heartbeat: a server busy awaiting still answers; a silent one is declared dead', async () => {
+  const { port1, port2 } = new MessageChannel();
+  const svc = new Service();
+  const stop = serveRpc(port2 as unknown as Endpoint, methodsOf(svc));
+  const client = rpcClient<Service>(port1 as unknown as Endpoint, { revive: reviveEngineError });
+  let dead = -1;
+  const beat = { intervalMs: 10, missedLimit: 8 };
+  const stopBeat = startHeartbeat(port1 as unknown as Endpoint, beat, (missed) => (dead = missed));
+  try {
+    // 40 steps of awaited work (about 400 ms, 40 pings): the pings are answered between the awaits.
+    const steps = client.remote.count(40, () => undefined);
+    for (let i = 0; i < 40; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await steps, 40);
+    assert.equal(dead, -1, 'a working server was declared dead');
+    // The server goes silent (as a worker that called self.close()): dead after missedLimit pings.
+    stop();
+    const t0 = performance.now();
+    while (dead < 0 && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(dead, beat.missedLimit);
+    const ms = performance.now() - t0;
+    assert.ok(ms >= beat.intervalMs * (beat.missedLimit - 1) && ms < 3000, `declared dead after ${ms.toFixed(0)} ms`);
+  } finally {
+    stopBeat();
+    client.close();
+    port1.close();
+    port2.close();
   }
 });
