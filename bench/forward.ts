@@ -4,7 +4,8 @@
 import { checked, type GpuContext } from '../gpu/device';
 import { run } from '../gpu/kernel';
 import { createTensor, destroyAll, type Tensor } from '../gpu/tensor';
-import { GpuTimer, median, timeRepeats } from '../gpu/timing';
+import { GpuTimer, median } from '../gpu/timing';
+import { timeRepeats } from '../gpu/kernel';
 import { fillRandomDispatch } from '../gpu/forward/fill';
 import { matmulDispatch } from '../gpu/forward/matmul';
 import type { ModelConfig } from '../src/model/config';

@@ -3,7 +3,8 @@
 import { checked, type GpuContext } from '../gpu/device';
 import { run } from '../gpu/kernel';
 import { createTensor, destroyAll, readTensor, uploadTensorF16 } from '../gpu/tensor';
-import { GpuTimer, median, timeRepeats } from '../gpu/timing';
+import { GpuTimer, median } from '../gpu/timing';
+import { timeRepeats } from '../gpu/kernel';
 import { fillRandomDispatch } from '../gpu/forward/fill';
 import { f16ToNumber } from '../gpu/forward/widen';
 import { f16Bits } from '../gpu/tensorcore/half';

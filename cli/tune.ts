@@ -9,7 +9,7 @@ import { openSession, readText } from './session';
 import { forward } from '../src/model/forward';
 import { buildConfig, modelIdentity, serializeConfig } from '../src/sampleattention/formats/config-file';
 import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
-import { DEFAULT_GRID, checkRule, gridPoints, headShape, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule } from '../src/sampleattention/studies/tune';
+import { DEFAULT_GRID, checkRule, fullMaskHeads, gridPoints, headShape, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule } from '../src/sampleattention/studies/tune';
 import { numberList, takeMulti, textIds } from './eval';
 
 const SPEC: FlagSpec = {
@@ -102,6 +102,10 @@ export function formatTune(model: string, rule: TuneRule, texts: readonly string
     missed.length
       ? `* ${missed.length} of ${all.length} heads meet no grid setting; they use the densest one measured (recall shown in the config's "measured"). Widen the grid (--window-ratios up to 1) to reach the target.`
       : `all ${all.length} heads meet the rule.`,
+    ...(() => {
+      const full = fullMaskHeads(choices);
+      return full.length ? [`${full.length} head(s) need the full mask (no sparse setting of the grid reached the target): ${full.join(', ')} (layer:head)`] : [];
+    })(),
     '',
     'chosen settings (alpha/rowRatio/windowRatio) per layer x head:',
     ...table(['layer', ...Array.from({ length: heads }, (_, h) => `h${h}`)], choices.map((l, li) => [String(li), ...l.map((c) => `${c.params.alpha}/${c.params.rowRatio}/${c.params.windowRatio}`)])),

@@ -105,3 +105,19 @@ export function grid2d(ctx: GpuContext, n: number): [number, number] {
 }
 
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+
+/** Kernel times of `n` runs of one dispatch, all timed, in batches the timer can hold (ms each). */
+export async function timeRepeats(ctx: GpuContext, d: Dispatch, n: number, timer: GpuTimer): Promise<number[]> {
+  const ms: number[] = [];
+  for (let done = 0; done < n; ) {
+    const batch = Math.min(n - done, timer.capacity);
+    const enc = ctx.device.createCommandEncoder({ label: `time ${d.kernel.label}` });
+    for (let i = 0; i < batch; i++) encodeDispatch(ctx, enc, d, timer);
+    timer.resolve(enc);
+    ctx.device.queue.submit([enc.finish()]);
+    await ctx.device.queue.onSubmittedWorkDone();
+    for (const t of await timer.read()) ms.push(t.ms);
+    done += batch;
+  }
+  return ms;
+}

@@ -2,7 +2,6 @@
 import type { GpuContext } from './device';
 import { readBuffer } from './tensor';
 import { Usage } from './flags';
-import { encodeDispatch, type Dispatch } from './kernel';
 
 export interface PassTime {
   label: string;
@@ -50,22 +49,6 @@ export class GpuTimer {
     this.querySet.destroy();
     this.resolveBuf.destroy();
   }
-}
-
-/** Kernel times of `n` runs of one dispatch, all timed, in batches the timer can hold (ms each). */
-export async function timeRepeats(ctx: GpuContext, d: Dispatch, n: number, timer: GpuTimer): Promise<number[]> {
-  const ms: number[] = [];
-  for (let done = 0; done < n; ) {
-    const batch = Math.min(n - done, timer.capacity);
-    const enc = ctx.device.createCommandEncoder({ label: `time ${d.kernel.label}` });
-    for (let i = 0; i < batch; i++) encodeDispatch(ctx, enc, d, timer);
-    timer.resolve(enc);
-    ctx.device.queue.submit([enc.finish()]);
-    await ctx.device.queue.onSubmittedWorkDone();
-    for (const t of await timer.read()) ms.push(t.ms);
-    done += batch;
-  }
-  return ms;
 }
 
 export function median(xs: readonly number[]): number {

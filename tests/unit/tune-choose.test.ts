@@ -15,13 +15,18 @@ test('gridPoints: every combination, validated', () => {
   assert.equal(pts.length, 6);
   assert.deepEqual(pts[0], { alpha: 0.9, rowRatio: 0.05, windowRatio: 0 });
   assert.deepEqual(pts[5], { alpha: 1, rowRatio: 0.05, windowRatio: 1 });
-  assert.equal(gridPoints(DEFAULT_GRID).length, DEFAULT_GRID.alpha.length * DEFAULT_GRID.rowRatio.length * DEFAULT_GRID.windowRatio.length);
+  // The default grid has no windowRatio 1, so the full mask is appended as its last point.
+  const def = gridPoints(DEFAULT_GRID);
+  assert.equal(def.length, DEFAULT_GRID.alpha.length * DEFAULT_GRID.rowRatio.length * DEFAULT_GRID.windowRatio.length + 1);
+  assert.deepEqual(def[def.length - 1], { alpha: 0.98, rowRatio: 0.05, windowRatio: 1 });
+  assert.equal(def.filter((p) => p.windowRatio === 1).length, 1);
   assert.throws(() => gridPoints({ alpha: [1.5], rowRatio: [0.05], windowRatio: [0] }), /alpha/);
   assert.throws(() => gridPoints({ alpha: [], rowRatio: [0.05], windowRatio: [0] }), /at least one/);
 });
 
 test('chooseHead: lowest density meeting the target on every text; P5 rule; fallback to the densest', () => {
-  const pts = gridPoints({ alpha: [0.9], rowRatio: [0.05], windowRatio: [0, 0.1, 0.2, 0.3] });
+  // The four sparse points only (gridPoints appends the full mask; chooseHead takes any points).
+  const pts = gridPoints({ alpha: [0.9], rowRatio: [0.05], windowRatio: [0, 0.1, 0.2, 0.3] }).slice(0, 4);
   // Text A: points 1..3 meet 0.95; text B: only 2..3 do. So point 2 (density 0.3) wins, not 1 (0.2).
   const A = [m(0.9, 0.8, 0.1), m(0.96, 0.9, 0.2), m(0.97, 0.5, 0.3), m(0.99, 0.95, 0.4)];
   const B = [m(0.8, 0.7, 0.1), m(0.94, 0.9, 0.2), m(0.96, 0.9, 0.3), m(0.99, 0.95, 0.4)];

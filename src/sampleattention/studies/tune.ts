@@ -8,8 +8,10 @@
 //   recallMean >= targetRecall   and (when minRowRecall is given)   recallP5 >= minRowRecall,
 // i.e. at most 5% of the rows (nearest rank) fall below minRowRecall. Among qualifying settings
 // the one with the lowest density (mean over texts) wins; ties go to the higher worst-text recall,
-// then to the earlier grid point. When none qualifies, the densest setting of the grid is used
-// (highest mean density; ties by higher worst recall) and the head is reported as not met.
+// then to the earlier grid point. The grid always ends with the full mask (gridPoints), which meets
+// any target, so every head meets the rule; heads left with the full mask are named in the report.
+// (Should none qualify all the same, say a recall rounding below a target of 1, the densest
+// setting is used and the head is reported as not met.)
 import type { TensorCoreMode } from '../../../gpu/tensorcore/support';
 import type { GpuContext } from '../../../gpu/device';
 import { destroyAll, uploadTensor, type Tensor } from '../../../gpu/tensor';
@@ -52,8 +54,18 @@ export function gridPoints(g: TuneGrid): SampleParams[] {
     validateParams(p);
     out.push(p);
   }
+  // Tune's promise: every head of the written config meets the target. The full mask (a window of
+  // the whole sequence: recall 1, density 1) meets any target, so the grid always ends with it.
+  if (!out.some((p) => p.windowRatio >= 1)) out.push(FULL_MASK(g));
   return out;
 }
+
+/** The full causal mask as a SampleAttention setting: windowRatio 1 keeps every key. */
+export const FULL_MASK = (g: TuneGrid): SampleParams => ({ alpha: Math.max(...g.alpha), rowRatio: Math.min(...g.rowRatio), windowRatio: 1 });
+
+/** Heads whose choice is the full mask: no sparse setting of the grid reached the target. */
+export const fullMaskHeads = (choices: readonly (readonly HeadChoice[])[]): string[] =>
+  choices.flatMap((l, li) => l.flatMap((c, h) => (c.params.windowRatio >= 1 ? [`${li}:${h}`] : [])));
 
 export interface HeadChoice {
   /** Index into the grid points. */

@@ -18,6 +18,8 @@ export function Inputs() {
   const [pkDepth, setPkDepth] = useState(0.5);
   const served = s.modelSource.kind === 'served' ? s.modelSource.name : '';
   const busy = s.busy;
+  // Passkey texts up to the model's whole context (32K for the default model).
+  const pkMax = s.model?.config.maxPositions ?? 8192;
   return (
     <section className="panel" aria-label="Model and text">
       <h2>Model</h2>
@@ -55,9 +57,9 @@ export function Inputs() {
         <label className="inline">max tokens <input type="number" aria-label="Max tokens" min={1} step={1} value={limit === '' ? s.maxTokens : limit} onChange={(e) => setLimit(e.target.value)} onBlur={() => { if (limit !== '') void setMaxTokens(Number(limit)); setLimit(''); }} /></label>
       </div>
       <div className="row" aria-label="Passkey text">
-        <label className="inline">passkey ~tokens <input type="number" aria-label="Passkey length" min={64} max={8192} step={64} value={pkTokens} onChange={(e) => setPkTokens(Number(e.target.value))} /></label>
+        <label className="inline">passkey ~tokens <input type="number" aria-label="Passkey length" min={64} max={pkMax} step={64} value={pkTokens} onChange={(e) => setPkTokens(Number(e.target.value))} /></label>
         <label className="inline">depth <input type="number" aria-label="Passkey depth" min={0} max={1} step={0.05} value={pkDepth} onChange={(e) => setPkDepth(Number(e.target.value))} /></label>
-        <button disabled={busy || !s.model || !(pkTokens >= 64 && pkDepth >= 0 && pkDepth <= 1)} onClick={() => void chooseText({ kind: 'passkey', name: passkeyName(Math.round(pkTokens), pkDepth, 1) })}>Make passkey text</button>
+        <button disabled={busy || !s.model || !(pkTokens >= 64 && pkTokens <= pkMax && pkDepth >= 0 && pkDepth <= 1)} onClick={() => void chooseText({ kind: 'passkey', name: passkeyName(Math.round(pkTokens), pkDepth, 1) })}>Make passkey text</button>
       </div>
       {s.text.kind === 'passkey' ? <div className="note" data-testid="passkey">Hidden pass key: {passkeyFromName(s.text.name).passkey}</div> : null}
       {s.prefill ? (
