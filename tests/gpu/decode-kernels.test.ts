@@ -1,4 +1,4 @@
-// The decode step's attention (gpu/decode/attend.ts) against a float64 reference: one query per
+// The decode step's kernels (gpu/decode) against float64 references. Attention (attend.ts): one query per
 // head over the first n rows of a KV cache, on awkward sizes (n of 1, around the 256-key chunk,
 // several chunks; head dims not multiples of the 64 threads; GQA groups of 1, 3 and 4). Cache rows
 // past n and every output start NaN-poisoned, so a kernel that reads past n or forgets an element
@@ -7,8 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checked } from '../../gpu/device';
 import { run } from '../../gpu/kernel';
-import { createTensor, destroyAll, readTensor, uploadTensor } from '../../gpu/tensor';
+import { createTensor, destroyAll, readTensor, uploadTensor, uploadTensorF16 } from '../../gpu/tensor';
 import { decodeAttentionDispatches, decodeScratch } from '../../gpu/decode/attend';
+import { gemvDispatch } from '../../gpu/decode/gemv';
+import { toF16 } from '../../gpu/tensorcore/half';
 import { freshSeed, gpu, maxAbsError, randn, relError, rng } from '../helpers/gpu';
 
 /** out (heads, hd) and lse (heads) in float64: softmax_j(scale q_h . k_j) over j < n. */
@@ -85,3 +87,45 @@ test('decode attention refuses n past the cache and a short scratch, naming them
     destroyAll(q, k, scratch, out, lse);
   }
 });
+
+// The one-row matmul (gpu/decode/gemv.ts) against float64: K not a multiple of the 32 lanes, N not
+// a multiple of the 8 rows per workgroup, a row of x other than 0, with and without bias. f32
+// weights: dots of K <= 301 N(0,1) terms, 2e-6 relative as for the tiled matmul. f16 weights (where
+// the device has shader-f16): the reference uses the same f16-rounded weights, so only the f32
+// sum's rounding remains and the same tolerance holds.
+const GEMV_TOL = 2e-6;
+/** The value of f16 bits (finite inputs only here). */
+const halfValue = (h: number) => {
+  const e = (h >> 10) & 31, m = h & 1023, sign = h & 0x8000 ? -1 : 1;
+  return sign * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
+};
+for (const [N, K, row0, bias, dtype] of [
+  [37, 45, 0, true, 'f32'], [1, 1, 0, false, 'f32'], [1030, 301, 2, true, 'f32'], [9, 64, 1, false, 'f32'], [37, 45, 1, true, 'f16'],
+] as [number, number, number, boolean, 'f32' | 'f16'][]) {
+  const seed = freshSeed();
+  test(`gemv y = x[${row0}] W^T${bias ? ' + b' : ''}: N ${N}, K ${K}, ${dtype} weights (SEED=${seed})`, async (t) => {
+    const ctx = await gpu();
+    if (dtype === 'f16' && !ctx.hasF16) return t.skip('this adapter has no shader-f16');
+    const r = rng(seed);
+    const xh = randn(r, (row0 + 1) * K), bh = randn(r, N);
+    let wh = randn(r, N * K);
+    if (dtype === 'f16') wh = Float32Array.from(toF16(wh), halfValue);
+    const x = uploadTensor(ctx, 'x', [row0 + 1, K], xh); // (row0 + 1, K) f32
+    const w = dtype === 'f16' ? uploadTensorF16(ctx, 'w', [N, K], toF16(wh)) : uploadTensor(ctx, 'w', [N, K], wh); // (N, K) f32 | f16
+    const b = bias ? uploadTensor(ctx, 'b', [N], bh) : undefined; // (N) f32
+    const y = createTensor(ctx, 'y', [1, N], true); // (1, N) f32
+    try {
+      await checked(ctx.device, 'gemv', () => run(ctx, [gemvDispatch(ctx, { x, w, bias: b, y, xRow0: row0 })]));
+      const want = new Float64Array(N);
+      for (let n = 0; n < N; n++) {
+        let acc = bias ? bh[n] : 0;
+        for (let k = 0; k < K; k++) acc += xh[row0 * K + k] * wh[n * K + k];
+        want[n] = acc;
+      }
+      const e = relError(await readTensor(ctx, y), want);
+      assert.ok(e <= GEMV_TOL, `relative error ${e} > ${GEMV_TOL}`);
+    } finally {
+      destroyAll(x, w, b, y);
+    }
+  });
+}
