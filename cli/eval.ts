@@ -8,6 +8,7 @@ import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } 
 import { PRECISION_FLAG, flagPrecision } from './precision-flag';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
+import { generateGreedy } from '../src/model/generate';
 import type { SampleParams } from '../src/sampleattention/spec/params';
 import { readConfigFile } from '../src/sampleattention/formats/config-file-node';
 import { InputError, LimitError } from '../gpu/errors';
@@ -16,7 +17,7 @@ import { sampleAttentionFactory } from '../src/sampleattention/gpu-run/model-att
 import { headShape } from '../src/sampleattention/studies/tune';
 import {
   nearLosslessStudy,
-  type ForwardFn, type PasskeyAccuracy, type PasskeyResult, type TextCheck,
+  type ModelRun, type PasskeyAccuracy, type PasskeyResult, type TextCheck,
 } from '../src/sampleattention/studies/near-lossless';
 
 const SPEC: FlagSpec = {
@@ -111,11 +112,14 @@ export async function evalCommand(argv: string[]): Promise<number> {
     s.model.dispose();
     throw e;
   }
-  const fwd: ForwardFn = (ids, o) => forward(s.model, ids, o);
+  const run: ModelRun = {
+    forward: (ids, o) => forward(s.model, ids, o),
+    generate: async (ids, steps, attention) => (await generateGreedy(s.model, ids, steps, { attention })).tokens,
+  };
   const report: EvalReport = { model: s.checkpoint.name, adapter: s.adapter, attention: attentionText, texts: [], passkey: [] };
   try {
     const allIds = textIds(s, texts, maxTokens);
-    const r = await nearLosslessStudy(fwd, s.checkpoint.tokenizer, c, allIds, sampleAttentionFactory(s.ctx, { ...headShape(c), tensorCores: s.model.tensorCores }, params), { lengths, depths }, {
+    const r = await nearLosslessStudy(run, s.checkpoint.tokenizer, c, allIds, sampleAttentionFactory(s.ctx, { ...headShape(c), tensorCores: s.model.tensorCores }, params), { lengths, depths }, {
       onPass: (t, pass) => process.stderr.write(`eval: ${texts[t]}: ${allIds[t].length} tokens, ${pass} pass\n`),
       onCase: (_, __, L, depth) => process.stderr.write(`eval: passkey length ${L}, depth ${depth}\n`),
     });
