@@ -23,6 +23,7 @@ import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, M
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
 import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { kvHeadOf } from '../sampleattention/spec/reference';
+import { gpuLimits, guardGpuMemory } from '../model/memory-plan';
 
 /** One head's q, k, v as single-head tensors. */
 interface HeadQKV {
@@ -128,6 +129,9 @@ export class StudioEngine {
     this.releaseLayers();
     const { numLayers } = cp.config;
     const t0 = performance.now();
+    // The memory guard before any upload: weights, the prefill, every layer's kept q, k, v and
+    // every layer's SampleAttention run (kept for drawing), against the device's limits.
+    guardGpuMemory(cp.config, { S: ids.length, precision: this.precision, logits: 'none', captureLayers: true, sampleAttention: numLayers }, gpuLimits(this.ctx.device));
     if (!this.model) this.model = buildModel(this.ctx, cp.config, cp.weights, { precision: this.precision, tensorCores: this.tensorCores });
     throwIfCancelled(signal);
     const layers = await capturePrefill(this.ctx, this.model, ids, numLayers, onLayer, signal);
