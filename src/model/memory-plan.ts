@@ -85,10 +85,14 @@ export function estimateGpuMemory(c: ModelConfig, n: MemoryNeeds, maxBinding = I
   add('attention lse (heads, S)', nh * S);
   if (c.rope) add('RoPE tables (S, hd/2)', S * (hd / 2), 4, 2);
   add('token ids (S)', S);
+  // Uniform buffers (one per dispatch, freed by the garbage collector), the finite counter, sampled
+  // rows, windows: small, a fixed allowance.
+  add('uniforms, counters and small lists (allowance)', 64 * 1024, 1);
   const logits = n.logits ?? 'all';
   if (logits !== 'none') {
     const rows = logits === 'last' ? 1 : Math.max(1, Math.min(S, Math.floor(Math.min(LOGITS_CHUNK_BYTES, maxBinding) / (V * 4))));
-    add('logits block (rows, vocab)', rows * V);
+    // The block and its read-back staging copy (tensor.ts readBuffer).
+    add('logits block (rows, vocab)', rows * V, 4, 2);
   }
   const activations = part(mark);
 
