@@ -2,7 +2,8 @@
 // a default-model forward takes 10-30 s on SwiftShader, the fixture's well under one): the
 // generated text with a full-mask SampleAttention prefill is the dense one, ttft's table and JSON
 // have one row per length with the tiling said, KL ~ 0 for the full mask and > 0 for a sparse one,
-// and the memory guard refuses a run over SA_STUDIO_GPU_BUDGET_MIB with exit 2 and the numbers.
+// the memory guard refuses a run over SA_STUDIO_GPU_BUDGET_MIB with exit 2 and the numbers, and
+// ttft's measure-free SampleAttention computes what the measured run computes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -13,6 +14,12 @@ import type { TtftReport } from '../../cli/ttft';
 import { loadCheckpoint } from '../../src/model/loader/checkpoint';
 import { nodeFolder } from '../../src/model/loader/node-folder';
 import { PARITY_DIR } from '../helpers/parity';
+import { relError } from '../helpers/gpu';
+import { openSession } from '../../cli/session';
+import { forward } from '../../src/model/forward';
+import { headShape } from '../../src/sampleattention/studies/tune';
+import { sampleAttentionOverride } from '../../src/sampleattention/gpu-run/model-attention';
+import { sampleAttentionPrefill } from '../../src/sampleattention/gpu-run/prefill-attention';
 
 const DIR = join(PARITY_DIR, 'llama3');
 const TEXT = join(DIR, 'text.txt');
@@ -84,4 +91,23 @@ test('ttft: one row per length, tiling said, KL ~ 0 with the full mask and > 0 w
   assert.equal(sparse.rc, 0, sparse.err);
   const s = JSON.parse(readFileSync(join(dir, 'sparse.json'), 'utf8')) as TtftReport;
   assert.ok(Number.isFinite(s.rows[0].kl) && s.rows[0].kl > 1e-8, `a sparse mask must move a random model's final logits: KL ${s.rows[0].kl}`);
+});
+
+test('the measure-free SampleAttention prefill (ttft, generate) gives the measured override\'s logits', async () => {
+  const s = await openSession(DIR, TEXT, 48);
+  const c = s.checkpoint.config;
+  const shape = headShape(c);
+  const params = { alpha: 0.5, rowRatio: 0.1, windowRatio: 0.05 };
+  const fast = sampleAttentionPrefill(s.ctx, shape, params);
+  try {
+    const a = await forward(s.model, s.ids, { logits: 'all', attention: fast.attention });
+    const b = await forward(s.model, s.ids, { logits: 'all', attention: sampleAttentionOverride(s.ctx, shape, params) });
+    const dense = await forward(s.model, s.ids, { logits: 'all' });
+    // Same stages, same sparse kernel, same inputs: the same numbers, bit for bit.
+    assert.deepEqual(a.logits, b.logits);
+    assert.ok(relError(a.logits, dense.logits) > 1e-4, 'this sparse setting must differ from dense, or the test shows nothing');
+  } finally {
+    fast.release();
+    s.model.dispose();
+  }
 });
