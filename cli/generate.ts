@@ -71,7 +71,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     const text = tok.decode(g.tokens);
     console.log(text);
     const decoded = g.tokens.length - 1;
-    process.stderr.write(`\ngenerate: prefill (time to first token) ${g.prefillMs.toFixed(1)} ms; ${decoded} decode steps in ${g.decodeMs.toFixed(1)} ms${decoded > 0 ? ` (${(g.decodeMs / decoded).toFixed(1)} ms a token)` : ''}\n`);
+    process.stderr.write(`generate: prefill (time to first token) ${g.prefillMs.toFixed(1)} ms; ${decoded} decode steps in ${g.decodeMs.toFixed(1)} ms${decoded > 0 ? ` (${(g.decodeMs / decoded).toFixed(1)} ms a token)` : ''}\n`);
     if (passkey !== undefined) process.stderr.write(`generate: passkey ${passkey} ${passkeyRetrieved(text, passkey) ? 'retrieved' : 'NOT retrieved'}\n`);
   } finally {
     prefill?.release();
