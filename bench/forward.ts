@@ -9,7 +9,7 @@ import { timeRepeats } from '../gpu/kernel';
 import { fillRandomDispatch } from '../gpu/forward/fill';
 import { matmulDispatch } from '../gpu/forward/matmul';
 import type { ModelConfig } from '../src/model/config';
-import { assembleModel, countParameters, forward } from '../src/model/forward';
+import { assembleModel, countParameters, forward, type Model } from '../src/model/forward';
 import { isF16Role } from '../src/model/build';
 import { toF16Dispatch } from '../gpu/tensorcore/convert';
 import { createTensorF16 } from '../gpu/tensor';
@@ -51,16 +51,14 @@ export function benchConfig(s: ForwardBenchShape): ModelConfig {
   };
 }
 
-/** Prefill throughput: one warm-up forward, then `repeats` timed ones (wall clock around forward,
- * which waits for the GPU and reads back the last token's logits). */
-export async function benchForward(ctx: GpuContext, s: ForwardBenchShape): Promise<ForwardBenchResult> {
-  const config = benchConfig(s);
+/** A model of `config` with random weights filled on the GPU (norm weights around 1, matrices
+ * ~ N(0, 1/fan_in), embeddings O(1), so activations stay finite); f16 Linear and LM-head matrices
+ * with `tc` (filled f32, converted on the GPU). For speed only: its outputs mean nothing. */
+export async function randomModel(ctx: GpuContext, config: ModelConfig, tc?: TensorCoreMode): Promise<Model> {
   let seed = 1;
   const fills: Dispatch[] = [];
   const temps: Tensor[] = [];
-  const tc = s.tensorCores;
   const model = assembleModel(ctx, config, true, (role, shape) => {
-    // Norm weights around 1, matrices ~ N(0, 1/fan_in), embeddings O(1): activations stay finite.
     const isNorm = shape.length === 1;
     const t = createTensor(ctx, `bench ${role}`, shape); // shape as the role says, f32
     fills.push(fillRandomDispatch(ctx, t, seed++, isNorm ? 0.1 : 1 / Math.sqrt(shape[1]), isNorm ? 1 : 0));
@@ -71,8 +69,21 @@ export async function benchForward(ctx: GpuContext, s: ForwardBenchShape): Promi
     return h;
   }, tc ? { precision: 'f16', tensorCores: tc } : { precision: 'f32' });
   try {
-    await checked(ctx.device, 'benchForward random weights', () => run(ctx, fills));
+    await checked(ctx.device, 'random weights', () => run(ctx, fills));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
     destroyAll(...temps);
+  }
+  return model;
+}
+
+/** Prefill throughput: one warm-up forward, then `repeats` timed ones (wall clock around forward,
+ * which waits for the GPU and reads back the last token's logits). */
+export async function benchForward(ctx: GpuContext, s: ForwardBenchShape): Promise<ForwardBenchResult> {
+  const model = await randomModel(ctx, benchConfig(s), s.tensorCores);
+  try {
     const ids = Int32Array.from({ length: s.S }, (_, i) => (i * 7919) % s.vocab);
     await forward(model, ids, { logits: 'last' }); // warm-up: pipeline compilation
     const allMs: number[] = [];

@@ -3,28 +3,26 @@
 // prompts; prints per-text KL, top-1 agreement, perplexity and recall/density, and passkey
 // retrieval over lengths x depths. The measures are defined in src/sampleattention/studies/near-lossless.ts.
 import { writeFileSync } from 'node:fs';
-import { SAMPLE_FLAGS, flagParams } from './sample-flags';
+import { CONFIG_FLAG, sampleChoice } from './attention-flags';
 import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
 import { PRECISION_FLAG, flagPrecision } from './precision-flag';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
+import { generateGreedy } from '../src/model/generate';
 import type { SampleParams } from '../src/sampleattention/spec/params';
-import { readConfigFile } from '../src/sampleattention/formats/config-file-node';
 import { InputError, LimitError } from '../gpu/errors';
-import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/formats/config-file';
 import { sampleAttentionFactory } from '../src/sampleattention/gpu-run/model-attention';
 import { headShape } from '../src/sampleattention/studies/tune';
 import {
   nearLosslessStudy,
-  type ForwardFn, type PasskeyAccuracy, type PasskeyResult, type TextCheck,
+  type ModelRun, type PasskeyAccuracy, type PasskeyResult, type TextCheck,
 } from '../src/sampleattention/studies/near-lossless';
 
 const SPEC: FlagSpec = {
   ...PRECISION_FLAG,
   model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
   text: { kind: 'string', required: true, help: 'one or more UTF-8 text files (--text a.txt b.txt, or --text repeated)' },
-  config: { kind: 'string', help: 'per-head config JSON (sa-studio tune, or the studio\'s export); else --alpha/--row-ratio/--window-ratio for every head' },
-  ...SAMPLE_FLAGS,
+  ...CONFIG_FLAG,
   'max-tokens': { kind: 'number', help: 'keep only the first N tokens of each text' },
   'passkey-lengths': { kind: 'string', help: 'comma-separated prompt lengths in tokens (default 512,1024,2048,4096; "none" skips passkeys)' },
   'passkey-depths': { kind: 'string', help: 'comma-separated needle depths in [0, 1] (default 0,0.25,0.5,0.75,1)' },
@@ -83,39 +81,32 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const { values: texts, rest } = takeMulti(argv, 'text');
   if (texts.length === 0) throw new UsageError(`eval: --text is required (${SPEC.text.help}).`);
   const f = parseFlags('eval', [...rest, '--text', texts[0]], SPEC);
-  if (f.config !== undefined && (f.alpha !== undefined || f['row-ratio'] !== undefined || f['window-ratio'] !== undefined)) {
-    throw new UsageError('eval: give either --config or --alpha/--row-ratio/--window-ratio, not both.');
-  }
-  const single = flagParams('eval', f);
+  // A broken config fails before the model is loaded; whether it fits the model is checked below.
+  const sample = sampleChoice('eval', f);
   const lengthsArg = (f['passkey-lengths'] as string | undefined) ?? '512,1024,2048,4096';
   const lengths = lengthsArg === 'none' ? [] : numberList('passkey-lengths', lengthsArg, (x) => Number.isInteger(x) && x >= 32, 'an integer of at least 32 tokens');
   const depths = numberList('passkey-depths', (f['passkey-depths'] as string | undefined) ?? '0,0.25,0.5,0.75,1', (x) => x >= 0 && x <= 1, 'a depth in [0, 1]');
   const maxTokens = f['max-tokens'] as number | undefined;
 
-  // A broken config fails before the model is loaded; whether it fits the model is checked below.
-  const cfg = f.config !== undefined ? readConfigFile(f.config as string) : undefined;
-  const s = await openSession(f.model as string, texts[0], maxTokens, false, flagPrecision('eval', f));
+  const s = await openSession(f.model as string, texts[0], maxTokens, false, flagPrecision('eval', f), { sampleAttention: 1 });
   const c = s.checkpoint.config;
-  let params: SampleParams | SampleParams[][] = single;
-  let attentionText = `SampleAttention alpha ${single.alpha}, rowRatio ${single.rowRatio}, windowRatio ${single.windowRatio} in every head`;
+  let params: SampleParams | SampleParams[][];
+  const attentionText = sample.describe;
   try {
     for (const L of lengths) if (L > c.maxPositions) throw new UsageError(`eval: passkey length ${L} is above the model's ${c.maxPositions} positions.`);
-    if (cfg !== undefined) {
-      const file = f.config as string;
-      const warning = checkConfigFits(cfg, modelIdentity(s.checkpoint.name, c), file);
-      if (warning) process.stderr.write(`eval: ${warning}\n`);
-      params = configParams(cfg);
-      attentionText = `SampleAttention per head from ${file}`;
-    }
+    params = sample.params({ name: s.checkpoint.name, config: c });
   } catch (e) {
     s.model.dispose();
     throw e;
   }
-  const fwd: ForwardFn = (ids, o) => forward(s.model, ids, o);
+  const run: ModelRun = {
+    forward: (ids, o) => forward(s.model, ids, o),
+    generate: async (ids, steps, attention) => (await generateGreedy(s.model, ids, steps, { attention })).tokens,
+  };
   const report: EvalReport = { model: s.checkpoint.name, adapter: s.adapter, attention: attentionText, texts: [], passkey: [] };
   try {
     const allIds = textIds(s, texts, maxTokens);
-    const r = await nearLosslessStudy(fwd, s.checkpoint.tokenizer, c, allIds, sampleAttentionFactory(s.ctx, { ...headShape(c), tensorCores: s.model.tensorCores }, params), { lengths, depths }, {
+    const r = await nearLosslessStudy(run, s.checkpoint.tokenizer, c, allIds, sampleAttentionFactory(s.ctx, { ...headShape(c), tensorCores: s.model.tensorCores }, params), { lengths, depths }, {
       onPass: (t, pass) => process.stderr.write(`eval: ${texts[t]}: ${allIds[t].length} tokens, ${pass} pass\n`),
       onCase: (_, __, L, depth) => process.stderr.write(`eval: passkey length ${L}, depth ${depth}\n`),
     });

@@ -18,6 +18,8 @@ const VERBS: Record<string, Verb> = {
   tune: { summary: 'per head, the lowest-density SampleAttention setting meeting a recall target on every text; writes a config', run: async (a) => (await import('./tune')).tuneCommand(a) },
   apply: { summary: 'reuse a saved per-head config on a new text: per-layer recall and density', run: async (a) => (await import('./apply')).applyCommand(a) },
   rivals: { summary: 'recall-vs-density curves of SampleAttention and its rivals (StreamingLLM, vertical-slash, block top-k, oracle) on the model\'s heads', run: async (a) => (await import('./rivals')).rivalsCommand(a) },
+  generate: { summary: 'greedy continuation with a KV cache (dense or SampleAttention prefill, dense decode steps)', run: async (a) => (await import('./generate')).generateCommand(a) },
+  ttft: { summary: 'time to first token (whole-model prefill) dense vs SampleAttention at long lengths, with KL and top-1 of the final logits', run: async (a) => (await import('./ttft')).ttftCommand(a) },
   bench: { summary: 'time dense, stage 1 + 2 and sparse attention; prefill and matmul with --forward', run: async (a) => (await import('./bench')).benchCommand(a) },
 };
 

@@ -12,6 +12,7 @@ import { UsageError } from './args';
 import { InputError, LimitError } from '../gpu/errors';
 import { requireTensorCores } from '../gpu/tensorcore/support';
 import type { Precision } from '../src/model/model';
+import { gpuLimits, guardGpuMemory, type MemoryEstimate, type MemoryNeeds } from '../src/model/memory-plan';
 
 export interface Session {
   checkpoint: Checkpoint;
@@ -20,6 +21,8 @@ export interface Session {
   text: string;
   ids: Int32Array;
   adapter: string;
+  /** The memory guard's estimate for this session's prefill. */
+  memory: MemoryEstimate;
 }
 
 export function readText(file: string): string {
@@ -30,8 +33,11 @@ export function readText(file: string): string {
 }
 
 /** `windowed`: the caller runs the text in windows (perplexity), so it may exceed the context.
- * `precision` f16 builds the model for the tensor cores, or fails naming the missing features. */
-export async function openSession(modelArg: string, textFile: string | undefined, maxTokens?: number, windowed = false, precision: Precision = 'f32'): Promise<Session> {
+ * `precision` f16 builds the model for the tensor cores, or fails naming the missing features.
+ * `memory`: what the verb's prefill needs beyond a plain forward with all logits (a KV cache,
+ * SampleAttention, fewer logits, another length), or a function of the text's token count giving
+ * it; checked before the weights are uploaded. */
+export async function openSession(modelArg: string, textFile: string | undefined, maxTokens?: number, windowed = false, precision: Precision = 'f32', memory: Partial<MemoryNeeds> | ((S: number) => Partial<MemoryNeeds>) = {}): Promise<Session> {
   const dir = resolveModelDir(modelArg);
   let lastPct = -1;
   const checkpoint = await loadCheckpoint(nodeFolder(dir), (done, total) => {
@@ -56,6 +62,8 @@ export async function openSession(modelArg: string, textFile: string | undefined
   const ctx = await nodeGpu();
   const adapter = describeAdapter(ctx.adapter);
   const tensorCores = precision === 'f16' ? requireTensorCores(ctx, adapter) : undefined;
+  const S = Math.max(1, Math.min(ids.length, checkpoint.config.maxPositions));
+  const est = guardGpuMemory(checkpoint.config, { S, precision, logits: 'all', ...(typeof memory === 'function' ? memory(S) : memory) }, gpuLimits(ctx.device));
   const model = buildModel(ctx, checkpoint.config, checkpoint.weights, { precision, tensorCores });
-  return { checkpoint, ctx, model, text, ids, adapter };
+  return { checkpoint, ctx, model, text, ids, adapter, memory: est };
 }

@@ -52,15 +52,16 @@ export function ropeInvFreqF32(rope: RopeSettings, hd: number): Float32Array {
   return inv;
 }
 
-/** cos and sin tables (S, hd/2) for positions 0 .. S-1, as f32 values. */
-export function ropeTablesHost(rope: RopeSettings, hd: number, S: number): { cos: Float32Array; sin: Float32Array } {
+/** cos and sin tables (S, hd/2) for positions start .. start + S - 1, as f32 values: a decode
+ * step's one row at position p is bit for bit row p of the prefill's table. */
+export function ropeTablesHost(rope: RopeSettings, hd: number, S: number, start = 0): { cos: Float32Array; sin: Float32Array } {
   const inv = ropeInvFreqF32(rope, hd);
   const half = hd / 2;
   const cos = new Float32Array(S * half);
   const sin = new Float32Array(S * half);
   for (let s = 0; s < S; s++) {
     for (let i = 0; i < half; i++) {
-      const angle = f(s * inv[i]);
+      const angle = f((start + s) * inv[i]);
       cos[s * half + i] = Math.cos(angle);
       sin[s * half + i] = Math.sin(angle);
     }
@@ -68,8 +69,8 @@ export function ropeTablesHost(rope: RopeSettings, hd: number, S: number): { cos
   return { cos, sin };
 }
 
-export function uploadRopeTables(ctx: GpuContext, rope: RopeSettings, hd: number, S: number): RopeTables {
-  const t = ropeTablesHost(rope, hd, S);
+export function uploadRopeTables(ctx: GpuContext, rope: RopeSettings, hd: number, S: number, start = 0): RopeTables {
+  const t = ropeTablesHost(rope, hd, S, start);
   return {
     cos: uploadTensor(ctx, 'rope cos', [S, hd / 2], t.cos), // (S, hd/2) f32
     sin: uploadTensor(ctx, 'rope sin', [S, hd / 2], t.sin), // (S, hd/2) f32

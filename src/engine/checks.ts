@@ -7,7 +7,8 @@
 import type { GpuContext } from '../../gpu/device';
 import type { Checkpoint } from '../model/loader/checkpoint';
 import { forward, type Model } from '../model/forward';
-import { nearLosslessStudy, type ForwardFn, type NearLosslessReport, type PasskeyPlan } from '../sampleattention/studies/near-lossless';
+import { generateGreedy } from '../model/generate';
+import { nearLosslessStudy, type ModelRun, type NearLosslessReport, type PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import { sampleAttentionFactory } from '../sampleattention/gpu-run/model-attention';
 import type { SampleParams } from '../sampleattention/spec/params';
 import { rivalsStudy, type QKCapture, type RivalsStudy } from '../sampleattention/studies/rivals-study';
@@ -41,14 +42,22 @@ export async function nearLosslessCheck(ctx: GpuContext, model: Model, cp: Check
   let phase = '';
   let step = 0;
   // Each forward pass reports its layers; cancelling throws between layers (the pass frees its buffers).
-  const fwd: ForwardFn = (x, o) => forward(model, x, {
-    ...o,
-    onProgress: (done, of) => {
-      throwIfCancelled(signal);
-      if (phase !== 'passkey') onProgress(step * of + done, 2 * of, 'layers', phase); // dense, then sparse
-    },
-  });
-  const report = await nearLosslessStudy(fwd, cp.tokenizer, cp.config, [ids], sampleAttentionFactory(ctx, headShape(cp.config), params), passkey, {
+  const run: ModelRun = {
+    forward: (x, o) => forward(model, x, {
+      ...o,
+      onProgress: (done, of) => {
+        throwIfCancelled(signal);
+        if (phase !== 'passkey') onProgress(step * of + done, 2 * of, 'layers', phase); // dense, then sparse
+      },
+    }),
+    // The passkeys' KV-cache generation, cancellable between prefill layers and between tokens.
+    generate: async (x, steps, attention) => (await generateGreedy(model, x, steps, {
+      attention,
+      onPrefillLayer: () => throwIfCancelled(signal),
+      onToken: () => throwIfCancelled(signal),
+    })).tokens,
+  };
+  const report = await nearLosslessStudy(run, cp.tokenizer, cp.config, [ids], sampleAttentionFactory(ctx, headShape(cp.config), params), passkey, {
     onPass: (_, pass) => {
       phase = `${pass} pass over ${ids.length} tokens`;
       step = pass === 'dense' ? 0 : 1;

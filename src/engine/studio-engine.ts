@@ -24,6 +24,7 @@ import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type
 import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { kvHeadOf } from '../sampleattention/spec/reference';
 import { LimitError } from '../../gpu/errors';
+import { gpuLimits, guardGpuMemory } from '../model/memory-plan';
 
 /** Where armFault destroys the device: after the prefill's first layer, at the start of a layer's
  * SampleAttention (a slider move), after the tune's first grid point. */
@@ -149,6 +150,9 @@ export class StudioEngine {
     this.releaseLayers();
     const { numLayers } = cp.config;
     const t0 = performance.now();
+    // The memory guard before any upload: weights, the prefill, every layer's kept q, k, v and
+    // every layer's SampleAttention run (kept for drawing), against the device's limits.
+    guardGpuMemory(cp.config, { S: ids.length, precision: this.precision, logits: 'none', captureLayers: true, sampleAttention: numLayers }, gpuLimits(this.ctx.device));
     if (!this.model) this.model = buildModel(this.ctx, cp.config, cp.weights, { precision: this.precision, tensorCores: this.tensorCores });
     throwIfCancelled(signal);
     const layers = await capturePrefill(this.ctx, this.model, ids, numLayers, (done, total) => {

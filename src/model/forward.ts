@@ -20,6 +20,7 @@ import { matmulDispatch } from '../../gpu/forward/matmul';
 import { normDispatch } from '../../gpu/forward/norm';
 import { uploadRopeTables } from '../../gpu/forward/rope';
 import { matmulF16Dispatch } from '../../gpu/tensorcore/matmul';
+import { gemvDispatch } from '../../gpu/decode/gemv';
 import { flashF16Dispatch } from '../../gpu/tensorcore/attention';
 import { createFiniteCounter, hostNonFinite, locateNonFinite, nonFiniteDispatch, NonFiniteResultSignal, readFiniteCounter, type ResidualProbe } from '../../gpu/forward/finite';
 import type { Linear, Model, Norm } from './model';
@@ -52,6 +53,11 @@ export interface ForwardOptions {
    * keep q, k, v on the GPU (record copyBufferToBuffer into `encoder`; the tensors are reused by
    * the next layer) instead of reading them back with captureQK/captureV. */
   onLayerQKV?: (layer: number, t: LayerQKV, encoder: GPUCommandEncoder) => void;
+  /** Position of ids[0] (default 0): a decode step runs its new token at position p, after a
+   * prefix held in a KV cache (src/model/kv-cache.ts). RoPE and learned positions use it; the
+   * attention must then be an override that attends to the cache, since q, k, v hold only the
+   * new positions. */
+  startPosition?: number;
 }
 
 /** One layer's attention inputs on the GPU, post-RoPE, and the dense flash pass's log-sum-exp
@@ -87,7 +93,7 @@ export async function forward(model: Model, ids: Int32Array, opts: ForwardOption
   } catch (e) {
     if (!(e instanceof NonFiniteResultSignal) || opts.residualProbe) throw e;
     // This pass's buffers are freed; re-run with a probe after every block to find the first.
-    const rerun = (probe: ResidualProbe) => forward(model, ids, { attention: opts.attention, logits: 'none', residualProbe: probe });
+    const rerun = (probe: ResidualProbe) => forward(model, ids, { attention: opts.attention, startPosition: opts.startPosition, logits: 'none', residualProbe: probe });
     throw await locateNonFinite(model.ctx, rerun, e.result, model.blocks.length, model.config.hiddenSize);
   }
 }
@@ -97,8 +103,11 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
   const S = ids.length;
   if (S < 1) throw new RangeError('forward: no tokens (ids is empty).');
   checkTokenIds(ids, c.vocabSize);
-  if (model.embeddings.positions && S > model.embeddings.positions.shape[0]) {
-    throw new RangeError(`forward: ${S} tokens but the model has learned positions for ${model.embeddings.positions.shape[0]} only: shorten the text.`);
+  const p0 = opts.startPosition ?? 0;
+  if (!Number.isInteger(p0) || p0 < 0) throw new RangeError(`forward: startPosition ${p0} must be a whole number >= 0.`);
+  if (p0 > 0 && !opts.attention) throw new Error('forward: startPosition > 0 needs an attention override that attends to the cached prefix (a KV cache); dense attention would see only the new tokens.');
+  if (model.embeddings.positions && p0 + S > model.embeddings.positions.shape[0]) {
+    throw new RangeError(`forward: ${p0 + S} positions but the model has learned positions for ${model.embeddings.positions.shape[0]} only: shorten the text.`);
   }
   if (opts.attention && opts.captureAttention) {
     throw new Error('forward: captureAttention needs the dense attention; an attention override writes no probability map. Capture q and k (captureQK) instead.');
@@ -137,7 +146,7 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
     const lse = !useProbs && !opts.attention ? t('attention lse', [nh, S]) : undefined; // (heads, S) f32
     let rope: RopeTables | undefined;
     if (c.rope) {
-      rope = uploadRopeTables(ctx, c.rope, hd, S); // (S, hd/2) f32 each
+      rope = uploadRopeTables(ctx, c.rope, hd, S, p0); // (S, hd/2) f32 each, positions p0 ..
       owned.push(rope.cos, rope.sin);
     }
 
@@ -160,7 +169,7 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
     const lin = (l: Linear, inp: Tensor, out: Tensor) => rec(linearDispatch(model, { x: inp, w: l.weight, bias: l.bias, y: out }));
     const norm = (n: Norm, inp: Tensor, out: Tensor) => rec(normDispatch(ctx, { kind: n.kind, x: inp, weight: n.weight, bias: n.bias, eps: n.eps, y: out }));
 
-    rec(embeddingDispatch(ctx, { ids: idsBuf, S, wte: model.embeddings.tokens, wpe: model.embeddings.positions, y: x }));
+    rec(embeddingDispatch(ctx, { ids: idsBuf, S, wte: model.embeddings.tokens, wpe: model.embeddings.positions, pos0: p0, y: x }));
     await probe(-1, 'embedding');
     for (let l = 0; l < L; l++) {
       const b = model.blocks[l];
@@ -235,8 +244,10 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
   }
 }
 
-/** y = x W^T + b on the f32 kernel, or on tensor cores when W is f16 (precision f16). */
+/** y = x W^T + b on the f32 kernel, or on tensor cores when W is f16 (precision f16); one row
+ * (a decode step, the last position's logits) on the one-row kernel, f32 or f16 weights. */
 function linearDispatch(model: Model, a: { x: Tensor; w: Tensor; bias?: Tensor; y: Tensor; xRow0?: number }): Dispatch {
+  if (a.y.shape[0] === 1) return gemvDispatch(model.ctx, a);
   if (a.w.dtype === 'f16') {
     if (!model.tensorCores) throw new Error(`forward: ${a.w.label} is f16 but the model has no tensor-core mode.`);
     return matmulF16Dispatch(model.ctx, model.tensorCores, a);

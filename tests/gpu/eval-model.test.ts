@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { openSession } from '../../cli/session';
 import { forward } from '../../src/model/forward';
 import { sampleAttentionOverride } from '../../src/sampleattention/gpu-run/model-attention';
-import { compareLogits, greedyContinuation, passkeyCase, summarizeSelections, type ForwardFn } from '../../src/sampleattention/studies/near-lossless';
+import { compareLogits, passkeyCase, summarizeSelections, type ForwardFn, type GenerateFn } from '../../src/sampleattention/studies/near-lossless';
+import { generateGreedy } from '../../src/model/generate';
 import type { HeadSelection } from '../../src/sampleattention/spec/reference';
 import { evalCommand, type EvalReport } from '../../cli/eval';
 import { PARITY_DIR } from '../helpers/parity';
@@ -26,6 +27,7 @@ test('eval on the llama3 fixture: full mask gives KL ~ 0 and top-1 agreement 1; 
   const c = s.checkpoint.config;
   const shape = { heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim };
   const fwd: ForwardFn = (ids, o) => forward(s.model, ids, o);
+  const gen: GenerateFn = async (ids, steps, attention) => (await generateGreedy(s.model, ids, steps, { attention })).tokens;
   try {
     const ids = s.ids;
     assert.ok(ids.length >= 16 && ids.length <= 64, `fixture text gives ${ids.length} tokens`);
@@ -50,15 +52,15 @@ test('eval on the llama3 fixture: full mask gives KL ~ 0 and top-1 agreement 1; 
     const sum2 = summarizeSelections(sparseLayers);
     assert.ok(sum2.density < 1 && sum2.recallMean < 1 && sum2.recallMean > 0, `sparse: density ${sum2.density}, recall ${sum2.recallMean}`);
 
-    // Greedy continuation with logits 'last' must follow the arg-max of the full logits' last row.
-    const steps = await greedyContinuation(fwd, ids, 2, c.vocabSize);
+    // Greedy continuation (KV cache) must start with the arg-max of the full logits' last row.
+    const steps = await gen(ids, 2);
     let best = 0;
     const off = (ids.length - 1) * c.vocabSize;
     for (let v = 1; v < c.vocabSize; v++) if (dense.logits[off + v] > dense.logits[off + best]) best = v;
     assert.equal(steps[0], best);
 
     // Passkey with the full mask: dense and sparse continue identically.
-    const pk = await passkeyCase(fwd, s.checkpoint.tokenizer, c.vocabSize, 200, 0.5, 7, () => sampleAttentionOverride(s.ctx, shape, { alpha: 0.95, rowRatio: 0.05, windowRatio: 1 }));
+    const pk = await passkeyCase(gen, s.checkpoint.tokenizer, 200, 0.5, 7, () => sampleAttentionOverride(s.ctx, shape, { alpha: 0.95, rowRatio: 0.05, windowRatio: 1 }));
     assert.ok(pk.tokens <= 200 && pk.tokens > 0, `passkey prompt of ${pk.tokens} tokens`);
     assert.equal(pk.agree, true, `full mask continuations differ: ${JSON.stringify(pk.dense.continuation)} vs ${JSON.stringify(pk.sparse.continuation)}`);
     assert.equal(pk.dense.retrieved, pk.sparse.retrieved);

@@ -81,9 +81,9 @@ for (const [kind, rows, n, bias] of [['rms', 23, 40, false], ['rms', 7, 131, fal
   });
 }
 
-for (const withPos of [false, true]) {
+for (const [withPos, pos0] of [[false, 0], [true, 0], [true, 3]] as [boolean, number][]) {
   const seed = freshSeed();
-  test(`embedding gather${withPos ? ' + learned positions' : ''}: S 37, vocab 53, n 45 (SEED=${seed})`, async () => {
+  test(`embedding gather${withPos ? ` + learned positions from ${pos0}` : ''}: S 37, vocab 53, n 45 (SEED=${seed})`, async () => {
     const ctx = await gpu();
     const r = rng(seed);
     const S = 37, V = 53, n = 45;
@@ -93,9 +93,10 @@ for (const withPos of [false, true]) {
     const wpe = withPos ? uploadTensor(ctx, 'wpe', [S + 4, n], wpeH) : undefined; // (positions, n) f32
     const idsBuf = uploadU32(ctx, 'ids', ids); // (S) u32
     const y = poisoned(ctx, 'y', [S, n]); // (S, n) f32
-    await exec(ctx, 'embedding', [embeddingDispatch(ctx, { ids: idsBuf, S, wte, wpe, y })]);
+    await exec(ctx, 'embedding', [embeddingDispatch(ctx, { ids: idsBuf, S, wte, wpe, pos0, y })]);
     const got = await readTensor(ctx, y);
-    const want = ref.embeddingRef(ids, wteH, n, withPos ? wpeH : undefined);
+    // pos0: the tokens sit at positions pos0 .. pos0 + S - 1 (a decode step after a cached prefix).
+    const want = ref.embeddingRef(ids, wteH, n, withPos ? wpeH.subarray(pos0 * n) : undefined);
     // A gather is exact; the position add is one f32 rounding of the float64 sum.
     for (let i = 0; i < got.length; i++) assert.equal(got[i], Math.fround(want[i]), `element ${i}`);
     destroyAll(wte, wpe, idsBuf, y);

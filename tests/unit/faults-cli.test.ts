@@ -199,7 +199,7 @@ test('a text longer than the model\'s context: every model verb says so with the
   const out = join(root, 'out.bin');
   const verbs: string[][] = [
     ['run'], ['capture', '--out', out], ['maps', '--out', root], ['eval', '--passkey-lengths', 'none'],
-    ['tune', '--target-recall', '0.9', '--out', out], ['apply', '--config', cfgFile], ['rivals'],
+    ['tune', '--target-recall', '0.9', '--out', out], ['apply', '--config', cfgFile], ['rivals'], ['generate'],
   ];
   for (const [verb, ...rest] of verbs) {
     const r = await captured([verb, '--model', SRC, '--text', long, ...rest]);

@@ -70,6 +70,9 @@ for (const rope of ropes) {
       }
       const t = ropeTablesHost(rope, hd, 5);
       for (let i = 0; i < hd / 2; i++) assert.ok(t.cos[i] === 1 && t.sin[i] === 0, 'position 0 does not rotate');
+      // A decode step's one row at position 3 is the prefill table's row 3, bit for bit.
+      const row = ropeTablesHost(rope, hd, 1, 3);
+      assert.deepEqual([Array.from(row.cos), Array.from(row.sin)], [Array.from(t.cos.subarray(3 * hd / 2, 4 * hd / 2)), Array.from(t.sin.subarray(3 * hd / 2, 4 * hd / 2))]);
     });
   }
 }

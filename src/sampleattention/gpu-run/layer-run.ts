@@ -73,6 +73,27 @@ function perHeadParams(params: SampleParams | readonly SampleParams[], heads: nu
   return list;
 }
 
+/** The buffers and dispatches of stages 1 and 2 for every head (sampled rows, column scores, the
+ * kept keys): shared by runSampleAttention and the measure-free prefill (prefill-attention.ts). */
+export function selectionStages(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tensor, params: readonly SampleParams[], scale: number, tc?: TensorCoreMode) {
+  const { heads, S } = shape;
+  const rows = params.map((p) => sampledRows(S, p.rowRatio));
+  const windowsHost = params.map((p) => windowSize(S, p.windowRatio));
+  const sr = uploadSampledRows(ctx, S, rows);
+  const s1 = createStage1Outputs(ctx, shape, sr.nMax);
+  const s2 = createStage2(ctx, heads, S, params.map((p) => p.alpha), rows.map((r) => r.length));
+  const windows = uploadU32(ctx, 'sample windows', windowsHost); // (heads) u32
+  const keys: KeySets = { keyList: s2.keyList.buffer, keyStats: s2.stats.buffer, windows };
+  const dispatches: Dispatch[] = [
+    ...(tc ? stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, scale) : stage1Dispatches(ctx, shape, q, k, sr, s1, scale)),
+    ...stage2Dispatches(ctx, heads, S, s1.scores, s2),
+  ];
+  return { rows, windowsHost, sr, s1, s2, windows, keys, dispatches };
+}
+
+/** Per-head parameter list (one set repeated, or one per query head), validated. */
+export { perHeadParams };
+
 /** Stages 1 and 2, dense and sparse passes and measures for every head, in one submission. */
 export async function runSampleAttention(ctx: GpuContext, input: SampleInput): Promise<SampleRun> {
   const { q, k, v, heads, S, d, timer } = input;
@@ -83,14 +104,7 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
   const tc = input.tensorCores;
   const reuseLse = !v && input.denseLse;
   if (reuseLse && reuseLse.shape.join() !== [heads, S].join()) throw new RangeError(`runSampleAttention: denseLse has shape [${reuseLse.shape.join(', ')}]; (heads, S) = (${heads}, ${S}).`);
-  const rows = params.map((p) => sampledRows(S, p.rowRatio));
-  const windowsHost = params.map((p) => windowSize(S, p.windowRatio));
-
-  const sr = uploadSampledRows(ctx, S, rows);
-  const s1 = createStage1Outputs(ctx, shape, sr.nMax);
-  const s2 = createStage2(ctx, heads, S, params.map((p) => p.alpha), rows.map((r) => r.length));
-  const windows = uploadU32(ctx, 'sample windows', windowsHost); // (heads) u32
-  const keys: KeySets = { keyList: s2.keyList.buffer, keyStats: s2.stats.buffer, windows };
+  const { rows, windowsHost, sr, s1, s2, windows, keys, dispatches: stages } = selectionStages(ctx, shape, q, k, params, scale, tc);
   const dense = createDenseOutputs(ctx, shape);
   if (reuseLse) {
     const enc = ctx.device.createCommandEncoder({ label: 'SampleAttention: the known dense lse' });
@@ -100,8 +114,7 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
   const sparse = createSparseOutputs(ctx, shape, !!v);
   const meas = createMeasureOutputs(ctx, heads, S, !!v);
   const dispatches: Dispatch[] = [
-    ...(tc ? stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, scale) : stage1Dispatches(ctx, shape, q, k, sr, s1, scale)),
-    ...stage2Dispatches(ctx, heads, S, s1.scores, s2),
+    ...stages,
     // Without v the dense pass still runs for its lse (recall needs the full P; k stands in for
     // v), unless that lse is known already.
     ...(reuseLse ? [] : [tc ? flashF16Dispatch(ctx, tc, shape, q, k, v ?? k, dense, scale) : flashDispatch(ctx, shape, q, k, v ?? k, dense, scale)]),

@@ -1,8 +1,9 @@
 // The near-lossless check (docs/SAMPLEATTENTION.md, "Model-level"): the model run dense and with
 // SampleAttention in every head, compared on its own outputs (mean KL(dense || sparse) of the
 // next-token distributions, top-1 agreement, perplexity change) and on passkey retrieval (greedy
-// continuation after "The pass key is"). The forward pass is injected (ForwardFn) so this file
-// does not depend on where the model code lives; the command line (cli/eval.ts) passes it in.
+// continuation after "The pass key is", with the KV cache). The forward pass and the generation are
+// injected (ModelRun) so the callers add their own progress and cancelling: the command line
+// (cli/eval.ts) and the studio (src/engine/checks.ts) pass them in.
 import { argmax, klDivergence, nextTokenNll } from '../../model/metrics';
 import type { sampleAttentionOverride } from '../gpu-run/model-attention';
 import type { HeadSelection } from '../spec/selection';
@@ -80,25 +81,15 @@ export function summarizeSelections(layers: readonly (readonly HeadSelection[])[
   };
 }
 
-/** Greedy continuation: `steps` tokens, each the arg-max of the last position after re-running
- * the whole prefill with the tokens so far appended (the forward pass keeps no KV cache; fine
- * for the few tokens a passkey needs). */
-export async function greedyContinuation(fwd: ForwardFn, ids: Int32Array, steps: number, vocab: number, attention?: () => AttentionOverrideFn): Promise<number[]> {
-  const out: number[] = [];
-  let cur = ids;
-  for (let s = 0; s < steps; s++) {
-    const r = await fwd(cur, { attention: attention?.(), logits: 'last' });
-    // 'last' gives (1, vocab); a forward that ignores it gives (S, vocab): take the last row either way.
-    const offset = r.logits.length - vocab;
-    if (offset < 0 || r.logits.length % vocab !== 0) throw new Error(`greedyContinuation: forward returned ${r.logits.length} logits, not a multiple of vocab ${vocab}.`);
-    const next = argmax(r.logits, offset, vocab);
-    out.push(next);
-    const grown = new Int32Array(cur.length + 1);
-    grown.set(cur);
-    grown[cur.length] = next;
-    cur = grown;
-  }
-  return out;
+/** Greedy continuation: `steps` new tokens after `ids`, the prefill run with `attention` (dense
+ * without one). The model's KV-cache generation (src/model/generate.ts generateGreedy: one
+ * prefill, then one token at a time, dense over the cache) is what callers pass in. */
+export type GenerateFn = (ids: Int32Array, steps: number, attention?: AttentionOverrideFn) => Promise<number[]>;
+
+/** The model as the check runs it: prefills for the logit comparison, generation for passkeys. */
+export interface ModelRun {
+  forward: ForwardFn;
+  generate: GenerateFn;
 }
 
 /** Retrieval succeeded when the continuation, leading spaces removed, starts with the digits. */
@@ -145,12 +136,12 @@ export interface PasskeyResult {
   agree: boolean;
 }
 
-/** One passkey case: greedy continuation dense and sparse. `sparse()` gives a fresh override per
- * forward pass (its per-layer callback collects measures). */
-export async function passkeyCase(fwd: ForwardFn, tok: Tokenizer, vocab: number, length: number, depth: number, seed: number, sparse: () => AttentionOverrideFn): Promise<PasskeyResult> {
+/** One passkey case: greedy continuation with a dense prefill and with a SampleAttention prefill
+ * (`sparse()`, a fresh override; the decode steps are dense over the cache either way). */
+export async function passkeyCase(gen: GenerateFn, tok: Tokenizer, length: number, depth: number, seed: number, sparse: () => AttentionOverrideFn): Promise<PasskeyResult> {
   const p = passkeyPrompt(tok, length, depth, seed);
-  const d = await greedyContinuation(fwd, p.ids, p.answerTokens, vocab);
-  const s = await greedyContinuation(fwd, p.ids, p.answerTokens, vocab, sparse);
+  const d = await gen(p.ids, p.answerTokens);
+  const s = await gen(p.ids, p.answerTokens, sparse());
   const dText = tok.decode(d), sText = tok.decode(s);
   return {
     length, tokens: p.ids.length, depth: p.depth, passkey: p.passkey,
@@ -184,14 +175,14 @@ export interface PasskeyAccuracy {
 
 /** Passkey cases over lengths x depths (length outermost), seeds 1, 2, ... in that order, and the
  * shares retrieved dense, sparse and with identical continuations. */
-export async function passkeySuite(fwd: ForwardFn, tok: Tokenizer, vocab: number, lengths: readonly number[], depths: readonly number[], sparse: SparseFactory, onCase?: (done: number, of: number, length: number, depth: number) => void): Promise<{ cases: PasskeyResult[]; accuracy?: PasskeyAccuracy }> {
+export async function passkeySuite(gen: GenerateFn, tok: Tokenizer, lengths: readonly number[], depths: readonly number[], sparse: SparseFactory, onCase?: (done: number, of: number, length: number, depth: number) => void): Promise<{ cases: PasskeyResult[]; accuracy?: PasskeyAccuracy }> {
   const cases: PasskeyResult[] = [];
   let seed = 1;
   const of = lengths.length * depths.length;
   for (const L of lengths) {
     for (const depth of depths) {
       onCase?.(cases.length, of, L, depth);
-      cases.push(await passkeyCase(fwd, tok, vocab, L, depth, seed++, () => sparse()));
+      cases.push(await passkeyCase(gen, tok, L, depth, seed++, () => sparse()));
     }
   }
   if (cases.length === 0) return { cases };
@@ -231,11 +222,11 @@ export interface NearLosslessHooks {
 
 /** The near-lossless check, its one home: every text dense vs sparse, then the passkey plan.
  * `sa-studio eval` and the studio's check both call this. */
-export async function nearLosslessStudy(fwd: ForwardFn, tok: Tokenizer, config: { vocabSize: number; maxPositions: number }, texts: readonly Int32Array[], sparse: SparseFactory, plan: PasskeyPlan | null, hooks: NearLosslessHooks = {}): Promise<NearLosslessReport> {
+export async function nearLosslessStudy(model: ModelRun, tok: Tokenizer, config: { vocabSize: number; maxPositions: number }, texts: readonly Int32Array[], sparse: SparseFactory, plan: PasskeyPlan | null, hooks: NearLosslessHooks = {}): Promise<NearLosslessReport> {
   checkPasskeyPlan(plan, config.maxPositions);
   const checks: TextCheck[] = [];
-  for (let t = 0; t < texts.length; t++) checks.push(await checkText(fwd, texts[t], config.vocabSize, sparse, (pass) => hooks.onPass?.(t, pass)));
+  for (let t = 0; t < texts.length; t++) checks.push(await checkText(model.forward, texts[t], config.vocabSize, sparse, (pass) => hooks.onPass?.(t, pass)));
   await hooks.between?.();
-  const suite = plan ? await passkeySuite(fwd, tok, config.vocabSize, plan.lengths, plan.depths, sparse, hooks.onCase) : { cases: [] };
+  const suite = plan ? await passkeySuite(model.generate, tok, plan.lengths, plan.depths, sparse, hooks.onCase) : { cases: [] };
   return { texts: checks, passkey: suite.cases, plan, passkeyAccuracy: suite.accuracy };
 }

@@ -1,0 +1,56 @@
+// How a verb's prefill attends: --attention dense|sample, with one parameter set from the
+// SampleAttention flags (cli/sample-flags.ts) or per-head parameters from --config. Read in two
+// steps: the flags and the config file before the model loads (a broken file fails at once), the
+// config's fit to the model after.
+import type { FlagSpec } from './args';
+import { UsageError } from './args';
+import { SAMPLE_FLAGS, flagParams } from './sample-flags';
+import type { SampleParams } from '../src/sampleattention/spec/params';
+import type { ModelConfig } from '../src/model/config';
+import { readConfigFile } from '../src/sampleattention/formats/config-file-node';
+import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/formats/config-file';
+
+export const CONFIG_FLAG: FlagSpec = {
+  config: { kind: 'string', help: 'per-head config JSON (sa-studio tune, or the studio\'s export); else --alpha/--row-ratio/--window-ratio for every head' },
+  ...SAMPLE_FLAGS,
+};
+
+export const ATTENTION_FLAGS: FlagSpec = {
+  attention: { kind: 'string', help: 'the prefill\'s attention: dense (default) or sample (SampleAttention; implied by --config or a SampleAttention flag)' },
+  ...CONFIG_FLAG,
+};
+
+export interface SampleChoice {
+  /** the config file's parameters per layer and head, or one set for every head */
+  params: (model: { name: string; config: ModelConfig }) => SampleParams | SampleParams[][];
+  describe: string;
+}
+
+/** SampleAttention's parameters from --config or the flags (ttft always runs it; generate when asked). */
+export function sampleChoice(verb: string, f: Record<string, unknown>): SampleChoice {
+  const flagged = f.alpha !== undefined || f['row-ratio'] !== undefined || f['window-ratio'] !== undefined;
+  if (f.config !== undefined && flagged) throw new UsageError(`${verb}: give either --config or --alpha/--row-ratio/--window-ratio, not both.`);
+  if (f.config === undefined) {
+    const p = flagParams(verb, f);
+    return { params: () => p, describe: `SampleAttention alpha ${p.alpha}, rowRatio ${p.rowRatio}, windowRatio ${p.windowRatio} in every head` };
+  }
+  const file = f.config as string;
+  const cfg = readConfigFile(file);
+  return {
+    params: (m) => {
+      const warning = checkConfigFits(cfg, modelIdentity(m.name, m.config), file);
+      if (warning) process.stderr.write(`${verb}: ${warning}\n`);
+      return configParams(cfg);
+    },
+    describe: `SampleAttention per head from ${file}`,
+  };
+}
+
+/** --attention with its default: sample when a SampleAttention flag or --config is given. */
+export function attentionChoice(verb: string, f: Record<string, unknown>): SampleChoice | null {
+  const a = f.attention as string | undefined;
+  if (a !== undefined && a !== 'dense' && a !== 'sample') throw new UsageError(`${verb}: --attention must be dense or sample, got ${a}.`);
+  const implied = f.config !== undefined || f.alpha !== undefined || f['row-ratio'] !== undefined || f['window-ratio'] !== undefined;
+  if (a === 'dense' && implied) throw new UsageError(`${verb}: --attention dense takes no --config or SampleAttention flags.`);
+  return a === 'sample' || implied ? sampleChoice(verb, f) : null;
+}
