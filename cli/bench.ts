@@ -26,6 +26,7 @@ const SPEC: FlagSpec = {
   'matmul-sweep': { kind: 'boolean', help: 'f16 tensor-core matmul at 4096^3 over a sweep of tile shapes, beside the f32 kernel' },
   'keys-per-tile': { kind: 'number', help: 'f16 attention: keys per tile, 32 or 64 (default by head dim)' },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
+  text: { kind: 'string', help: 'with --studio: the text (default public/texts/prose-nodejs-pull-requests.md, 7517 tokens; for S above that, e.g. public/texts/prose-long-alice-in-wonderland.txt)' },
   out: { kind: 'string', help: 'also write the results as JSON here' },
   help: { kind: 'boolean', help: 'print this help' },
 };
@@ -79,7 +80,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const { DEFAULT_MODEL_DIR, REPO_ROOT } = await import('./model-dir');
     const { join } = await import('node:path');
     const S = list(f.S as string | undefined, [4096])[0];
-    const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: join(REPO_ROOT, 'public/texts/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2 });
+    const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: (f.text as string | undefined) ?? join(REPO_ROOT, 'public/texts/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2 });
     console.log(`studio slider move, ${r.model} (${r.layers} layers x ${r.heads} heads), S ${r.S}: chosen layer + head view ${r.chosenLayerMs.toFixed(1)} ms, all layers ${r.allLayersMs.toFixed(1)} ms, exact zoomed view (440 x 440 tokens) ${r.exactZoomMs.toFixed(1)} ms (wall clock, median of ${r.repeats}; prefill ${r.prefillMs.toFixed(0)} ms)`);
     results.push({ kind: 'studio', ...r });
   } else if (f.forward && f.shape === '1b') {
