@@ -17,6 +17,7 @@ const VERBS: Record<string, Verb> = {
   eval: { summary: 'near-lossless check: dense vs SampleAttention KL, top-1, perplexity, recall, density, passkey retrieval', run: async (a) => (await import('./eval')).evalCommand(a) },
   tune: { summary: 'per head, the lowest-density SampleAttention setting meeting a recall target on every text; writes a config', run: async (a) => (await import('./tune')).tuneCommand(a) },
   apply: { summary: 'reuse a saved per-head config on a new text: per-layer recall and density', run: async (a) => (await import('./apply')).applyCommand(a) },
+  convert: { summary: 'a per-head config as MInference\'s per-head file (--to minference): vertical_size and slash_size per head', run: async (a) => (await import('./convert')).convertCommand(a) },
   rivals: { summary: 'recall-vs-density curves of SampleAttention and its rivals (StreamingLLM, vertical-slash, block top-k, oracle) on the model\'s heads', run: async (a) => (await import('./rivals')).rivalsCommand(a) },
   generate: { summary: 'greedy continuation with a KV cache (dense or SampleAttention prefill, dense decode steps)', run: async (a) => (await import('./generate')).generateCommand(a) },
   ttft: { summary: 'time to first token (whole-model prefill) dense vs SampleAttention at long lengths, with KL and top-1 of the final logits', run: async (a) => (await import('./ttft')).ttftCommand(a) },

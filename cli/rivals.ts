@@ -3,7 +3,8 @@
 // float64 (src/sampleattention/studies/rivals.ts), every chosen head gets one recall-vs-density curve per pattern.
 // Prints the model's mean recall at equal densities and at SampleAttention's own operating point,
 // then the same per layer (or per head with --heads); --json writes every curve, --svg a chart
-// (src/render/rivals-svg.ts). Progress to stderr, results to stdout.
+// (src/render/rivals-svg.ts). --minference MI.json adds a MInference config's fixed per-head
+// pattern as one more pattern, `minference`: one point per head. Progress to stderr, results to stdout.
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
@@ -16,6 +17,8 @@ import { recallAtDensity, type PatternName, type RivalCurve } from '../src/sampl
 import { rivalOptions, rivalsStudy, type QKCapture, type RivalsStudy } from '../src/sampleattention/studies/rivals-study';
 import { rivalsSvg } from '../src/render/rivals-svg';
 import { InputError } from '../gpu/errors';
+import { readMInferenceFile } from '../src/sampleattention/formats/config-file-node';
+import { checkMInferenceFits } from '../src/sampleattention/formats/minference-file';
 
 export const DEFAULT_DENSITIES = [0.1, 0.2, 0.3, 0.5];
 /** Above this many tokens the CPU float64 curves take long enough to warn. */
@@ -30,6 +33,7 @@ const SPEC: FlagSpec = {
   ...SAMPLE_FLAGS,
   json: { kind: 'string', help: 'write every curve (per head, per layer, model) with its points as JSON here' },
   svg: { kind: 'string', help: 'write the model-level recall-vs-density chart as a standalone SVG here' },
+  minference: { kind: 'string', help: 'a MInference per-head config (JSON list of {"<head>": [pattern, vertical_size, slash_size, score]} per layer): its fixed pattern per head, run as MInference runs it, becomes a `minference` row in every table and a point per head on the chart' },
   ...HELP_FLAG,
 };
 
@@ -46,6 +50,8 @@ export interface RivalsArgs {
   params: SampleParams;
   json?: string;
   svg?: string;
+  /** A MInference config file to measure beside the patterns. */
+  minference?: string;
 }
 
 /** "0,3", "0-3", "0-2,5": sorted unique non-negative integers. */
@@ -89,6 +95,7 @@ export function parseRivalsArgs(argv: readonly string[]): RivalsArgs {
     params,
     json: f.json as string | undefined,
     svg: f.svg as string | undefined,
+    minference: f.minference as string | undefined,
   };
 }
 
@@ -113,6 +120,8 @@ export interface RivalsReport extends Omit<RivalsStudy, 'of'> {
   densities: number[];
   /** True when --heads was given: the detail tables are per head, not per layer. */
   perHead: boolean;
+  /** The MInference file measured as the 'minference' pattern, when one was given. */
+  minference?: string;
 }
 
 /** SampleAttention's point at its operating alpha on a set of curves. */
@@ -126,9 +135,10 @@ export function operatingPoint(curves: readonly RivalCurve[], alpha: number): { 
 const fmtRecall = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : '-');
 const fmtKnob = (x: number) => String(Number(x.toPrecision(6)));
 
-/** "alpha 0.5..1" from a curve's knob and its swept values. */
+/** "alpha 0.5..1" from a curve's knob and its swept values; the knob alone when nothing is swept. */
 export function knobText(c: RivalCurve): string {
   const ks = c.points.map((p) => p.knob);
+  if (c.points.length === 1) return c.knob;
   return `${c.knob}: ${fmtKnob(Math.min(...ks))}..${fmtKnob(Math.max(...ks))}`;
 }
 
@@ -162,6 +172,12 @@ export function formatRivals(r: RivalsReport): string {
   const m = curveRows(r.model_curves, r.densities, a, true);
   out.push(`model (SampleAttention's operating point: density ${m.op.density.toFixed(4)}, recall ${m.op.recall.toFixed(4)}):`);
   out.push(...table(['pattern', ...dHead(r.densities), `@SA ${m.op.density.toFixed(3)}`, 'knob: swept'], m.rows, [0, r.densities.length + 2]));
+  const mi = r.model_curves.find((c) => c.pattern === 'minference')?.points[0];
+  if (mi) {
+    const sa = recallAtDensity(r.model_curves[0], mi.density);
+    out.push(`minference: ${r.minference ?? 'the MInference file'}'s fixed sizes per head, run as MInference's kernel runs them (vertical_and_slash: at least 30 columns and 50 diagonals, the first 30 columns and the 30 most recent diagonals always; stream_llm: sinks and window).`);
+    out.push(`   Its point (mean over heads): density ${mi.density.toFixed(4)}, recall ${mi.recallMean.toFixed(4)}; SampleAttention at that density: ${fmtRecall(sa)}. One point per head, so no value below its density, and its own recall above it.`);
+  }
   const missing = new Set(m.missing);
   const detail: string[][] = [];
   const groups = r.perHead
@@ -194,23 +210,25 @@ export async function rivalsCommand(argv: string[]): Promise<number> {
   for (const [flag, file] of [['json', a.json], ['svg', a.svg]] as const) {
     if (file !== undefined && !existsSync(dirname(resolve(file)))) throw new UsageError(`rivals: --${flag} ${file}: the folder ${dirname(resolve(file))} does not exist; create it or write elsewhere.`);
   }
+  const mi = a.minference === undefined ? undefined : readMInferenceFile(a.minference);
   const s = await openSession(a.model, a.text, a.maxTokens);
   const c = s.checkpoint.config;
   const S = s.ids.length;
   let report: RivalsReport;
   try {
     const sel = resolveSelection(a, c.numLayers, c.numHeads);
+    if (mi) checkMInferenceFits(mi, c.numLayers, sel.layers, sel.heads, a.minference!);
     if (S > SLOW_S) {
       process.stderr.write(`rivals: warning: S = ${S} tokens. The curves cost O(S^2 d) per head in CPU float64 and hold S (S + 1) / 2 = ${(S * (S + 1)) / 2} entries per head; this will be slow (minutes for ${sel.layers.length * sel.heads.length} heads). Limit it with --max-tokens ${SLOW_S / 2}, or fewer --layers / --heads.\n`);
     }
     process.stderr.write(`rivals: capturing q/k of ${a.text} (${S} tokens)\n`);
     const fw = await forward(s.model, s.ids, { captureQK: true, logits: 'none' });
-    process.stderr.write(`rivals: ${sel.layers.length} layer(s) x ${sel.heads.length} head(s), 5 patterns each, CPU float64\n`);
+    process.stderr.write(`rivals: ${sel.layers.length} layer(s) x ${sel.heads.length} head(s), ${mi ? '5 patterns and the MInference file' : '5 patterns'} each, CPU float64\n`);
     const cap: QKCapture = { S, d: c.headDim, numHeads: c.numHeads, numKvHeads: c.numKvHeads, q: fw.q!, k: fw.k! };
     const { of: _, ...part } = await rivalsStudy(cap, sel.layers, sel.heads, a.params, S, {
       onLayer: (l, done, of, sec) => process.stderr.write(`  layer ${l} (${done}/${of}): ${sel.heads.length} head(s) done, ${sec.toFixed(1)} s\n`),
-    });
-    report = { model: s.checkpoint.name, text: a.text, params: a.params, densities: a.densities, perHead: a.heads !== undefined, ...part };
+    }, mi && { config: mi, source: a.minference! });
+    report = { model: s.checkpoint.name, text: a.text, params: a.params, densities: a.densities, perHead: a.heads !== undefined, ...part, ...(a.minference ? { minference: a.minference } : {}) };
   } finally {
     s.model.dispose();
   }
@@ -229,7 +247,9 @@ export async function rivalsCommand(argv: string[]): Promise<number> {
 /** The chart of a report's model-level curves. */
 export function reportSvg(r: RivalsReport): string {
   const op = operatingPoint(r.model_curves, r.params.alpha);
+  const perHead = r.head_curves.flatMap((e) => e.curves.filter((c) => c.pattern === 'minference').map((c) => c.points[0]));
   return rivalsSvg(r.model_curves, {
+    ...(perHead.length ? { headPoints: [{ pattern: 'minference' as const, points: perHead }] } : {}),
     title: `Recall vs density: SampleAttention and rivals (${r.model})`,
     subtitle: `${basename(r.text)}, ${r.tokens} tokens; mean over ${r.head_curves.length} heads; rowRatio ${r.params.rowRatio}, windowRatio ${r.params.windowRatio}; CPU float64`,
     operatingPoint: { ...op, label: `SampleAttention, alpha ${r.params.alpha}: density ${op.density.toFixed(3)}, recall ${op.recall.toFixed(3)}` },

@@ -31,4 +31,5 @@ export const PATTERNS: Record<PatternName, { dark: string; light: string; label:
   'vertical-slash': { dark: '#c38bff', light: '#7048e8', label: 'Vertical-slash (MInference)' },
   'block-topk': { dark: PALETTE.kept, light: '#2b8a3e', label: 'Block top-k (XAttention)' },
   oracle: { dark: PALETTE.text, light: '#495057', label: 'Oracle (top entries of P)', dash: '6 4' },
+  minference: { dark: '#ff7eb6', light: '#c2255c', label: 'MInference config (file)' },
 };

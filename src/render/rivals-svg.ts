@@ -16,6 +16,9 @@ export interface RivalsSvgOptions {
   operatingPoint?: { density: number; recall: number; label?: string };
   /** Lowest recall shown; default: the lowest point rounded down to 0.1 (at most 0.9). */
   recallFloor?: number;
+  /** Points drawn one per head (small rings) in a pattern's colour: a fixed per-head config
+   * (MInference's file) has one point per head and no curve. */
+  headPoints?: { pattern: PatternName; points: { density: number; recallMean: number }[] }[];
 }
 
 const THEMES = {
@@ -39,7 +42,7 @@ export function rivalsSvg(curves: readonly RivalCurve[], o: RivalsSvgOptions = {
   const m = { left: 70, right: 290, top, bottom: 62 };
   const pw = W - m.left - m.right, ph = H - m.top - m.bottom;
   const finite = (p: { density: number; recallMean: number }) => Number.isFinite(p.density) && Number.isFinite(p.recallMean);
-  const all = curves.flatMap((c) => c.points.filter(finite));
+  const all = [...curves, ...(o.headPoints ?? [])].flatMap((c) => c.points.filter(finite));
   const lowest = Math.min(1, ...all.map((p) => p.recallMean), o.operatingPoint?.recall ?? 1);
   const floor = o.recallFloor ?? Math.min(0.9, Math.max(0, Math.floor(lowest * 10 - 1e-9) / 10));
   const x = scaleLinear().domain([0, 1]).range([m.left, m.left + pw]);
@@ -83,9 +86,19 @@ export function rivalsSvg(curves: readonly RivalCurve[], o: RivalsSvgOptions = {
     if (pts.length === 0) continue;
     const d = pts.map((p, i) => `${i ? 'L' : 'M'}${f2(x(p.density))},${f2(y(p.recallMean))}`).join(' ');
     const sa = c.pattern === 'sampleattention';
+    // A single point (a fixed config's mean) is a marker, not a line.
+    if (pts.length === 1) {
+      push(`<rect class="fixed-point" data-pattern="${escapeXml(c.pattern)}" x="${f2(x(pts[0].density) - 5)}" y="${f2(y(pts[0].recallMean) - 5)}" width="10" height="10" fill="${col}" stroke="${th.panel}" stroke-width="1.5"/>`);
+      continue;
+    }
     const dash = PATTERNS[c.pattern]?.dash ? ` stroke-dasharray="${PATTERNS[c.pattern].dash}"` : '';
     push(`<path class="curve" data-pattern="${escapeXml(c.pattern)}" d="${d}" fill="none" stroke="${col}" stroke-width="${sa ? 3 : 2}" stroke-linejoin="round" stroke-linecap="round"${dash}/>`);
     push(`<g fill="${col}">${pts.map((p) => `<circle cx="${f2(x(p.density))}" cy="${f2(y(p.recallMean))}" r="${sa ? 3.6 : 2.8}"/>`).join('')}</g>`);
+  }
+  for (const hp of o.headPoints ?? []) {
+    const col = (PATTERNS[hp.pattern] ?? PATTERNS.oracle)[o.theme ?? 'dark'];
+    const pts = hp.points.filter(finite);
+    push(`<g class="head-points" data-pattern="${escapeXml(hp.pattern)}" fill="none" stroke="${col}" stroke-width="1.2" opacity="0.8">${pts.map((p) => `<circle cx="${f2(x(p.density))}" cy="${f2(y(p.recallMean))}" r="2.6"/>`).join('')}</g>`);
   }
   push('</g>');
   const op = o.operatingPoint;

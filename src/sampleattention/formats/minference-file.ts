@@ -103,3 +103,12 @@ export function minferenceHead(cfg: MInferenceConfig, layer: number, head: numbe
   if (!MEASURED_PATTERNS.includes(e.pattern)) throw new MInferenceConfigError([`[${layer}][${JSON.stringify(String(head))}][0]: pattern ${e.pattern} has no fixed per-head pattern to measure (its kernel ignores the sizes); the studio measures ${MEASURED_PATTERNS.join(' and ')}`], source, 'cannot be measured');
   return e;
 }
+
+/** Checks, before any work, that the file is for a model of `numLayers` layers and states every
+ * chosen head with a measurable pattern; throws the first problem with its path. A file of
+ * another layer count is for another model: MInference would silently run the missing layers
+ * with its default, which is not what the file claims. */
+export function checkMInferenceFits(cfg: MInferenceConfig, numLayers: number, layers: readonly number[], heads: readonly number[], source: string): void {
+  if (cfg.length !== numLayers) throw new MInferenceConfigError([`config: the file has ${cfg.length} layer(s) and the model ${numLayers}; it was made for another model`], source, 'does not fit the model');
+  for (const l of layers) for (const h of heads) minferenceHead(cfg, l, h, source);
+}

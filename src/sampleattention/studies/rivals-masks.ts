@@ -7,6 +7,8 @@
 //   antidiagonal-sampled attention mass (XAttention) or by pooled q.k (FlexPrefill / MoBA), and each
 //   query block keeps its best key blocks until a cumulative share `tau` of the block scores.
 // - The oracle: the largest T entries of the full P (see rivals.ts).
+// - A MInference config file's fixed per-head sizes (formats/minference-file.ts), run as its
+//   kernels run them (minferenceMask).
 //
 // A mask is a Uint8Array over the causal entries in row order: entry (i, j), j <= i, sits at
 // i (i + 1) / 2 + j, so N = S (S + 1) / 2 entries. Every pattern keeps the diagonal (as
@@ -73,18 +75,51 @@ export function estimateVerticalSlash(P: Float64Array, S: number, lastQ = 64): V
   return { vertical, slash, columnOrder: order(vertical), slashOrder: order(slash) };
 }
 
+/** Lines of one kind: the first `forced` (columns 0.., or the most recent diagonals 0..), then the
+ * top of `order`; `budget` lines in all when `inBudget` (MInference's top-k over scores with the
+ * forced ones set to +inf), else `budget` top lines on top of the forced ones. */
+function pickLines(order: readonly number[], S: number, budget: number, forced: number, inBudget: boolean): Uint8Array {
+  const on = new Uint8Array(S);
+  const f = Math.min(forced, S);
+  for (let t = 0; t < f; t++) on[t] = 1;
+  if (!inBudget) {
+    for (let t = 0; t < Math.min(budget, S); t++) on[order[t]] = 1;
+    return on;
+  }
+  let n = f;
+  for (const x of order) {
+    if (n >= budget) break;
+    if (!on[x]) { on[x] = 1; n++; }
+  }
+  return on;
+}
+
+const linesMask = (S: number, col: Uint8Array, diag: Uint8Array) => maskFrom(S, (i, j) => col[j] === 1 || diag[i - j] === 1);
+
 /** The top `lines` columns and top `lines` diagonals (column 0 and the diagonal always, as
- * MInference forces the first columns and the most recent diagonals). */
+ * MInference forces the first columns and the most recent diagonals): the rival at a density. */
 export function verticalSlashMask(S: number, est: VerticalSlashEstimate, lines: number): Uint8Array {
   if (!(Number.isInteger(lines) && lines >= 0)) throw new RangeError(`verticalSlashMask: lines must be a non-negative integer, got ${lines}.`);
-  const col = new Uint8Array(S), diag = new Uint8Array(S);
-  col[0] = 1;
-  diag[0] = 1;
-  for (let t = 0; t < Math.min(lines, S); t++) {
-    col[est.columnOrder[t]] = 1;
-    diag[est.slashOrder[t]] = 1;
-  }
-  return maskFrom(S, (i, j) => col[j] === 1 || diag[i - j] === 1);
+  return linesMask(S, pickLines(est.columnOrder, S, lines, 1, false), pickLines(est.slashOrder, S, lines, 1, false));
+}
+
+/** What MInference's vertical_and_slash kernel does with a config's sizes at run time
+ * (minference/modules/minference_forward.py): vertical_size = min(S, max(v, 30)) and
+ * slash_size = min(S, max(s, 50)); the first 30 columns and the 30 most recent diagonals are set
+ * to +inf before the top-k, so they are kept inside those budgets. */
+export const MINFERENCE_RUNTIME = { minVertical: 30, minSlash: 50, forcedColumns: 30, forcedDiagonals: 30, lastQ: 64 } as const;
+
+/** A MInference config head's fixed pattern: vertical_and_slash as its kernel runs it (above), or
+ * stream_llm as its streaming kernel: vertical_size sink keys and a slash_size local window. */
+export function minferenceMask(S: number, est: VerticalSlashEstimate, head: { pattern: string; verticalSize: number; slashSize: number }): Uint8Array {
+  const { verticalSize: v, slashSize: s } = head;
+  if (!(Number.isInteger(v) && v >= 0 && Number.isInteger(s) && s >= 0)) throw new RangeError(`minferenceMask: sizes must be non-negative integers, got ${v} and ${s}.`);
+  if (head.pattern === 'stream_llm') return streamingMask(S, v, s);
+  if (head.pattern !== 'vertical_and_slash') throw new RangeError(`minferenceMask: pattern ${head.pattern} has no fixed per-head mask.`);
+  const R = MINFERENCE_RUNTIME;
+  const cols = pickLines(est.columnOrder, S, Math.min(S, Math.max(v, R.minVertical)), R.forcedColumns, true);
+  const diags = pickLines(est.slashOrder, S, Math.min(S, Math.max(s, R.minSlash)), R.forcedDiagonals, true);
+  return linesMask(S, cols, diags);
 }
 
 export type BlockScoring = 'antidiagonal' | 'pooled';

@@ -5,6 +5,7 @@
 import { kvHeadOf } from '../spec/reference';
 import type { SampleParams } from '../spec/params';
 import { DEFAULT_RIVALS, headCurves, modelCurves, type RivalCurve, type RivalOptions } from './rivals';
+import { checkMInferenceFits, minferenceHead, type MInferenceConfig, type MInferenceHead } from '../formats/minference-file';
 
 /** Post-RoPE q and k of every layer of one text, on the host. */
 export interface QKCapture {
@@ -17,7 +18,14 @@ export interface QKCapture {
   k: readonly Float32Array[];
 }
 
-export interface RivalsHeadEntry { layer: number; head: number; kvHead: number; curves: RivalCurve[] }
+export interface RivalsHeadEntry {
+  layer: number;
+  head: number;
+  kvHead: number;
+  curves: RivalCurve[];
+  /** The MInference file's entry for this head, when one was measured. */
+  minference?: MInferenceHead;
+}
 
 export interface RivalsStudy {
   /** Tokens the curves were computed on: the first `tokens` of the text (causal, so exact for them). */
@@ -50,11 +58,16 @@ export interface RivalsHooks {
   between?: () => Promise<void>;
 }
 
+/** A MInference config measured beside the patterns (its fixed per-head pattern, one point per
+ * head: the 'minference' curve); `source` names it in errors. */
+export interface RivalsMInference { config: MInferenceConfig; source: string }
+
 /** The curves of `layers` x `heads` on the first `maxTokens` tokens of the capture. `params` is one
  * set for every head or [layer][head]; every head sweeps the same alphas (the defaults plus every
  * measured head's operating alpha), so the mean curves are defined. */
-export async function rivalsStudy(cap: QKCapture, layers: readonly number[], heads: readonly number[], params: SampleParams | readonly (readonly SampleParams[])[], maxTokens = cap.S, hooks: RivalsHooks = {}): Promise<RivalsStudy> {
+export async function rivalsStudy(cap: QKCapture, layers: readonly number[], heads: readonly number[], params: SampleParams | readonly (readonly SampleParams[])[], maxTokens = cap.S, hooks: RivalsHooks = {}, mi?: RivalsMInference): Promise<RivalsStudy> {
   const { S, d, numHeads, numKvHeads } = cap;
+  if (mi) checkMInferenceFits(mi.config, cap.q.length, layers, heads, mi.source);
   const T = Math.min(S, maxTokens);
   const paramsOf = (l: number, h: number): SampleParams => ('alpha' in params ? params : params[l][h]);
   const alphas = layers.flatMap((l) => heads.map((h) => paramsOf(l, h).alpha));
@@ -71,9 +84,10 @@ export async function rivalsStudy(cap: QKCapture, layers: readonly number[], hea
       // Rows 0..T-1 of a head are contiguous at the start of its (S, d) block.
       const q = cap.q[l].subarray(h * S * d, h * S * d + T * d);
       const k = cap.k[l].subarray(g * S * d, g * S * d + T * d);
-      const curves = headCurves(q, k, T, d, rivalOptions(paramsOf(l, h), alphas));
+      const minference = mi && minferenceHead(mi.config, l, h, mi.source);
+      const curves = headCurves(q, k, T, d, { ...rivalOptions(paramsOf(l, h), alphas), minference });
       mine.push(curves);
-      head_curves.push({ layer: l, head: h, kvHead: g, curves });
+      head_curves.push({ layer: l, head: h, kvHead: g, curves, ...(minference ? { minference } : {}) });
       await hooks.between?.();
     }
     layer_curves.push({ layer: l, curves: modelCurves(mine) });

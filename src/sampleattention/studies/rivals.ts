@@ -14,13 +14,16 @@ import { DEFAULT_PARAMS, sampledRows, windowSize } from '../spec/params';
 import { effectiveWindow } from '../spec/mask';
 import { percentile } from '../spec/stats';
 import {
-  blockMask, blockScores, causalAttention, causalCount, entryIndex, estimateVerticalSlash, streamingMask, verticalSlashMask,
+  blockMask, blockScores, causalAttention, causalCount, entryIndex, estimateVerticalSlash, minferenceMask, MINFERENCE_RUNTIME, streamingMask, verticalSlashMask,
   type BlockScoring,
 } from './rivals-masks';
+import type { MInferenceHead } from '../formats/minference-file';
 
-export { causalAttention, streamingMask, verticalSlashMask, estimateVerticalSlash, blockScores, blockMask, causalCount, entryIndex } from './rivals-masks';
+export { causalAttention, streamingMask, verticalSlashMask, minferenceMask, estimateVerticalSlash, blockScores, blockMask, causalCount, entryIndex } from './rivals-masks';
 
-export type PatternName = 'sampleattention' | 'streamingllm' | 'vertical-slash' | 'block-topk' | 'oracle';
+/** 'minference' is a MInference config file's fixed pattern: one point per head, present only
+ * when a file is given. */
+export type PatternName = 'sampleattention' | 'streamingllm' | 'vertical-slash' | 'block-topk' | 'oracle' | 'minference';
 
 export interface CurvePoint {
   /** The knob's value at this point (see RivalCurve.knob). */
@@ -108,7 +111,12 @@ export interface RivalOptions {
   taus?: number[];
   /** Oracle: densities. */
   densities?: number[];
+  /** A MInference config's entry for this head: adds its fixed pattern as the 'minference' curve. */
+  minference?: MInferenceHead;
 }
+
+/** The knob text of the 'minference' curve: nothing is swept, the file fixes the sizes. */
+export const MINFERENCE_KNOB = 'none: the file\'s sizes';
 
 export const DEFAULT_RIVALS = {
   alphas: [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1],
@@ -136,7 +144,14 @@ export function headCurves(q: Matrix, k: Matrix, S: number, d: number, o: RivalO
     { pattern: 'vertical-slash', knob: 'lines per kind', points: sweep(lines, (n) => verticalSlashMask(S, est, n)) },
     { pattern: 'block-topk', knob: `tau (block ${bs.block}, ${o.blockScoring ?? 'antidiagonal'})`, points: sweep(o.taus ?? DEFAULT_RIVALS.taus, (t) => blockMask(S, bs, t)) },
     { pattern: 'oracle', knob: 'density', points: sweep(o.densities ?? DEFAULT_RIVALS.densities, (x) => oracleMask(order, countForDensity(S, x))) },
+    ...(o.minference ? [minferenceCurve(P, S, o.minference, (o.lastQ ?? 64) === MINFERENCE_RUNTIME.lastQ ? est : undefined)] : []),
   ];
+}
+
+/** A MInference config head's one point. Its kernel estimates from its own last 64 queries,
+ * whatever lastQ the density rival was given; `est` is reused when it is that estimate. */
+function minferenceCurve(P: Float64Array, S: number, head: MInferenceHead, est = estimateVerticalSlash(P, S, MINFERENCE_RUNTIME.lastQ)): RivalCurve {
+  return { pattern: 'minference', knob: MINFERENCE_KNOB, points: [measureMask(P, S, minferenceMask(S, est, head), 0)] };
 }
 
 /** The model's curve per pattern: at each knob value, the mean over heads of density and mean
