@@ -14,6 +14,12 @@ import { rivalsSvg } from '../../src/render/rivals-svg';
 import { DEFAULT_PARAMS } from '../../src/sampleattention/spec/params';
 import { recallAtDensity, type RivalCurve } from '../../src/sampleattention/studies/rivals';
 import { rivalsStudy, type QKCapture } from '../../src/sampleattention/studies/rivals-study';
+import { MInferenceConfigError, parseMInference } from '../../src/sampleattention/formats/minference-file';
+import { main } from '../../cli/main';
+import { oneLine } from '../../gpu/errors';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const seed = freshSeed();
 const base = ['--model', 'default', '--text', 'a.txt'];
@@ -197,4 +203,66 @@ test('rivalsSvg: escapes text, drops non-finite points, light theme, no operatin
 test('rivals: a missing text or an output folder that does not exist fails before any model is loaded', async () => {
   await assert.rejects(rivalsCommand(['--model', 'no-such-model', '--text', '/no/such/text.txt']), /--text \/no\/such\/text\.txt: no such file/);
   await assert.rejects(rivalsCommand(['--model', 'no-such-model', '--text', 'README.md', '--json', '/no/such/dir/r.json']), (e: unknown) => e instanceof UsageError && /--json \/no\/such\/dir\/r\.json: the folder \/no\/such\/dir does not exist/.test((e as Error).message));
+});
+
+/** A MInference file for the synthetic capture's 2 layers x 4 heads, sizes differing per head. */
+const MI = parseMInference(JSON.stringify([0, 1].map((l) => Object.fromEntries([0, 1, 2, 3].map((h) => [String(h), h === 3 && l === 1 ? ['stream_llm', 2, 6, 0] : ['vertical_and_slash', 4 + h, 8 + l, 0.9]])))));
+
+test(`rivals --minference: a minference row in the model table and in every per-layer and per-head table, a point per head on the SVG (SEED=${seed})`, async () => {
+  for (const perHead of [false, true]) {
+    const cap = capture(40, 8, seed);
+    const params = { alpha: 0.95, rowRatio: 0.1, windowRatio: 0.08 };
+    const heads = perHead ? [1, 3] : [0, 1, 2, 3];
+    const { of: _, ...part } = await rivalsStudy(cap, [0, 1], heads, params, cap.S, {}, { config: MI, source: 'mi.json' });
+    const r: RivalsReport = { model: 'synthetic', text: 'x.txt', params, densities: [0.2, 0.5, 1], perHead, minference: 'mi.json', ...part };
+    assert.deepEqual(r.head_curves.map((e) => e.minference), [0, 1].flatMap((l) => heads.map((h) => MI[l].get(h))), 'each head carries its file entry');
+    const text = formatRivals(r);
+    const lines = text.split('\n');
+    const modelRows = lines.slice(lines.findIndex((l) => l.startsWith('pattern')) + 2).filter((l) => /^[a-z-]+\s/.test(l));
+    assert.deepEqual(modelRows.slice(0, 6).map((l) => l.split(/\s+/)[0]), ['sampleattention', 'streamingllm', 'vertical-slash', 'block-topk', 'oracle', 'minference'], text);
+    const mi = r.model_curves[5].points[0];
+    // @1 is above the file's density: its own recall; the knob column says nothing is swept.
+    assert.match(modelRows[5], new RegExp(`\\s${mi.recallMean.toFixed(4)}\\s+\\S+\\s+none: the file's sizes$`), modelRows[5]);
+    assert.match(text, new RegExp(`Its point \\(mean over heads\\): density ${mi.density.toFixed(4)}, recall ${mi.recallMean.toFixed(4)}`));
+    const detailRows = lines.slice(lines.findIndex((l) => l.startsWith('per ')) + 3);
+    assert.equal(detailRows.filter((l) => /^\S*\s+minference\s/.test(l)).length, perHead ? 4 : 2, text);
+    // The head's point is the head's mean: one head per entry, mean over heads = model point.
+    const pts = r.head_curves.map((e) => e.curves[5].points[0]);
+    assert.ok(Math.abs(pts.reduce((a, p) => a + p.density, 0) / pts.length - mi.density) < 1e-12);
+    const svg = reportSvg(r);
+    const paths = checkSvg(svg, 5);
+    assert.ok(!paths.some((p) => p[1] === 'minference'), 'a single point is not drawn as a line');
+    const group = /<g class="head-points" data-pattern="minference"[^>]*>(.*?)<\/g>/.exec(svg);
+    assert.equal((group?.[1].match(/<circle/g) ?? []).length, pts.length, 'one ring per head');
+    assert.equal((svg.match(/class="fixed-point" data-pattern="minference"/g) ?? []).length, 1);
+    assert.equal((svg.match(/class="legend"/g) ?? []).length, 6);
+  }
+});
+
+test('rivals --minference: a file that does not fit the heads, or a broken one, is a named input error', async () => {
+  const cap = capture(16, 4, seed);
+  const p = { alpha: 0.95, rowRatio: 0.1, windowRatio: 0.08 };
+  await assert.rejects(rivalsStudy(cap, [0], [0], p, cap.S, {}, { config: MI.slice(0, 1), source: 'one.json' }), (e: unknown) => e instanceof MInferenceConfigError && /one\.json does not fit the model: config: the file has 1 layer\(s\) and the model 2/.test(oneLine((e as Error).message)));
+  const holes = parseMInference('[{"0": ["vertical_and_slash", 1, 2, 0]}, {"0": ["vertical_and_slash", 1, 2, 0]}]');
+  await assert.rejects(rivalsStudy(cap, [1], [0, 2], p, cap.S, {}, { config: holes, source: 'h.json' }), (e: unknown) => e instanceof MInferenceConfigError && e.key === '[1]["2"]');
+  // On the command line: exit 2, one line naming the path, before any model is loaded.
+  const dir = mkdtempSync(join(tmpdir(), 'sa-rivals-mi-'));
+  try {
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '[{"0": ["vertical_and_slash", -1, 2, 0]}]');
+    const err: string[] = [];
+    const error = console.error;
+    console.error = (...a: unknown[]) => void err.push(a.join(' '));
+    let status: number;
+    try {
+      status = await main(['rivals', '--model', join(dir, 'no-such-model'), '--text', 'README.md', '--minference', file]);
+    } finally {
+      console.error = error;
+    }
+    assert.equal(status, 2);
+    assert.equal(err.length, 1, err.join('\n'));
+    assert.match(err[0], /^sa-studio rivals: .*bad\.json is not a valid MInference config .*\[0\]\["0"\]\[1\]: vertical_size -1 is not a non-negative integer$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

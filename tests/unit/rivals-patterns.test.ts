@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { freshSeed, randn, rng } from '../helpers/gpu';
 import {
   blockMask, blockScores, causalAttention, causalCount, countForDensity, entryIndex, estimateVerticalSlash, headCurves,
-  measureMask, modelCurves, oracleMask, oracleOrder, recallAtDensity, streamingMask, verticalSlashMask,
+  measureMask, minferenceMask, modelCurves, oracleMask, oracleOrder, recallAtDensity, streamingMask, verticalSlashMask,
 } from '../../src/sampleattention/studies/rivals';
 import { headView, kvHeadOf, selectHead } from '../../src/sampleattention/spec/reference';
 
@@ -142,4 +142,34 @@ test(`model curves average heads; recallAtDensity interpolates (SEED=${seed})`, 
   assert.equal(recallAtDensity(curve, 0.2), 0.5);
   assert.equal(recallAtDensity(curve, 0.9), 0.9);
   assert.throws(() => oracleMask(oracleOrder(new Float64Array(3)), 0), /count must be/);
+});
+
+test(`a MInference config's head is masked as its kernel runs it: sizes raised to 30 / 50, the first 30 columns and 30 diagonals inside the budget (SEED=${seed})`, () => {
+  const r = rng(seed + 5);
+  const S = 97, d = 16;
+  const { q, k } = head(r, S, d, 1.2);
+  const P = causalAttention(q, k, S, d, 0.25);
+  const est = estimateVerticalSlash(P, S, 64);
+  /** The kept lines by the rule written out: forced first, then the top of the order, `n` in all. */
+  const lines = (order: number[], n: number) => {
+    const on = new Set(Array.from({ length: 30 }, (_, t) => t));
+    for (const x of order) if (on.size < n) on.add(x);
+    return on;
+  };
+  for (const [v, sl] of [[35, 60], [0, 0], [31, 200], [1000, 6096]] as const) {
+    const cols = lines(est.columnOrder, Math.min(S, Math.max(v, 30))), diags = lines(est.slashOrder, Math.min(S, Math.max(sl, 50)));
+    const m = minferenceMask(S, est, { pattern: 'vertical_and_slash', verticalSize: v, slashSize: sl });
+    for (let i = 0; i < S; i++) for (let j = 0; j <= i; j++) assert.equal(m[entryIndex(i, j)] === 1, cols.has(j) || diags.has(i - j), `v ${v} s ${sl}: (${i}, ${j})`);
+    if (v >= S) assert.equal(measureMask(P, S, m).density, 1, 'sizes past S keep everything');
+  }
+  assert.deepEqual(minferenceMask(S, est, { pattern: 'stream_llm', verticalSize: 3, slashSize: 9 }), streamingMask(S, 3, 9));
+  // headCurves adds one 'minference' point, estimated from the last 64 queries even when the
+  // density rival is given another lastQ.
+  const head0 = { pattern: 'vertical_and_slash' as const, verticalSize: 40, slashSize: 52, score: 0.9 };
+  const curves = headCurves(q, k, S, d, { lastQ: 13, minference: head0 });
+  assert.deepEqual(curves.map((c) => c.pattern), ['sampleattention', 'streamingllm', 'vertical-slash', 'block-topk', 'oracle', 'minference']);
+  const P4 = causalAttention(q, k, S, d, 1 / Math.sqrt(d));
+  assert.deepEqual(curves[5].points, [measureMask(P4, S, minferenceMask(S, estimateVerticalSlash(P4, S, 64), head0), 0)]);
+  assert.notDeepEqual(estimateVerticalSlash(P4, S, 13).columnOrder.slice(0, 40), estimateVerticalSlash(P4, S, 64).columnOrder.slice(0, 40), 'the two estimates differ, so the check above can tell them apart');
+  assert.equal(headCurves(q, k, S, d).length, 5, 'no file, no minference curve');
 });
