@@ -4,6 +4,10 @@ import type { GpuContext } from '../device';
 import { ceilDiv, f32, u32, type Dispatch } from '../kernel';
 import { createTensor, shapeString, type Tensor } from '../tensor';
 import attendWgsl from './attend.wgsl';
+import reduceWgsl from '../forward/reduce.wgsl';
+
+/** The kernel's WGSL with the shared workgroup reduction (reduce.wgsl). */
+const attendWgslFull = reduceWgsl + '\n' + attendWgsl;
 
 /** Keys per partial workgroup (CHUNK in attend.wgsl). */
 export const DECODE_CHUNK = 256;
@@ -51,7 +55,7 @@ export function decodeAttentionDispatches(ctx: GpuContext, a: DecodeAttentionArg
   const params = [u32(a.n), u32(cap), u32(hd), u32(heads / kvHeads), f32(a.scale ?? 1 / Math.sqrt(hd)), u32(chunks), u32(0), u32(0)];
   const buffers = [a.q.buffer, a.k.buffer, a.v.buffer, a.scratch.buffer, a.out.buffer, a.lse.buffer];
   return [
-    { kernel: { label: 'decode attention partials', code: attendWgsl, entryPoint: 'partial' }, buffers, params, workgroups: [chunks, heads] },
-    { kernel: { label: 'decode attention combine', code: attendWgsl, entryPoint: 'combine' }, buffers, params, workgroups: [heads] },
+    { kernel: { label: 'decode attention partials', code: attendWgslFull, entryPoint: 'partial' }, buffers, params, workgroups: [chunks, heads] },
+    { kernel: { label: 'decode attention combine', code: attendWgslFull, entryPoint: 'combine' }, buffers, params, workgroups: [heads] },
   ];
 }

@@ -23,21 +23,7 @@ struct Params { n: u32, cap: u32, hd: u32, group: u32, scale: f32, chunks: u32, 
 
 var<workgroup> qrow: array<f32, MAX_HD>;
 var<workgroup> sc: array<f32, CHUNK>;
-var<workgroup> red: array<f32, WG>;
-
-fn reduce(v: f32, lid: u32, isMax: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      if (isMax) { red[lid] = max(red[lid], red[lid + s]); } else { red[lid] += red[lid + s]; }
-    }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+// reduce(v, lid, isMax) and its workgroup array: reduce.wgsl, prepended by the host wrapper.
 
 @compute @workgroup_size(WG)
 fn partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -5,6 +5,10 @@ import type { GpuContext } from '../device';
 import { ceilDiv, f32, grid2d, u32, type Dispatch } from '../kernel';
 import { shapeString, type Tensor } from '../tensor';
 import attentionWgsl from './attention.wgsl';
+import reduceWgsl from './reduce.wgsl';
+
+/** The kernel's WGSL with the shared workgroup reduction (reduce.wgsl). */
+const attentionWgslFull = reduceWgsl + '\n' + attentionWgsl;
 
 export const ATTENTION_MAX_HEAD_DIM = 256;
 
@@ -45,13 +49,13 @@ export function attentionWithProbsDispatches(ctx: GpuContext, a: AttentionArgs):
   const params = [u32(S), u32(hd), u32(heads / kvHeads), f32(scale), u32(heads), u32(0), u32(0), u32(0)];
   return [
     {
-      kernel: { label: 'attention probs', code: attentionWgsl, entryPoint: 'probs' },
+      kernel: { label: 'attention probs', code: attentionWgslFull, entryPoint: 'probs' },
       buffers: [a.q.buffer, a.k.buffer, a.probs.buffer, a.out.buffer],
       params,
       workgroups: [S, heads],
     },
     {
-      kernel: { label: 'attention pv', code: attentionWgsl, entryPoint: 'pv' },
+      kernel: { label: 'attention pv', code: attentionWgslFull, entryPoint: 'pv' },
       buffers: [a.q.buffer, a.v.buffer, a.probs.buffer, a.out.buffer],
       params,
       workgroups: grid2d(ctx, ceilDiv(heads * S * hd, 64)),

@@ -17,21 +17,7 @@ struct Params { S: u32, hd: u32, group: u32, scale: f32, heads: u32, pad0: u32, 
 @group(0) @binding(4) var<uniform> p: Params;
 
 var<workgroup> qrow: array<f32, MAX_HD>;
-var<workgroup> red: array<f32, WG>;
-
-fn reduce(v: f32, lid: u32, isMax: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      if (isMax) { red[lid] = max(red[lid], red[lid + s]); } else { red[lid] += red[lid + s]; }
-    }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+// reduce(v, lid, isMax) and its workgroup array: reduce.wgsl, prepended by the host wrapper.
 
 @compute @workgroup_size(WG)
 fn probs(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {

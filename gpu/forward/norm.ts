@@ -3,6 +3,10 @@ import type { GpuContext } from '../device';
 import { f32, grid2d, u32, type Dispatch } from '../kernel';
 import { numel, shapeString, type Tensor } from '../tensor';
 import normWgsl from './norm.wgsl';
+import reduceWgsl from './reduce.wgsl';
+
+/** The kernel's WGSL with the shared workgroup reduction (reduce.wgsl). */
+const normWgslFull = reduceWgsl + '\n' + normWgsl;
 
 export type NormKind = 'rms' | 'layer';
 
@@ -29,7 +33,7 @@ export function normDispatch(ctx: GpuContext, a: NormArgs): Dispatch {
   if (!(a.eps >= 0)) throw new RangeError(`${a.kind} norm: eps must be >= 0, got ${a.eps}.`);
   const rows = total / n;
   return {
-    kernel: { label: `${a.kind} norm`, code: normWgsl, entryPoint: a.kind },
+    kernel: { label: `${a.kind} norm`, code: normWgslFull, entryPoint: a.kind },
     buffers: [a.x.buffer, a.weight.buffer, (a.bias ?? a.weight).buffer, a.y.buffer],
     params: [u32(rows), u32(n), f32(a.eps), u32(a.bias ? 1 : 0)],
     workgroups: grid2d(ctx, rows),

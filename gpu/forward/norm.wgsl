@@ -12,22 +12,10 @@ const WG: u32 = 64u;
 struct Params { rows: u32, n: u32, eps: f32, hasBias: u32 }
 @group(0) @binding(4) var<uniform> p: Params;
 
-var<workgroup> red: array<f32, WG>;
-
 fn rowIndex(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
 
-// Sum of `v` over the workgroup; every thread gets the total.
-fn reduceSum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
+// Sum of `v` over the workgroup; every thread gets the total (reduce.wgsl, prepended by the host wrapper).
+fn reduceSum(v: f32, lid: u32) -> f32 { return reduce(v, lid, false); }
 
 @compute @workgroup_size(WG)
 fn rms(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
