@@ -26,10 +26,12 @@ export interface SampleChoice {
   describe: string;
 }
 
+/** Whether any of SAMPLE_FLAGS was given. */
+const sampleFlagGiven = (f: Record<string, unknown>) => Object.keys(SAMPLE_FLAGS).some((name) => f[name] !== undefined);
+
 /** SampleAttention's parameters from --config or the flags (ttft always runs it; generate when asked). */
 export function sampleChoice(verb: string, f: Record<string, unknown>): SampleChoice {
-  const flagged = f.alpha !== undefined || f['row-ratio'] !== undefined || f['window-ratio'] !== undefined;
-  if (f.config !== undefined && flagged) throw new UsageError(`${verb}: give either --config or --alpha/--row-ratio/--window-ratio, not both.`);
+  if (f.config !== undefined && sampleFlagGiven(f)) throw new UsageError(`${verb}: give either --config or --alpha/--row-ratio/--window-ratio, not both.`);
   if (f.config === undefined) {
     const p = flagParams(verb, f);
     return { params: () => p, describe: `SampleAttention alpha ${p.alpha}, rowRatio ${p.rowRatio}, windowRatio ${p.windowRatio} in every head` };
@@ -50,7 +52,7 @@ export function sampleChoice(verb: string, f: Record<string, unknown>): SampleCh
 export function attentionChoice(verb: string, f: Record<string, unknown>): SampleChoice | null {
   const a = f.attention as string | undefined;
   if (a !== undefined && a !== 'dense' && a !== 'sample') throw new UsageError(`${verb}: --attention must be dense or sample, got ${a}.`);
-  const implied = f.config !== undefined || f.alpha !== undefined || f['row-ratio'] !== undefined || f['window-ratio'] !== undefined;
+  const implied = f.config !== undefined || sampleFlagGiven(f);
   if (a === 'dense' && implied) throw new UsageError(`${verb}: --attention dense takes no --config or SampleAttention flags.`);
   return a === 'sample' || implied ? sampleChoice(verb, f) : null;
 }

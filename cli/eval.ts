@@ -10,7 +10,8 @@ import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
 import { generateGreedy } from '../src/model/generate';
 import type { SampleParams } from '../src/sampleattention/spec/params';
-import { InputError, LimitError } from '../gpu/errors';
+import { InputError } from '../gpu/errors';
+import { positionsError } from '../src/model/memory-plan';
 import { sampleAttentionFactory } from '../src/sampleattention/gpu-run/model-attention';
 import { headShape } from '../src/sampleattention/studies/tune';
 import {
@@ -62,7 +63,7 @@ export function textIds(s: Session, files: readonly string[], maxTokens: number 
     if (maxTokens !== undefined) ids = ids.slice(0, maxTokens);
     if (ids.length === 0) throw new InputError(`--text ${file} gives no tokens: give a longer text.`, { file });
     const max = s.checkpoint.config.maxPositions;
-    if (ids.length > max) throw new LimitError(`--text ${file} has ${ids.length} tokens, more than the model's ${max} positions (max_position_embeddings): pass --max-tokens ${max} or a shorter text.`, ids.length, max, { file });
+    if (ids.length > max) throw positionsError(`--text ${file}`, ids.length, max, `pass --max-tokens ${max} or a shorter text.`, file);
     return ids;
   });
 }

@@ -9,10 +9,10 @@ import { buildModel, type Model } from '../src/model/forward';
 import { resolveModelDir } from './model-dir';
 import { planWeights } from '../src/model/weight-plan';
 import { UsageError } from './args';
-import { InputError, LimitError } from '../gpu/errors';
+import { InputError } from '../gpu/errors';
 import { requireTensorCores } from '../gpu/tensorcore/support';
 import type { Precision } from '../src/model/model';
-import { gpuLimits, guardGpuMemory, type MemoryEstimate, type MemoryNeeds } from '../src/model/memory-plan';
+import { gpuLimits, guardGpuMemory, positionsError, type MemoryEstimate, type MemoryNeeds } from '../src/model/memory-plan';
 
 export interface Session {
   checkpoint: Checkpoint;
@@ -55,7 +55,8 @@ export async function openSession(modelArg: string, textFile: string | undefined
   }
   if (textFile && ids.length === 0) throw new InputError(`--text ${textFile} gives no tokens: give a longer text.`, { file: textFile });
   if (!windowed && ids.length > checkpoint.config.maxPositions) {
-    throw new LimitError(`--text ${textFile} has ${ids.length} tokens, more than the model's ${checkpoint.config.maxPositions} positions (max_position_embeddings): pass --max-tokens ${checkpoint.config.maxPositions} or a shorter text.`, ids.length, checkpoint.config.maxPositions, { file: textFile });
+    const max = checkpoint.config.maxPositions;
+    throw positionsError(`--text ${textFile}`, ids.length, max, `pass --max-tokens ${max} or a shorter text.`, textFile);
   }
   // Shapes against config.json before the GPU starts: a mismatched checkpoint fails at once.
   planWeights(checkpoint.config, checkpoint.weights);

@@ -23,8 +23,7 @@ import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, M
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
 import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { kvHeadOf } from '../sampleattention/spec/reference';
-import { LimitError } from '../../gpu/errors';
-import { gpuLimits, guardGpuMemory } from '../model/memory-plan';
+import { gpuLimits, guardGpuMemory, positionsError } from '../model/memory-plan';
 
 /** Where armFault destroys the device: after the prefill's first layer, at the start of a layer's
  * SampleAttention (a slider move), after the tune's first grid point. */
@@ -133,7 +132,7 @@ export class StudioEngine {
     const max = cp.config.maxPositions;
     const ids = Int32Array.from(cp.tokenizer.encode(text)).slice(0, maxTokens);
     if (ids.length > max) {
-      throw new LimitError(`${label} has ${ids.length} tokens (at max tokens ${maxTokens}), more than the model's ${max} positions (max_position_embeddings): set max tokens to ${max} or less, or use a shorter text.`, ids.length, max, { file: label });
+      throw positionsError(label, ids.length, max, `set max tokens to ${max} or less, or use a shorter text.`, label, ` (at max tokens ${maxTokens})`);
     }
     if (ids.length === 0) throw new Error('The text gives no tokens: paste or pick a longer text.');
     const tokens = Array.from(ids, (id) => cp.tokenizer.decode([id]));

@@ -150,6 +150,13 @@ export function gpuLimits(device: GPUDevice, budgetMiB: string | undefined = typ
 }
 
 /** estimateGpuMemory then checkGpuMemory: the guard every prefill runs first. */
+/** The refusal of a text longer than the model's context, worded alike by every verb and the
+ * studio: `label` names the text, `detail` follows its count, `remedy` names the caller's own
+ * control (a CLI flag, the studio's field). */
+export function positionsError(label: string, tokens: number, max: number, remedy: string, file: string | undefined, detail = ''): LimitError {
+  return new LimitError(`${label} has ${tokens} tokens${detail}, more than the model's ${max} positions (max_position_embeddings): ${remedy}`, tokens, max, { file });
+}
+
 export function guardGpuMemory(c: ModelConfig, n: MemoryNeeds, limits: GpuLimits): MemoryEstimate {
   const e = estimateGpuMemory(c, n, limits.maxStorageBufferBindingSize);
   checkGpuMemory(e, n, limits);

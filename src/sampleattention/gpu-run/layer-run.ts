@@ -91,6 +91,21 @@ export function selectionStages(ctx: GpuContext, shape: AttentionShape, q: Tenso
   return { rows, windowsHost, sr, s1, s2, windows, keys, dispatches };
 }
 
+/** Frees what selectionStages made. */
+export function destroySelectionStages(st: Pick<ReturnType<typeof selectionStages>, 's1' | 'sr' | 's2' | 'windows'>): void {
+  destroyStage1(st.s1, st.sr);
+  destroyStage2(st.s2);
+  destroyAll(st.windows);
+}
+
+/** The dense (flash) pass on tensor cores when tc is set, in f32 otherwise. */
+const flashFor = (ctx: GpuContext, tc: TensorCoreMode | undefined, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, o: DenseOutputs, scale?: number): Dispatch =>
+  tc ? flashF16Dispatch(ctx, tc, s, q, k, v, o, scale) : flashDispatch(ctx, s, q, k, v, o, scale);
+
+/** The sparse pass over the kept keys, on tensor cores when tc is set, in f32 otherwise. */
+export const sparseFor = (ctx: GpuContext, tc: TensorCoreMode | undefined, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor | undefined, keys: KeySets, o: SparseOutputs, scale?: number): Dispatch =>
+  tc ? sparseF16Dispatch(ctx, tc, s, q, k, v, keys, o, scale) : sparseDispatch(ctx, s, q, k, v, keys, o, scale);
+
 /** Per-head parameter list (one set repeated, or one per query head), validated. */
 export { perHeadParams };
 
@@ -117,14 +132,12 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
     ...stages,
     // Without v the dense pass still runs for its lse (recall needs the full P; k stands in for
     // v), unless that lse is known already.
-    ...(reuseLse ? [] : [tc ? flashF16Dispatch(ctx, tc, shape, q, k, v ?? k, dense, scale) : flashDispatch(ctx, shape, q, k, v ?? k, dense, scale)]),
-    tc ? sparseF16Dispatch(ctx, tc, shape, q, k, v, keys, sparse, scale) : sparseDispatch(ctx, shape, q, k, v, keys, sparse, scale),
+    ...(reuseLse ? [] : [flashFor(ctx, tc, shape, q, k, v ?? k, dense, scale)]),
+    sparseFor(ctx, tc, shape, q, k, v, keys, sparse, scale),
     measuresDispatch(ctx, { heads, S, d, lseDense: dense.lse, lseSparse: sparse.lse, mask: s2.mask.buffer, windows, outDense: v ? dense.out : undefined, outSparse: sparse.out }, meas),
   ];
   const disposeAll = () => {
-    destroyStage1(s1, sr);
-    destroyStage2(s2);
-    destroyAll(windows);
+    destroySelectionStages({ s1, sr, s2, windows });
     destroyDenseOutputs(dense);
     destroySparseOutputs(sparse);
     destroyMeasureOutputs(meas);
@@ -191,8 +204,7 @@ export async function denseAttention(ctx: GpuContext, input: AttentionInput & { 
   const shape: AttentionShape = { heads: input.heads, kvHeads: input.kvHeads, S: input.S, d: input.d };
   const o = createDenseOutputs(ctx, shape);
   try {
-    const tc = input.tensorCores;
-    await checked(ctx.device, 'dense attention', () => run(ctx, [tc ? flashF16Dispatch(ctx, tc, shape, input.q, input.k, input.v, o, input.scale) : flashDispatch(ctx, shape, input.q, input.k, input.v, o, input.scale)], input.timer));
+    await checked(ctx.device, 'dense attention', () => run(ctx, [flashFor(ctx, input.tensorCores, shape, input.q, input.k, input.v, o, input.scale)], input.timer));
   } catch (e) {
     destroyDenseOutputs(o);
     throw e;
@@ -209,7 +221,7 @@ export async function sparseAttention(ctx: GpuContext, input: AttentionInput & {
   const o = createSparseOutputs(ctx, shape, !!input.v);
   try {
     const tc = input.tensorCores;
-    await checked(ctx.device, 'sparse attention', () => run(ctx, [tc ? sparseF16Dispatch(ctx, tc, shape, input.q, input.k, input.v, ks, o, input.scale) : sparseDispatch(ctx, shape, input.q, input.k, input.v, ks, o, input.scale)], input.timer));
+    await checked(ctx.device, 'sparse attention', () => run(ctx, [sparseFor(ctx, tc, shape, input.q, input.k, input.v, ks, o, input.scale)], input.timer));
   } catch (e) {
     destroySparseOutputs(o);
     throw e;

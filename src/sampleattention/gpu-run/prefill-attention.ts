@@ -6,14 +6,10 @@
 import type { GpuContext } from '../../../gpu/device';
 import { encodeDispatch } from '../../../gpu/kernel';
 import { createTensor, destroyAll } from '../../../gpu/tensor';
-import { sparseDispatch } from '../../../gpu/sample/sparse';
-import { sparseF16Dispatch } from '../../../gpu/tensorcore/attention';
-import { destroyStage1 } from '../../../gpu/sample/stage1';
-import { destroyStage2 } from '../../../gpu/sample/stage2';
 import type { AttentionOverride } from '../../model/forward';
 import type { SampleParams } from '../spec/params';
 import type { HeadShape } from '../studies/tune';
-import { perHeadParams, selectionStages } from './layer-run';
+import { destroySelectionStages, perHeadParams, selectionStages, sparseFor } from './layer-run';
 
 export interface PrefillAttention {
   /** forward's attention override */
@@ -34,9 +30,8 @@ export function sampleAttentionPrefill(ctx: GpuContext, shape: HeadShape, params
     const scale = 1 / Math.sqrt(shape.headDim);
     const st = selectionStages(ctx, s, q, k, perHeadParams(p, shape.heads), scale, shape.tensorCores);
     const lse = createTensor(ctx, 'sparse lse', [shape.heads, S]); // (heads, S) f32, not read
-    held.push(() => { destroyStage1(st.s1, st.sr); destroyStage2(st.s2); destroyAll(st.windows, lse); });
-    const o = { out, lse };
-    const sparse = shape.tensorCores ? sparseF16Dispatch(ctx, shape.tensorCores, s, q, k, v, st.keys, o, scale) : sparseDispatch(ctx, s, q, k, v, st.keys, o, scale);
+    held.push(() => { destroySelectionStages(st); destroyAll(lse); });
+    const sparse = sparseFor(ctx, shape.tensorCores, s, q, k, v, st.keys, { out, lse }, scale);
     for (const d of [...st.dispatches, sparse]) encodeDispatch(ctx, enc, d);
   };
   return { attention, release: () => { for (const free of held.splice(0)) free(); } };
