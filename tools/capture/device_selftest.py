@@ -216,7 +216,12 @@ def layer0_reference(torch, model, ids, positions):
         q = attn.q_proj(h).view(1, n, H, d).transpose(1, 2)
         k = attn.k_proj(h).view(1, n, KV, d).transpose(1, 2)
         v = attn.v_proj(h).view(1, n, KV, d).transpose(1, 2)
-        cos, sin = inner.rotary_emb(x, torch.tensor([positions], device="cuda"))
+        # The rotary table as the capture's from_pretrained builds it, with inv_freq in float32.
+        # This in-memory model's own inv_freq buffer was rounded to bf16 by .to(torch.bfloat16) in
+        # build_llama1b (a relative error up to 2^-9 per frequency, so an angle off by ~100 rad at
+        # position 65535): using it gave q and k 0.75 off while v, which has no RoPE, was exact.
+        rotary = type(inner.rotary_emb)(config=model.config, device="cuda")
+        cos, sin = rotary(x, torch.tensor([positions], device="cuda"))
         q, k = apply_rotary_pos_emb(q, k, cos, sin)
     f = lambda t: t[0].float().cpu().numpy()  # noqa: E731
     return f(q), f(k), f(v)
