@@ -1,4 +1,5 @@
-// `sa-studio rivals`: SampleAttention against its rivals (StreamingLLM, MInference's vertical-slash,
+// `sa-studio rivals`: SampleAttention, both variants (`tokens` as 'sampleattention', `blocks` as
+// 'sampleattention-blocks'), against its rivals (StreamingLLM, MInference's vertical-slash,
 // block top-k, and the oracle) on the model's own heads. One forward captures q/k; then, in CPU
 // float64 (src/sampleattention/studies/rivals.ts), every chosen head gets one recall-vs-density curve per pattern.
 // Prints the model's mean recall at equal densities and at SampleAttention's own operating point,
@@ -13,12 +14,14 @@ import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { numberList } from './eval';
 import { forward } from '../src/model/forward';
 import type { SampleParams } from '../src/sampleattention/spec/params';
-import { recallAtDensity, type PatternName, type RivalCurve } from '../src/sampleattention/studies/rivals';
+import { BLOCKS_RIVAL_ALPHA, MIN_RIVAL_BLOCKS, recallAtDensity, type CurvePoint, type PatternName, type RivalCurve } from '../src/sampleattention/studies/rivals';
 import { rivalOptions, rivalsStudy, type QKCapture, type RivalsStudy } from '../src/sampleattention/studies/rivals-study';
 import { rivalsSvg } from '../src/render/rivals-svg';
 import { InputError } from '../gpu/errors';
 import { readMInferenceFile } from '../src/sampleattention/formats/config-file-node';
 import { checkMInferenceFits } from '../src/sampleattention/formats/minference-file';
+import { VARIANT_FLAGS } from './variant-flags';
+import { blocksParamProblem, DEFAULT_BLOCKS_PARAMS, MAX_BLOCK_SIZE } from '../src/sampleattention/spec/blocks/params';
 
 export const DEFAULT_DENSITIES = [0.1, 0.2, 0.3, 0.5];
 /** Above this many tokens the CPU float64 curves take long enough to warn. */
@@ -31,13 +34,14 @@ const SPEC: FlagSpec = {
   heads: { kind: 'string', help: 'query heads of each chosen layer, e.g. "0,1" (default: all); prints a table per head' },
   densities: { kind: 'string', help: `densities in (0, 1] at which to compare the patterns (default ${DEFAULT_DENSITIES.join(',')})` },
   ...SAMPLE_FLAGS,
+  'block-size': { ...VARIANT_FLAGS['block-size'], help: `the sampleattention-blocks rival's block size (keys per block, diagonals per band), an integer in [1, ${MAX_BLOCK_SIZE}] (default: ${DEFAULT_BLOCKS_PARAMS.blockSize}, halved while the text would have fewer than ${MIN_RIVAL_BLOCKS} blocks); it sweeps alphaColumn = alphaSlash over the alphas at --row-ratio` },
   json: { kind: 'string', help: 'write every curve (per head, per layer, model) with its points as JSON here' },
   svg: { kind: 'string', help: 'write the model-level recall-vs-density chart as a standalone SVG here' },
   minference: { kind: 'string', help: 'a MInference per-head config (JSON list of {"<head>": [pattern, vertical_size, slash_size, score]} per layer): its fixed pattern per head, run as MInference runs it, becomes a `minference` row in every table and a point per head on the chart' },
   ...HELP_FLAG,
 };
 
-const SUMMARY = 'recall-vs-density curves of SampleAttention and its rivals (StreamingLLM, vertical-slash, block top-k, oracle) on the model\'s heads, CPU float64';
+const SUMMARY = 'recall-vs-density curves of SampleAttention (variants tokens and blocks) and its rivals (StreamingLLM, vertical-slash, block top-k, oracle) on the model\'s heads, CPU float64';
 
 export interface RivalsArgs {
   model: string;
@@ -48,6 +52,8 @@ export interface RivalsArgs {
   heads?: number[];
   densities: number[];
   params: SampleParams;
+  /** The blocks rival's block size; undefined: rivalBlockSize of the tokens measured. */
+  blockSize?: number;
   json?: string;
   svg?: string;
   /** A MInference config file to measure beside the patterns. */
@@ -77,6 +83,9 @@ export function parseRivalsArgs(argv: readonly string[]): RivalsArgs {
   if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 1)) {
     throw new UsageError(`rivals: --max-tokens must be a positive integer, got ${maxTokens}.`);
   }
+  const blockSize = f['block-size'] as number | undefined;
+  const badBlock = blockSize === undefined ? null : blocksParamProblem('blockSize', blockSize);
+  if (badBlock) throw new UsageError(`rivals: --block-size ${badBlock}.`);
   let densities = DEFAULT_DENSITIES;
   if (f.densities !== undefined) {
     try {
@@ -93,6 +102,7 @@ export function parseRivalsArgs(argv: readonly string[]): RivalsArgs {
     heads: f.heads === undefined ? undefined : indexList('heads', f.heads as string),
     densities,
     params,
+    blockSize,
     json: f.json as string | undefined,
     svg: f.svg as string | undefined,
     minference: f.minference as string | undefined,
@@ -132,6 +142,12 @@ export function operatingPoint(curves: readonly RivalCurve[], alpha: number): { 
   return { density: p.density, recall: p.recallMean };
 }
 
+/** The blocks variant's point at its operating alpha (alphaColumn = alphaSlash = BLOCKS_RIVAL_ALPHA)
+ * on a set of curves; undefined when the sweep does not hold it. */
+export function blocksOperatingPoint(curves: readonly RivalCurve[]): CurvePoint | undefined {
+  return curves.find((c) => c.pattern === 'sampleattention-blocks')?.points.find((x) => x.knob === BLOCKS_RIVAL_ALPHA);
+}
+
 const fmtRecall = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : '-');
 const fmtKnob = (x: number) => String(Number(x.toPrecision(6)));
 
@@ -165,13 +181,18 @@ export function formatRivals(r: RivalsReport): string {
   const nHeads = r.head_curves.length;
   const out: string[] = [
     `model: ${r.model}; text: ${r.text} (${r.tokens} tokens); ${r.layers.length} layer(s) x ${r.heads.length} head(s) = ${nHeads} heads; CPU float64, ${r.seconds.toFixed(1)} s`,
-    `SampleAttention: rowRatio ${r.params.rowRatio}, windowRatio ${r.params.windowRatio} fixed, alpha swept; its operating point is alpha ${a}.`,
+    `SampleAttention, both variants: sampleattention = variant tokens (rowRatio ${r.params.rowRatio}, windowRatio ${r.params.windowRatio} fixed, alpha swept; its operating point, @SA, is alpha ${a}); sampleattention-blocks = variant blocks (block ${r.blockSize}, rowRatio ${r.params.rowRatio}, alphaColumn = alphaSlash swept over the same alphas).`,
     `Cells: mean row recall (of the full softmax) at equal density, linear between each curve's measured points; model = mean over the ${nHeads} heads of density and recall at each knob value.`,
     '',
   ];
   const m = curveRows(r.model_curves, r.densities, a, true);
   out.push(`model (SampleAttention's operating point: density ${m.op.density.toFixed(4)}, recall ${m.op.recall.toFixed(4)}):`);
   out.push(...table(['pattern', ...dHead(r.densities), `@SA ${m.op.density.toFixed(3)}`, 'knob: swept'], m.rows, [0, r.densities.length + 2]));
+  const bp = blocksOperatingPoint(r.model_curves);
+  if (bp) {
+    const tokens = recallAtDensity(r.model_curves[0], bp.density);
+    out.push(`sampleattention-blocks at its defaults (alphaColumn = alphaSlash = ${BLOCKS_RIVAL_ALPHA}, block ${r.blockSize}): density ${bp.density.toFixed(4)}, recall ${bp.recallMean.toFixed(4)}; sampleattention (tokens) at that density: ${fmtRecall(tokens)}.`);
+  }
   const mi = r.model_curves.find((c) => c.pattern === 'minference')?.points[0];
   if (mi) {
     const sa = recallAtDensity(r.model_curves[0], mi.density);
@@ -195,6 +216,7 @@ export function formatRivals(r: RivalsReport): string {
     const why = r.model_curves.filter((c) => missing.has(c.pattern)).map((c) => `${c.pattern} ${sparsest(c).toFixed(3)}`).join(', ');
     out.push(`-: the pattern's sweep never gets that sparse, so there is no honest value (sparsest model-level density: ${why}; per ${r.perHead ? 'head' : 'layer'} it varies).`);
     if (missing.has('sampleattention')) out.push(`   SampleAttention cannot go below its local window (windowRatio ${r.params.windowRatio}) plus the keys its lowest alpha keeps; a smaller --window-ratio reaches lower densities.`);
+    if (missing.has('sampleattention-blocks')) out.push(`   sampleattention-blocks keeps at least one column block and slash band 0 (block ${r.blockSize}); a smaller --block-size reaches lower densities.`);
   }
   out.push('');
   out.push(r.perHead ? 'per head (layer:head); @SA = at that head\'s own operating density d:' : 'per layer (mean over its heads); @SA = at that layer\'s own operating density d:');
@@ -223,11 +245,11 @@ export async function rivalsCommand(argv: string[]): Promise<number> {
     }
     process.stderr.write(`rivals: capturing q/k of ${a.text} (${S} tokens)\n`);
     const fw = await forward(s.model, s.ids, { captureQK: true, logits: 'none' });
-    process.stderr.write(`rivals: ${sel.layers.length} layer(s) x ${sel.heads.length} head(s), ${mi ? '5 patterns and the MInference file' : '5 patterns'} each, CPU float64\n`);
+    process.stderr.write(`rivals: ${sel.layers.length} layer(s) x ${sel.heads.length} head(s), ${mi ? '6 patterns and the MInference file' : '6 patterns'} each, CPU float64\n`);
     const cap: QKCapture = { S, d: c.headDim, numHeads: c.numHeads, numKvHeads: c.numKvHeads, q: fw.q!, k: fw.k! };
     const { of: _, ...part } = await rivalsStudy(cap, sel.layers, sel.heads, a.params, S, {
       onLayer: (l, done, of, sec) => process.stderr.write(`  layer ${l} (${done}/${of}): ${sel.heads.length} head(s) done, ${sec.toFixed(1)} s\n`),
-    }, mi && { config: mi, source: a.minference! });
+    }, mi && { config: mi, source: a.minference! }, { blockSize: a.blockSize });
     report = { model: s.checkpoint.name, text: a.text, params: a.params, densities: a.densities, perHead: a.heads !== undefined, ...part, ...(a.minference ? { minference: a.minference } : {}) };
   } finally {
     s.model.dispose();
@@ -248,10 +270,16 @@ export async function rivalsCommand(argv: string[]): Promise<number> {
 export function reportSvg(r: RivalsReport): string {
   const op = operatingPoint(r.model_curves, r.params.alpha);
   const perHead = r.head_curves.flatMap((e) => e.curves.filter((c) => c.pattern === 'minference').map((c) => c.points[0]));
+  // Each head's blocks point at the variant's defaults: how far the heads spread around the mean.
+  const blocksHeads = r.head_curves.flatMap((e) => blocksOperatingPoint(e.curves) ?? []);
+  const headPoints = [
+    ...(blocksHeads.length ? [{ pattern: 'sampleattention-blocks' as const, points: blocksHeads, label: `blocks per head, alpha ${BLOCKS_RIVAL_ALPHA}` }] : []),
+    ...(perHead.length ? [{ pattern: 'minference' as const, points: perHead }] : []),
+  ];
   return rivalsSvg(r.model_curves, {
-    ...(perHead.length ? { headPoints: [{ pattern: 'minference' as const, points: perHead }] } : {}),
-    title: `Recall vs density: SampleAttention and rivals (${r.model})`,
-    subtitle: `${basename(r.text)}, ${r.tokens} tokens; mean over ${r.head_curves.length} heads; rowRatio ${r.params.rowRatio}, windowRatio ${r.params.windowRatio}; CPU float64`,
-    operatingPoint: { ...op, label: `SampleAttention, alpha ${r.params.alpha}: density ${op.density.toFixed(3)}, recall ${op.recall.toFixed(3)}` },
+    ...(headPoints.length ? { headPoints } : {}),
+    title: `Recall vs density: SampleAttention (tokens, blocks) and rivals (${r.model})`,
+    subtitle: `${basename(r.text)}, ${r.tokens} tokens; mean over ${r.head_curves.length} heads; rowRatio ${r.params.rowRatio}, windowRatio ${r.params.windowRatio}, block ${r.blockSize}; CPU float64`,
+    operatingPoint: { ...op, label: `SampleAttention (tokens), alpha ${r.params.alpha}: density ${op.density.toFixed(3)}, recall ${op.recall.toFixed(3)}` },
   });
 }

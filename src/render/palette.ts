@@ -26,7 +26,9 @@ export const PALETTE = {
 
 /** Each rival pattern's colour on a dark and a light background, its label and dash. */
 export const PATTERNS: Record<PatternName, { dark: string; light: string; label: string; dash?: string }> = {
-  sampleattention: { dark: PALETTE.scores, light: '#d9480f', label: 'SampleAttention' },
+  sampleattention: { dark: PALETTE.scores, light: '#d9480f', label: 'SampleAttention (tokens)' },
+  // Cyan, away from the other rivals' blues and greens: the `blocks` variant beside `tokens`.
+  'sampleattention-blocks': { dark: '#3bc9db', light: '#0c8599', label: 'SampleAttention (blocks)' },
   streamingllm: { dark: PALETTE.window, light: '#1971c2', label: 'StreamingLLM' },
   'vertical-slash': { dark: '#c38bff', light: '#7048e8', label: 'Vertical-slash (MInference)' },
   'block-topk': { dark: PALETTE.kept, light: '#2b8a3e', label: 'Block top-k (XAttention)' },

@@ -1,7 +1,8 @@
 // Recall-vs-density chart of SampleAttention and its rivals (src/sampleattention/studies/rivals.ts) as a standalone
 // SVG string: one line per pattern (points marked), a legend naming each pattern's knob, axes with
-// ticks and labels, and SampleAttention's operating point ringed. Pure: no DOM, so the CLI
-// (`sa-studio rivals --svg`) and the studio can both use it.
+// ticks and labels, and SampleAttention's operating point ringed. Both SampleAttention variants
+// (`tokens`: 'sampleattention', `blocks`: 'sampleattention-blocks') are drawn thick, on top.
+// Pure: no DOM, so the CLI (`sa-studio rivals --svg`) and the studio can both use it.
 import { scaleLinear } from 'd3';
 import type { PatternName, RivalCurve } from '../sampleattention/studies/rivals';
 import { PATTERNS } from './palette';
@@ -17,8 +18,9 @@ export interface RivalsSvgOptions {
   /** Lowest recall shown; default: the lowest point rounded down to 0.1 (at most 0.9). */
   recallFloor?: number;
   /** Points drawn one per head (small rings) in a pattern's colour: a fixed per-head config
-   * (MInference's file) has one point per head and no curve. */
-  headPoints?: { pattern: PatternName; points: { density: number; recallMean: number }[] }[];
+   * (MInference's file) has one point per head and no curve; a variant's operating point per head.
+   * With `label`, the legend gets a ring and that text. */
+  headPoints?: { pattern: PatternName; points: { density: number; recallMean: number }[]; label?: string }[];
 }
 
 const THEMES = {
@@ -75,8 +77,9 @@ export function rivalsSvg(curves: readonly RivalCurve[], o: RivalsSvgOptions = {
   push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}" stroke="${th.axis}" stroke-width="1.2"/>`);
   push(`<text x="${f2(m.left + pw / 2)}" y="${H - 16}" text-anchor="middle" font-size="14" fill="${th.text}">density (kept share of the causal map)</text>`);
   push(`<text transform="translate(20 ${f2(m.top + ph / 2)}) rotate(-90)" text-anchor="middle" font-size="14" fill="${th.text}">mean row recall</text>`);
-  // Curves: the oracle first (underneath), SampleAttention last (on top).
-  const rank = (p: PatternName) => (p === 'oracle' ? 0 : p === 'sampleattention' ? 2 : 1);
+  // Curves: the oracle first (underneath), SampleAttention's variants last (on top), tokens topmost.
+  const rank = (p: PatternName) => (p === 'oracle' ? 0 : p === 'sampleattention' ? 3 : p === 'sampleattention-blocks' ? 2 : 1);
+  const thick = (p: PatternName) => p === 'sampleattention' || p === 'sampleattention-blocks';
   const drawn = [...curves].sort((a, b) => rank(a.pattern) - rank(b.pattern));
   push(`<defs><clipPath id="plot"><rect x="${m.left - 6}" y="${m.top - 6}" width="${pw + 12}" height="${ph + 12}"/></clipPath></defs>`);
   push(`<g clip-path="url(#plot)">`);
@@ -85,7 +88,7 @@ export function rivalsSvg(curves: readonly RivalCurve[], o: RivalsSvgOptions = {
     const pts = c.points.filter(finite).sort((a, b) => a.density - b.density || a.recallMean - b.recallMean);
     if (pts.length === 0) continue;
     const d = pts.map((p, i) => `${i ? 'L' : 'M'}${f2(x(p.density))},${f2(y(p.recallMean))}`).join(' ');
-    const sa = c.pattern === 'sampleattention';
+    const sa = thick(c.pattern);
     // A single point (a fixed config's mean) is a marker, not a line.
     if (pts.length === 1) {
       push(`<rect class="fixed-point" data-pattern="${escapeXml(c.pattern)}" x="${f2(x(pts[0].density) - 5)}" y="${f2(y(pts[0].recallMean) - 5)}" width="10" height="10" fill="${col}" stroke="${th.panel}" stroke-width="1.5"/>`);
@@ -120,11 +123,18 @@ export function rivalsSvg(curves: readonly RivalCurve[], o: RivalsSvgOptions = {
   for (const c of curves) {
     const col = (PATTERNS[c.pattern] ?? PATTERNS.oracle)[o.theme ?? 'dark'];
     const dash = PATTERNS[c.pattern]?.dash ? ` stroke-dasharray="${PATTERNS[c.pattern].dash}"` : '';
-    push(`<line x1="${lx}" y1="${ly}" x2="${lx + 26}" y2="${ly}" stroke="${col}" stroke-width="${c.pattern === 'sampleattention' ? 3 : 2}"${dash}/>`);
+    push(`<line x1="${lx}" y1="${ly}" x2="${lx + 26}" y2="${ly}" stroke="${col}" stroke-width="${thick(c.pattern) ? 3 : 2}"${dash}/>`);
     push(`<circle cx="${lx + 13}" cy="${ly}" r="3" fill="${col}"/>`);
     push(`<text class="legend" x="${lx + 34}" y="${ly}" dy="0.32em" fill="${th.text}">${escapeXml(PATTERNS[c.pattern]?.label ?? c.pattern)}</text>`);
     push(`<text x="${lx + 34}" y="${ly + 17}" dy="0.32em" font-size="11.5" fill="${th.muted}">knob: ${escapeXml(c.knob)}</text>`);
     ly += 44;
+  }
+  for (const hp of o.headPoints ?? []) {
+    if (!hp.label) continue;
+    const col = (PATTERNS[hp.pattern] ?? PATTERNS.oracle)[o.theme ?? 'dark'];
+    push(`<circle cx="${lx + 13}" cy="${ly}" r="3.5" fill="none" stroke="${col}" stroke-width="1.4"/>`);
+    push(`<text class="legend-points" x="${lx + 34}" y="${ly}" dy="0.32em" font-size="12" fill="${th.text}">${escapeXml(hp.label)}</text>`);
+    ly += 26;
   }
   if (op) {
     const col = PATTERNS.sampleattention[o.theme ?? 'dark'];

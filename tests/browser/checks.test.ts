@@ -86,7 +86,7 @@ test('rival patterns: curves for the chosen head and for the model, SampleAttent
   await page.getByTestId('rivals-model').waitFor({ timeout: STEP_MS });
   for (const id of ['rivals-head', 'rivals-model']) {
     const patterns = await page.getByTestId(id).locator('[data-pattern]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-pattern')));
-    assert.deepEqual([...patterns].sort(), ['block-topk', 'oracle', 'sampleattention', 'streamingllm', 'vertical-slash']);
+    assert.deepEqual([...patterns].sort(), ['block-topk', 'oracle', 'sampleattention', 'sampleattention-blocks', 'streamingllm', 'vertical-slash']);
     const d = await page.getByTestId(id).locator('[data-pattern] path').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''));
     for (const path of d) assert.ok(path.length > 10 && !/NaN/.test(path), `curve path ${path}`);
   }

@@ -1,18 +1,19 @@
 // `sa-studio rivals` (cli/rivals.ts) without a GPU: flag validation (bad values are UsageErrors
 // that say what is wrong), layer/head ranges, the tables on curves computed from synthetic q/k
 // (rivalsStudy, the library's study the verb runs after the forward), and the SVG chart
-// (src/render/rivals-svg.ts): well-formed, one path per pattern, no NaN in any coordinate.
+// (src/render/rivals-svg.ts): well-formed, one path per pattern, no NaN in any coordinate. Both
+// SampleAttention variants are rows: sampleattention (tokens) and sampleattention-blocks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshSeed, randn, rng } from '../helpers/gpu';
 import { UsageError } from '../../cli/args';
 import {
-  curveRows, DEFAULT_DENSITIES, formatRivals, indexList, operatingPoint, parseRivalsArgs, reportSvg, resolveSelection, rivalOptions, rivalsCommand,
+  blocksOperatingPoint, curveRows, DEFAULT_DENSITIES, formatRivals, indexList, operatingPoint, parseRivalsArgs, reportSvg, resolveSelection, rivalOptions, rivalsCommand,
   type RivalsReport,
 } from '../../cli/rivals';
 import { rivalsSvg } from '../../src/render/rivals-svg';
 import { DEFAULT_PARAMS } from '../../src/sampleattention/spec/params';
-import { recallAtDensity, type RivalCurve } from '../../src/sampleattention/studies/rivals';
+import { recallAtDensity, rivalBlockSize, type RivalCurve } from '../../src/sampleattention/studies/rivals';
 import { rivalsStudy, type QKCapture } from '../../src/sampleattention/studies/rivals-study';
 import { MInferenceConfigError, parseMInference } from '../../src/sampleattention/formats/minference-file';
 import { main } from '../../cli/main';
@@ -36,7 +37,8 @@ test('rivals flags: defaults, lists, ranges', () => {
   assert.deepEqual(a.params, DEFAULT_PARAMS);
   assert.equal(a.layers, undefined);
   assert.equal(a.heads, undefined);
-  const b = parseRivalsArgs([...base, '--layers', '3,0-1,1', '--heads', ' 2 ', '--densities', '0.5,0.05,0.5', '--alpha', '0.9', '--window-ratio', '0', '--max-tokens', '64', '--json', 'o.json', '--svg', 'o.svg']);
+  assert.equal(a.blockSize, undefined, 'the blocks rival\'s block size follows the text unless given');
+  const b = parseRivalsArgs([...base, '--layers', '3,0-1,1', '--heads', ' 2 ', '--densities', '0.5,0.05,0.5', '--alpha', '0.9', '--window-ratio', '0', '--max-tokens', '64', '--json', 'o.json', '--svg', 'o.svg', '--block-size', '16']);
   assert.deepEqual(b.layers, [0, 1, 3]);
   assert.deepEqual(b.heads, [2]);
   assert.deepEqual(b.densities, [0.05, 0.5]);
@@ -44,6 +46,7 @@ test('rivals flags: defaults, lists, ranges', () => {
   assert.equal(b.maxTokens, 64);
   assert.equal(b.json, 'o.json');
   assert.equal(b.svg, 'o.svg');
+  assert.equal(b.blockSize, 16);
   assert.deepEqual(indexList('layers', '2-4'), [2, 3, 4]);
 });
 
@@ -64,6 +67,8 @@ test('rivals flags: every bad value is a UsageError naming the flag and the fix'
   usageError([...base, '--max-tokens', '0'], /--max-tokens must be a positive integer, got 0/);
   usageError([...base, '--max-tokens', '2.5'], /--max-tokens must be a positive integer/);
   usageError([...base, '--svg'], /--svg needs a value/);
+  usageError([...base, '--block-size', '0'], /^rivals: --block-size 0 is not an integer in \[1, 65536\]\.$/);
+  usageError([...base, '--block-size', '2.5'], /--block-size 2\.5 is not an integer/);
 });
 
 test('rivals: layers and heads out of the model\'s range are UsageErrors; the default is everything', () => {
@@ -110,8 +115,8 @@ test(`rivals table: rows per pattern, "-" exactly where the curve never gets tha
   assert.match(lines[headIdx], /^pattern\s+@0\.01\s+@0\.2\s+@0\.5\s+@SA 0\.\d{3}\s+knob: swept$/);
   assert.match(lines[headIdx + 1], /^-+( +-+)+$/);
   const op = operatingPoint(r.model_curves, 0.95);
-  const rows = lines.slice(headIdx + 2, headIdx + 7);
-  assert.deepEqual(rows.map((l) => l.split(/\s+/)[0]), ['sampleattention', 'streamingllm', 'vertical-slash', 'block-topk', 'oracle']);
+  const rows = lines.slice(headIdx + 2, headIdx + 8);
+  assert.deepEqual(rows.map((l) => l.split(/\s+/)[0]), ['sampleattention', 'sampleattention-blocks', 'streamingllm', 'vertical-slash', 'block-topk', 'oracle']);
   for (const [p, c] of r.model_curves.entries()) {
     const cells = rows[p].split(/\s{2,}/);
     r.densities.forEach((x, i) => {
@@ -126,13 +131,22 @@ test(`rivals table: rows per pattern, "-" exactly where the curve never gets tha
   assert.equal(rows[0].split(/\s{2,}/)[1], '-');
   assert.match(text, /-: the pattern's sweep never gets that sparse.*sampleattention 0\.\d{3}/);
   assert.match(text, /alpha 0\.95/);
-  // Per layer: 5 rows each, the layer named on its first row, the SA row carries its density.
+  // The blocks variant: its block size by the rule (S = 40: 4, 10 blocks), its point at its
+  // defaults and the tokens variant's recall at that density.
+  assert.equal(r.blockSize, rivalBlockSize(40));
+  assert.equal(r.blockSize, 4);
+  const bp = blocksOperatingPoint(r.model_curves)!;
+  assert.equal(bp.knob, 0.95);
+  assert.ok(text.includes(`sampleattention-blocks at its defaults (alphaColumn = alphaSlash = 0.95, block 4): density ${bp.density.toFixed(4)}, recall ${bp.recallMean.toFixed(4)}; sampleattention (tokens) at that density: `), text);
+  assert.match(text, /sampleattention-blocks = variant blocks \(block 4, rowRatio 0\.1, alphaColumn = alphaSlash swept/);
+  // Per layer: 6 rows each, the layer named on its first row, the SA row carries its density.
   const li = lines.findIndex((l) => l.startsWith('per layer'));
   const detail = lines.slice(li + 3);
-  assert.equal(detail.length, 10, text);
+  assert.equal(detail.length, 12, text);
   assert.match(detail[0], /^0\s+sampleattention\s/);
-  assert.match(detail[5], /^1\s+sampleattention\s/);
-  assert.match(detail[1], /^\s+streamingllm\s/);
+  assert.match(detail[1], /^\s+sampleattention-blocks\s/);
+  assert.match(detail[6], /^1\s+sampleattention\s/);
+  assert.match(detail[2], /^\s+streamingllm\s/);
   assert.match(detail[0], /\(d 0\.\d{3}\)$/);
   assert.ok(!text.includes('NaN'), text);
 });
@@ -179,10 +193,19 @@ function checkSvg(svg: string, patterns: number) {
 test(`rivalsSvg: well-formed SVG, one path per pattern, legend and operating point, no NaN (SEED=${seed})`, async () => {
   const r = await report(false);
   const svg = reportSvg(r);
-  const paths = checkSvg(svg, 5);
-  assert.deepEqual(paths.map((p) => p[1]).sort(), ['block-topk', 'oracle', 'sampleattention', 'streamingllm', 'vertical-slash']);
+  const paths = checkSvg(svg, 6);
+  assert.deepEqual(paths.map((p) => p[1]).sort(), ['block-topk', 'oracle', 'sampleattention', 'sampleattention-blocks', 'streamingllm', 'vertical-slash']);
   assert.equal((svg.match(/class="operating-point"/g) ?? []).length, 1);
-  assert.equal((svg.match(/class="legend"/g) ?? []).length, 5);
+  assert.equal((svg.match(/class="legend"/g) ?? []).length, 6);
+  assert.match(svg, />SampleAttention \(blocks\)</);
+  // The blocks variant's point per head (at its defaults), one ring each, named in the legend.
+  const rings = /<g class="head-points" data-pattern="sampleattention-blocks"[^>]*>(.*?)<\/g>/.exec(svg);
+  assert.equal((rings?.[1].match(/<circle/g) ?? []).length, r.head_curves.length, 'one ring per head');
+  // Each ring at its head's density: the plot spans x 70 .. 690 px for density 0 .. 1 (the default
+  // 980 px width less the 70 px left and 290 px right margins); cx is rounded to 0.01 px.
+  const cx = [...rings![1].matchAll(/cx="([^"]+)"/g)].map((m) => Number(m[1]));
+  r.head_curves.forEach((e, h) => assert.ok(Math.abs(cx[h] - (70 + blocksOperatingPoint(e.curves)!.density * 620)) <= 0.006, `head ${h}: ring at ${cx[h]}`));
+  assert.equal((svg.match(/class="legend-points"/g) ?? []).length, 1);
   assert.match(svg, /density \(kept share of the causal map\)/);
   assert.match(svg, /mean row recall/);
 });
@@ -219,23 +242,23 @@ test(`rivals --minference: a minference row in the model table and in every per-
     const text = formatRivals(r);
     const lines = text.split('\n');
     const modelRows = lines.slice(lines.findIndex((l) => l.startsWith('pattern')) + 2).filter((l) => /^[a-z-]+\s/.test(l));
-    assert.deepEqual(modelRows.slice(0, 6).map((l) => l.split(/\s+/)[0]), ['sampleattention', 'streamingllm', 'vertical-slash', 'block-topk', 'oracle', 'minference'], text);
-    const mi = r.model_curves[5].points[0];
+    assert.deepEqual(modelRows.slice(0, 7).map((l) => l.split(/\s+/)[0]), ['sampleattention', 'sampleattention-blocks', 'streamingllm', 'vertical-slash', 'block-topk', 'oracle', 'minference'], text);
+    const mi = r.model_curves[6].points[0];
     // @1 is above the file's density: its own recall; the knob column says nothing is swept.
-    assert.match(modelRows[5], new RegExp(`\\s${mi.recallMean.toFixed(4)}\\s+\\S+\\s+none: the file's sizes$`), modelRows[5]);
+    assert.match(modelRows[6], new RegExp(`\\s${mi.recallMean.toFixed(4)}\\s+\\S+\\s+none: the file's sizes$`), modelRows[5]);
     assert.match(text, new RegExp(`Its point \\(mean over heads\\): density ${mi.density.toFixed(4)}, recall ${mi.recallMean.toFixed(4)}`));
     const detailRows = lines.slice(lines.findIndex((l) => l.startsWith('per ')) + 3);
     assert.equal(detailRows.filter((l) => /^\S*\s+minference\s/.test(l)).length, perHead ? 4 : 2, text);
     // The head's point is the head's mean: one head per entry, mean over heads = model point.
-    const pts = r.head_curves.map((e) => e.curves[5].points[0]);
+    const pts = r.head_curves.map((e) => e.curves[6].points[0]);
     assert.ok(Math.abs(pts.reduce((a, p) => a + p.density, 0) / pts.length - mi.density) < 1e-12);
     const svg = reportSvg(r);
-    const paths = checkSvg(svg, 5);
+    const paths = checkSvg(svg, 6);
     assert.ok(!paths.some((p) => p[1] === 'minference'), 'a single point is not drawn as a line');
     const group = /<g class="head-points" data-pattern="minference"[^>]*>(.*?)<\/g>/.exec(svg);
     assert.equal((group?.[1].match(/<circle/g) ?? []).length, pts.length, 'one ring per head');
     assert.equal((svg.match(/class="fixed-point" data-pattern="minference"/g) ?? []).length, 1);
-    assert.equal((svg.match(/class="legend"/g) ?? []).length, 6);
+    assert.equal((svg.match(/class="legend"/g) ?? []).length, 7);
   }
 });
 

@@ -1,15 +1,19 @@
 // Rival patterns (src/sampleattention/studies/rivals.ts): every curve's points are valid measures; the oracle is at
 // least as good as every pattern at equal density; full budgets give recall 1; SampleAttention's
 // mask measured here agrees with the float64 reference's selectHead; each mask is the pattern its
-// definition says. Inputs: fresh random heads of awkward sizes, seed in the test name.
+// definition says; the `blocks` variant's curve is its float64 reference's selection at each alpha.
+// Inputs: fresh random heads of awkward sizes, seed in the test name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshSeed, randn, rng } from '../helpers/gpu';
 import {
   blockMask, blockScores, causalAttention, causalCount, countForDensity, entryIndex, estimateVerticalSlash, headCurves,
-  measureMask, minferenceMask, modelCurves, oracleMask, oracleOrder, recallAtDensity, streamingMask, verticalSlashMask,
+  measureMask, MIN_RIVAL_BLOCKS, minferenceMask, modelCurves, oracleMask, oracleOrder, recallAtDensity, rivalBlockSize, sampleBlocksMask, streamingMask, verticalSlashMask,
 } from '../../src/sampleattention/studies/rivals';
 import { headView, kvHeadOf, selectHead } from '../../src/sampleattention/spec/reference';
+import { selectHeadBlocks } from '../../src/sampleattention/spec/blocks/reference';
+import { blocksSampledRows } from '../../src/sampleattention/spec/blocks/params';
+import { stripScores } from '../../src/sampleattention/spec/blocks/selection';
 
 const seed = freshSeed();
 
@@ -34,7 +38,7 @@ test(`rival curves: recall in [0, 1], density in (0, 1], oracle >= every pattern
     const curves = headCurves(q, k, S, d, { block: 7, lastQ: 13 });
     const P = causalAttention(q, k, S, d, 1 / Math.sqrt(d));
     const order = oracleOrder(P);
-    assert.equal(curves.length, 5);
+    assert.deepEqual(curves.map((c) => c.pattern), ['sampleattention', 'sampleattention-blocks', 'streamingllm', 'vertical-slash', 'block-topk', 'oracle']);
     for (const c of curves) {
       assert.ok(c.points.length >= 2, `${c.pattern}: ${c.points.length} points`);
       for (const p of c.points) {
@@ -66,6 +70,53 @@ test(`SampleAttention's curve matches the float64 reference's selectHead (SEED=$
     // Same terms summed in the same ascending order, from the same float64 softmax up to the
     // order of its normalisation: a few ulps.
     assert.ok(Math.abs(p.recallMean - ref.recallMean) < EPS && Math.abs(p.recallMin - ref.recallMin) < EPS && Math.abs(p.recallP5 - ref.recallP5) < EPS, `alpha ${p.knob}: ${JSON.stringify(p)} vs ${JSON.stringify(ref)}`);
+  }
+});
+
+test(`SampleAttention blocks' curve is the float64 reference's selectHeadBlocks at alphaColumn = alphaSlash = each alpha (SEED=${seed})`, () => {
+  const r = rng(seed + 6);
+  // Awkward sizes: S not a multiple of b, a last block of 1 key (S = 81, b = 5), the default b.
+  for (const [S, d, b, rowRatio] of [[53, 24, 5, 0.1], [81, 8, 5, 0.3], [77, 16, undefined, 0.05], [130, 12, 16, 0.2]] as const) {
+    const { q, k } = head(r, S, d, 1.2);
+    const alphas = [0.2, 0.6, 0.9, 0.97, 1];
+    const blocks = headCurves(q, k, S, d, { alphas, rowRatio, blockSize: b }).find((c) => c.pattern === 'sampleattention-blocks')!;
+    const bb = b ?? rivalBlockSize(S);
+    assert.equal(blocks.knob, `alpha, column = slash (block ${bb})`);
+    assert.deepEqual(blocks.points.map((p) => p.knob), alphas);
+    for (const p of blocks.points) {
+      const ref = selectHeadBlocks(q, k, S, d, { blockSize: bb, alphaColumn: p.knob, alphaSlash: p.knob, rowRatio });
+      // Both counts are exact integers over the same N.
+      assert.equal(p.density, ref.density, `S ${S} alpha ${p.knob}`);
+      // The reference sums its own softmax rows (rowRecallWhere), the curve the flat P of
+      // causalAttention: the same float64 terms, ascending j, up to the order of the
+      // normalisation: a few ulps of 1.
+      for (const m of ['recallMean', 'recallMin', 'recallP5'] as const) assert.ok(Math.abs(p[m] - ref[m]) < EPS, `S ${S} alpha ${p.knob} ${m}: ${p[m]} vs ${ref[m]}`);
+    }
+    assert.ok(new Set(blocks.points.map((p) => p.density)).size >= 2, `S ${S}: the sweep moves the density`);
+    // The mask entry by entry, from the reference's kept blocks and bands written out, also with
+    // alphaColumn != alphaSlash (the curve only sweeps them equal).
+    const rows = blocksSampledRows(S, bb, rowRatio);
+    const strips = stripScores(q, k, S, d, bb, rows);
+    for (const [ac, as] of [[0.6, 0.6], [0.9, 0.3], [0.25, 0.97]]) {
+      const ref = selectHeadBlocks(q, k, S, d, { blockSize: bb, alphaColumn: ac, alphaSlash: as, rowRatio });
+      const cols = new Set(ref.columnBlocks), bands = new Set(ref.slashBands);
+      const m = sampleBlocksMask(S, bb, strips, rows.length, ac, as);
+      assert.equal(m.length, causalCount(S));
+      for (let i = 0; i < S; i++) for (let j = 0; j <= i; j++) {
+        assert.equal(m[entryIndex(i, j)] === 1, cols.has(Math.floor(j / bb)) || bands.has(Math.floor((i - j) / bb)), `S ${S} b ${bb} alphas ${ac}/${as}: (${i}, ${j})`);
+      }
+    }
+  }
+  assert.throws(() => headCurves(new Float64Array(8 * 4), new Float64Array(8 * 4), 8, 4, { blockSize: 0 }), /headCurves: blockSize 0 is not an integer in \[1, 65536\]/);
+});
+
+test('the blocks rival\'s default block size: 128, halved while the text would have fewer than 8 blocks', () => {
+  assert.deepEqual([1, 7, 8, 15, 16, 48, 511, 512, 1023, 1024, 4096].map(rivalBlockSize), [1, 1, 1, 1, 2, 4, 32, 64, 64, 128, 128]);
+  for (let S = 1; S <= 3000; S++) {
+    const b = rivalBlockSize(S);
+    assert.ok(Number.isInteger(Math.log2(b)) && b >= 1 && b <= 128, `S ${S}: b ${b}`);
+    if (S >= MIN_RIVAL_BLOCKS) assert.ok(Math.ceil(S / b) >= MIN_RIVAL_BLOCKS, `S ${S}: b ${b} leaves ${Math.ceil(S / b)} blocks`);
+    if (b < 128) assert.ok(2 * b * MIN_RIVAL_BLOCKS > S, `S ${S}: ${2 * b} would also leave 8 blocks`);
   }
 });
 
@@ -167,9 +218,9 @@ test(`a MInference config's head is masked as its kernel runs it: sizes raised t
   // density rival is given another lastQ.
   const head0 = { pattern: 'vertical_and_slash' as const, verticalSize: 40, slashSize: 52, score: 0.9 };
   const curves = headCurves(q, k, S, d, { lastQ: 13, minference: head0 });
-  assert.deepEqual(curves.map((c) => c.pattern), ['sampleattention', 'streamingllm', 'vertical-slash', 'block-topk', 'oracle', 'minference']);
+  assert.deepEqual(curves.map((c) => c.pattern), ['sampleattention', 'sampleattention-blocks', 'streamingllm', 'vertical-slash', 'block-topk', 'oracle', 'minference']);
   const P4 = causalAttention(q, k, S, d, 1 / Math.sqrt(d));
-  assert.deepEqual(curves[5].points, [measureMask(P4, S, minferenceMask(S, estimateVerticalSlash(P4, S, 64), head0), 0)]);
+  assert.deepEqual(curves[6].points, [measureMask(P4, S, minferenceMask(S, estimateVerticalSlash(P4, S, 64), head0), 0)]);
   assert.notDeepEqual(estimateVerticalSlash(P4, S, 13).columnOrder.slice(0, 40), estimateVerticalSlash(P4, S, 64).columnOrder.slice(0, 40), 'the two estimates differ, so the check above can tell them apart');
-  assert.equal(headCurves(q, k, S, d).length, 5, 'no file, no minference curve');
+  assert.equal(headCurves(q, k, S, d).length, 6, 'no file, no minference curve');
 });

@@ -4,7 +4,7 @@
 // print the same numbers by construction.
 import { kvHeadOf } from '../spec/reference';
 import type { SampleParams } from '../spec/params';
-import { DEFAULT_RIVALS, headCurves, modelCurves, type RivalCurve, type RivalOptions } from './rivals';
+import { DEFAULT_RIVALS, headCurves, modelCurves, rivalBlockSize, type RivalCurve, type RivalOptions } from './rivals';
 import { checkMInferenceFits, minferenceHead, type MInferenceConfig, type MInferenceHead } from '../formats/minference-file';
 
 /** Post-RoPE q and k of every layer of one text, on the host. */
@@ -36,6 +36,8 @@ export interface RivalsStudy {
   layers: number[];
   /** The query heads measured in every chosen layer. */
   heads: number[];
+  /** The block size of the `blocks` variant's curve ('sampleattention-blocks'). */
+  blockSize: number;
   /** Mean over every measured head at each knob value (modelCurves). */
   model_curves: RivalCurve[];
   layer_curves: { layer: number; curves: RivalCurve[] }[];
@@ -44,7 +46,8 @@ export interface RivalsStudy {
 }
 
 /** SampleAttention's alpha sweep: the default alphas plus the operating alpha(s), so the curve
- * holds the operating point itself; rowRatio and windowRatio fixed at the head's. */
+ * holds the operating point itself; rowRatio and windowRatio fixed at the head's. The `blocks`
+ * variant sweeps the same alphas (as alphaColumn = alphaSlash) at the same rowRatio. */
 export function rivalOptions(p: SampleParams, operatingAlphas: readonly number[] = [p.alpha]): RivalOptions {
   return { alphas: [...new Set([...DEFAULT_RIVALS.alphas, ...operatingAlphas])].sort((a, b) => a - b), rowRatio: p.rowRatio, windowRatio: p.windowRatio };
 }
@@ -62,13 +65,17 @@ export interface RivalsHooks {
  * head: the 'minference' curve); `source` names it in errors. */
 export interface RivalsMInference { config: MInferenceConfig; source: string }
 
+/** The `blocks` variant's curve: its block size (default: rivalBlockSize of the tokens measured). */
+export interface RivalsBlocks { blockSize?: number }
+
 /** The curves of `layers` x `heads` on the first `maxTokens` tokens of the capture. `params` is one
  * set for every head or [layer][head]; every head sweeps the same alphas (the defaults plus every
  * measured head's operating alpha), so the mean curves are defined. */
-export async function rivalsStudy(cap: QKCapture, layers: readonly number[], heads: readonly number[], params: SampleParams | readonly (readonly SampleParams[])[], maxTokens = cap.S, hooks: RivalsHooks = {}, mi?: RivalsMInference): Promise<RivalsStudy> {
+export async function rivalsStudy(cap: QKCapture, layers: readonly number[], heads: readonly number[], params: SampleParams | readonly (readonly SampleParams[])[], maxTokens = cap.S, hooks: RivalsHooks = {}, mi?: RivalsMInference, blocks: RivalsBlocks = {}): Promise<RivalsStudy> {
   const { S, d, numHeads, numKvHeads } = cap;
   if (mi) checkMInferenceFits(mi.config, cap.q.length, layers, heads, mi.source);
   const T = Math.min(S, maxTokens);
+  const blockSize = blocks.blockSize ?? rivalBlockSize(T);
   const paramsOf = (l: number, h: number): SampleParams => ('alpha' in params ? params : params[l][h]);
   const alphas = layers.flatMap((l) => heads.map((h) => paramsOf(l, h).alpha));
   const t0 = performance.now();
@@ -85,7 +92,7 @@ export async function rivalsStudy(cap: QKCapture, layers: readonly number[], hea
       const q = cap.q[l].subarray(h * S * d, h * S * d + T * d);
       const k = cap.k[l].subarray(g * S * d, g * S * d + T * d);
       const minference = mi && minferenceHead(mi.config, l, h, mi.source);
-      const curves = headCurves(q, k, T, d, { ...rivalOptions(paramsOf(l, h), alphas), minference });
+      const curves = headCurves(q, k, T, d, { ...rivalOptions(paramsOf(l, h), alphas), minference, blockSize });
       mine.push(curves);
       head_curves.push({ layer: l, head: h, kvHead: g, curves, ...(minference ? { minference } : {}) });
       await hooks.between?.();
@@ -94,7 +101,7 @@ export async function rivalsStudy(cap: QKCapture, layers: readonly number[], hea
     hooks.onLayer?.(l, li + 1, layers.length, (performance.now() - t0) / 1000);
   }
   return {
-    tokens: T, of: S, headDim: d, layers: [...layers], heads: [...heads],
+    tokens: T, of: S, headDim: d, layers: [...layers], heads: [...heads], blockSize,
     model_curves: modelCurves(head_curves.map((e) => e.curves)),
     layer_curves, head_curves, seconds: (performance.now() - t0) / 1000,
   };

@@ -4,6 +4,11 @@
 // pattern's knob is swept to give (density, recall) points: a recall-vs-density curve per head,
 // and per model (the mean over heads at each knob value). The masks are built in rivals-masks.ts.
 //
+// SampleAttention runs as both its variants (docs/SAMPLEATTENTION.md): 'sampleattention' is the
+// `tokens` variant (column keys + local window), 'sampleattention-blocks' the `blocks` variant
+// (column blocks + slash bands), each through its own float64 reference's selection; the blocks
+// curve sweeps alphaColumn = alphaSlash over the same alphas as the tokens curve, at one rowRatio.
+//
 // The oracle keeps the T largest entries of P over the whole causal map. Mean recall is
 // (kept mass) / S, so for a budget of T entries no mask can keep more: it is the best any mask of
 // that density can do (each row keeps its own largest entries, the row budgets set by one global
@@ -13,6 +18,9 @@ import { columnScores, selectKeys } from '../spec/selection';
 import { DEFAULT_PARAMS, sampledRows, windowSize } from '../spec/params';
 import { effectiveWindow } from '../spec/mask';
 import { percentile } from '../spec/stats';
+import { blocksParamProblem, blocksSampledRows, DEFAULT_BLOCKS_PARAMS } from '../spec/blocks/params';
+import { selectBlocks, stripScores, type StripScores } from '../spec/blocks/selection';
+import { blocksMask, blocksPredicate } from '../spec/blocks/mask';
 import {
   blockMask, blockScores, causalAttention, causalCount, entryIndex, estimateVerticalSlash, minferenceMask, MINFERENCE_RUNTIME, streamingMask, verticalSlashMask,
   type BlockScoring,
@@ -21,9 +29,10 @@ import type { MInferenceHead } from '../formats/minference-file';
 
 export { causalAttention, streamingMask, verticalSlashMask, minferenceMask, estimateVerticalSlash, blockScores, blockMask, causalCount, entryIndex } from './rivals-masks';
 
-/** 'minference' is a MInference config file's fixed pattern: one point per head, present only
+/** 'sampleattention' is the `tokens` variant, 'sampleattention-blocks' the `blocks` variant.
+ * 'minference' is a MInference config file's fixed pattern: one point per head, present only
  * when a file is given. */
-export type PatternName = 'sampleattention' | 'streamingllm' | 'vertical-slash' | 'block-topk' | 'oracle' | 'minference';
+export type PatternName = 'sampleattention' | 'sampleattention-blocks' | 'streamingllm' | 'vertical-slash' | 'block-topk' | 'oracle' | 'minference';
 
 export interface CurvePoint {
   /** The knob's value at this point (see RivalCurve.knob). */
@@ -92,12 +101,52 @@ export function sampleAttentionMask(q: Matrix, k: Matrix, S: number, d: number, 
   return m;
 }
 
+/** The `blocks` variant's mask (docs/SAMPLEATTENTION.md, "Variant `blocks`", steps 5-6) as an
+ * entry mask, from its stage-1 strip scores (`scores` of `rowCount` sampled rows at block size b):
+ * the spec's own stage 2 (selectBlocks) and mask rule (blocksPredicate). */
+export function sampleBlocksMask(S: number, b: number, scores: StripScores, rowCount: number, alphaColumn: number, alphaSlash: number): Uint8Array {
+  const { column, slash } = selectBlocks(scores, alphaColumn, alphaSlash, rowCount);
+  const keep = blocksPredicate(blocksMask(S, b, column.kept, slash.kept));
+  const m = new Uint8Array(causalCount(S));
+  for (let i = 0; i < S; i++) {
+    const o = entryIndex(i, 0);
+    for (let j = 0; j <= i; j++) if (keep(i, j)) m[o + j] = 1;
+  }
+  return m;
+}
+
+/** The fewest key blocks the blocks rival's default block size leaves a text (ours). */
+export const MIN_RIVAL_BLOCKS = 8;
+
+/**
+ * The blocks rival's block size for S tokens when none is given (ours): the spec's default 128,
+ * halved while it would leave fewer than MIN_RIVAL_BLOCKS = 8 key blocks (b * 8 > S), down to 1.
+ * So 128 from S = 1024 up, 64 at S = 512..1023, 4 at S = 48. Why: at b = 128 a text of a few
+ * hundred tokens is two or three blocks, every alpha keeps almost the whole map and the curve
+ * says nothing; powers of two as the spec's short-text sizes (16, 32, 64).
+ */
+export function rivalBlockSize(S: number): number {
+  let b = DEFAULT_BLOCKS_PARAMS.blockSize;
+  while (b > 1 && b * MIN_RIVAL_BLOCKS > S) b /= 2;
+  return b;
+}
+
+/** The alpha (alphaColumn = alphaSlash) of the blocks rival's operating point: the spec's
+ * defaults for the variant (both 0.95), always in the default sweep. */
+export const BLOCKS_RIVAL_ALPHA = DEFAULT_BLOCKS_PARAMS.alphaColumn;
+
+/** The knob text of the 'sampleattention-blocks' curve at block size b. */
+export const blocksKnob = (b: number) => `alpha, column = slash (block ${b})`;
+
 export interface RivalOptions {
   scale?: number;
   /** SampleAttention: alphas swept with rowRatio and windowRatio fixed (defaults: the spec's). */
   alphas?: number[];
   rowRatio?: number;
   windowRatio?: number;
+  /** SampleAttention `blocks`: block size (default rivalBlockSize(S)); it sweeps `alphas` as
+   * alphaColumn = alphaSlash at `rowRatio`. */
+  blockSize?: number;
   /** StreamingLLM: sink keys (default 4) and windows as shares of S. */
   sinks?: number;
   windowShares?: number[];
@@ -132,6 +181,13 @@ export function headCurves(q: Matrix, k: Matrix, S: number, d: number, o: RivalO
   const P = causalAttention(q, k, S, d, scale);
   const sweep = <T extends number>(xs: readonly T[], mask: (x: T) => Uint8Array) => xs.map((x) => measureMask(P, S, mask(x), x));
   const rowRatio = o.rowRatio ?? DEFAULT_PARAMS.rowRatio, windowRatio = o.windowRatio ?? DEFAULT_PARAMS.windowRatio;
+  const alphas = o.alphas ?? DEFAULT_RIVALS.alphas;
+  const b = o.blockSize ?? rivalBlockSize(S);
+  const bad = blocksParamProblem('blockSize', b);
+  if (bad) throw new RangeError(`headCurves: blockSize ${bad}.`);
+  // Stage 1 of the blocks variant does not depend on alpha: scored once, selected per alpha.
+  const bRows = blocksSampledRows(S, b, rowRatio);
+  const strips = stripScores(q, k, S, d, b, bRows, scale);
   const sinks = Math.min(o.sinks ?? 4, S);
   const est = estimateVerticalSlash(P, S, o.lastQ ?? 64);
   const bs = blockScores(P, q, k, S, d, scale, o.block ?? 16, o.blockScoring ?? 'antidiagonal', o.stride ?? 8);
@@ -139,7 +195,8 @@ export function headCurves(q: Matrix, k: Matrix, S: number, d: number, o: RivalO
   const windows = [...new Set((o.windowShares ?? DEFAULT_RIVALS.windowShares).map((x) => Math.round(x * S)))];
   const lines = [...new Set((o.lineShares ?? DEFAULT_RIVALS.lineShares).map((x) => Math.round(x * S)))];
   return [
-    { pattern: 'sampleattention', knob: 'alpha', points: sweep(o.alphas ?? DEFAULT_RIVALS.alphas, (a) => sampleAttentionMask(q, k, S, d, scale, a, rowRatio, windowRatio)) },
+    { pattern: 'sampleattention', knob: 'alpha', points: sweep(alphas, (a) => sampleAttentionMask(q, k, S, d, scale, a, rowRatio, windowRatio)) },
+    { pattern: 'sampleattention-blocks', knob: blocksKnob(b), points: sweep(alphas, (a) => sampleBlocksMask(S, b, strips, bRows.length, a, a)) },
     { pattern: 'streamingllm', knob: `window (keys; ${sinks} sinks)`, points: sweep(windows, (w) => streamingMask(S, sinks, w)) },
     { pattern: 'vertical-slash', knob: 'lines per kind', points: sweep(lines, (n) => verticalSlashMask(S, est, n)) },
     { pattern: 'block-topk', knob: `tau (block ${bs.block}, ${o.blockScoring ?? 'antidiagonal'})`, points: sweep(o.taus ?? DEFAULT_RIVALS.taus, (t) => blockMask(S, bs, t)) },

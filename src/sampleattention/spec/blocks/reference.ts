@@ -17,7 +17,7 @@ export { outputErrorWhere } from '../reference';
 import { mean, min, percentile } from '../stats';
 import { blocksDensity, blocksMask, blocksPredicate } from './mask';
 import { blocksSampledRows, DEFAULT_BLOCKS_PARAMS, validateBlocksParams, type BlocksParams } from './params';
-import { selectStrips, stripScores } from './selection';
+import { selectBlocks, stripScores } from './selection';
 
 export interface BlocksHeadSelection {
   head: number;
@@ -50,8 +50,7 @@ export function selectHeadBlocks(q: Matrix, k: Matrix, S: number, d: number, par
   const b = params.blockSize;
   const rows = blocksSampledRows(S, b, params.rowRatio);
   const scores = stripScores(q, k, S, d, b, rows, scale);
-  const col = selectStrips(scores.column, params.alphaColumn, rows.length);
-  const sl = selectStrips(scores.slash, params.alphaSlash, rows.length, 0);
+  const { column: col, slash: sl } = selectBlocks(scores, params.alphaColumn, params.alphaSlash, rows.length);
   const mask = blocksMask(S, b, col.kept, sl.kept);
   const keep = blocksPredicate(mask);
   const recall = rowRecallWhere(q, k, S, d, keep, scale);

@@ -87,3 +87,10 @@ export function selectStrips(scores: Float64Array, alpha: number, rowCount: numb
   count = Math.max(1, first, Math.min(N, count));
   return { kept: order.slice(0, count).sort((a, c) => a - c), stage1Estimate: running[count - 1] / rowCount, order };
 }
+
+/** Step 5 for both kinds: I_C by alphaColumn, and I_S by alphaSlash with band 0 pinned (every
+ * row keeps its diagonal). The one home of that pairing: the reference (reference.ts) and the
+ * rivals' blocks curve (studies/rivals.ts) both select through it. */
+export function selectBlocks(scores: StripScores, alphaColumn: number, alphaSlash: number, rowCount: number): { column: StripSelection; slash: StripSelection } {
+  return { column: selectStrips(scores.column, alphaColumn, rowCount), slash: selectStrips(scores.slash, alphaSlash, rowCount, 0) };
+}
