@@ -66,7 +66,7 @@ function maxRelDiff(a: Float32Array, ref: Float32Array): number {
 }
 
 /** y (n, n) = x (n, n) W^T at n^3 (n a multiple of 8 for the candidates). */
-export async function matmulSweep(ctx: GpuContext, tc: TensorCoreMode, n: number, repeats: number, log: (s: string) => void = () => {}): Promise<SweepRow[]> {
+export async function matmulSweep(ctx: GpuContext, tc: TensorCoreMode, n: number, repeats: number, log: (s: string) => void = () => {}, only?: string): Promise<SweepRow[]> {
   const M = n, N = n, K = n, flops = 2 * M * N * K;
   const r = mulberry32(7);
   const wBits = new Uint16Array(N * K);
@@ -87,7 +87,7 @@ export async function matmulSweep(ctx: GpuContext, tc: TensorCoreMode, n: number
     const baseMs = await timeMs(ctx, [base], repeats, timer);
     rows.push({ name: 'default (matmul.ts 128x128x32)', ms: baseMs, tflops: tflopsOf(flops, baseMs), convertMs: 0, tflopsWithConvert: tflopsOf(flops, baseMs), vsDefault: 0, check: spotCheckError(xs, wBits, ref, M, N, K, mulberry32(3)), status: 'default' });
     log(`default: ${baseMs.toFixed(3)} ms; x f32 -> f16 conversion ${convertMs.toFixed(3)} ms`);
-    for (const c of MATMUL_CANDIDATES) {
+    for (const c of MATMUL_CANDIDATES.filter((c) => !only || c.name.includes(only))) {
       const unfit = candidateUnfit(ctx, c, M, N, K);
       if (unfit) { rows.push({ name: c.name, ms: NaN, tflops: NaN, convertMs: NaN, tflopsWithConvert: NaN, vsDefault: NaN, check: NaN, status: 'not run', note: unfit }); continue; }
       try {
@@ -122,7 +122,7 @@ export interface FlashSweepOptions {
 }
 
 /** Dense causal attention, the default flashF16Dispatch against every FLASH_CANDIDATES shape. */
-export async function flashSweep(ctx: GpuContext, tc: TensorCoreMode, o: FlashSweepOptions, log: (s: string) => void = () => {}): Promise<SweepRow[]> {
+export async function flashSweep(ctx: GpuContext, tc: TensorCoreMode, o: FlashSweepOptions, log: (s: string) => void = () => {}, only?: string): Promise<SweepRow[]> {
   const { S, heads, kvHeads, d } = o;
   const shape = { heads, kvHeads, S, d };
   const flops = 2 * S * (S + 1) * d * heads; // QK^T and PV over the causal half, 2 flops a multiply-add
@@ -152,7 +152,7 @@ export async function flashSweep(ctx: GpuContext, tc: TensorCoreMode, o: FlashSw
     const baseMs = await timeMs(ctx, [base], o.repeats, timer);
     rows.push({ name: 'default (attention.ts)', ms: baseMs, tflops: tflopsOf(flops, baseMs), convertMs: 0, tflopsWithConvert: tflopsOf(flops, baseMs), vsDefault: 0, check: check(refOut), status: 'default' });
     log(`default: ${baseMs.toFixed(3)} ms; q, k, v f32 -> f16 conversions ${convertMs.toFixed(3)} ms`);
-    for (const c of FLASH_CANDIDATES) {
+    for (const c of FLASH_CANDIDATES.filter((c) => !only || c.name.includes(only))) {
       const unfit = flashCandidateUnfit(ctx, c, d);
       if (unfit) { rows.push({ name: c.name, ms: NaN, tflops: NaN, convertMs: NaN, tflopsWithConvert: NaN, vsDefault: NaN, check: NaN, status: 'not run', note: unfit }); continue; }
       try {

@@ -25,6 +25,7 @@ const SPEC: FlagSpec = {
   precision: { kind: 'string', help: 'f32 (the exact kernels, default) or f16 (tensor cores: needs shader-f16 and chromium-experimental-subgroup-matrix)' },
   'matmul-sweep': { kind: 'boolean', help: 'f16 tensor-core matmul at 4096^3 over a sweep of tile shapes, beside the f32 kernel' },
   sweep: { kind: 'boolean', help: 'f16 candidate kernels of issue 12 beside the default, checked against it: with --matmul N the matmul candidates at N^3; else (with --precision f16) the dense attention candidates at each --S and --d' },
+  only: { kind: 'string', help: 'with --sweep: time only the candidates whose name contains this text (the default kernel is always timed)' },
   'keys-per-tile': { kind: 'number', help: 'f16 attention: keys per tile, 32 or 64 (default by head dim)' },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   text: { kind: 'string', help: 'with --studio: the text (default public/texts/prose-nodejs-pull-requests.md, 7517 tokens; for S above that, e.g. public/texts/prose-long-alice-in-wonderland.txt)' },
@@ -71,7 +72,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     };
     if (matmulSweep) {
       const n = f.matmul as number;
-      const rows = await sweepMatmul(ctx, tc!, n, repeats, (line) => console.log(`  ${line}`));
+      const rows = await sweepMatmul(ctx, tc!, n, repeats, (line) => console.log(`  ${line}`), f.only as string | undefined);
       print(`matmul f16 candidates at ${n}^3 (median of ${repeats}; x f16 candidates need the conversion, shown beside):`, rows);
       results.push({ kind: 'matmul sweep', n, rows });
     } else {
@@ -81,7 +82,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       if (pattern !== 'random' && pattern !== 'structured') throw new UsageError(`--pattern must be random or structured, got ${pattern}`);
       for (const d of list(f.d as string | undefined, [64, 128])) {
         for (const S of list(f.S as string | undefined, [32768])) {
-          const rows = await flashSweep(ctx, tc!, { S, heads, kvHeads, d, repeats, pattern }, (line) => console.log(`  ${line}`));
+          const rows = await flashSweep(ctx, tc!, { S, heads, kvHeads, d, repeats, pattern }, (line) => console.log(`  ${line}`), f.only as string | undefined);
           print(`dense causal attention f16 candidates, S ${S}, d ${d}, heads ${heads}/${kvHeads}, ${pattern} (median of ${repeats}; candidates read f16 copies of q, k, v: conversion shown beside):`, rows);
           results.push({ kind: 'flash sweep', S, d, heads, kvHeads, rows });
         }
