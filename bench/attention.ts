@@ -107,7 +107,7 @@ export function benchInputs(o: Pick<AttentionBenchOptions, 'S' | 'heads' | 'kvHe
 
 /** ||gpu_i - ref_i|| / ||ref_i|| for output row i of head h, the reference in float64 over the
  * keys j <= i with keep(j). */
-function rowError(x: { q: Float32Array; k: Float32Array; v: Float32Array }, h: number, g: number, i: number, S: number, d: number, keep: (j: number) => boolean, gpuOut: Float32Array): number {
+export function rowError(x: { q: Float32Array; k: Float32Array; v: Float32Array }, h: number, g: number, i: number, S: number, d: number, keep: (j: number) => boolean, gpuOut: Float32Array): number {
   const scale = 1 / Math.sqrt(d);
   const sc = new Float64Array(i + 1);
   let m = -Infinity;

@@ -38,18 +38,7 @@ export async function benchMatmulF16(ctx: GpuContext, tc: TensorCoreMode, M: num
     await checked(ctx.device, 'benchMatmulF16', () => run(ctx, [fillRandomDispatch(ctx, x, 11, 1), d]));
     const ms = await timeRepeats(ctx, d, repeats, timer);
     const xs = await readTensor(ctx, x), ys = await readTensor(ctx, y);
-    let worstError = 0;
-    for (let s = 0; s < 64; s++) {
-      const i = Math.floor(r() * M), j = Math.floor(r() * N);
-      let ref = 0, mag = 0;
-      for (let k = 0; k < K; k++) {
-        const pr = f16ToNumber(f16Bits(xs[i * K + k])) * f16ToNumber(wBits[j * K + k]);
-        ref += pr;
-        mag += Math.abs(pr);
-      }
-      const e = Math.abs(ys[i * N + j] - ref) / mag;
-      worstError = Math.max(worstError, Number.isFinite(e) ? e : Infinity);
-    }
+    const worstError = spotCheckError(xs, wBits, ys, M, N, K, r);
     const medianMs = median(ms);
     const { BM, BN } = tileBlock(tile);
     return { M, N, K, tile, block: `${BM}x${BN}x${tile.BK}`, medianMs, tflops: (2 * M * N * K) / (medianMs * 1e-3) / 1e12, worstError };
@@ -57,6 +46,24 @@ export async function benchMatmulF16(ctx: GpuContext, tc: TensorCoreMode, M: num
     timer.destroy();
     destroyAll(x, w, y);
   }
+}
+
+/** Largest |y - ref| / sum |x w| over 64 random entries of y (M, N), ref in float64 on the f16
+ * roundings of x (M, K) f32 and W (N, K) f16 bits. */
+export function spotCheckError(xs: Float32Array, wBits: Uint16Array, ys: Float32Array, M: number, N: number, K: number, r: () => number): number {
+  let worst = 0;
+  for (let s = 0; s < 64; s++) {
+    const i = Math.floor(r() * M), j = Math.floor(r() * N);
+    let ref = 0, mag = 0;
+    for (let k = 0; k < K; k++) {
+      const pr = f16ToNumber(f16Bits(xs[i * K + k])) * f16ToNumber(wBits[j * K + k]);
+      ref += pr;
+      mag += Math.abs(pr);
+    }
+    const e = Math.abs(ys[i * N + j] - ref) / mag;
+    worst = Math.max(worst, Number.isFinite(e) ? e : Infinity);
+  }
+  return worst;
 }
 
 /** Tile shapes the device sweep tries (4 or 8 subgroups). */

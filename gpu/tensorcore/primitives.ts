@@ -11,6 +11,8 @@
 //   load_right_<arr>(off, stride) -> RightM      element (r, c) = arr[off + r * stride + c]
 //   load_right_t_<arr>(off, stride) -> RightM    element (r, c) = arr[off + c * stride + r]
 //   store_acc_<arr>(off, m, stride), load_acc_<arr>(off, stride) -> AccM   row-major f32
+// For an 'f16x8' array (vec4<u32>, 8 halves an element) off and stride count vec4s: element
+// (r, c) of a row-major load is half c of the 8-half run that starts at arr[off + r * stride].
 // Subgroup `sg` of a workgroup is invocations 32 sg .. 32 sg + 31 (local_invocation_index), so
 // the real path needs an adapter whose subgroups are exactly 32 wide (NVIDIA's are).
 //
@@ -21,8 +23,11 @@
 
 export interface MatrixArray {
   name: string;
-  /** Element type of the workgroup or storage array. */
-  elem: 'f16' | 'f32';
+  /** Element type of the workgroup or storage array: 'f16x8' is array<vec4<u32>> holding 8 halves
+   * an element (16-byte loads and stores); its offsets and strides count those 8-half elements,
+   * so rows start on 16 bytes (Dawn's relaxed subgroupMatrixLoad rule: any numeric array element
+   * whose size is at least the matrix element's). */
+  elem: 'f16' | 'f32' | 'f16x8';
   uses: readonly ('left' | 'right' | 'right_t' | 'acc')[];
 }
 
@@ -102,6 +107,7 @@ function emulated(o: PrimitiveOptions): string {
   ];
   const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
   for (const a of o.arrays) {
+    if (a.elem === 'f16x8') { out.push(...emulatedPacked(a)); continue; }
     const cast = a.elem === 'f16' ? '' : 'f16';
     for (const u of a.uses) {
       if (u === 'left' || u === 'right') {
@@ -117,4 +123,19 @@ function emulated(o: PrimitiveOptions): string {
     }
   }
   return out.join('\n');
+}
+
+/** Emulated loads from an array<vec4<u32>> of packed halves (offsets and strides in vec4s). */
+function emulatedPacked(a: MatrixArray): string[] {
+  const out = [`fn emu_half_${a.name}(h: u32) -> f16 { return bitcast<vec2<f16>>(${a.name}[h / 8u][(h % 8u) / 2u])[h % 2u]; }`];
+  const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
+  for (const u of a.uses) {
+    if (u === 'left' || u === 'right') {
+      const T = u === 'left' ? 'LeftM' : 'RightM';
+      out.push(`fn load_${u}_${a.name}(off: u32, stride: u32) -> ${T} { var m: ${T}; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}((off + row * stride) * 8u + col0 + t); } return m; }`);
+    } else if (u === 'right_t') {
+      out.push(`fn load_right_t_${a.name}(off: u32, stride: u32) -> RightM { var m: RightM; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}((off + (col0 + t) * stride) * 8u + row); } return m; }`);
+    } else throw new Error(`matrix primitives: packed f16 array ${a.name} cannot hold accumulators.`);
+  }
+  return out;
 }
