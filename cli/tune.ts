@@ -12,7 +12,7 @@ import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
 import { DEFAULT_GRID, checkRule, fullMaskHeads, gridPoints, headShape, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule } from '../src/sampleattention/studies/tune';
 import { numberList, takeMulti, textIds } from './eval';
 import { QK_FLAG, modelOrCapture, openCaptureSession } from './capture-input';
-import { captureIdentity } from '../src/sampleattention/formats/capture-file';
+import { captureIdentity, toModelLayers } from '../src/sampleattention/formats/capture-file';
 import { captureTuneLayers } from '../src/sampleattention/studies/capture-sources';
 import { requireTensorCores } from '../gpu/tensorcore/support';
 
@@ -110,9 +110,8 @@ async function tuneCapture(f: Record<string, string | number | boolean | undefin
       if (done === of || done % 10 === 0) process.stderr.write(`  layer ${info.layers[l]} (${l + 1}/${L}): grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
     });
     // Per model layer: the tuned choice where the capture has the layer, the defaults elsewhere.
-    const at = new Map(info.layers.map((ml, i) => [ml, i]));
-    const params = Array.from({ length: model.layers }, (_, ml) => (at.has(ml) ? report.choices[at.get(ml)!].map((c) => c.params) : Array.from({ length: model.heads }, () => ({ ...DEFAULT_PARAMS }))));
-    const measured = Array.from({ length: model.layers }, (_, ml) => (at.has(ml) ? report.measured[at.get(ml)!] : []));
+    const params = toModelLayers(info.layers, model.layers, report.choices.map((l) => l.map((c) => c.params)), () => Array.from({ length: model.heads }, () => ({ ...DEFAULT_PARAMS })));
+    const measured = toModelLayers(info.layers, model.layers, report.measured, () => []);
     const cfg = buildConfig({
       model,
       text: { tokens: cs.tokens, ...(info.textSha256 && /^[0-9a-f]{64}$/.test(info.textSha256) && cs.tokens === info.S ? { sha256: info.textSha256 } : {}) },

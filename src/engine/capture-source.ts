@@ -10,7 +10,7 @@ import { CaptureFile, blobSource, captureIdentity, type CaptureInfo } from '../s
 import type { ModelIdentity } from '../sampleattention/formats/config-file';
 import { captureQKLayers } from '../sampleattention/studies/capture-sources';
 import type { QKLayerSource } from '../sampleattention/studies/rivals-study';
-import { captureLayerMemory, gpuLimits, guardCaptureLayer } from '../model/memory-plan';
+import { captureLayerMemory, gpuLimits, guardCaptureLayer, maxCaptureTokens } from '../model/memory-plan';
 import type { GpuLayer } from './forward-port';
 import type { CaptureOpened, CaptureSummary } from './types';
 import { FAMILIES, type Family, type ModelConfig } from '../model/config';
@@ -22,13 +22,13 @@ export const CAPTURE_RESIDENT_BYTES = 2 ** 30;
 
 export class CaptureSource {
   private resident = new Map<number, GpuLayer>(); // insertion order = least recently used first
-  /** Layers kept on the GPU at once: as many as the budget holds, at least one. */
+  /** Layers kept on the GPU at once: as many as the budget holds (at most all), at least one. */
   readonly maxResident: number;
 
   private constructor(private readonly ctx: GpuContext, private readonly file: CaptureFile, budget: number) {
     const i = file.info;
     const m = captureLayerMemory({ S: i.S, heads: i.heads, kvHeads: i.kvHeads, headDim: i.headDim, hasV: i.hasV });
-    this.maxResident = Math.max(1, Math.floor(budget / m.total));
+    this.maxResident = Math.max(1, Math.min(i.layers.length, Math.floor(budget / m.total)));
   }
 
   /** Reads the header and refuses, before any layer is read, a layer past the adapter's limits. */
@@ -46,6 +46,7 @@ export class CaptureSource {
   /** The summary the UI shows (no tensors, no metadata dump). */
   summary(): CaptureSummary {
     const i = this.info;
+    const limits = gpuLimits(this.ctx.device);
     let identity: ModelIdentity | undefined, identityProblem: string | undefined;
     try {
       identity = captureIdentity(i);
@@ -56,6 +57,7 @@ export class CaptureSource {
       file: i.file, bytes: i.bytes, S: i.S, layers: [...i.layers], heads: i.heads, kvHeads: i.kvHeads, headDim: i.headDim, hasV: i.hasV,
       hasIds: !!i.ids, hasText: i.text !== undefined, modelName: i.model.name, family: i.model.family, numLayers: i.model.numLayers,
       identity, identityProblem, layerBytes: i.layerBytes, maxResident: this.maxResident,
+      bindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize), maxTokens: maxCaptureTokens(i, limits),
     };
   }
 

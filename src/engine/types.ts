@@ -46,6 +46,10 @@ export interface CaptureSummary {
   /** q + k (+ v) bytes of one layer, and how many layers the engine keeps on the GPU at once. */
   layerBytes: number;
   maxResident: number;
+  /** The limit: one layer's q (heads, S, d) f32 must fit one GPU buffer of `bindingBytes`; at
+   * this capture's heads and d that is at most `maxTokens` tokens on this adapter. */
+  bindingBytes: number;
+  maxTokens: number;
 }
 
 /** What openCapture returns: the capture as the store's model, and its tokens as a prefill. */

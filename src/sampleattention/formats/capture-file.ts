@@ -206,3 +206,11 @@ export function captureIdentity(info: CaptureInfo, given: IdentityOverrides = {}
   if (problems.length) throw new QkFileError(`${info.file}: a per-head config records the model, but the capture does not say ${problems.join('; ')}.`, { file: info.file });
   return { name: name!, family: family as Family, layers: numLayers!, heads: info.heads, kvHeads: info.kvHeads, headDim: info.headDim };
 }
+
+/** Per model layer: the captured layers' values where the capture has the layer (`captured[i]` is
+ * model layer `layers[i]`), `fill(modelLayer)` elsewhere: a capture of some layers as a whole-model
+ * config (`tune --qk`, the studio's export). */
+export function toModelLayers<T>(layers: readonly number[], numLayers: number, captured: readonly T[], fill: (modelLayer: number) => T): T[] {
+  const at = new Map(layers.map((ml, i) => [ml, i]));
+  return Array.from({ length: numLayers }, (_, ml) => (at.has(ml) ? captured[at.get(ml)!] : fill(ml)));
+}
