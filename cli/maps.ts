@@ -73,13 +73,13 @@ export async function mapsCommand(argv: string[]): Promise<number> {
   const from = modelOrCapture('maps', f);
   const src = from === 'qk' ? await captureMaps(f.qk as string, f['max-tokens'] as number | undefined) : await modelMaps(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
   const { numLayers, numHeads } = src;
-  for (const [l, h] of wanted) if (l >= numLayers || h >= numHeads) throw new UsageError(`maps: head ${l}:${h} is outside ${numLayers} layers x ${numHeads} heads`);
   const S = src.S;
   const out = f.out as string;
-  mkdirSync(out, { recursive: true });
   const t0 = performance.now();
   const layers: Omit<HeadSelection, 'sampledRows' | 'selectedKeys'>[][] = [];
   try {
+    for (const [l, h] of wanted) if (l >= numLayers || h >= numHeads) throw new UsageError(`maps: head ${l}:${h} is outside ${numLayers} layers x ${numHeads} heads`);
+    mkdirSync(out, { recursive: true });
     await runCapturedLayers(src.ctx, src.shape, await src.layers(), () => params, async (l, r) => {
       layers.push(r.heads.map(({ sampledRows, selectedKeys, ...rest }) => ({ ...rest, keysKept: selectedKeys.length, sampled: sampledRows.length })));
       for (const [wl, wh] of wanted.filter(([wl]) => wl === l)) {

@@ -156,25 +156,30 @@ export class CaptureFile {
   private async rows(name: string, n: number, T: number): Promise<Float32Array> {
     const { S, headDim: d, file } = this.info;
     const e = this.entries.get(name)!;
-    const out = new Float32Array(n * T * d);
     const at = this.dataStart + e.begin;
     const parts = T === S ? [{ from: at, to: 0, values: n * S * d }] : Array.from({ length: n }, (_, h) => ({ from: at + h * S * d * 4, to: h * T * d, values: T * d }));
+    let out: Float32Array | null = null;
     for (const p of parts) {
       const b = await this.src.read(p.from, 4 * p.values);
       if (b.length !== 4 * p.values) throw new QkFileError(`${file}: tensor "${name}": read ${b.length} of ${4 * p.values} bytes: the file changed or is truncated; write it again.`, { file, tensor: name });
-      if (LITTLE_ENDIAN && b.byteOffset % 4 === 0) out.set(new Float32Array(b.buffer, b.byteOffset, p.values), p.to);
+      const aligned = LITTLE_ENDIAN && b.byteOffset % 4 === 0;
+      // A whole tensor read in one piece is used in place: a 1 GiB q is not copied a second time.
+      if (aligned && parts.length === 1) out = new Float32Array(b.buffer, b.byteOffset, p.values);
+      else if (aligned) (out ??= new Float32Array(n * T * d)).set(new Float32Array(b.buffer, b.byteOffset, p.values), p.to);
       else {
+        out ??= new Float32Array(n * T * d);
         const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
         for (let t = 0; t < p.values; t++) out[p.to + t] = dv.getFloat32(4 * t, true);
       }
     }
-    for (let t = 0; t < out.length; t++) {
-      if (!Number.isFinite(out[t])) {
+    const x = out!; // parts is never empty: n >= 1
+    for (let t = 0; t < x.length; t++) {
+      if (!Number.isFinite(x[t])) {
         const h = Math.floor(t / (T * d)), row = Math.floor((t % (T * d)) / d);
-        throw new QkFileError(`${file}: tensor "${name}" head ${h} token ${row} holds ${out[t]}; q, k and v must be finite: capture again from a model whose outputs are finite.`, { file, tensor: name });
+        throw new QkFileError(`${file}: tensor "${name}" head ${h} token ${row} holds ${x[t]}; q, k and v must be finite: capture again from a model whose outputs are finite.`, { file, tensor: name });
       }
     }
-    return out;
+    return x;
   }
 }
 
