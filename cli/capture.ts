@@ -14,7 +14,7 @@ const TEXT_METADATA_LIMIT = 4 * 2 ** 20;
 const SPEC: FlagSpec = {
   ...PRECISION_FLAG,
   ...MODEL_FLAGS,
-  out: { kind: 'string', required: true, help: 'safetensors to write: q.<layer> [heads, S, d], k.<layer> and v.<layer> [kv_heads, S, d] F32' },
+  out: { kind: 'string', required: true, help: 'safetensors to write: q.<layer> [heads, S, d], k.<layer> and v.<layer> [kv_heads, S, d] F32, input_ids, and the model (model_name, family, num_layers) and text in __metadata__' },
   ...HELP_FLAG,
 };
 

@@ -22,7 +22,7 @@ const TEXT = join(DIR, 'text.txt');
 const tmp = mkdtempSync(join(tmpdir(), 'sa-capture-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const CAP = join(tmp, 'cap.safetensors');
-const GRID = ['--alphas', '0.9,0.98', '--row-ratios', '0.1', '--window-ratios', '0,0.08'];
+const GRID = ['--alphas', '0.9', '--row-ratios', '0.1', '--window-ratios', '0,0.08'];
 
 async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ status: number; out: string; err: string }> {
   const out: string[] = [], err: string[] = [];
