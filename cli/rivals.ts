@@ -15,11 +15,14 @@ import { numberList } from './eval';
 import { forward } from '../src/model/forward';
 import type { SampleParams } from '../src/sampleattention/spec/params';
 import { BLOCKS_RIVAL_ALPHA, MIN_RIVAL_BLOCKS, recallAtDensity, type CurvePoint, type PatternName, type RivalCurve } from '../src/sampleattention/studies/rivals';
-import { rivalOptions, rivalsStudy, type QKCapture, type RivalsStudy } from '../src/sampleattention/studies/rivals-study';
+import { rivalOptions, rivalsStudy, type QKCapture, type QKLayerSource, type RivalsStudy } from '../src/sampleattention/studies/rivals-study';
 import { rivalsSvg } from '../src/render/rivals-svg';
 import { InputError } from '../gpu/errors';
 import { readMInferenceFile } from '../src/sampleattention/formats/config-file-node';
-import { checkMInferenceFits } from '../src/sampleattention/formats/minference-file';
+import { checkMInferenceFits, type MInferenceConfig } from '../src/sampleattention/formats/minference-file';
+import { QK_FLAG, fileSource, modelOrCapture } from './capture-input';
+import { CaptureFile } from '../src/sampleattention/formats/capture-file';
+import { captureQKLayers } from '../src/sampleattention/studies/capture-sources';
 import { VARIANT_FLAGS } from './variant-flags';
 import { blocksParamProblem, DEFAULT_BLOCKS_PARAMS, MAX_BLOCK_SIZE } from '../src/sampleattention/spec/blocks/params';
 
@@ -28,7 +31,9 @@ export const DEFAULT_DENSITIES = [0.1, 0.2, 0.3, 0.5];
 export const SLOW_S = 2048;
 
 const SPEC: FlagSpec = {
-  ...MODEL_FLAGS,
+  model: { ...MODEL_FLAGS.model, required: false, help: 'checkpoint folder or "default" (or --qk)' },
+  text: { ...MODEL_FLAGS.text, required: false },
+  ...QK_FLAG,
   'max-tokens': { kind: 'number', help: 'keep only the first N tokens (the curves cost O(S^2 d) per head on the CPU)' },
   layers: { kind: 'string', help: 'layers to measure, e.g. "0,3" or "0-3" (default: all)' },
   heads: { kind: 'string', help: 'query heads of each chosen layer, e.g. "0,1" (default: all); prints a table per head' },
@@ -44,8 +49,10 @@ const SPEC: FlagSpec = {
 const SUMMARY = 'recall-vs-density curves of SampleAttention (variants tokens and blocks) and its rivals (StreamingLLM, vertical-slash, block top-k, oracle) on the model\'s heads, CPU float64';
 
 export interface RivalsArgs {
-  model: string;
-  text: string;
+  /** --model and --text, or --qk: a capture file. */
+  model?: string;
+  text?: string;
+  qk?: string;
   maxTokens?: number;
   /** Undefined: all. Sorted, unique. */
   layers?: number[];
@@ -78,6 +85,7 @@ export function indexList(flag: string, s: string): number[] {
 /** The flags, checked before any model is loaded. */
 export function parseRivalsArgs(argv: readonly string[]): RivalsArgs {
   const f = parseFlags('rivals', argv, SPEC);
+  modelOrCapture('rivals', f);
   const params = flagParams('rivals', f);
   const maxTokens = f['max-tokens'] as number | undefined;
   if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 1)) {
@@ -95,8 +103,9 @@ export function parseRivalsArgs(argv: readonly string[]): RivalsArgs {
     }
   }
   return {
-    model: f.model as string,
-    text: f.text as string,
+    model: f.model as string | undefined,
+    text: f.text as string | undefined,
+    qk: f.qk as string | undefined,
     maxTokens,
     layers: f.layers === undefined ? undefined : indexList('layers', f.layers as string),
     heads: f.heads === undefined ? undefined : indexList('heads', f.heads as string),
@@ -227,33 +236,13 @@ export function formatRivals(r: RivalsReport): string {
 export async function rivalsCommand(argv: string[]): Promise<number> {
   if (printedHelp(argv, 'rivals', SUMMARY, SPEC)) return 0;
   const a = parseRivalsArgs(argv);
-  if (!existsSync(a.text)) throw new InputError(`--text ${a.text}: no such file. Give a UTF-8 text file.`, { file: a.text });
+  if (a.text !== undefined && !existsSync(a.text)) throw new InputError(`--text ${a.text}: no such file. Give a UTF-8 text file.`, { file: a.text });
   // Fail before the minutes of work, not after.
   for (const [flag, file] of [['json', a.json], ['svg', a.svg]] as const) {
     if (file !== undefined && !existsSync(dirname(resolve(file)))) throw new UsageError(`rivals: --${flag} ${file}: the folder ${dirname(resolve(file))} does not exist; create it or write elsewhere.`);
   }
   const mi = a.minference === undefined ? undefined : readMInferenceFile(a.minference);
-  const s = await openSession(a.model, a.text, a.maxTokens);
-  const c = s.checkpoint.config;
-  const S = s.ids.length;
-  let report: RivalsReport;
-  try {
-    const sel = resolveSelection(a, c.numLayers, c.numHeads);
-    if (mi) checkMInferenceFits(mi, c.numLayers, sel.layers, sel.heads, a.minference!);
-    if (S > SLOW_S) {
-      process.stderr.write(`rivals: warning: S = ${S} tokens. The curves cost O(S^2 d) per head in CPU float64 and hold S (S + 1) / 2 = ${(S * (S + 1)) / 2} entries per head; this will be slow (minutes for ${sel.layers.length * sel.heads.length} heads). Limit it with --max-tokens ${SLOW_S / 2}, or fewer --layers / --heads.\n`);
-    }
-    process.stderr.write(`rivals: capturing q/k of ${a.text} (${S} tokens)\n`);
-    const fw = await forward(s.model, s.ids, { captureQK: true, logits: 'none' });
-    process.stderr.write(`rivals: ${sel.layers.length} layer(s) x ${sel.heads.length} head(s), ${mi ? '6 patterns and the MInference file' : '6 patterns'} each, CPU float64\n`);
-    const cap: QKCapture = { S, d: c.headDim, numHeads: c.numHeads, numKvHeads: c.numKvHeads, q: fw.q!, k: fw.k! };
-    const { of: _, ...part } = await rivalsStudy(cap, sel.layers, sel.heads, a.params, S, {
-      onLayer: (l, done, of, sec) => process.stderr.write(`  layer ${l} (${done}/${of}): ${sel.heads.length} head(s) done, ${sec.toFixed(1)} s\n`),
-    }, mi && { config: mi, source: a.minference! }, { blockSize: a.blockSize });
-    report = { model: s.checkpoint.name, text: a.text, params: a.params, densities: a.densities, perHead: a.heads !== undefined, ...part, ...(a.minference ? { minference: a.minference } : {}) };
-  } finally {
-    s.model.dispose();
-  }
+  const report = a.qk !== undefined ? await rivalsOfCapture(a, a.qk, mi) : await rivalsOfModel(a, mi);
   console.log(formatRivals(report));
   if (a.json !== undefined) {
     writeFileSync(a.json, JSON.stringify({ ...report, operatingPoint: operatingPoint(report.model_curves, a.params.alpha) }, null, 1) + '\n');
@@ -264,6 +253,50 @@ export async function rivalsCommand(argv: string[]): Promise<number> {
     process.stderr.write(`rivals: wrote ${a.svg}\n`);
   }
   return 0;
+}
+
+/** The study on chosen layers and heads of q/k held or read per layer: the one path of --model and --qk. */
+async function runStudy(a: RivalsArgs, cap: QKCapture | QKLayerSource, numLayers: number, mi: MInferenceConfig | undefined, names: { model: string; text: string }): Promise<RivalsReport> {
+  const sel = resolveSelection(a, numLayers, cap.numHeads);
+  if (mi) checkMInferenceFits(mi, numLayers, sel.layers, sel.heads, a.minference!);
+  const S = Math.min(cap.S, a.maxTokens ?? cap.S);
+  if (S > SLOW_S) {
+    process.stderr.write(`rivals: warning: S = ${S} tokens. The curves cost O(S^2 d) per head in CPU float64 and hold S (S + 1) / 2 = ${(S * (S + 1)) / 2} entries per head; this will be slow (minutes for ${sel.layers.length * sel.heads.length} heads). Limit it with --max-tokens ${SLOW_S / 2}, or fewer --layers / --heads.\n`);
+  }
+  process.stderr.write(`rivals: ${sel.layers.length} layer(s) x ${sel.heads.length} head(s), ${mi ? '6 patterns and the MInference file' : '6 patterns'} each, CPU float64\n`);
+  const { of: _, ...part } = await rivalsStudy(cap, sel.layers, sel.heads, a.params, S, {
+    onLayer: (l, done, of, sec) => process.stderr.write(`  layer ${l} (${done}/${of}): ${sel.heads.length} head(s) done, ${sec.toFixed(1)} s\n`),
+  }, mi && { config: mi, source: a.minference! }, { blockSize: a.blockSize });
+  return { model: names.model, text: names.text, params: a.params, densities: a.densities, perHead: a.heads !== undefined, ...part, ...(a.minference ? { minference: a.minference } : {}) };
+}
+
+async function rivalsOfModel(a: RivalsArgs, mi: MInferenceConfig | undefined): Promise<RivalsReport> {
+  const s = await openSession(a.model!, a.text!, a.maxTokens);
+  const c = s.checkpoint.config;
+  const S = s.ids.length;
+  try {
+    resolveSelection(a, c.numLayers, c.numHeads); // a bad --layers fails before the forward pass
+    process.stderr.write(`rivals: capturing q/k of ${a.text} (${S} tokens)\n`);
+    const fw = await forward(s.model, s.ids, { captureQK: true, logits: 'none' });
+    const cap: QKCapture = { S, d: c.headDim, numHeads: c.numHeads, numKvHeads: c.numKvHeads, q: fw.q!, k: fw.k! };
+    return await runStudy(a, cap, c.numLayers, mi, { model: s.checkpoint.name, text: a.text! });
+  } finally {
+    s.model.dispose();
+  }
+}
+
+/** --qk: the capture's layers (indices 0.. of the captured ones; --layers counts them so), read
+ * one at a time and only their first --max-tokens rows. */
+async function rivalsOfCapture(a: RivalsArgs, file: string, mi: MInferenceConfig | undefined): Promise<RivalsReport> {
+  const src = fileSource(file);
+  try {
+    const cf = await CaptureFile.open(src, file);
+    const { info } = cf;
+    if (info.layers.some((l, i) => l !== i)) process.stderr.write(`rivals: the capture holds model layers ${info.layers.join(', ')}; --layers and the tables count them 0..${info.layers.length - 1}.\n`);
+    return await runStudy(a, captureQKLayers(cf), info.layers.length, mi, { model: info.model.name ?? basename(file), text: file });
+  } finally {
+    src.close();
+  }
 }
 
 /** The chart of a report's model-level curves. */

@@ -11,11 +11,19 @@ import { buildConfig, modelIdentity, serializeConfig } from '../src/sampleattent
 import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
 import { DEFAULT_GRID, checkRule, fullMaskHeads, gridPoints, headShape, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule } from '../src/sampleattention/studies/tune';
 import { numberList, takeMulti, textIds } from './eval';
+import { QK_FLAG, modelOrCapture, openCaptureSession } from './capture-input';
+import { captureIdentity, toModelLayers } from '../src/sampleattention/formats/capture-file';
+import { captureTuneLayers } from '../src/sampleattention/studies/capture-sources';
+import { requireTensorCores } from '../gpu/tensorcore/support';
 
 const SPEC: FlagSpec = {
   ...PRECISION_FLAG,
-  model: { kind: 'string', required: true, help: 'checkpoint folder or "default"' },
-  text: { kind: 'string', required: true, help: 'one or more UTF-8 text files (--text a.txt b.txt); the target must hold on every one' },
+  model: { kind: 'string', help: 'checkpoint folder or "default" (or --qk)' },
+  text: { kind: 'string', help: 'one or more UTF-8 text files (--text a.txt b.txt); the target must hold on every one' },
+  ...QK_FLAG,
+  'model-name': { kind: 'string', help: 'with --qk: the model name for the config, when the capture does not record one (metadata model_name)' },
+  family: { kind: 'string', help: 'with --qk: the model family for the config (llama, mistral, qwen2, qwen3, gpt2) when the capture does not record one' },
+  'num-layers': { kind: 'number', help: 'with --qk: the model\'s layer count when the capture does not record it and holds only some layers' },
   'target-recall': { kind: 'number', required: true, help: 'mean row recall each head must reach on every text, e.g. 0.95' },
   'min-row-recall': { kind: 'number', help: 'also require the 5th-percentile row recall (recallP5) >= this on every text' },
   out: { kind: 'string', required: true, help: 'where to write the per-head config JSON' },
@@ -31,8 +39,8 @@ const SUMMARY = 'per head, the lowest-density SampleAttention setting whose reca
 export async function tuneCommand(argv: string[]): Promise<number> {
   if (printedHelp(argv, 'tune', SUMMARY, SPEC)) return 0;
   const { values: texts, rest } = takeMulti(argv, 'text');
-  if (texts.length === 0) throw new UsageError(`tune: --text is required (${SPEC.text.help}).`);
-  const f = parseFlags('tune', [...rest, '--text', texts[0]], SPEC);
+  const f = parseFlags('tune', texts.length ? [...rest, '--text', texts[0]] : rest, SPEC);
+  const from = modelOrCapture('tune', f);
   const rule: TuneRule = { targetRecall: f['target-recall'] as number, minRowRecall: f['min-row-recall'] as number | undefined };
   try {
     checkRule(rule);
@@ -47,6 +55,8 @@ export async function tuneCommand(argv: string[]): Promise<number> {
   };
   const points = gridPoints(grid);
   const maxTokens = f['max-tokens'] as number | undefined;
+
+  if (from === 'qk') return tuneCapture(f, rule, grid, maxTokens);
 
   const s = await openSession(f.model as string, texts[0], maxTokens, false, flagPrecision('tune', f));
   const c = s.checkpoint.config;
@@ -84,11 +94,46 @@ export async function tuneCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** `tune --qk`: the same study on a capture's layers, read one at a time; the config's model from
+ * the capture's metadata (or the flags); layers the capture lacks keep the defaults, unmeasured. */
+async function tuneCapture(f: Record<string, string | number | boolean | undefined>, rule: TuneRule, grid: TuneGrid, maxTokens: number | undefined): Promise<number> {
+  const file = f.qk as string;
+  const cs = await openCaptureSession('tune', file, maxTokens);
+  try {
+    const { info } = cs.capture;
+    const model = captureIdentity(info, { name: f['model-name'] as string | undefined, family: f.family as string | undefined, numLayers: f['num-layers'] as number | undefined });
+    const points = gridPoints(grid);
+    const L = info.layers.length;
+    process.stderr.write(`tune: ${points.length} grid points x ${L} captured layers; rule: ${ruleText(rule)}\n`);
+    const t0 = Date.now();
+    const report = await tuneModel(cs.ctx, { heads: info.heads, kvHeads: info.kvHeads, headDim: info.headDim, tensorCores: flagPrecision('tune', f) === 'f16' ? requireTensorCores(cs.ctx, cs.adapter) : undefined }, captureTuneLayers(cs.capture, cs.tokens), rule, grid, (l, _t, done, of) => {
+      if (done === of || done % 10 === 0) process.stderr.write(`  layer ${info.layers[l]} (${l + 1}/${L}): grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    });
+    // Per model layer: the tuned choice where the capture has the layer, the defaults elsewhere.
+    const params = toModelLayers(info.layers, model.layers, report.choices.map((l) => l.map((c) => c.params)), () => Array.from({ length: model.heads }, () => ({ ...DEFAULT_PARAMS })));
+    const measured = toModelLayers(info.layers, model.layers, report.measured, () => []);
+    const cfg = buildConfig({
+      model,
+      text: { tokens: cs.tokens, ...(info.textSha256 && /^[0-9a-f]{64}$/.test(info.textSha256) && cs.tokens === info.S ? { sha256: info.textSha256 } : {}) },
+      defaults: DEFAULT_PARAMS,
+      params,
+      measured,
+    });
+    writeFileSync(f.out as string, serializeConfig(cfg));
+    console.log(formatTune(model.name, rule, [file], report.choices, info.layers));
+    if (L < model.layers) process.stderr.write(`tune: the capture holds ${L} of the model's ${model.layers} layers; the others keep the defaults (no measures) in the config.\n`);
+    process.stderr.write(`tune: wrote ${f.out}\n`);
+    return 0;
+  } finally {
+    cs.close();
+  }
+}
+
 /** Density per layer x head ('*' marks a head that fell back to the densest setting). */
-export function formatTune(model: string, rule: TuneRule, texts: readonly string[], choices: readonly (readonly HeadChoice[])[]): string {
+export function formatTune(model: string, rule: TuneRule, texts: readonly string[], choices: readonly (readonly HeadChoice[])[], layerNames: readonly number[] = choices.map((_, l) => l)): string {
   const heads = choices[0]?.length ?? 0;
   const head = ['layer', ...Array.from({ length: heads }, (_, h) => `h${h}`), 'mean'];
-  const rows = choices.map((l, li) => [String(li), ...l.map((c) => `${c.meanDensity.toFixed(3)}${c.met ? ' ' : '*'}`), (l.reduce((a, c) => a + c.meanDensity, 0) / l.length).toFixed(3)]);
+  const rows = choices.map((l, li) => [String(layerNames[li]), ...l.map((c) => `${c.meanDensity.toFixed(3)}${c.met ? ' ' : '*'}`), (l.reduce((a, c) => a + c.meanDensity, 0) / l.length).toFixed(3)]);
   const all = choices.flat();
   const missed = all.filter((c) => !c.met);
   const lines = [
@@ -103,12 +148,12 @@ export function formatTune(model: string, rule: TuneRule, texts: readonly string
       ? `* ${missed.length} of ${all.length} heads meet no grid setting; they use the densest one measured (recall shown in the config's "measured"). Widen the grid (--window-ratios up to 1) to reach the target.`
       : `all ${all.length} heads meet the rule.`,
     ...(() => {
-      const full = fullMaskHeads(choices);
+      const full = fullMaskHeads(choices).map((x) => x.replace(/^\d+/, (li) => String(layerNames[Number(li)])));
       return full.length ? [`${full.length} head(s) need the full mask (no sparse setting of the grid reached the target): ${full.join(', ')} (layer:head)`] : [];
     })(),
     '',
     'chosen settings (alpha/rowRatio/windowRatio) per layer x head:',
-    ...table(['layer', ...Array.from({ length: heads }, (_, h) => `h${h}`)], choices.map((l, li) => [String(li), ...l.map((c) => `${c.params.alpha}/${c.params.rowRatio}/${c.params.windowRatio}`)])),
+    ...table(['layer', ...Array.from({ length: heads }, (_, h) => `h${h}`)], choices.map((l, li) => [String(layerNames[li]), ...l.map((c) => `${c.params.alpha}/${c.params.rowRatio}/${c.params.windowRatio}`)])),
   ];
   return lines.join('\n');
 }

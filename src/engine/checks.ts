@@ -11,11 +11,10 @@ import { generateGreedy } from '../model/generate';
 import { nearLosslessStudy, type ModelRun, type NearLosslessReport, type PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import { sampleAttentionFactory } from '../sampleattention/gpu-run/model-attention';
 import type { SampleParams } from '../sampleattention/spec/params';
-import { rivalsStudy, type QKCapture, type RivalsStudy } from '../sampleattention/studies/rivals-study';
-import { gridPoints, headShape, tuneModel, type TuneGrid, type TuneReport, type TuneRule } from '../sampleattention/studies/tune';
+import { rivalsStudy, type QKCapture, type QKLayerSource, type RivalsMInference, type RivalsStudy } from '../sampleattention/studies/rivals-study';
+import { gridPoints, headShape, tuneModel, type LayerSource, type TuneGrid, type TuneReport, type TuneRule } from '../sampleattention/studies/tune';
 import { yieldToUi } from '../util/yield-to-ui';
 import { throwIfCancelled } from './cancel';
-import type { GpuLayer } from './forward-port';
 
 export type { PasskeyPlan, TuneReport };
 
@@ -23,12 +22,11 @@ export type { PasskeyPlan, TuneReport };
 export type CheckProgress = (done: number, total: number, unit: string, what: string) => void;
 
 /** Auto-tune on the current text's q/k where the prefill left them, on the GPU (with its dense
- * log-sum-exp, so the grid runs no dense pass). */
-export async function tuneCapture(ctx: GpuContext, cp: Checkpoint, layers: readonly GpuLayer[], S: number, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
-  const { numLayers } = cp.config;
+ * log-sum-exp, so the grid runs no dense pass), or on a capture's layers as they are uploaded. */
+export async function tuneCapture(ctx: GpuContext, c: { numLayers: number; numHeads: number; numKvHeads: number; headDim: number }, layers: LayerSource, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
+  const { numLayers } = c;
   const points = gridPoints(grid).length;
-  const caps = layers.map((g) => [{ S, q: g.q, k: g.k, lse: g.lse }]); // [layer][text]: the current text
-  return tuneModel(ctx, headShape(cp.config), caps, rule, grid, (l, _, done) => {
+  return tuneModel(ctx, headShape(c), layers, rule, grid, (l, _, done) => {
     throwIfCancelled(signal);
     onProgress(l * points + done, numLayers * points, 'grid points', `layer ${l + 1} of ${numLayers}`);
   });
@@ -77,9 +75,10 @@ export async function nearLosslessCheck(ctx: GpuContext, model: Model, cp: Check
 export type RivalsReport = RivalsStudy;
 
 /** Rival patterns (CPU float64) for one head, or every head with `which` null, on the first
- * `maxTokens` tokens; SampleAttention's curve sweeps alpha at each head's rowRatio and windowRatio. */
-export async function rivalsCapture(cp: Checkpoint, cap: QKCapture, params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal): Promise<RivalsReport> {
-  const { numLayers, numHeads } = cp.config;
+ * `maxTokens` tokens; SampleAttention's curve sweeps alpha at each head's rowRatio and windowRatio.
+ * A MInference config adds its fixed per-head pattern (the 'minference' curve), as `rivals --minference`. */
+export async function rivalsCapture(c: { numLayers: number; numHeads: number }, cap: QKCapture | QKLayerSource, params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal, minference?: RivalsMInference): Promise<RivalsReport> {
+  const { numLayers, numHeads } = c;
   const all = (n: number) => Array.from({ length: n }, (_, i) => i);
   const layers = which ? [which.layer] : all(numLayers);
   const heads = which ? [which.head] : all(numHeads);
@@ -89,7 +88,7 @@ export async function rivalsCapture(cp: Checkpoint, cap: QKCapture, params: Samp
       onProgress(done, of, 'heads', `layer ${layer} head ${head}`);
     },
     between: yieldToUi,
-  });
+  }, minference);
   onProgress(r.head_curves.length, r.head_curves.length, 'heads', 'done');
   return r;
 }

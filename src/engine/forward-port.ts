@@ -12,7 +12,8 @@ import { CancelledError } from './cancel';
 export interface GpuLayer {
   q: Tensor; // (heads, S, hd) f32, post-RoPE
   k: Tensor; // (kvHeads, S, hd) f32, post-RoPE
-  v: Tensor; // (kvHeads, S, hd) f32
+  /** Always after a prefill; a capture file may lack it (tools/capture --no-v). */
+  v?: Tensor; // (kvHeads, S, hd) f32
   /** The prefill's dense log-sum-exp, when its flash pass ran. */
   lse?: Tensor; // (heads, S) f32
 }

@@ -16,10 +16,13 @@ import { buildModel, type Model } from '../model/forward';
 import type { Precision } from '../model/model';
 import { missingForTensorCores, requireTensorCores, tensorCoreMode, type TensorCoreMode } from '../../gpu/tensorcore/support';
 import { capturePrefill, readCapture, type GpuLayer } from './forward-port';
-import type { QKCapture } from '../sampleattention/studies/rivals-study';
+import type { QKCapture, QKLayerSource, RivalsMInference } from '../sampleattention/studies/rivals-study';
+import type { LayerSource } from '../sampleattention/studies/tune';
+import { InputError } from '../../gpu/errors';
+import { CaptureSource, captureOpened } from './capture-source';
 import { throwIfCancelled } from './cancel';
 export { CancelledError } from './cancel';
-import type { HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport, PrecisionInfo } from './types';
+import type { CaptureOpened, HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport, PrecisionInfo } from './types';
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
 import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { kvHeadOf } from '../sampleattention/spec/reference';
@@ -51,6 +54,11 @@ export class StudioEngine {
     return this.ids?.length ?? 0;
   }
   private headCache: { key: string; t: HeadQKV } | null = null;
+  /** The open capture file, when the studio looks at one instead of a prefill: it hands each
+   * layer's q, k, v over where the prefill's would be (capture-source.ts). */
+  private captured: CaptureSource | null = null;
+  /** Each layer's last parameters: a capture layer dropped from the GPU is run again when drawn. */
+  private lastParams: SampleParams[][] = [];
 
   private constructor(readonly ctx: GpuContext) {
     this.tensorCoreMode = tensorCoreMode(ctx);
@@ -169,7 +177,46 @@ export class StudioEngine {
   }
 
   get layers(): number {
-    return this.gpuLayers.length;
+    return this.captured ? this.captured.info.layers.length : this.gpuLayers.length;
+  }
+
+  /** Opens a capture file (post-RoPE q, k, v per layer: `sa-studio capture`, tools/capture) in
+   * place of a model's prefill: its layers are read from the file when first needed, so select,
+   * the head view, latency, the sweep, tune and rivals run on them by the prefill's code; the
+   * checks that need the model refuse. A file that is wrong, or one of whose layers is past the
+   * adapter's limits, is refused before anything open is released. `residentBytes`: how much of
+   * the GPU the capture's layers may keep (CAPTURE_RESIDENT_BYTES; tests make it one layer). */
+  openCapture(file: Blob, name: string, residentBytes?: number): Promise<CaptureOpened> {
+    return this.exclusive(async () => {
+      const src = await CaptureSource.open(this.ctx, file, name, residentBytes);
+      this.releaseLayers();
+      this.captured = src;
+      const i = src.info;
+      this.ids = i.ids ?? new Int32Array(i.S);
+      this.runs = i.layers.map(() => null);
+      return captureOpened(src.summary(), i.ids, i.text);
+    });
+  }
+
+  /** The attention shape of what is open: the capture's or the model's. */
+  private get shape(): { numLayers: number; numHeads: number; numKvHeads: number; headDim: number } {
+    if (!this.captured) return this.need().config;
+    const i = this.captured.info;
+    return { numLayers: i.layers.length, numHeads: i.heads, numKvHeads: i.kvHeads, headDim: i.headDim };
+  }
+
+  /** One layer's q, k, v on the GPU: the prefill's, or the capture's (uploaded when first asked
+   * for; a layer dropped to make room takes its run with it). */
+  private async inputs(layer: number): Promise<GpuLayer> {
+    if (this.captured) {
+      return this.captured.layer(layer, (dropped) => {
+        this.runs[dropped]?.dispose();
+        this.runs[dropped] = null;
+      });
+    }
+    const g = this.gpuLayers[layer];
+    if (!g) throw new Error(`no captured q/k for layer ${layer}: run the prefill first.`);
+    return g;
   }
 
   /** SampleAttention for every head of one layer with per-head params; keeps the run for drawing. */
@@ -178,19 +225,26 @@ export class StudioEngine {
   }
 
   private async selectLayerNow(layer: number, params: SampleParams[]): Promise<LayerResult> {
-    const cp = this.need();
-    const g = this.gpuLayers[layer];
-    if (!g) throw new Error(`no captured q/k for layer ${layer}: run the prefill first.`);
+    const c = this.shape;
     this.faultPoint('select');
+    const run = await this.runLayer(layer, params);
+    const pooled = await run.pool({ B: THUMB_SIDE, headStart: 0, headCount: c.numHeads });
+    return { heads: run.heads, thumbs: pooled.map((p) => p.maxP) };
+  }
+
+  /** SampleAttention on one layer's inputs; the run replaces the layer's last one. */
+  private async runLayer(layer: number, params: SampleParams[]): Promise<SampleRun> {
+    const c = this.shape;
+    const g = await this.inputs(layer);
     const run = await runSampleAttention(this.ctx, {
       q: g.q, k: g.k, v: g.v,
-      heads: cp.config.numHeads, kvHeads: cp.config.numKvHeads, S: this.S, d: cp.config.headDim,
+      heads: c.numHeads, kvHeads: c.numKvHeads, S: this.S, d: c.headDim,
       params, tensorCores: this.tensorCores,
     });
     this.runs[layer]?.dispose();
     this.runs[layer] = run;
-    const pooled = await run.pool({ B: THUMB_SIDE, headStart: 0, headCount: cp.config.numHeads });
-    return { heads: run.heads, thumbs: pooled.map((p) => p.maxP) };
+    this.lastParams[layer] = params;
+    return run;
   }
 
   /** What the head view draws for one head of a layer's current run: its whole map pooled into a
@@ -212,7 +266,8 @@ export class StudioEngine {
   }
 
   private async planesNow(layer: number, head: number, side: number, viewport: MapViewport): Promise<{ run: SampleRun; planes: HeadPlanes }> {
-    const run = this.runs[layer];
+    const again = this.captured && this.lastParams[layer];
+    const run = this.runs[layer] ?? (again ? await this.runLayer(layer, again) : null);
     if (!run) throw new Error(`layer ${layer} has no SampleAttention run yet.`);
     const v = { ...viewport };
     const [planes] = await run.pool({ B: side, headStart: head, headCount: 1, viewport: v });
@@ -220,15 +275,15 @@ export class StudioEngine {
   }
 
   /** One head's q, k (and v) as single-head tensors, for latency and sweeps; cached per head. */
-  private oneHead(layer: number, head: number): HeadQKV {
+  private async oneHead(layer: number, head: number): Promise<HeadQKV> {
     const key = `${layer}:${head}`;
     if (this.headCache?.key === key) return this.headCache.t;
     if (this.headCache) destroyAll(this.headCache.t.q, this.headCache.t.k, this.headCache.t.v);
-    const cp = this.need();
-    const { numHeads, numKvHeads, headDim: d } = cp.config;
+    this.headCache = null;
+    const { numHeads, numKvHeads, headDim: d } = this.shape;
     const S = this.S;
     const g = kvHeadOf(head, numHeads, numKvHeads);
-    const src = this.gpuLayers[layer];
+    const src = await this.inputs(layer);
     // Head h's (S, d) block of a (heads, S, d) tensor, copied on the GPU.
     const enc = this.ctx.device.createCommandEncoder({ label: 'one head' });
     const slice = (x: Tensor, h: number, label: string) => {
@@ -236,14 +291,16 @@ export class StudioEngine {
       enc.copyBufferToBuffer(x.buffer, h * S * d * 4, t.buffer, 0, S * d * 4);
       return t;
     };
-    const t: HeadQKV = { q: slice(src.q, head, 'one head q'), k: slice(src.k, g, 'one head k'), v: slice(src.v, g, 'one head v') };
+    // Without v (a capture may lack it) k stands in: latency and the sweep's recall and density do not depend on v.
+    const t: HeadQKV = { q: slice(src.q, head, 'one head q'), k: slice(src.k, g, 'one head k'), v: slice(src.v ?? src.k, g, 'one head v') };
     this.ctx.device.queue.submit([enc.finish()]);
     this.headCache = { key, t };
     return t;
   }
 
   /** Host copies of every layer's q and k, read back once per text on first need. */
-  private async hostCapture(): Promise<QKCapture> {
+  private async hostCapture(): Promise<QKCapture | QKLayerSource> {
+    if (this.captured) return this.captured.qkLayers();
     if (!this.gpuLayers.length) throw new Error('no captured q/k: run the prefill first.');
     this.capture ??= await readCapture(this.ctx, this.gpuLayers, this.need().config.numKvHeads);
     return this.capture;
@@ -255,8 +312,8 @@ export class StudioEngine {
   }
 
   private async measureHeadNow(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
-    const t = this.oneHead(layer, head);
-    const run = await runSampleAttention(this.ctx, { q: t.q, k: t.k, v: t.v, heads: 1, kvHeads: 1, S: this.S, d: this.need().config.headDim, params, tensorCores: this.tensorCores });
+    const t = await this.oneHead(layer, head);
+    const run = await runSampleAttention(this.ctx, { q: t.q, k: t.k, v: t.v, heads: 1, kvHeads: 1, S: this.S, d: this.shape.headDim, params, tensorCores: this.tensorCores });
     run.dispose();
     return run.heads[0];
   }
@@ -270,9 +327,9 @@ export class StudioEngine {
     if (!this.ctx.hasTimestamps) {
       return { denseMs: NaN, sparseMs: NaN, repeats: 0, adapter: this.adapterName, note: 'this adapter has no timestamp-query feature, so kernel times cannot be measured' };
     }
-    const d = this.need().config.headDim;
+    const d = this.shape.headDim;
     const S = this.S;
-    const one = this.oneHead(layer, head);
+    const one = await this.oneHead(layer, head);
     const { q, k, v } = one;
     const timer = new GpuTimer(this.ctx, 4);
     const shape = { heads: 1, kvHeads: 1, S, d, q, k, timer };
@@ -305,8 +362,14 @@ export class StudioEngine {
   /** Auto-tune every head on the current text (its captured q/k); nothing is kept. */
   tune(rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
     return this.exclusive(() => {
-      if (!this.gpuLayers.length) throw new Error('no captured q/k: run the prefill first.');
-      return tuneCapture(this.ctx, this.need(), this.gpuLayers, this.S, rule, grid, (done, total, unit, what) => {
+      if (!this.layers) throw new Error('no captured q/k: run the prefill first.');
+      const S = this.S;
+      // The prefill's layers with its dense lse, or the capture's, uploaded one after another.
+      const caps: LayerSource = { count: this.layers, layer: async (l) => {
+        const g = await this.inputs(l);
+        return [{ S, q: g.q, k: g.k, lse: g.lse }];
+      } };
+      return tuneCapture(this.ctx, this.shape, caps, rule, grid, (done, total, unit, what) => {
         if (done >= 1) this.faultPoint('tune');
         onProgress(done, total, unit, what);
       }, signal);
@@ -316,6 +379,7 @@ export class StudioEngine {
   /** The near-lossless check on the current text: dense vs SampleAttention with per-head params. */
   check(params: SampleParams[][], passkey: PasskeyPlan | null, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
     return this.exclusive(async () => {
+      if (this.captured) throw new InputError(`The near-lossless check runs the model on its text; the capture ${this.captured.info.file} holds only q, k, v. Open the model (and the text) to run it.`, { file: this.captured.info.file });
       if (!this.model || !this.ids) throw new Error('run the prefill first.');
       return nearLosslessCheck(this.ctx, this.model, this.need(), this.ids, params, passkey, this.adapterName, onProgress, signal);
     });
@@ -323,9 +387,9 @@ export class StudioEngine {
 
   /** Rival patterns on the CPU (float64) for one head or every head; only the read-back of q/k
    * (once per text) is queued behind GPU work. */
-  async rivals(params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal): Promise<RivalsReport> {
+  async rivals(params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal, minference?: RivalsMInference): Promise<RivalsReport> {
     const cap = await this.exclusive(() => this.hostCapture());
-    return rivalsCapture(this.need(), cap, params, which, maxTokens, onProgress, signal);
+    return rivalsCapture(this.shape, cap, params, which, maxTokens, onProgress, signal, minference);
   }
 
   /** Test hook (the studio's ?faults): the GPU device is destroyed at the next `point`, as a
@@ -355,6 +419,9 @@ export class StudioEngine {
     this.gpuLayers = [];
     this.capture = null;
     this.ids = null;
+    this.captured?.dispose();
+    this.captured = null;
+    this.lastParams = [];
   }
 
   private releaseModel(): void {

@@ -2,6 +2,7 @@
 // plain data (typed arrays, numbers), so the store can hold them and components can draw them.
 import type { ModelConfig } from '../model/config';
 import type { HeadSelection } from '../sampleattention/spec/selection';
+import type { ModelIdentity } from '../sampleattention/formats/config-file';
 
 export interface Progress {
   phase: 'load' | 'tokenize' | 'prefill' | 'select' | 'measure' | 'tune' | 'check' | 'rivals';
@@ -15,6 +16,48 @@ export interface LoadedModel {
   name: string;
   config: ModelConfig;
   parameters: number;
+  /** Set when the studio looks at a capture file instead of a model (StudioEngine.openCapture):
+   * `config` then holds the capture's shape only (its layers, heads, kv heads, head dim; S as its
+   * positions) and there is no model to run. */
+  capture?: CaptureSummary;
+}
+
+/** What a capture file holds (src/sampleattention/formats/capture-file.ts), for the UI. */
+export interface CaptureSummary {
+  file: string;
+  bytes: number;
+  S: number;
+  /** The model's index of each captured layer; the studio's layer l is layers[l]. */
+  layers: number[];
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  hasV: boolean;
+  /** The file has the token ids (input_ids) / the text (metadata). */
+  hasIds: boolean;
+  hasText: boolean;
+  modelName?: string;
+  family?: string;
+  /** The model's layer count, when the metadata says. */
+  numLayers?: number;
+  /** The identity a config export records, or why the file cannot give one. */
+  identity?: ModelIdentity;
+  identityProblem?: string;
+  /** q + k (+ v) bytes of one layer, and how many layers the engine keeps on the GPU at once. */
+  layerBytes: number;
+  maxResident: number;
+  /** The limit: one layer's q (heads, S, d) f32 must fit one GPU buffer of `bindingBytes`; at
+   * this capture's heads and d that is at most `maxTokens` tokens on this adapter. */
+  bindingBytes: number;
+  maxTokens: number;
+}
+
+/** What openCapture returns: the capture as the store's model, and its tokens as a prefill. */
+export interface CaptureOpened {
+  model: LoadedModel;
+  prefill: PrefillResult;
+  /** The captured text, when it travelled with the file. */
+  text?: string;
 }
 
 export interface PrefillResult {

@@ -162,3 +162,50 @@ export function guardGpuMemory(c: ModelConfig, n: MemoryNeeds, limits: GpuLimits
   checkGpuMemory(e, n, limits);
   return e;
 }
+
+/** The shape of one captured layer (a capture file, src/sampleattention/formats/capture-file.ts). */
+export interface CaptureLayerShape {
+  S: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  hasV: boolean;
+}
+
+/** GPU bytes of one captured layer run through SampleAttention (the studio keeps the run for
+ * drawing; the CLI frees it): q, k (and v) uploaded, plus the run's buffers (layer-run.ts). The
+ * largest buffer is q (heads, S, d), matched by the dense and sparse outputs. */
+export function captureLayerMemory(c: CaptureLayerShape): { inputs: number; run: number; total: number; largest: number } {
+  const q = 4 * c.heads * c.S * c.headDim;
+  const kv = 4 * c.kvHeads * c.S * c.headDim;
+  const inputs = q + kv * (c.hasV ? 2 : 1);
+  const run = q * (c.hasV ? 2 : 1) + 7 * 4 * c.heads * c.S;
+  return { inputs, run, total: inputs + run, largest: q };
+}
+
+/** The most tokens a captured layer of this shape may have on this adapter: its q (heads, S, d)
+ * f32 must fit one buffer binding. */
+export const maxCaptureTokens = (c: Pick<CaptureLayerShape, 'heads' | 'headDim'>, limits: GpuLimits): number =>
+  Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / (4 * c.heads * c.headDim));
+
+/** Refuses, before anything is read or uploaded, a capture whose one layer does not fit: a buffer
+ * past the adapter's binding limit, or (when a budget is known) a layer past the budget. */
+/** MiB, or KiB below one MiB (a small capture's numbers stay readable). */
+const size = (b: number) => (b < MiB ? `${(b / 1024).toFixed(1)} KiB` : mib(b));
+
+export function guardCaptureLayer(c: CaptureLayerShape, limits: GpuLimits, file: string): ReturnType<typeof captureLayerMemory> {
+  const m = captureLayerMemory(c);
+  const bind = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const shape = `${c.S} tokens x ${c.heads} heads x d ${c.headDim}`;
+  const fewer = (n: number) => `capture fewer tokens (at most ${n}: sa-studio capture --max-tokens ${n}, tools/capture/capture.py --max-tokens ${n}), or use only the first ${n} (--max-tokens ${n})`;
+  if (m.largest > bind) {
+    const maxS = maxCaptureTokens(c, limits);
+    throw new LimitError(`${file}: one layer's q (${shape}, f32) needs a ${size(m.largest)} GPU buffer, more than this adapter's ${size(bind)} per buffer (maxStorageBufferBindingSize ${size(limits.maxStorageBufferBindingSize)}, maxBufferSize ${size(limits.maxBufferSize)}); at ${c.heads} heads x d ${c.headDim} it takes at most ${maxS} tokens. Either ${fewer(maxS)}, or a GPU with larger buffers.`, m.largest, bind, { file });
+  }
+  if (limits.budgetBytes !== undefined && m.total > limits.budgetBytes) {
+    // Every part grows linearly with S.
+    const maxS = Math.floor((limits.budgetBytes / m.total) * c.S);
+    throw new LimitError(`${file}: one layer (${shape}) needs about ${size(m.total)} on the GPU (q/k/v ${size(m.inputs)}, SampleAttention ${size(m.run)}), more than the ${size(limits.budgetBytes)} budget. Either ${fewer(maxS)}, or a larger budget.`, m.total, limits.budgetBytes, { file });
+  }
+  return m;
+}

@@ -7,6 +7,7 @@ import type { Progress } from '../engine/types';
 import type { PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import type { HeadChoice, TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { DEFAULT_PARAMS } from '../sampleattention/spec/params';
+import { checkMInferenceFits, parseMInference } from '../sampleattention/formats/minference-file';
 import { allParams, overridesFrom, paramsKey } from './selectors';
 import { useStudio, type StudioState, type TaskKind } from './store';
 import { scheduleRecompute, studioBusy } from './params';
@@ -16,7 +17,7 @@ const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
 
 /** What a new text or model resets. */
-export const NO_CHECKS = { tuneReport: null, checkReport: null, rivals: { head: null, model: null }, taskMessage: null } satisfies Partial<StudioState>;
+export const NO_CHECKS = { tuneReport: null, checkReport: null, rivals: { head: null, model: null }, taskMessage: null, minference: null } satisfies Partial<StudioState>;
 
 /** Rival patterns run in float64 on the CPU, O(S^2 d) per head: beyond this many tokens they use
  * the text's first tokens (causal attention makes that prefix an exact problem of its own). */
@@ -91,9 +92,33 @@ export function runRivals(scope: 'head' | 'model'): Promise<void> {
     const c = s.model!.config;
     const which = scope === 'head' ? s.chosen : null;
     if (scope === 'head' && !which) throw new Error('choose a head first.');
-    const report = await currentEngine()!.rivals(allParams(s, c.numLayers, c.numHeads), which, RIVALS_MAX_TOKENS, progress, signal);
+    // An imported MInference config adds its fixed pattern per head, as `rivals --minference`.
+    const mi = s.minference ?? undefined;
+    const report = await currentEngine()!.rivals(allParams(s, c.numLayers, c.numHeads), which, RIVALS_MAX_TOKENS, progress, signal, mi);
     const key = paramsKey(s);
     const rivals = get().rivals;
     set({ rivals: scope === 'head' ? { ...rivals, head: { ...report, layer: which!.layer, head: which!.head, paramsKey: key } } : { ...rivals, model: { ...report, paramsKey: key } } });
   });
+}
+
+/** Reads a MInference per-head config (its minference/configs/*.json, or `sa-studio convert --to
+ * minference`) into the rival panel: a bad file or one for another shape is refused with its named
+ * error (MInferenceConfigError, as the CLI says it); a good one is measured on every head at once. */
+export async function importMInference(file: File): Promise<void> {
+  const s = get();
+  if (!s.model) {
+    set({ taskMessage: { ok: false, text: 'Import MInference config: open a model or a capture first.' } });
+    return;
+  }
+  try {
+    const config = parseMInference(await file.text(), file.name);
+    const { numLayers, numHeads } = s.model.config;
+    const all = (n: number) => Array.from({ length: n }, (_, i) => i);
+    checkMInferenceFits(config, numLayers, all(numLayers), all(numHeads), file.name);
+    set({ minference: { source: file.name, config } });
+  } catch (e) {
+    set({ taskMessage: { ok: false, text: `Import MInference config: ${(e as Error).message}` } });
+    return;
+  }
+  await runRivals('model');
 }

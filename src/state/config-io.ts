@@ -1,6 +1,7 @@
 // Config export and import: the per-head config file (src/sampleattention/formats/config-file.ts)
 // built from what the studio shows, and a file's parameters applied as the studio's.
 import { buildConfig, checkConfigFits, measuresOf, modelIdentity, parseConfig, serializeConfig, type SampleConfig } from '../sampleattention/formats/config-file';
+import { toModelLayers } from '../sampleattention/formats/capture-file';
 import { scheduleRecompute, settled } from './params';
 import { allParams, overridesFrom } from './selectors';
 import { useStudio, type StudioState } from './store';
@@ -12,13 +13,19 @@ export function currentConfig(): SampleConfig {
   const s = get();
   if (!s.model || !s.prefill) throw new Error('Nothing to export yet: the model is still loading.');
   const c = s.model.config;
-  return buildConfig({
-    model: modelIdentity(s.model.name, c),
-    text: { tokens: s.prefill.S },
-    defaults: s.defaults,
-    params: allParams(s, c.numLayers, c.numHeads),
-    measured: s.layers.map((l) => l?.heads.map(measuresOf) ?? []),
-  });
+  const params = allParams(s, c.numLayers, c.numHeads);
+  const measured = s.layers.map((l) => l?.heads.map(measuresOf) ?? []);
+  const cap = s.model.capture;
+  if (cap) {
+    // A capture's config names the model the file records, over all of its layers.
+    if (!cap.identity) throw new Error(`Cannot export a config: ${cap.identityProblem}`);
+    return buildConfig({
+      model: cap.identity, text: { tokens: s.prefill.S }, defaults: s.defaults,
+      params: toModelLayers(cap.layers, cap.identity.layers, params, () => Array.from({ length: c.numHeads }, () => ({ ...s.defaults }))),
+      measured: toModelLayers(cap.layers, cap.identity.layers, measured, () => []),
+    });
+  }
+  return buildConfig({ model: modelIdentity(s.model.name, c), text: { tokens: s.prefill.S }, defaults: s.defaults, params, measured });
 }
 
 export async function exportConfig(): Promise<void> {
@@ -47,8 +54,12 @@ export async function importConfig(file: File): Promise<void> {
   try {
     const cfg = parseConfig(await file.text(), file.name);
     if (!s.model) throw new Error('Open a model before importing a config.');
-    const warning = checkConfigFits(cfg, modelIdentity(s.model.name, s.model.config), file.name);
-    const overrides = overridesFrom(cfg.layers.map((layer) => layer.heads), cfg.defaults);
+    const cap = s.model.capture;
+    if (cap && !cap.identity) throw new Error(`Cannot check the config against the capture: ${cap.identityProblem}`);
+    const warning = checkConfigFits(cfg, cap ? cap.identity! : modelIdentity(s.model.name, s.model.config), file.name);
+    // A capture's layer l is the model's layer cap.layers[l].
+    const heads = cfg.layers.map((layer) => layer.heads);
+    const overrides = overridesFrom(cap ? cap.layers.map((ml) => heads[ml]) : heads, cfg.defaults);
     set({ defaults: { ...cfg.defaults }, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
     await scheduleRecompute();
     set({ configMessage: { ok: true, text: `Imported ${file.name}: ${Object.keys(overrides).length} head overrides.${warning ? ` ${warning}` : ''}` } });

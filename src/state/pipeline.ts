@@ -1,16 +1,15 @@
 // The job pipeline of the studio, in the order data flows: load a checkpoint -> the text ->
 // tokenize -> prefill (the engine captures q/k/v) -> SampleAttention on every layer -> the chosen
 // head's view. Any change of model or text runs it again as one cancellable job (session.ts).
-import { CancelledError } from '../engine/cancel';
 import type { CheckpointSource } from '../engine/source';
 import { makePasskeyText } from '../texts/passkey';
 import { yieldToUi } from '../util/yield-to-ui';
 import { NO_CHECKS } from './check-actions';
-import { refreshChosen } from './head';
-import { layerParams } from './selectors';
 import { base, need, pipeline, setOpenSource } from './session';
 import { useStudio, type StudioState, type TextChoice } from './store';
 import { textUrl } from './texts';
+import { forgetCapture, reopenCapture } from './capture';
+import { selectEveryLayer } from './select-all';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -23,6 +22,7 @@ export async function loadModel(files: CheckpointSource, signal: AbortSignal, so
   set({ status: 'loading', message: `Loading ${files.label}...` });
   const model = await e.loadModel(files, (done, total) => set({ progress: { phase: 'load', done, total, unit: 'bytes' } }), signal);
   setOpenSource(files);
+  forgetCapture();
   const { numLayers, numHeads, maxPositions } = model.config;
   const c = get().chosen;
   // Overrides and the chosen head belong to a model shape; drop what does not fit this one.
@@ -81,19 +81,7 @@ async function runText(signal: AbortSignal, undo: Partial<StudioState> = {}): Pr
   await yieldToUi();
   const pre = await e.prefill(ids, (done, total) => set({ progress: { phase: 'prefill', done, total, unit: 'layers' } }), signal);
   set({ prefill: { ids, tokens, S: ids.length, ms: pre.ms } });
-  const L = e.layers;
-  const heads = s.model!.config.numHeads;
-  const layers: StudioState['layers'] = Array.from({ length: L }, () => null);
-  for (let l = 0; l < L; l++) {
-    set({ message: `SampleAttention, layer ${l + 1} of ${L}...`, progress: { phase: 'select', done: l, total: L, unit: 'layers' } });
-    layers[l] = await e.selectLayer(l, layerParams(get(), l, heads));
-    set({ layers: [...layers] });
-    if (signal.aborted) throw new CancelledError();
-    await yieldToUi();
-  }
-  set({ progress: null });
-  await refreshChosen(signal);
-  set({ status: 'ready', message: '' });
+  await selectEveryLayer(signal);
 }
 
 // ---- text ----
@@ -101,7 +89,8 @@ async function runText(signal: AbortSignal, undo: Partial<StudioState> = {}): Pr
 export async function chooseText(text: TextChoice): Promise<void> {
   const undo = { text: get().text };
   set({ text });
-  if (!get().model) return;
+  // A capture has its own tokens: the text waits for the next model.
+  if (!get().model || get().model!.capture) return;
   await pipeline((signal) => runText(signal, get().prefill ? undo : {}));
 }
 
@@ -109,7 +98,7 @@ export async function setMaxTokens(n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) return;
   const undo = { maxTokens: get().maxTokens };
   set({ maxTokens: n });
-  if (!get().model) return;
+  if (!get().model || get().model!.capture) return;
   await pipeline((signal) => runText(signal, get().prefill ? undo : {}));
 }
 
@@ -126,5 +115,7 @@ export async function choosePrecision(p: 'f32' | 'f16'): Promise<void> {
     return;
   }
   if (!get().model) return;
+  // The engine dropped what it held; a capture is opened again from its file.
+  if (reopenCapture()) return;
   await pipeline((signal) => runText(signal));
 }

@@ -8,6 +8,7 @@ import { loadModel } from './pipeline';
 import { currentEngine, currentSource, pipeline } from './session';
 import { connectEngine, openServed } from './start';
 import { useStudio } from './store';
+import { reopenCapture } from './capture';
 
 const get = () => useStudio.getState();
 
@@ -24,6 +25,7 @@ export async function restartEngine(): Promise<void> {
     const e = currentEngine()!;
     if (precision === 'f16' && get().precision.f16) useStudio.getState().set({ precision: await e.setPrecision('f16') });
     const source = currentSource();
+    if (reopenCapture()) return; // a capture file open: read it again
     if (source) await pipeline((signal) => loadModel(source, signal));
     else await openServed(get().modelSource.name);
   } finally {

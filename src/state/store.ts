@@ -9,6 +9,7 @@ import type { CheckReport } from '../engine/checks';
 import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
 import type { TuneReport } from '../sampleattention/studies/tune';
 import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
+import type { MInferenceConfig } from '../sampleattention/formats/minference-file';
 
 export type Status = 'starting' | 'loading' | 'running' | 'ready' | 'error' | 'no-webgpu' | 'cancelled';
 
@@ -80,6 +81,8 @@ export interface StudioState {
   rivals: { head: (RivalsReport & { layer: number; head: number; paramsKey: string }) | null; model: (RivalsReport & { paramsKey: string }) | null };
   /** Why the last check failed or stopped. */
   taskMessage: { ok: boolean; text: string } | null;
+  /** A MInference per-head config imported into the rival panel: measured beside the patterns. */
+  minference: { source: string; config: MInferenceConfig } | null;
   set(partial: Partial<Omit<StudioState, 'set'>>): void;
 }
 
@@ -114,6 +117,7 @@ export const useStudio = create<StudioState>((set) => ({
   checkReport: null,
   rivals: { head: null, model: null },
   taskMessage: null,
+  minference: null,
   set: (partial) => set(partial),
 }));
 

@@ -15,6 +15,9 @@ import { RivalsPanel } from './components/checks/RivalsPanel';
 import { TaskMessage } from './components/checks/TaskStatus';
 import { PrecisionSwitch } from './components/PrecisionSwitch';
 import { EngineFault } from './components/EngineFault';
+import { CaptureBadge, CaptureOpen } from './components/CaptureOpen';
+import { isCaptureDrop, openCaptureFile } from '../state/capture';
+import { openPicked } from '../state/start';
 
 // three.js is large: load the 3D view only when asked for.
 const Stack3D = lazy(() => import('./components/Stack3D'));
@@ -29,9 +32,16 @@ export function App() {
     void startStudio();
   }, []);
   return (
-    <div className="studio">
+    <div className="studio" onDragOver={(e) => e.preventDefault()} onDrop={(e) => {
+      // One .safetensors file is a capture; a checkpoint's files (config.json, ...) open as a model.
+      e.preventDefault();
+      const files = Array.from(e.dataTransfer.files);
+      if (files.length === 0 || useStudio.getState().busy) return;
+      void (isCaptureDrop(files) ? openCaptureFile(files[0]) : openPicked(files));
+    }}>
       <header>
         <h1>SampleAttention Studio</h1>
+        <CaptureBadge />
         <span className="adapter" data-testid="adapter">{adapter ? `WebGPU: ${adapter}` : ''}</span>
         {adapter ? <PrecisionSwitch /> : null}
       </header>
@@ -45,6 +55,7 @@ export function App() {
       <main>
         <div className="col">
           <Inputs />
+          <CaptureOpen />
           <Sliders />
           <ConfigIO />
         </div>

@@ -18,6 +18,26 @@ export interface QKCapture {
   k: readonly Float32Array[];
 }
 
+/** The same, read one layer at a time (a capture file): `read(l, T)` gives layer l's q
+ * (heads, T, d) and k (kvHeads, T, d) of the first T tokens only, so a long capture's rivals
+ * (which use the first tokens) never read the rest. */
+export interface QKLayerSource {
+  S: number;
+  d: number;
+  numHeads: number;
+  numKvHeads: number;
+  numLayers: number;
+  read(layer: number, T: number): Promise<{ q: Float32Array; k: Float32Array }>;
+}
+
+const isSource = (c: QKCapture | QKLayerSource): c is QKLayerSource => 'read' in c;
+
+/** Layer l's q and k of the first T tokens, with the rows per head of their (rows, d) blocks. */
+async function layerQK(cap: QKCapture | QKLayerSource, l: number, T: number): Promise<{ q: Float32Array; k: Float32Array; rows: number }> {
+  if (isSource(cap)) return { ...(await cap.read(l, T)), rows: T };
+  return { q: cap.q[l], k: cap.k[l], rows: cap.S };
+}
+
 export interface RivalsHeadEntry {
   layer: number;
   head: number;
@@ -71,9 +91,9 @@ export interface RivalsBlocks { blockSize?: number }
 /** The curves of `layers` x `heads` on the first `maxTokens` tokens of the capture. `params` is one
  * set for every head or [layer][head]; every head sweeps the same alphas (the defaults plus every
  * measured head's operating alpha), so the mean curves are defined. */
-export async function rivalsStudy(cap: QKCapture, layers: readonly number[], heads: readonly number[], params: SampleParams | readonly (readonly SampleParams[])[], maxTokens = cap.S, hooks: RivalsHooks = {}, mi?: RivalsMInference, blocks: RivalsBlocks = {}): Promise<RivalsStudy> {
+export async function rivalsStudy(cap: QKCapture | QKLayerSource, layers: readonly number[], heads: readonly number[], params: SampleParams | readonly (readonly SampleParams[])[], maxTokens = cap.S, hooks: RivalsHooks = {}, mi?: RivalsMInference, blocks: RivalsBlocks = {}): Promise<RivalsStudy> {
   const { S, d, numHeads, numKvHeads } = cap;
-  if (mi) checkMInferenceFits(mi.config, cap.q.length, layers, heads, mi.source);
+  if (mi) checkMInferenceFits(mi.config, isSource(cap) ? cap.numLayers : cap.q.length, layers, heads, mi.source);
   const T = Math.min(S, maxTokens);
   const blockSize = blocks.blockSize ?? rivalBlockSize(T);
   const paramsOf = (l: number, h: number): SampleParams => ('alpha' in params ? params : params[l][h]);
@@ -85,12 +105,14 @@ export async function rivalsStudy(cap: QKCapture, layers: readonly number[], hea
   for (let li = 0; li < layers.length; li++) {
     const l = layers[li];
     const mine: RivalCurve[][] = [];
+    const qk = await layerQK(cap, l, T);
+    const R = qk.rows;
     for (const h of heads) {
       hooks.onHead?.(head_curves.length, total, l, h);
       const g = kvHeadOf(h, numHeads, numKvHeads);
-      // Rows 0..T-1 of a head are contiguous at the start of its (S, d) block.
-      const q = cap.q[l].subarray(h * S * d, h * S * d + T * d);
-      const k = cap.k[l].subarray(g * S * d, g * S * d + T * d);
+      // Rows 0..T-1 of a head are contiguous at the start of its (R, d) block.
+      const q = qk.q.subarray(h * R * d, h * R * d + T * d);
+      const k = qk.k.subarray(g * R * d, g * R * d + T * d);
       const minference = mi && minferenceHead(mi.config, l, h, mi.source);
       const curves = headCurves(q, k, T, d, { ...rivalOptions(paramsOf(l, h), alphas), minference, blockSize });
       mine.push(curves);

@@ -174,18 +174,30 @@ export interface TuneReport {
   measured: HeadMeasures[][];
 }
 
+/** Layers handed over one at a time (a capture file read layer by layer, so a long capture is
+ * never on the host whole): `layer(l)` gives layer l's captures on every text, [text]. */
+export interface LayerSource {
+  count: number;
+  layer(l: number): Promise<readonly LayerCapture[]>;
+}
+
 /** The whole model, the one home of tune's layer loop: caps[layer][text] are every layer's q/k on
- * every text; `onPoint(layer, text, done, of)` after each grid point (throw there to cancel).
- * `sa-studio tune` and the studio's auto-tune both call this. */
-export async function tuneModel(ctx: GpuContext, shape: HeadShape, caps: readonly (readonly LayerCapture[])[], rule: TuneRule, grid: TuneGrid, onPoint?: (layer: number, text: number, done: number, of: number) => void): Promise<TuneReport> {
+ * every text, held (a forward's capture) or read per layer (a LayerSource); `onPoint(layer, text,
+ * done, of)` after each grid point (throw there to cancel). `sa-studio tune` (with --model or
+ * --qk) and the studio's auto-tune all call this. */
+export async function tuneModel(ctx: GpuContext, shape: HeadShape, caps: readonly (readonly LayerCapture[])[] | LayerSource, rule: TuneRule, grid: TuneGrid, onPoint?: (layer: number, text: number, done: number, of: number) => void): Promise<TuneReport> {
   checkRule(rule);
   const points = gridPoints(grid);
   const choices: HeadChoice[][] = [];
   const measured: HeadMeasures[][] = [];
-  for (let l = 0; l < caps.length; l++) {
-    const r = await tuneLayer(ctx, shape, caps[l], points, rule, (t, done, of) => onPoint?.(l, t, done, of));
+  const source: LayerSource = 'layer' in caps ? caps : { count: caps.length, layer: async (l) => caps[l] };
+  let tokens = 0;
+  for (let l = 0; l < source.count; l++) {
+    const layer = await source.layer(l);
+    if (l === 0) tokens = layer[0]?.S ?? 0;
+    const r = await tuneLayer(ctx, shape, layer, points, rule, (t, done, of) => onPoint?.(l, t, done, of));
     choices.push(r.choices);
     measured.push(r.measured[0]);
   }
-  return { rule, grid, tokens: caps[0]?.[0]?.S ?? 0, choices, measured };
+  return { rule, grid, tokens, choices, measured };
 }

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { useStudio } from '../../../state/store';
 import { runCheck } from '../../../state/check-actions';
 import { paramsKey } from '../../../state/selectors';
+import { captureOff } from '../../../state/capture';
 import { TaskStatus } from './TaskStatus';
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`;
@@ -16,7 +17,8 @@ function parseInts(text: string): number[] {
 export function CheckPanel() {
   const report = useStudio((s) => s.checkReport);
   const task = useStudio((s) => s.task);
-  const ready = useStudio((s) => !!s.prefill && !s.busy);
+  const off = useStudio((s) => captureOff(s, 'check'));
+  const ready = useStudio((s) => !!s.prefill && !s.busy) && !off;
   const maxPositions = useStudio((s) => s.model?.config.maxPositions ?? 0);
   const stale = useStudio((s) => !!s.checkReport && s.checkReport.paramsKey !== paramsKey(s));
   const [withPasskey, setWithPasskey] = useState(false);
@@ -43,6 +45,7 @@ export function CheckPanel() {
       <div className="row">
         <button disabled={!ready || !!task || !!problem} onClick={() => void runCheck(withPasskey ? { lengths: L, depths: D } : null)}>Run check</button>
       </div>
+      {off ? <div className="note" data-testid="check-off">{off}</div> : null}
       <TaskStatus kinds={['check']} />
       {report ? <CheckTable stale={stale} /> : null}
     </section>

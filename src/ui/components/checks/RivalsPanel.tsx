@@ -1,7 +1,7 @@
 // SampleAttention beside its rivals on the same heads: recall vs density curves for the chosen
 // head and for the whole model, and a table of each pattern's recall at equal densities.
 import { headName, useStudio } from '../../../state/store';
-import { RIVALS_MAX_TOKENS, runRivals } from '../../../state/check-actions';
+import { RIVALS_MAX_TOKENS, importMInference, runRivals } from '../../../state/check-actions';
 import { chosenSelection, paramsKey } from '../../../state/selectors';
 import { recallAtDensity, type RivalCurve } from '../../../sampleattention/studies/rivals';
 import { curvesOf } from '../../../sampleattention/studies/rivals-study';
@@ -29,6 +29,16 @@ function AtDensity({ curves, testid }: { curves: RivalCurve[]; testid: string })
   );
 }
 
+/** The MInference file's one point (mean over heads: its sizes are fixed, nothing is swept)
+ * beside SampleAttention's recall at that density, as `sa-studio rivals --minference` says it. */
+function MInferencePoint({ curves }: { curves: RivalCurve[] }) {
+  const mi = curves.find((c) => c.pattern === 'minference')?.points[0];
+  const sa = curves.find((c) => c.pattern === 'sampleattention');
+  if (!mi || !sa) return null;
+  const at = recallAtDensity(sa, mi.density);
+  return <div className="small-text" data-testid="minference-point">minference (the imported file, run as MInference's kernel runs it): density {mi.density.toFixed(4)}, recall {mi.recallMean.toFixed(4)}; SampleAttention at that density: {Number.isNaN(at) ? '-' : at.toFixed(4)}.</div>;
+}
+
 export function RivalsPanel() {
   const s = useStudio();
   const { head, model } = s.rivals;
@@ -49,6 +59,14 @@ export function RivalsPanel() {
         <button disabled={!ready || !c} onClick={() => void runRivals('head')}>Compare rivals: this head</button>
         <button disabled={!ready} onClick={() => void runRivals('model')}>Compare rivals: every head</button>
       </div>
+      <div className="row">
+        <label className="file-button">Import MInference config...<input type="file" aria-label="Import MInference config" accept=".json,application/json" disabled={!ready} onChange={(e) => {
+          const f = e.target.files?.[0];
+          e.target.value = '';
+          if (f) void importMInference(f);
+        }} /></label>
+        {s.minference ? <span className="muted small-text" data-testid="minference-source">{s.minference.source}: its fixed pattern per head is the minference row</span> : null}
+      </div>
       <TaskStatus kinds={['rivals-head', 'rivals-model']} />
       {headHere ? (
         <div data-testid="rivals-head">
@@ -62,6 +80,7 @@ export function RivalsPanel() {
           <h3 className="subhead">Whole model (mean over {model.head_curves.length} heads){model.paramsKey !== key ? ' (parameters changed since)' : ''}</h3>
           <RivalsPlot curves={model.model_curves} label="Recall versus density of every pattern, whole model" />
           <AtDensity curves={model.model_curves} testid="rivals-model-table" />
+          <MInferencePoint curves={model.model_curves} />
         </div>
       ) : null}
     </section>

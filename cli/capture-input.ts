@@ -1,0 +1,80 @@
+// `--qk CAPTURE` for the verbs that need only q/k(/v) (tune, rivals, maps): the capture file opened
+// layer by layer (src/sampleattention/formats/capture-file.ts) through a file descriptor, and the
+// GPU, with the one-layer limit checked before anything is read. The verbs then run the same
+// studies as with --model; only the source of the layer tensors differs.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { nodeGpu } from '../gpu/node-gpu';
+import { describeAdapter, type GpuContext } from '../gpu/device';
+import { CaptureFile, type ByteSource } from '../src/sampleattention/formats/capture-file';
+import { QkFileError } from '../src/sampleattention/formats/qk-file';
+import { gpuLimits, guardCaptureLayer } from '../src/model/memory-plan';
+import { UsageError, type FlagSpec } from './args';
+
+export const QK_FLAG: FlagSpec = {
+  qk: { kind: 'string', help: 'a capture file (`sa-studio capture`, tools/capture) instead of --model and --text: its layers are read one at a time' },
+};
+
+/** A file as a ByteSource; reads are synchronous under the promise (one layer at a time). */
+export function fileSource(path: string): ByteSource & { close(): void } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new QkFileError(`--qk ${path}: cannot read it (${code === 'ENOENT' ? 'no such file' : (e as Error).message}); write one with \`sa-studio capture\`.`, { file: path });
+  }
+  const size = fstatSync(fd).size;
+  return {
+    size,
+    read: async (offset, length) => {
+      const out = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, out, got, length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === length ? out : out.subarray(0, got);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+export interface CaptureSession {
+  capture: CaptureFile;
+  ctx: GpuContext;
+  adapter: string;
+  /** Tokens the verb uses: the first `--max-tokens` of the capture's S. */
+  tokens: number;
+  close(): void;
+}
+
+/** Opens `--qk`, gets the GPU and refuses a layer past the adapter's limits (LimitError). */
+export async function openCaptureSession(verb: string, file: string, maxTokens?: number): Promise<CaptureSession> {
+  if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 1)) throw new UsageError(`${verb}: --max-tokens must be a positive integer, got ${maxTokens}.`);
+  const src = fileSource(file);
+  try {
+    const capture = await CaptureFile.open(src, file);
+    const { info } = capture;
+    const tokens = Math.min(info.S, maxTokens ?? info.S);
+    const ctx = await nodeGpu();
+    guardCaptureLayer({ S: tokens, heads: info.heads, kvHeads: info.kvHeads, headDim: info.headDim, hasV: info.hasV }, gpuLimits(ctx.device), file);
+    process.stderr.write(`${verb}: ${file}: ${info.layers.length} layer(s) (${info.layers.join(', ')}) of ${info.heads} heads (${info.kvHeads} kv), d ${info.headDim}, ${tokens}${tokens < info.S ? ` of ${info.S}` : ''} tokens; model ${info.model.name ?? '(not named in the file)'}\n`);
+    return { capture, ctx, adapter: describeAdapter(ctx.adapter), tokens, close: src.close };
+  } catch (e) {
+    src.close();
+    throw e;
+  }
+}
+
+/** `--qk` or `--model` with `--text`, not both; a usage error naming what is missing. */
+export function modelOrCapture(verb: string, f: Record<string, unknown>, textFlag = 'text'): 'qk' | 'model' {
+  if (f.qk !== undefined) {
+    const extra = ['model', textFlag].filter((k) => f[k] !== undefined);
+    if (extra.length) throw new UsageError(`${verb}: --qk reads q/k from the capture; drop ${extra.map((k) => `--${k}`).join(' and ')} (or drop --qk to run the model).`);
+    return 'qk';
+  }
+  const missing = ['model', textFlag].filter((k) => f[k] === undefined);
+  if (missing.length) throw new UsageError(`${verb}: ${missing.map((k) => `--${k}`).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required (or --qk CAPTURE, a file written by \`sa-studio capture\`).`);
+  return 'model';
+}
