@@ -5,9 +5,9 @@
 import type { FlagSpec } from './args';
 import { UsageError } from './args';
 import { BLOCKS_PARAM_NAMES, blocksParamProblem, DEFAULT_BLOCKS_PARAMS, MAX_BLOCK_SIZE, type BlocksParams } from '../src/sampleattention/spec/blocks/params';
+import { VARIANTS, type Variant } from '../src/sampleattention/spec/setting';
 
-export type Variant = 'tokens' | 'blocks';
-export const VARIANTS: readonly Variant[] = ['tokens', 'blocks'];
+export { VARIANTS, type Variant };
 
 export const VARIANT_FLAGS: FlagSpec = {
   variant: { kind: 'string', help: 'SampleAttention variant: tokens (column keys + local window, the default) or blocks (column blocks + slash bands)' },
