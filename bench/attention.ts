@@ -13,6 +13,7 @@ import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows
 import { createStage2, destroyStage2, stage2Dispatches } from '../gpu/sample/stage2';
 import { createSparseOutputs, destroySparseOutputs, sparseDispatch } from '../gpu/sample/sparse';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../gpu/sample/measures';
+import { createMaskPlanes, destroyMaskPlanes, tokensPlanesDispatch, uploadHeadMap } from '../gpu/sample/mask-planes';
 import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches } from '../gpu/tensorcore/attention';
 import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32, randn } from '../src/util/random';
@@ -160,6 +161,9 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
   const dense = createDenseOutputs(ctx, shape);
   const sparse = createSparseOutputs(ctx, shape, true);
   const meas = createMeasureOutputs(ctx, heads, S, true);
+  const planes = createMaskPlanes(ctx, heads, S);
+  const allHeads = Array.from({ length: heads }, (_, h) => h);
+  const headMap = uploadHeadMap(ctx, allHeads);
   const timer = new GpuTimer(ctx, 256);
   const dt: number[] = [], st: number[] = [], sp: number[] = [];
   try {
@@ -174,7 +178,10 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
       st.push(await timed(ctx, timer, stages));
       sp.push(await timed(ctx, timer, [sparseD]));
     }
-    await checked(ctx.device, 'attention bench measures', () => run(ctx, [measuresDispatch(ctx, { heads, S, d, lseDense: dense.lse, lseSparse: sparse.lse, mask: s2.mask.buffer, windows, outDense: dense.out, outSparse: sparse.out }, meas)]));
+    await checked(ctx.device, 'attention bench measures', () => run(ctx, [
+      tokensPlanesDispatch(ctx, S, allHeads, headMap, s2.mask.buffer, windows, s1.scores.buffer, planes),
+      measuresDispatch(ctx, { heads, S, d, lseDense: dense.lse, lseSparse: sparse.lse, col: planes.col.buffer, diagCum: planes.diagCum.buffer, outDense: dense.out, outSparse: sparse.out }, meas),
+    ]));
     const m = await readMeasures(ctx, meas, heads, S, true);
     const counts = await readU32(ctx, s2.stats.buffer, heads * 2);
     const list = await readU32(ctx, s2.keyList.buffer, heads * S);
@@ -206,7 +213,8 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
     };
   } finally {
     timer.destroy();
-    destroyAll(q, k, v, windows);
+    destroyAll(q, k, v, windows, headMap);
+    destroyMaskPlanes(planes);
     destroyStage1(s1, sr);
     destroyStage2(s2);
     destroyDenseOutputs(dense);

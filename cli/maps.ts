@@ -14,6 +14,7 @@ import type { HeadSelection } from '../src/sampleattention/spec/selection';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import type { PooledMap } from '../src/sampleattention/gpu-run/pooled-map';
 import { encodePng } from '../src/render/png';
+import { tokensResults } from '../src/sampleattention/spec/setting';
 
 const SPEC: FlagSpec = {
   ...MODEL_FLAGS,
@@ -74,7 +75,7 @@ export async function mapsCommand(argv: string[]): Promise<number> {
   const fw = await forward(s.model, s.ids, { captureQK: true, captureV: true, logits: 'none' });
   const layers: Omit<HeadSelection, 'sampledRows' | 'selectedKeys'>[][] = [];
   await runCapturedLayers(s.ctx, headShape(c), { q: fw.q!, k: fw.k!, v: fw.v! }, () => params, async (l, r) => {
-    layers.push(r.heads.map(({ sampledRows, selectedKeys, ...rest }) => ({ ...rest, keysKept: selectedKeys.length, sampled: sampledRows.length })));
+    layers.push(tokensResults(r.heads, 'maps').map(({ sampledRows, selectedKeys, ...rest }) => ({ ...rest, keysKept: selectedKeys.length, sampled: sampledRows.length })));
     for (const [wl, wh] of wanted.filter(([wl]) => wl === l)) {
       const [planes] = await r.pool({ B: (f.bins as number | undefined) ?? 256, headStart: wh, headCount: 1 });
       const scale = Math.max(1, Math.floor(512 / planes.maxP.rows));

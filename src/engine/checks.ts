@@ -11,6 +11,7 @@ import { generateGreedy } from '../model/generate';
 import { nearLosslessStudy, type ModelRun, type NearLosslessReport, type PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import { sampleAttentionFactory } from '../sampleattention/gpu-run/model-attention';
 import type { SampleParams } from '../sampleattention/spec/params';
+import type { SettingLike } from '../sampleattention/spec/setting';
 import { rivalsStudy, type QKCapture, type RivalsStudy } from '../sampleattention/studies/rivals-study';
 import { gridPoints, headShape, tuneModel, type TuneGrid, type TuneReport, type TuneRule } from '../sampleattention/studies/tune';
 import { yieldToUi } from '../util/yield-to-ui';
@@ -38,7 +39,7 @@ export async function tuneCapture(ctx: GpuContext, cp: Checkpoint, layers: reado
 export type CheckReport = NearLosslessReport & { adapter: string };
 
 /** Dense vs SampleAttention (per-head `params`) on the current text's ids, and passkey cases. */
-export async function nearLosslessCheck(ctx: GpuContext, model: Model, cp: Checkpoint, ids: Int32Array, params: SampleParams[][], passkey: PasskeyPlan | null, adapter: string, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
+export async function nearLosslessCheck(ctx: GpuContext, model: Model, cp: Checkpoint, ids: Int32Array, params: readonly (readonly SettingLike[])[], passkey: PasskeyPlan | null, adapter: string, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
   let phase = '';
   let step = 0;
   // Each forward pass reports its layers; cancelling throws between layers (the pass frees its buffers).

@@ -9,7 +9,7 @@ import { loadCheckpoint, type Checkpoint } from '../model/loader/checkpoint';
 import type { CheckpointFiles } from '../model/loader/files';
 import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sampleattention/gpu-run/layer-run';
 import type { SampleParams } from '../sampleattention/spec/params';
-import type { HeadSelection } from '../sampleattention/spec/selection';
+import type { HeadResult, SettingLike } from '../sampleattention/spec/setting';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
 import { buildModel, type Model } from '../model/forward';
@@ -172,12 +172,13 @@ export class StudioEngine {
     return this.gpuLayers.length;
   }
 
-  /** SampleAttention for every head of one layer with per-head params; keeps the run for drawing. */
-  selectLayer(layer: number, params: SampleParams[]): Promise<LayerResult> {
+  /** SampleAttention for every head of one layer with a setting per head (either variant: a
+   * HeadSetting, or SampleParams for tokens); keeps the run for drawing. */
+  selectLayer(layer: number, params: readonly SettingLike[]): Promise<LayerResult> {
     return this.exclusive(() => this.selectLayerNow(layer, params));
   }
 
-  private async selectLayerNow(layer: number, params: SampleParams[]): Promise<LayerResult> {
+  private async selectLayerNow(layer: number, params: readonly SettingLike[]): Promise<LayerResult> {
     const cp = this.need();
     const g = this.gpuLayers[layer];
     if (!g) throw new Error(`no captured q/k for layer ${layer}: run the prefill first.`);
@@ -249,12 +250,12 @@ export class StudioEngine {
     return this.capture;
   }
 
-  /** One head's measures under `params` (the alpha sweep); nothing is kept. */
-  measureHead(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
+  /** One head's measures under `params` (the alpha sweep; either variant); nothing is kept. */
+  measureHead(layer: number, head: number, params: SettingLike): Promise<HeadResult> {
     return this.exclusive(() => this.measureHeadNow(layer, head, params));
   }
 
-  private async measureHeadNow(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
+  private async measureHeadNow(layer: number, head: number, params: SettingLike): Promise<HeadResult> {
     const t = this.oneHead(layer, head);
     const run = await runSampleAttention(this.ctx, { q: t.q, k: t.k, v: t.v, heads: 1, kvHeads: 1, S: this.S, d: this.need().config.headDim, params, tensorCores: this.tensorCores });
     run.dispose();
@@ -313,8 +314,8 @@ export class StudioEngine {
     });
   }
 
-  /** The near-lossless check on the current text: dense vs SampleAttention with per-head params. */
-  check(params: SampleParams[][], passkey: PasskeyPlan | null, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
+  /** The near-lossless check on the current text: dense vs SampleAttention with a setting per head. */
+  check(params: readonly (readonly SettingLike[])[], passkey: PasskeyPlan | null, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
     return this.exclusive(async () => {
       if (!this.model || !this.ids) throw new Error('run the prefill first.');
       return nearLosslessCheck(this.ctx, this.model, this.need(), this.ids, params, passkey, this.adapterName, onProgress, signal);

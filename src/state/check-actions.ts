@@ -11,6 +11,7 @@ import { allParams, overridesFrom, paramsKey } from './selectors';
 import { useStudio, type StudioState, type TaskKind } from './store';
 import { scheduleRecompute, studioBusy } from './params';
 import { beginTask, currentEngine, endTask, isCurrentTask } from './session';
+import { toAllSettings } from './tokens-boundary';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -78,7 +79,7 @@ export function runCheck(passkey: PasskeyPlan | null): Promise<void> {
   return runTask('check', 'Near-lossless check', async (signal, progress) => {
     const s = get();
     const c = s.model!.config;
-    const report = await currentEngine()!.check(allParams(s, c.numLayers, c.numHeads), passkey, progress, signal);
+    const report = await currentEngine()!.check(toAllSettings(allParams(s, c.numLayers, c.numHeads)), passkey, progress, signal);
     set({ checkReport: { ...report, paramsKey: paramsKey(s) } });
   });
 }

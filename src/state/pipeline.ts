@@ -11,6 +11,7 @@ import { layerParams } from './selectors';
 import { base, need, pipeline, setOpenSource } from './session';
 import { useStudio, type StudioState, type TextChoice } from './store';
 import { textUrl } from './texts';
+import { tokensLayer, toSettings } from './tokens-boundary';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -86,7 +87,7 @@ async function runText(signal: AbortSignal, undo: Partial<StudioState> = {}): Pr
   const layers: StudioState['layers'] = Array.from({ length: L }, () => null);
   for (let l = 0; l < L; l++) {
     set({ message: `SampleAttention, layer ${l + 1} of ${L}...`, progress: { phase: 'select', done: l, total: L, unit: 'layers' } });
-    layers[l] = await e.selectLayer(l, layerParams(get(), l, heads));
+    layers[l] = tokensLayer(await e.selectLayer(l, toSettings(layerParams(get(), l, heads))));
     set({ layers: [...layers] });
     if (signal.aborted) throw new CancelledError();
     await yieldToUi();

@@ -5,6 +5,7 @@ import { create } from 'zustand';
 import type { PrecisionInfo } from '../engine/types';
 import type { EngineFault } from '../engine/engine-client';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
+import type { HeadSelection } from '../sampleattention/spec/selection';
 import type { CheckReport } from '../engine/checks';
 import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
 import type { TuneReport } from '../sampleattention/studies/tune';
@@ -61,7 +62,7 @@ export interface StudioState {
   defaults: SampleParams;
   /** Per-head overrides, keyed "layer:head". */
   overrides: Record<string, Partial<SampleParams>>;
-  layers: (LayerResult | null)[];
+  layers: (LayerResult<HeadSelection> | null)[];
   chosen: { layer: number; head: number } | null;
   detail: HeadDetail | null;
   overlay: number;

@@ -51,3 +51,22 @@ export function planesCount(p: MaskPlanes): number {
   for (let j = 0; j < S; j++) count += p.col[j] ? S - j : cum[S - 1 - j];
   return count;
 }
+
+/** The tokens variant's planes from a key set and a window (mask.ts's M). */
+export function tokensPlanes(keySet: Uint8Array, w: number): MaskPlanes {
+  const S = keySet.length;
+  const diag = new Uint8Array(S);
+  for (let o = 0; o < Math.min(effectiveWindow(w), S); o++) diag[o] = 1;
+  return { col: Uint8Array.from(keySet, (x) => (x ? 1 : 0)), diag };
+}
+
+/** Every head's planes as the (heads, S) u32 col and diagCum arrays the GPU kernels read. */
+export function layerPlaneArrays(planes: readonly MaskPlanes[]): { col: Uint32Array; diagCum: Uint32Array } {
+  const S = planes[0]?.col.length ?? 0;
+  const col = new Uint32Array(planes.length * S), diagCum = new Uint32Array(planes.length * S);
+  planes.forEach((p, h) => {
+    col.set(p.col, h * S);
+    diagCum.set(diagCumulative(p.diag), h * S);
+  });
+  return { col, diagCum };
+}
