@@ -5,7 +5,7 @@
 import type { FlagSpec } from './args';
 import { UsageError } from './args';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
-import type { SampleParams } from '../src/sampleattention/spec/params';
+import type { SettingLike } from '../src/sampleattention/spec/setting';
 import type { ModelConfig } from '../src/model/config';
 import { readConfigFile } from '../src/sampleattention/formats/config-file-node';
 import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/formats/config-file';
@@ -22,7 +22,7 @@ export const ATTENTION_FLAGS: FlagSpec = {
 
 export interface SampleChoice {
   /** the config file's parameters per layer and head, or one set for every head */
-  params: (model: { name: string; config: ModelConfig }) => SampleParams | SampleParams[][];
+  params: (model: { name: string; config: ModelConfig }) => SettingLike | readonly (readonly SettingLike[])[];
   describe: string;
 }
 

@@ -1,6 +1,7 @@
 // Config export and import: the per-head config file (src/sampleattention/formats/config-file.ts)
 // built from what the studio shows, and a file's parameters applied as the studio's.
 import { buildConfig, checkConfigFits, measuresOf, modelIdentity, parseConfig, serializeConfig, type SampleConfig } from '../sampleattention/formats/config-file';
+import { settingParams, type TokensSetting } from '../sampleattention/spec/setting';
 import { scheduleRecompute, settled } from './params';
 import { allParams, overridesFrom } from './selectors';
 import { useStudio, type StudioState } from './store';
@@ -48,8 +49,11 @@ export async function importConfig(file: File): Promise<void> {
     const cfg = parseConfig(await file.text(), file.name);
     if (!s.model) throw new Error('Open a model before importing a config.');
     const warning = checkConfigFits(cfg, modelIdentity(s.model.name, s.model.config), file.name);
-    const overrides = overridesFrom(cfg.layers.map((layer) => layer.heads), cfg.defaults);
-    set({ defaults: { ...cfg.defaults }, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
+    // The studio shows tokens heads only for now (a later task adds the variants' UI).
+    const blocks = cfg.layers.flatMap((layer, l) => layer.heads.flatMap((h, i) => (h.variant === 'blocks' ? [`layers[${l}].heads[${i}]`] : [])));
+    if (blocks.length) throw new Error(`${file.name}: ${blocks.length} head(s) use the blocks variant (${blocks.slice(0, 3).join(', ')}${blocks.length > 3 ? ', ...' : ''}), which the studio cannot show yet; \`sa-studio run/eval/ttft --config\` run them.`);
+    const overrides = overridesFrom(cfg.layers.map((layer) => layer.heads.map((h) => settingParams(h as TokensSetting))), cfg.defaults.tokens);
+    set({ defaults: { ...cfg.defaults.tokens }, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
     await scheduleRecompute();
     set({ configMessage: { ok: true, text: `Imported ${file.name}: ${Object.keys(overrides).length} head overrides.${warning ? ` ${warning}` : ''}` } });
   } catch (e) {
