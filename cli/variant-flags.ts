@@ -5,7 +5,8 @@
 import type { FlagSpec } from './args';
 import { UsageError } from './args';
 import { BLOCKS_PARAM_NAMES, blocksParamProblem, DEFAULT_BLOCKS_PARAMS, MAX_BLOCK_SIZE, type BlocksParams } from '../src/sampleattention/spec/blocks/params';
-import { VARIANTS, type Variant } from '../src/sampleattention/spec/setting';
+import { blocksSetting, tokensSetting, VARIANTS, type HeadSetting, type Variant } from '../src/sampleattention/spec/setting';
+import { flagParams } from './sample-flags';
 
 export { VARIANTS, type Variant };
 
@@ -54,4 +55,17 @@ export function blocksFlagParams(verb: string, f: Record<string, unknown>): Bloc
     if (problem) throw new UsageError(`${verb}: --${FLAG_OF[name]} ${problem}.`);
   }
   return p;
+}
+
+/** One setting for every head from the flags: --variant picks the variant (tokens by default), its
+ * flags fill in its parameters (SampleAttention's defaults elsewhere), the other variant's flags
+ * are usage errors. */
+export function flagSetting(verb: string, f: Record<string, unknown>): HeadSetting {
+  return flagVariant(verb, f) === 'blocks' ? blocksSetting(blocksFlagParams(verb, f)) : tokensSetting(flagParams(verb, f));
+}
+
+/** "alpha 0.95, rowRatio 0.05, windowRatio 0.08" (tokens, as the verbs always printed it) or
+ * "blocks blockSize 128, alphaColumn 0.95, alphaSlash 0.95, rowRatio 0.05". */
+export function describeSetting(s: HeadSetting): string {
+  return s.variant === 'tokens' ? `alpha ${s.alpha}, rowRatio ${s.rowRatio}, windowRatio ${s.windowRatio}` : `blocks blockSize ${s.blockSize}, alphaColumn ${s.alphaColumn}, alphaSlash ${s.alphaSlash}, rowRatio ${s.rowRatio}`;
 }
