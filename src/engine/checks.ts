@@ -11,14 +11,18 @@ import { generateGreedy } from '../model/generate';
 import { nearLosslessStudy, type ModelRun, type NearLosslessReport, type PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import { sampleAttentionFactory } from '../sampleattention/gpu-run/model-attention';
 import type { SampleParams } from '../sampleattention/spec/params';
-import type { SettingLike } from '../sampleattention/spec/setting';
 import { rivalsStudy, type QKCapture, type RivalsStudy } from '../sampleattention/studies/rivals-study';
-import { gridPoints, headShape, tuneModel, type TuneGrid, type TuneReport, type TuneRule } from '../sampleattention/studies/tune';
+import { gridPoints, headShape, tuneModel, type TuneGrid, type TuneReport as LibraryTuneReport, type TuneRule } from '../sampleattention/studies/tune';
+import type { HeadSetting, SettingLike } from '../sampleattention/spec/setting';
 import { yieldToUi } from '../util/yield-to-ui';
 import { throwIfCancelled } from './cancel';
 import type { GpuLayer } from './forward-port';
 
-export type { PasskeyPlan, TuneReport };
+export type { PasskeyPlan };
+
+/** The studio's tune report: its grid is the tokens variant's (the studio shows tokens heads only
+ * for now), so every choice is a tokens setting, given as SampleParams for the state. */
+export type TuneReport = LibraryTuneReport<SampleParams>;
 
 /** (done, total, unit, what): progress of a long check. */
 export type CheckProgress = (done: number, total: number, unit: string, what: string) => void;
@@ -27,12 +31,20 @@ export type CheckProgress = (done: number, total: number, unit: string, what: st
  * log-sum-exp, so the grid runs no dense pass). */
 export async function tuneCapture(ctx: GpuContext, cp: Checkpoint, layers: readonly GpuLayer[], S: number, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
   const { numLayers } = cp.config;
-  const points = gridPoints(grid).length;
+  const tokensGrid: TuneGrid = { alpha: grid.alpha, rowRatio: grid.rowRatio, windowRatio: grid.windowRatio };
+  const points = gridPoints(tokensGrid, S).length;
   const caps = layers.map((g) => [{ S, q: g.q, k: g.k, lse: g.lse }]); // [layer][text]: the current text
-  return tuneModel(ctx, headShape(cp.config), caps, rule, grid, (l, _, done) => {
+  const r = await tuneModel(ctx, headShape(cp.config), caps, rule, tokensGrid, (l, _, done) => {
     throwIfCancelled(signal);
     onProgress(l * points + done, numLayers * points, 'grid points', `layer ${l + 1} of ${numLayers}`);
   });
+  return { ...r, choices: r.choices.map((layer) => layer.map((c) => ({ ...c, params: paramsOf(c.params) }))) };
+}
+
+/** A tokens setting's parameters (named error for another variant: the studio cannot show it). */
+function paramsOf(s: HeadSetting): SampleParams {
+  if (s.variant !== 'tokens') throw new RangeError(`auto-tune chose a ${s.variant} setting, which the studio cannot show yet.`);
+  return { alpha: s.alpha, rowRatio: s.rowRatio, windowRatio: s.windowRatio };
 }
 
 /** The library's report of the current text, and the adapter it ran on. */

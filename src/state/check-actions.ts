@@ -6,7 +6,7 @@ import { CancelledError } from '../engine/cancel';
 import type { Progress } from '../engine/types';
 import type { PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import type { HeadChoice, TuneGrid, TuneRule } from '../sampleattention/studies/tune';
-import { DEFAULT_PARAMS } from '../sampleattention/spec/params';
+import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
 import { allParams, overridesFrom, paramsKey } from './selectors';
 import { useStudio, type StudioState, type TaskKind } from './store';
 import { scheduleRecompute, studioBusy } from './params';
@@ -56,7 +56,7 @@ async function runTask(kind: TaskKind, label: string, work: (signal: AbortSignal
 // ---- auto-tune ----
 
 /** The overrides that make every head run its tuned setting on top of the spec's defaults. */
-export function tunedOverrides(choices: readonly (readonly HeadChoice[])[]): StudioState['overrides'] {
+export function tunedOverrides(choices: readonly (readonly HeadChoice<SampleParams>[])[]): StudioState['overrides'] {
   return overridesFrom(choices.map((layer) => layer.map((c) => c.params)), DEFAULT_PARAMS);
 }
 

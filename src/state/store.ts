@@ -8,7 +8,7 @@ import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult
 import type { HeadSelection } from '../sampleattention/spec/selection';
 import type { CheckReport } from '../engine/checks';
 import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
-import type { TuneReport } from '../sampleattention/studies/tune';
+import type { TuneReport } from '../engine/checks';
 import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
 
 export type Status = 'starting' | 'loading' | 'running' | 'ready' | 'error' | 'no-webgpu' | 'cancelled';

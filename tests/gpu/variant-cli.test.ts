@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { cli } from '../helpers/cli';
 import { PARITY_DIR } from '../helpers/parity';
 import { gpu } from '../helpers/gpu';
-import { buildConfig, serializeConfig } from '../../src/sampleattention/formats/config-file';
+import { buildConfig, parseConfig, serializeConfig } from '../../src/sampleattention/formats/config-file';
 import { DEFAULT_PARAMS } from '../../src/sampleattention/spec/params';
 import type { HeadSetting } from '../../src/sampleattention/spec/setting';
 import type { EvalReport } from '../../cli/eval';
@@ -68,4 +68,26 @@ test('bench --variant blocks: the blocks columns beside tokens and dense (where 
   assert.match(r.out, /blocks stages ms \| blocks sparse ms/);
   const res = JSON.parse(readFileSync(out, 'utf8')).results[0];
   assert.ok(res.blocks && res.blocks.blockSize === 16 && res.blocks.density > 0 && res.blocks.density <= 1 && res.blocks.tilesVisited > 0 && res.blocks.tilesVisited <= 1, JSON.stringify(res.blocks));
+});
+
+test('tune --variant both: every head picks a variant, the report says which, and the config runs', async () => {
+  const out = join(tmp, 'tuned.json');
+  const r = await cli(['tune', '--model', DIR, '--text', TEXT, '--max-tokens', '48', '--target-recall', '0.9', '--variant', 'both', '--alphas', '0.9', '--row-ratios', '0.1', '--window-ratios', '0,0.2',
+    '--block-sizes', '16,32', '--alpha-columns', '0.8,0.95', '--alpha-slashes', '0.9', '--out', out]);
+  assert.equal(r.rc, 0, r.err);
+  assert.match(r.err, /tune: 5 grid points \(3 tokens incl\. the full mask, 2 blocks\)/, 'b = 32 > 48 / 2 is left out');
+  const cfg = parseConfig(readFileSync(out, 'utf8'), out);
+  const heads = cfg.layers.flatMap((l) => l.heads);
+  assert.ok(heads.every((h) => h.measured && h.measured.recallMean >= 0.9 - 2e-5), 'every head meets the target');
+  const m = /variant chosen: (\d+) heads tokens, (\d+) blocks, (\d+) the full mask/.exec(r.out);
+  assert.ok(m, r.out);
+  assert.equal(Number(m[2]), heads.filter((h) => h.variant === 'blocks').length);
+  assert.equal(Number(m[1]) + Number(m[2]) + Number(m[3]), 8);
+  assert.match(r.out, /chosen settings per layer x head/);
+  const bad = await cli(['tune', '--model', DIR, '--text', TEXT, '--target-recall', '0.9', '--variant', 'tokens', '--block-sizes', '16', '--out', out]);
+  assert.equal(bad.rc, 2);
+  assert.match(bad.err, /--block-sizes is a flag of --variant blocks/);
+  const run = await cli(['run', '--model', DIR, '--text', TEXT, '--max-tokens', '48', '--config', out]);
+  assert.equal(run.rc, 0, run.err);
+  assert.match(run.out, /SampleAttention per head from .*tuned\.json/);
 });
