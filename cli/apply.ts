@@ -9,7 +9,7 @@ import { forward } from '../src/model/forward';
 import { readConfigFile } from '../src/sampleattention/formats/config-file-node';
 import { runCapturedLayers } from '../src/sampleattention/gpu-run/captured-layers';
 import { headShape } from '../src/sampleattention/studies/tune';
-import type { HeadSelection } from '../src/sampleattention/spec/selection';
+import type { HeadResult } from '../src/sampleattention/spec/setting';
 import { checkConfigFits, configParams, modelIdentity } from '../src/sampleattention/formats/config-file';
 
 const SPEC: FlagSpec = {
@@ -29,7 +29,7 @@ export async function applyCommand(argv: string[]): Promise<number> {
   const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined);
   const c = s.checkpoint.config;
   const S = s.ids.length, d = c.headDim;
-  const layers: HeadSelection[][] = [];
+  const layers: HeadResult[][] = [];
   try {
     const warning = checkConfigFits(cfg, modelIdentity(s.checkpoint.name, c), file);
     if (warning) process.stderr.write(`apply: ${warning}\n`);

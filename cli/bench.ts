@@ -1,6 +1,8 @@
 // `sa-studio bench`: kernel timings from timestamp queries (medians), printed as a table and
 // optionally written as JSON. Attention: dense flash vs SampleAttention stages + sparse, with the
-// recall and density of the timed mask beside each time. --forward: prefill tokens/s of a random
+// recall and density of the timed mask beside each time; --variant blocks adds the blocks
+// variant's stages + block-sparse pass at the same S and inputs, side by side (the tokens columns
+// then run the spec's default tokens setting, since tokens flags are refused with --variant blocks). --forward: prefill tokens/s of a random
 // Llama-shaped model and the matmul kernel's TFLOP/s.
 import { writeFileSync } from 'node:fs';
 import { parseFlags, table, usage, UsageError, type FlagSpec } from './args';
@@ -8,6 +10,9 @@ import { requireTensorCores } from '../gpu/tensorcore/support';
 import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter } from '../gpu/device';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
+import { VARIANT_FLAGS, blocksFlagParams, describeSetting, flagVariant } from './variant-flags';
+import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
+import { blocksSetting } from '../src/sampleattention/spec/setting';
 
 const SPEC: FlagSpec = {
   S: { kind: 'string', help: 'comma-separated sequence lengths (default 1024,4096,16384,32768,65536)' },
@@ -16,6 +21,7 @@ const SPEC: FlagSpec = {
   d: { kind: 'string', help: 'comma-separated head dims (default 64,128)' },
   pattern: { kind: 'string', help: 'random | structured (default structured: sink keys, real-model-like sparsity)' },
   ...SAMPLE_FLAGS,
+  ...VARIANT_FLAGS,
   repeats: { kind: 'number', help: 'timed repeats per size; the median is reported (default 7)' },
   qk: { kind: 'string', help: 'time real heads: a file from `sa-studio capture` (with --layer); S, heads and d come from it' },
   layer: { kind: 'number', help: 'the layer of --qk to time (default 0)' },
@@ -126,16 +132,20 @@ export async function benchCommand(argv: string[]): Promise<number> {
     if (matmul !== undefined && !(Number.isInteger(matmul) && matmul >= 1)) throw new Error(`--matmul must be a positive integer, got ${matmul}`);
     results.push(...(await benchForwardSuite(ctx, repeats, (line) => console.log(line), { lengths: f.S ? list(f.S as string, []) : undefined, matmul })));
   } else {
-    const { benchAttention } = await import('../bench/attention');
+    const { benchAttention, benchBlocks } = await import('../bench/attention');
     const heads = (f.heads as number | undefined) ?? 8;
     const kvHeads = (f['kv-heads'] as number | undefined) ?? heads;
-    const params = flagParams('bench', f);
+    const variant = flagVariant('bench', f);
+    const params = variant === 'tokens' ? flagParams('bench', f) : { ...DEFAULT_PARAMS };
+    const blocks = variant === 'blocks' ? blocksFlagParams('bench', f) : undefined;
     const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
     if (pattern !== 'random' && pattern !== 'structured') throw new Error(`--pattern must be random or structured, got ${pattern}`);
-    console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, alpha ${params.alpha}, rowRatio ${params.rowRatio}, windowRatio ${params.windowRatio}, precision ${precision}, median of ${repeats}`);
+    console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, tokens ${describeSetting({ variant: 'tokens', ...params })}${blocks ? `; ${describeSetting(blocksSetting(blocks))} (f32 kernels)` : ''}, precision ${precision}, median of ${repeats}`);
     const f16opts = tc ? { tensorCores: tc, keysPerTile: f['keys-per-tile'] as number | undefined } : {};
-    console.log('|     S |   d | dense ms | stage1+2 ms | sparse ms | speedup | stages/dense | recall mean | recall min | density |');
-    console.log('|------:|----:|---------:|------------:|----------:|--------:|-------------:|------------:|-----------:|--------:|');
+    const bHead = blocks ? ' blocks stages ms | blocks sparse ms | blocks speedup | blocks recall | blocks density | tiles visited |' : '';
+    const bRule = blocks ? '-----------------:|-----------------:|---------------:|--------------:|---------------:|--------------:|' : '';
+    console.log(`|     S |   d | dense ms | stage1+2 ms | sparse ms | speedup | stages/dense | recall mean | recall min | density |${bHead}`);
+    console.log(`|------:|----:|---------:|------------:|----------:|--------:|-------------:|------------:|-----------:|--------:|${bRule}`);
     const real = f.qk ? await readCaptured(f.qk as string, (f.layer as number | undefined) ?? 0) : undefined;
     if (real) console.log(`real heads: ${f.qk}, layer ${(f.layer as number | undefined) ?? 0}: ${real.heads} heads / ${real.kvHeads} kv, S ${real.S}, d ${real.d}`);
     for (const d of real ? [real.d] : list(f.d as string | undefined, [64, 128])) {
@@ -144,8 +154,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
           const r = real
             ? await benchAttention(ctx, { S, heads: real.heads, kvHeads: real.kvHeads, d, params, repeats, pattern, inputs: real, ...f16opts })
             : await benchAttention(ctx, { S, heads, kvHeads, d, params, repeats, pattern, ...f16opts });
-          results.push({ ...r, adapter, pattern, params, precision });
-          console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | ${r.denseMs.toFixed(3).padStart(8)} | ${r.stagesMs.toFixed(3).padStart(11)} | ${r.sparseMs.toFixed(3).padStart(9)} | ${r.speedup.toFixed(2).padStart(6)}x | ${(100 * r.stageShare).toFixed(1).padStart(11)}% | ${r.recallMean.toFixed(4).padStart(11)} | ${r.recallMin.toFixed(4).padStart(10)} | ${r.density.toFixed(3).padStart(7)} |`);
+          const inputs = real ? { inputs: real } : {};
+          const br = blocks ? await benchBlocks(ctx, { S, heads: real?.heads ?? heads, kvHeads: real?.kvHeads ?? kvHeads, d, params: blocks, repeats, pattern, ...inputs }) : undefined;
+          results.push({ ...r, adapter, pattern, params, precision, ...(br ? { blocks: { ...br, params: blocks } } : {}) });
+          const bCells = br ? ` ${br.stagesMs.toFixed(3).padStart(16)} | ${br.sparseMs.toFixed(3).padStart(16)} | ${(r.denseMs / (br.stagesMs + br.sparseMs)).toFixed(2).padStart(13)}x | ${br.recallMean.toFixed(4).padStart(13)} | ${br.density.toFixed(3).padStart(14)} | ${(100 * br.tilesVisited).toFixed(1).padStart(12)}% |` : '';
+          console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | ${r.denseMs.toFixed(3).padStart(8)} | ${r.stagesMs.toFixed(3).padStart(11)} | ${r.sparseMs.toFixed(3).padStart(9)} | ${r.speedup.toFixed(2).padStart(6)}x | ${(100 * r.stageShare).toFixed(1).padStart(11)}% | ${r.recallMean.toFixed(4).padStart(11)} | ${r.recallMin.toFixed(4).padStart(10)} | ${r.density.toFixed(3).padStart(7)} |${bCells}`);
           const flops = 2 * S * (S + 1) * d * r.heads; // QK^T and PV over the causal half, 2 flops a multiply-add
           console.log(`|       |     | dense ${(flops / (r.denseMs * 1e-3) / 1e12).toFixed(1)} TFLOP/s; self-check vs float64 (max row error): dense ${r.denseCheck.toExponential(1)}, sparse ${r.sparseCheck.toExponential(1)} |`);
         } catch (e) {

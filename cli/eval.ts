@@ -9,7 +9,7 @@ import { PRECISION_FLAG, flagPrecision } from './precision-flag';
 import { openSession, readText, type Session } from './session';
 import { forward } from '../src/model/forward';
 import { generateGreedy } from '../src/model/generate';
-import type { SampleParams } from '../src/sampleattention/spec/params';
+import type { SettingLike } from '../src/sampleattention/spec/setting';
 import { InputError } from '../gpu/errors';
 import { positionsError } from '../src/model/memory-plan';
 import { sampleAttentionFactory } from '../src/sampleattention/gpu-run/model-attention';
@@ -91,7 +91,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
 
   const s = await openSession(f.model as string, texts[0], maxTokens, false, flagPrecision('eval', f), { sampleAttention: 1 });
   const c = s.checkpoint.config;
-  let params: SampleParams | SampleParams[][];
+  let params: SettingLike | readonly (readonly SettingLike[])[];
   const attentionText = sample.describe;
   try {
     for (const L of lengths) if (L > c.maxPositions) throw new UsageError(`eval: passkey length ${L} is above the model's ${c.maxPositions} positions.`);

@@ -17,6 +17,7 @@ import type { HeadSelection } from '../src/sampleattention/spec/selection';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import type { PooledMap } from '../src/sampleattention/gpu-run/pooled-map';
 import { encodePng } from '../src/render/png';
+import { tokensResults } from '../src/sampleattention/spec/setting';
 
 const SPEC: FlagSpec = {
   model: { ...MODEL_FLAGS.model, required: false, help: 'checkpoint folder or "default" (or --qk)' },
@@ -81,7 +82,7 @@ export async function mapsCommand(argv: string[]): Promise<number> {
     for (const [l, h] of wanted) if (l >= numLayers || h >= numHeads) throw new UsageError(`maps: head ${l}:${h} is outside ${numLayers} layers x ${numHeads} heads`);
     mkdirSync(out, { recursive: true });
     await runCapturedLayers(src.ctx, src.shape, await src.layers(), () => params, async (l, r) => {
-      layers.push(r.heads.map(({ sampledRows, selectedKeys, ...rest }) => ({ ...rest, keysKept: selectedKeys.length, sampled: sampledRows.length })));
+      layers.push(tokensResults(r.heads, 'maps').map(({ sampledRows, selectedKeys, ...rest }) => ({ ...rest, keysKept: selectedKeys.length, sampled: sampledRows.length })));
       for (const [wl, wh] of wanted.filter(([wl]) => wl === l)) {
         const [planes] = await r.pool({ B: (f.bins as number | undefined) ?? 256, headStart: wh, headCount: 1 });
         const scale = Math.max(1, Math.floor(512 / planes.maxP.rows));

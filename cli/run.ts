@@ -1,8 +1,8 @@
 // `sa-studio run`: tokenize, prefill on WebGPU, summary; --dump writes input_ids, logits and
 // every layer's attention probabilities as safetensors.
 import { writeFileSync } from 'node:fs';
-import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, UsageError, type FlagSpec } from './args';
-import { SAMPLE_FLAGS, flagParams } from './sample-flags';
+import { HELP_FLAG, MODEL_FLAGS, parseFlags, printedHelp, type FlagSpec } from './args';
+import { ATTENTION_FLAGS, attentionChoice } from './attention-flags';
 import { sampleAttentionOverride } from '../src/sampleattention/gpu-run/model-attention';
 import { PRECISION_FLAG, flagPrecision } from './precision-flag';
 import { openSession } from './session';
@@ -15,8 +15,7 @@ const SPEC: FlagSpec = {
   ...PRECISION_FLAG,
   ...MODEL_FLAGS,
   model: { kind: 'string', required: true, help: 'checkpoint folder (config.json, model.safetensors, tokenizer.json) or "default"' },
-  attention: { kind: 'string', help: 'dense (default) or sample: SampleAttention replaces every head\'s attention' },
-  ...SAMPLE_FLAGS,
+  ...ATTENTION_FLAGS,
   dump: { kind: 'string', help: 'write input_ids [S] I32, logits [S, vocab] F32, attn.<layer> [heads, S, S] F32 here (safetensors)' },
   ...HELP_FLAG,
 };
@@ -24,6 +23,9 @@ const SPEC: FlagSpec = {
 export async function runCommand(argv: string[]): Promise<number> {
   if (printedHelp(argv, 'run', 'run a text through a model on WebGPU', SPEC)) return 0;
   const f = parseFlags('run', argv, SPEC);
+  // --attention sample (implied by --config or a SampleAttention flag): every head's setting from
+  // the flags (--variant tokens|blocks) or per head from --config; a broken file fails here.
+  const sample = attentionChoice('run', f);
   const s = await openSession(f.model as string, f.text as string, f['max-tokens'] as number | undefined, false, flagPrecision('run', f));
   const dump = f.dump as string | undefined;
   const { config } = s.checkpoint;
@@ -32,12 +34,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     const bytes = config.numLayers * config.numHeads * S * S * 4;
     if (bytes > 2 ** 31) throw new LimitError(`--dump of ${S} tokens needs ${(bytes / 2 ** 30).toFixed(1)} GiB of attention maps, over the 2 GiB the dump allows: pass --max-tokens to shorten the text.`, bytes, 2 ** 31);
   }
-  const mode = (f.attention as string | undefined) ?? 'dense';
-  if (mode !== 'dense' && mode !== 'sample') throw new UsageError(`run: --attention must be dense or sample, got ${mode}`);
-  const params = flagParams('run', f);
   const perLayer: string[] = [];
-  const attention = mode === 'sample'
-    ? sampleAttentionOverride(s.ctx, headShape(config), params, (l, heads) => {
+  const attention = sample
+    ? sampleAttentionOverride(s.ctx, { ...headShape(config), tensorCores: s.model.tensorCores }, sample.params({ name: s.checkpoint.name, config }), (l, heads) => {
         const mean = (k: 'recallMean' | 'density' | 'outputError') => heads.reduce((a, h) => a + (h[k] ?? 0), 0) / heads.length;
         perLayer.push(`  layer ${l}: recall ${mean('recallMean').toFixed(4)}, density ${mean('density').toFixed(4)}, output error ${mean('outputError').toExponential(2)}`);
       })
@@ -47,7 +46,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const ms = performance.now() - t0;
   console.log(`adapter: ${s.adapter}`);
   console.log(`model: ${s.checkpoint.name} (${config.family}, ${config.numLayers} layers, ${config.numHeads} heads, ${config.numKvHeads} kv heads)`);
-  if (attention) console.log(`attention: SampleAttention alpha ${params.alpha}, rowRatio ${params.rowRatio}, windowRatio ${params.windowRatio} (head means per layer; --dump maps stay the full attention)\n${perLayer.join('\n')}`);
+  if (sample) console.log(`attention: ${sample.describe} (head means per layer; --dump maps stay the full attention)\n${perLayer.join('\n')}`);
   console.log(`tokens: ${S}; prefill: ${ms.toFixed(1)} ms (${((S * 1000) / ms).toFixed(0)} tokens/s, first call includes pipeline compilation)`);
   if (dump) {
     const tensors: TensorToWrite[] = [

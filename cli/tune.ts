@@ -1,6 +1,9 @@
 // `sa-studio tune`: per head, the lowest-density SampleAttention setting of a grid whose recall
 // meets the target on every text (rule in src/sampleattention/studies/tune.ts), written as the studio's per-head
 // config (src/sampleattention/formats/config-file.ts), with a density report per layer x head. Progress to stderr.
+// --variant tokens (the default), blocks or both: which variants' settings the grid holds; with
+// both, each head picks its variant too. The default stays tokens so that `tune` and the studio's
+// auto-tune (tokens only until its UI shows blocks heads) choose the same settings on the same grid.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
@@ -9,7 +12,10 @@ import { openSession, readText } from './session';
 import { forward } from '../src/model/forward';
 import { buildConfig, modelIdentity, serializeConfig } from '../src/sampleattention/formats/config-file';
 import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
-import { DEFAULT_GRID, checkRule, fullMaskHeads, gridPoints, headShape, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule } from '../src/sampleattention/studies/tune';
+import { DEFAULT_SETTINGS } from '../src/sampleattention/spec/setting';
+import { DEFAULT_BLOCKS_GRID, DEFAULT_GRID, TUNE_VARIANTS, checkRule, fullMaskHeads, gridPoints, headShape, isFullMask, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule, type TuneVariant } from '../src/sampleattention/studies/tune';
+import { MAX_BLOCK_SIZE } from '../src/sampleattention/spec/blocks/params';
+import { variantOf } from './variant-flags';
 import { numberList, takeMulti, textIds } from './eval';
 import { QK_FLAG, modelOrCapture, openCaptureSession } from './capture-input';
 import { captureIdentity, toModelLayers } from '../src/sampleattention/formats/capture-file';
@@ -31,6 +37,11 @@ const SPEC: FlagSpec = {
   alphas: { kind: 'string', help: `grid of alpha values (default ${DEFAULT_GRID.alpha.join(',')})` },
   'row-ratios': { kind: 'string', help: `grid of rowRatio values (default ${DEFAULT_GRID.rowRatio.join(',')})` },
   'window-ratios': { kind: 'string', help: `grid of windowRatio values (default ${DEFAULT_GRID.windowRatio.join(',')})` },
+  variant: { kind: 'string', help: 'which variants the grid tries: tokens (default; as the studio\'s auto-tune), blocks, or both (each head picks its variant)' },
+  'block-sizes': { kind: 'string', help: `blocks: grid of blockSize values (default ${DEFAULT_BLOCKS_GRID.blockSize.join(',')}; sizes above S/2 are left out)` },
+  'alpha-columns': { kind: 'string', help: `blocks: grid of alphaColumn values (default ${DEFAULT_BLOCKS_GRID.alphaColumn.join(',')})` },
+  'alpha-slashes': { kind: 'string', help: `blocks: grid of alphaSlash values (default ${DEFAULT_BLOCKS_GRID.alphaSlash.join(',')})` },
+  'blocks-row-ratios': { kind: 'string', help: `blocks: grid of rowRatio values (default ${DEFAULT_BLOCKS_GRID.rowRatio.join(',')})` },
   ...HELP_FLAG,
 };
 
@@ -48,12 +59,21 @@ export async function tuneCommand(argv: string[]): Promise<number> {
     throw new UsageError(`tune: ${(e as Error).message}`);
   }
   const ratio = (x: number) => x >= 0 && x <= 1;
+  const share = (x: number) => x > 0 && x <= 1;
+  const variant: TuneVariant = variantOf('tune', f, TUNE_VARIANTS, { tokens: ['alphas', 'row-ratios', 'window-ratios'], blocks: ['block-sizes', 'alpha-columns', 'alpha-slashes', 'blocks-row-ratios'] });
   const grid: TuneGrid = {
-    alpha: f.alphas ? numberList('alphas', f.alphas as string, (x) => x > 0 && x <= 1, 'an alpha in (0, 1]') : DEFAULT_GRID.alpha,
-    rowRatio: f['row-ratios'] ? numberList('row-ratios', f['row-ratios'] as string, (x) => x > 0 && x <= 1, 'a rowRatio in (0, 1]') : DEFAULT_GRID.rowRatio,
+    alpha: f.alphas ? numberList('alphas', f.alphas as string, share, 'an alpha in (0, 1]') : DEFAULT_GRID.alpha,
+    rowRatio: f['row-ratios'] ? numberList('row-ratios', f['row-ratios'] as string, share, 'a rowRatio in (0, 1]') : DEFAULT_GRID.rowRatio,
     windowRatio: f['window-ratios'] ? numberList('window-ratios', f['window-ratios'] as string, ratio, 'a windowRatio in [0, 1]') : DEFAULT_GRID.windowRatio,
+    variant,
+    blocks: variant === 'tokens' ? undefined : {
+      blockSize: f['block-sizes'] ? numberList('block-sizes', f['block-sizes'] as string, (x) => Number.isInteger(x) && x >= 1 && x <= MAX_BLOCK_SIZE, `a blockSize, an integer in [1, ${MAX_BLOCK_SIZE}]`) : DEFAULT_BLOCKS_GRID.blockSize,
+      alphaColumn: f['alpha-columns'] ? numberList('alpha-columns', f['alpha-columns'] as string, share, 'an alphaColumn in (0, 1]') : DEFAULT_BLOCKS_GRID.alphaColumn,
+      alphaSlash: f['alpha-slashes'] ? numberList('alpha-slashes', f['alpha-slashes'] as string, share, 'an alphaSlash in (0, 1]') : DEFAULT_BLOCKS_GRID.alphaSlash,
+      rowRatio: f['blocks-row-ratios'] ? numberList('blocks-row-ratios', f['blocks-row-ratios'] as string, share, 'a rowRatio in (0, 1]') : DEFAULT_BLOCKS_GRID.rowRatio,
+    },
   };
-  const points = gridPoints(grid);
+  gridPoints(grid); // a bad grid fails before the model loads
   const maxTokens = f['max-tokens'] as number | undefined;
 
   if (from === 'qk') return tuneCapture(f, rule, grid, maxTokens);
@@ -71,7 +91,9 @@ export async function tuneCommand(argv: string[]): Promise<number> {
       const r = await forward(s.model, ids[t], { captureQK: true, logits: 'none' });
       for (let l = 0; l < c.numLayers; l++) caps[l].push({ S: ids[t].length, q: r.q![l], k: r.k![l] });
     }
-    process.stderr.write(`tune: ${points.length} grid points x ${c.numLayers} layers x ${texts.length} text(s); rule: ${ruleText(rule)}\n`);
+    const points = gridPoints(grid, Math.min(...ids.map((x) => x.length)));
+    const count = (v: string) => points.filter((p) => p.variant === v).length;
+    process.stderr.write(`tune: ${points.length} grid points (${count('tokens')} tokens incl. the full mask, ${count('blocks')} blocks) x ${c.numLayers} layers x ${texts.length} text(s); rule: ${ruleText(rule)}\n`);
     const t0 = Date.now();
     report = await tuneModel(s.ctx, { ...headShape(c), tensorCores: s.model.tensorCores }, caps, rule, grid, (l, t, done, of) => {
       if (done === of || done % 10 === 0) process.stderr.write(`  layer ${l + 1}/${c.numLayers}, text ${t + 1}/${texts.length}: grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
@@ -102,7 +124,7 @@ async function tuneCapture(f: Record<string, string | number | boolean | undefin
   try {
     const { info } = cs.capture;
     const model = captureIdentity(info, { name: f['model-name'] as string | undefined, family: f.family as string | undefined, numLayers: f['num-layers'] as number | undefined });
-    const points = gridPoints(grid);
+    const points = gridPoints(grid, cs.tokens);
     const L = info.layers.length;
     process.stderr.write(`tune: ${points.length} grid points x ${L} captured layers; rule: ${ruleText(rule)}\n`);
     const t0 = Date.now();
@@ -110,7 +132,7 @@ async function tuneCapture(f: Record<string, string | number | boolean | undefin
       if (done === of || done % 10 === 0) process.stderr.write(`  layer ${info.layers[l]} (${l + 1}/${L}): grid point ${done}/${of} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
     });
     // Per model layer: the tuned choice where the capture has the layer, the defaults elsewhere.
-    const params = toModelLayers(info.layers, model.layers, report.choices.map((l) => l.map((c) => c.params)), () => Array.from({ length: model.heads }, () => ({ ...DEFAULT_PARAMS })));
+    const params = toModelLayers(info.layers, model.layers, report.choices.map((l) => l.map((c) => c.params)), () => Array.from({ length: model.heads }, () => ({ ...DEFAULT_SETTINGS.tokens })));
     const measured = toModelLayers(info.layers, model.layers, report.measured, () => []);
     const cfg = buildConfig({
       model,
@@ -127,6 +149,12 @@ async function tuneCapture(f: Record<string, string | number | boolean | undefin
   } finally {
     cs.close();
   }
+}
+
+/** One head's chosen setting in a table cell. */
+function cell(p: HeadChoice['params']): string {
+  if (isFullMask(p)) return 'full';
+  return p.variant === 'tokens' ? `t ${p.alpha}/${p.rowRatio}/${p.windowRatio}` : `b${p.blockSize} ${p.alphaColumn}/${p.alphaSlash}/${p.rowRatio}`;
 }
 
 /** Density per layer x head ('*' marks a head that fell back to the densest setting). */
@@ -152,8 +180,13 @@ export function formatTune(model: string, rule: TuneRule, texts: readonly string
       return full.length ? [`${full.length} head(s) need the full mask (no sparse setting of the grid reached the target): ${full.join(', ')} (layer:head)`] : [];
     })(),
     '',
-    'chosen settings (alpha/rowRatio/windowRatio) per layer x head:',
-    ...table(['layer', ...Array.from({ length: heads }, (_, h) => `h${h}`)], choices.map((l, li) => [String(layerNames[li]), ...l.map((c) => `${c.params.alpha}/${c.params.rowRatio}/${c.params.windowRatio}`)])),
+    (() => {
+      const blocks = all.filter((c) => c.params.variant === 'blocks').length, full = all.filter((c) => isFullMask(c.params)).length;
+      return `variant chosen: ${all.length - blocks - full} heads tokens, ${blocks} blocks, ${full} the full mask`;
+    })(),
+    '',
+    'chosen settings per layer x head (t alpha/rowRatio/windowRatio: tokens; bB alphaColumn/alphaSlash/rowRatio: blocks of block size B; full: the full mask):',
+    ...table(['layer', ...Array.from({ length: heads }, (_, h) => `h${h}`)], choices.map((l, li) => [String(layerNames[li]), ...l.map((c) => cell(c.params))])),
   ];
   return lines.join('\n');
 }

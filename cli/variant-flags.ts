@@ -5,9 +5,10 @@
 import type { FlagSpec } from './args';
 import { UsageError } from './args';
 import { BLOCKS_PARAM_NAMES, blocksParamProblem, DEFAULT_BLOCKS_PARAMS, MAX_BLOCK_SIZE, type BlocksParams } from '../src/sampleattention/spec/blocks/params';
+import { blocksSetting, tokensSetting, VARIANTS, type HeadSetting, type Variant } from '../src/sampleattention/spec/setting';
+import { flagParams } from './sample-flags';
 
-export type Variant = 'tokens' | 'blocks';
-export const VARIANTS: readonly Variant[] = ['tokens', 'blocks'];
+export { VARIANTS, type Variant };
 
 export const VARIANT_FLAGS: FlagSpec = {
   variant: { kind: 'string', help: 'SampleAttention variant: tokens (column keys + local window, the default) or blocks (column blocks + slash bands)' },
@@ -32,16 +33,24 @@ const FLAG_OF: Record<(typeof BLOCKS_PARAM_NAMES)[number], string> = {
 /** The variant the flags ask for (tokens when --variant is left out); rejects the other
  * variant's flags with a message naming them. */
 export function flagVariant(verb: string, f: Record<string, unknown>): Variant {
-  const v = f.variant ?? 'tokens';
-  if (!VARIANTS.includes(v as Variant)) throw new UsageError(`${verb}: --variant must be one of ${VARIANTS.join(', ')}, got "${String(v)}".`);
-  const variant = v as Variant;
-  const other: Variant = variant === 'tokens' ? 'blocks' : 'tokens';
-  for (const name of ONLY[other]) {
-    if (f[name] !== undefined) {
-      throw new UsageError(`${verb}: --${name} is a flag of --variant ${other}; --variant ${variant} takes ${[...ONLY[variant], 'row-ratio'].map((n) => `--${n}`).join(', ')}.`);
+  return variantOf(verb, f, VARIANTS, ONLY, ['row-ratio']) as Variant;
+}
+
+/** --variant (one of `allowed`, the first by default) with the flags only one variant reads
+ * (`only`): a flag of a variant not chosen is a usage error; 'both' takes every variant's. */
+export function variantOf<V extends string>(verb: string, f: Record<string, unknown>, allowed: readonly V[], only: Record<Variant, readonly string[]>, shared: readonly string[] = []): V {
+  const v = (f.variant ?? allowed[0]) as V;
+  if (!allowed.includes(v)) throw new UsageError(`${verb}: --variant must be one of ${allowed.join(', ')}, got "${String(v)}".`);
+  for (const other of VARIANTS) {
+    if ((v as string) === other || (v as string) === 'both') continue;
+    for (const name of only[other]) {
+      if (f[name] !== undefined) {
+        const takes = (v as string) in only ? [...only[v as unknown as Variant], ...shared].map((n) => `--${n}`).join(', ') : '';
+        throw new UsageError(`${verb}: --${name} is a flag of --variant ${other}; --variant ${v} takes ${takes}.`);
+      }
     }
   }
-  return variant;
+  return v;
 }
 
 /** One set of `blocks` parameters for all heads, from the flags, checked with the spec's ranges. */
@@ -54,4 +63,17 @@ export function blocksFlagParams(verb: string, f: Record<string, unknown>): Bloc
     if (problem) throw new UsageError(`${verb}: --${FLAG_OF[name]} ${problem}.`);
   }
   return p;
+}
+
+/** One setting for every head from the flags: --variant picks the variant (tokens by default), its
+ * flags fill in its parameters (SampleAttention's defaults elsewhere), the other variant's flags
+ * are usage errors. */
+export function flagSetting(verb: string, f: Record<string, unknown>): HeadSetting {
+  return flagVariant(verb, f) === 'blocks' ? blocksSetting(blocksFlagParams(verb, f)) : tokensSetting(flagParams(verb, f));
+}
+
+/** "alpha 0.95, rowRatio 0.05, windowRatio 0.08" (tokens, as the verbs always printed it) or
+ * "blocks blockSize 128, alphaColumn 0.95, alphaSlash 0.95, rowRatio 0.05". */
+export function describeSetting(s: HeadSetting): string {
+  return s.variant === 'tokens' ? `alpha ${s.alpha}, rowRatio ${s.rowRatio}, windowRatio ${s.windowRatio}` : `blocks blockSize ${s.blockSize}, alphaColumn ${s.alphaColumn}, alphaSlash ${s.alphaSlash}, rowRatio ${s.rowRatio}`;
 }

@@ -121,3 +121,27 @@ export async function timeRepeats(ctx: GpuContext, d: Dispatch, n: number, timer
   }
   return ms;
 }
+
+/** A buffer-to-buffer copy recorded between dispatches (gathering or scattering heads). */
+export interface BufferCopy {
+  copy: { src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number };
+}
+
+/** A dispatch or a copy, recorded in order into one encoder. */
+export type Step = Dispatch | BufferCopy;
+
+export function encodeStep(ctx: GpuContext, encoder: GPUCommandEncoder, s: Step, timer?: GpuTimer): void {
+  if ('copy' in s) {
+    const c = s.copy;
+    if (c.size > 0) encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
+  } else encodeDispatch(ctx, encoder, s, timer);
+}
+
+/** run() for steps that include copies: one submission, then waits for the GPU. */
+export async function runSteps(ctx: GpuContext, steps: readonly Step[], timer?: GpuTimer): Promise<void> {
+  const encoder = ctx.device.createCommandEncoder();
+  for (const s of steps) encodeStep(ctx, encoder, s, timer);
+  timer?.resolve(encoder);
+  ctx.device.queue.submit([encoder.finish()]);
+  await ctx.device.queue.onSubmittedWorkDone();
+}

@@ -6,7 +6,9 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { createPooled, poolGrid, poolDispatch, POOL_PLANES, type PoolViewport } from '../gpu/sample/pool';
 import { poolViewportReference } from '../src/engine/pool-cpu';
-import { destroyAll, readTensor, uploadTensor, uploadU32 } from '../gpu/tensor';
+import { destroyAll, readTensor, uploadTensor } from '../gpu/tensor';
+import { destroyMaskPlanes, uploadMaskPlanes } from '../gpu/sample/mask-planes';
+import { layerPlaneArrays, tokensPlanes } from '../src/sampleattention/spec/mask-planes';
 import { attentionRow, denseAttention, headView, inMask, keySetOf, kvHeadOf, windowSize } from '../src/sampleattention/spec/reference';
 import { KernelStory, type MakeRun } from './kernel-harness';
 import { ATTENTION_ARGS, attentionArgTypes, shapeOf, windowRatioArg, type AttentionArgs } from './attention-args';
@@ -39,22 +41,20 @@ const make: MakeRun<PoolArgs> = (ctx, a) => {
   const { rows, cols, block } = grid;
   const v = grid.viewport;
   const lseHost = new Float32Array(heads * S);
-  const maskHost = new Uint32Array(heads * S);
   for (let h = 0; h < heads; h++) {
     const g = kvHeadOf(h, heads, kvHeads);
     lseHost.set(denseAttention(headView(x.q, h, S, d), headView(x.k, g, S, d), headView(x.v, g, S, d), S, d).lse, h * S);
-    for (const j of keys[h]) maskHost[h * S + j] = 1;
   }
   const q = uploadTensor(ctx, 'q', [heads, S, d], x.q); // (heads, S, d) f32
   const k = uploadTensor(ctx, 'k', [kvHeads, S, d], x.k); // (kvHeads, S, d) f32
   const lse = uploadTensor(ctx, 'dense lse', [heads, S], lseHost); // (heads, S) f32
-  const mask = uploadU32(ctx, 'key mask', maskHost); // (heads, S) u32
-  const windows = uploadU32(ctx, 'windows', Array(heads).fill(w)); // (heads) u32
+  const pa = layerPlaneArrays(keys.map((kk) => tokensPlanes(keySetOf(kk, S), w)));
+  const planes = uploadMaskPlanes(ctx, heads, S, pa.col, pa.diagCum); // (heads, S) u32 each: the mask planes
   const req = { B: a.B, headStart: 0, headCount: heads, viewport };
   const pooled = createPooled(ctx, S, req); // (heads, 4, rows, cols) f32, NaN-poisoned
   return {
     title: `pooled maps, heads ${heads}, S ${S}, d ${d}: rows ${v.r0}..${v.r1 - 1} x keys ${v.c0}..${v.c1 - 1} in (${rows}, ${cols}) cells of ${block} x ${block} tokens, window ${w}`,
-    dispatches: [poolDispatch(ctx, s, q, k, lse, mask, windows, req, pooled)],
+    dispatches: [poolDispatch(ctx, s, q, k, lse, planes.col.buffer, planes.diagCum.buffer, req, pooled)],
     inputs: [{ kind: 'map', title: 'P at token resolution, head 0 (float64)', values: probabilityMap(headView(x.q, 0, S, d), headView(x.k, 0, S, d), S, d, attentionRow), rows: S, cols: S }],
     reference: () =>
       Array.from({ length: heads }, (_, h) => {
@@ -74,7 +74,7 @@ const make: MakeRun<PoolArgs> = (ctx, a) => {
         outputs: POOL_PLANES.map((name, p) => ({ kind: 'map' as const, title: `${name}, head 0`, values: plane(p), rows, cols, gamma: name === 'keptFraction' ? 1 : 0.4 })),
       };
     },
-    dispose: () => destroyAll(q, k, lse, mask, windows, pooled),
+    dispose: () => { destroyAll(q, k, lse, pooled); destroyMaskPlanes(planes); },
   };
 };
 

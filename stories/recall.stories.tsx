@@ -4,7 +4,9 @@
 // log-sum-exps and both outputs) are the float64 reference's rounded to f32, so the kernel runs alone.
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../gpu/sample/measures';
-import { destroyAll, readTensor, uploadTensor, uploadU32 } from '../gpu/tensor';
+import { destroyAll, readTensor, uploadTensor } from '../gpu/tensor';
+import { destroyMaskPlanes, uploadMaskPlanes } from '../gpu/sample/mask-planes';
+import { layerPlaneArrays, tokensPlanes } from '../src/sampleattention/spec/mask-planes';
 import { defaultScale, denseAttention, density, headView, inMask, keySetOf, kvHeadOf, outputError, rowRecall, scoreRow, sparseAttention, windowSize } from '../src/sampleattention/spec/reference';
 import { KernelStory, type MakeRun } from './kernel-harness';
 import { ATTENTION_ARGS, attentionArgTypes, windowRatioArg, type AttentionArgs } from './attention-args';
@@ -26,7 +28,7 @@ const make: MakeRun<RecallArgs> = (ctx, a) => {
   const x = attentionInputs(a.seed, heads, kvHeads, S, d, a.pattern);
   const keys = keysFor(a.seed, heads, S, x, a.pattern);
   const w = windowSize(S, a.windowRatio);
-  const host = { lseD: new Float32Array(heads * S), lseS: new Float32Array(heads * S), outD: new Float32Array(heads * S * d), outS: new Float32Array(heads * S * d), mask: new Uint32Array(heads * S) };
+  const host = { lseD: new Float32Array(heads * S), lseS: new Float32Array(heads * S), outD: new Float32Array(heads * S * d), outS: new Float32Array(heads * S * d) };
   const view = (h: number) => {
     const g = kvHeadOf(h, heads, kvHeads);
     return [headView(x.q, h, S, d), headView(x.k, g, S, d), headView(x.v, g, S, d)] as const;
@@ -39,18 +41,17 @@ const make: MakeRun<RecallArgs> = (ctx, a) => {
     host.outD.set(dense.out, h * S * d);
     host.outS.set(sparseAttention(qh, kh, vh, S, d, w, set), h * S * d);
     for (let i = 0; i < S; i++) host.lseS[h * S + i] = logSumExp(scoreRow(qh, kh, d, i, defaultScale(d)), (j) => inMask(i, j, w, set));
-    for (const j of keys[h]) host.mask[h * S + j] = 1;
   }
   const lseDense = uploadTensor(ctx, 'dense lse', [heads, S], host.lseD); // (heads, S) f32
   const lseSparse = uploadTensor(ctx, 'sparse lse', [heads, S], host.lseS); // (heads, S) f32
   const outDense = uploadTensor(ctx, 'dense out', [heads, S, d], host.outD); // (heads, S, d) f32
   const outSparse = uploadTensor(ctx, 'sparse out', [heads, S, d], host.outS); // (heads, S, d) f32
-  const mask = uploadU32(ctx, 'key mask', host.mask); // (heads, S) u32
-  const windows = uploadU32(ctx, 'windows', Array(heads).fill(w)); // (heads) u32
+  const pa = layerPlaneArrays(keys.map((kk) => tokensPlanes(keySetOf(kk, S), w)));
+  const planes = uploadMaskPlanes(ctx, heads, S, pa.col, pa.diagCum); // (heads, S) u32 each: the mask planes
   const o = createMeasureOutputs(ctx, heads, S, true); // recall (heads, S) f32, stats (heads, 5), NaN-poisoned
   return {
     title: `measures, heads ${heads}, S ${S}, d ${d}: window ${w}, ${keys[0].length} kept keys (head 0)`,
-    dispatches: [measuresDispatch(ctx, { heads, S, d, lseDense, lseSparse, mask, windows, outDense, outSparse }, o)],
+    dispatches: [measuresDispatch(ctx, { heads, S, d, lseDense, lseSparse, col: planes.col.buffer, diagCum: planes.diagCum.buffer, outDense, outSparse }, o)],
     inputs: [
       { kind: 'map', title: 'mask M, head 0', values: maskMap(S, w, keys[0]), rows: S, cols: S, gamma: 1 },
       { kind: 'bars', title: 'lse dense - lse sparse by row, head 0', values: host.lseD.subarray(0, S).map((v, i) => v - host.lseS[i]) },
@@ -88,7 +89,8 @@ const make: MakeRun<RecallArgs> = (ctx, a) => {
       };
     },
     dispose: () => {
-      destroyAll(lseDense, lseSparse, outDense, outSparse, mask, windows);
+      destroyAll(lseDense, lseSparse, outDense, outSparse);
+      destroyMaskPlanes(planes);
       destroyMeasureOutputs(o);
     },
   };

@@ -5,6 +5,7 @@
 import type { HeadDetail, LayerResult, LoadedModel, PooledMap, PrefillResult } from '../src/engine/types';
 import type { ModelConfig } from '../src/model/config';
 import { attentionRow, columnScores, headView, inMask, keySetOf, rowRecall, selectAll, selectHead, type SampleParams } from '../src/sampleattention/spec/reference';
+import type { HeadSelection } from '../src/sampleattention/spec/selection';
 import { useStudio, type StudioState } from '../src/state/store';
 import { poolMax } from '../src/engine/pool-cpu';
 import { attentionInputs } from './kernel-inputs';
@@ -46,7 +47,7 @@ const grid = (values: Float32Array): PooledMap => ({ values, rows: S, cols: S, b
 export interface StudioFixture {
   model: LoadedModel;
   prefill: PrefillResult;
-  layers: LayerResult[];
+  layers: LayerResult<HeadSelection>[];
   detail: HeadDetail;
   sweep: StudioState['sweep'];
 }
@@ -54,7 +55,7 @@ export interface StudioFixture {
 let cached: StudioFixture | null = null;
 export function studioFixture(): StudioFixture {
   if (cached) return cached;
-  const layers: LayerResult[] = [];
+  const layers: LayerResult<HeadSelection>[] = [];
   let detail: HeadDetail | null = null;
   let sweep: StudioState['sweep'] = null;
   for (let l = 0; l < LAYERS; l++) {

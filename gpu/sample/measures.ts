@@ -1,5 +1,6 @@
 // Host wrapper of the per-head measures: row recall, its mean and minimum, the mask's exact entry
-// count (density) and, with values, the output error. One dispatch for all heads.
+// count (density, from the mask planes: either variant) and, with values, the output error. One
+// dispatch for all heads.
 import type { GpuContext } from '../device';
 import type { Dispatch } from '../kernel';
 import { u32 } from '../kernel';
@@ -36,10 +37,10 @@ export interface MeasureInputs {
   lseDense: Tensor;
   /** (heads, S) f32 */
   lseSparse: Tensor;
-  /** (heads, S) u32 */
-  mask: GPUBuffer;
-  /** (heads) u32 */
-  windows: GPUBuffer;
+  /** (heads, S) u32 mask plane col (mask-planes.ts) */
+  col: GPUBuffer;
+  /** (heads, S) u32 mask plane diagCum */
+  diagCum: GPUBuffer;
   /** (heads, S, d) f32 each, both or neither */
   outDense?: Tensor;
   outSparse?: Tensor;
@@ -52,7 +53,7 @@ export function measuresDispatch(ctx: GpuContext, m: MeasureInputs, o: MeasureOu
   const stand = (o.placeholder ?? m.lseDense).buffer;
   return {
     kernel: { label: 'sample measures', code: measuresWgsl, constants: { D: m.d, WITH_V: withV ? 1 : 0 } },
-    buffers: [m.lseDense.buffer, m.lseSparse.buffer, m.mask, m.windows, m.outDense?.buffer ?? stand, m.outSparse?.buffer ?? stand, o.recall.buffer, o.stats.buffer],
+    buffers: [m.lseDense.buffer, m.lseSparse.buffer, m.col, m.diagCum, m.outDense?.buffer ?? stand, m.outSparse?.buffer ?? stand, o.recall.buffer, o.stats.buffer],
     params: [u32(m.S)],
     workgroups: [m.heads],
   };

@@ -2,8 +2,10 @@
 // - row recall R_i = sum_j M_ij P_ij with P from the dense pass. Since P_ij = exp(s_ij - lse_i)
 //   and the sparse pass computed lseSparse_i = log sum_j M_ij exp(s_ij), R_i = exp(lseSparse_i -
 //   lse_i) exactly (in exact arithmetic); written per row, plus its mean and minimum;
-// - the mask's entry count, in exact integers: row i keeps min(i + 1, W) window keys and a kept
-//   key j adds max(0, S - j - W) rows below its window (W = max(w, 1));
+// - the mask's entry count, in exact integers, from the mask planes (mask-planes.wgsl: either
+//   variant's M_ij = j <= i and (col[j] or diag[i - j])), per key column j: a kept column is kept
+//   on its S - j rows i >= j, any other key on the rows whose offset i - j in 0..S-1-j is a kept
+//   diagonal: diagCum[S - 1 - j];
 // - (WITH_V) the squared Frobenius norms ||O_sparse - O_dense||^2 and ||O_dense||^2.
 
 override D: u32 = 64u;
@@ -12,8 +14,8 @@ const WG: u32 = 256u;
 
 @group(0) @binding(0) var<storage, read> lseDense: array<f32>;    // (heads, S)
 @group(0) @binding(1) var<storage, read> lseSparse: array<f32>;   // (heads, S)
-@group(0) @binding(2) var<storage, read> mask: array<u32>;        // (heads, S) 1 = key in I_KV
-@group(0) @binding(3) var<storage, read> windows: array<u32>;     // (heads)
+@group(0) @binding(2) var<storage, read> col: array<u32>;         // (heads, S) 1 = key column kept
+@group(0) @binding(3) var<storage, read> diagCum: array<u32>;     // (heads, S) kept offsets in 0..o
 @group(0) @binding(4) var<storage, read> outDense: array<f32>;    // (heads, S, D)
 @group(0) @binding(5) var<storage, read> outSparse: array<f32>;   // (heads, S, D)
 @group(0) @binding(6) var<storage, read_write> recall: array<f32>; // (heads, S)
@@ -31,7 +33,6 @@ var<workgroup> sCnt: array<u32, WG>;
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let S = p.S;
   let h = wid.x;
-  let W = max(windows[h], 1u);
   var sum = 0.0;
   var mn = 3.0e38;
   var cnt = 0u;
@@ -40,8 +41,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     recall[h * S + i] = r;
     sum += r;
     mn = min(mn, r);
-    cnt += min(i + 1u, W);
-    if (mask[h * S + i] != 0u && S > i + W) { cnt += S - i - W; }
+    // Here i stands for the key column j (the same index range).
+    cnt += select(diagCum[h * S + (S - 1u - i)], S - i, col[h * S + i] != 0u);
   }
   var num = 0.0;
   var den = 0.0;

@@ -1,6 +1,6 @@
 // Host wrapper of the pooled attention / mask maps (pool.wgsl): a (rows, cols) grid per head over
 // a viewport of the S x S map (the whole map by default), for drawing at any S, from q, k, the
-// dense log-sum-exp and the stage-2 key mask. A viewport small enough for its grid gives block 1:
+// dense log-sum-exp and the mask planes (mask-planes.ts: either variant). A viewport small enough for its grid gives block 1:
 // one cell per token, the exact map.
 import type { GpuContext } from '../device';
 import type { Dispatch } from '../kernel';
@@ -57,7 +57,8 @@ export function createPooled(ctx: GpuContext, S: number, req: PoolRequest): Tens
   return createTensor(ctx, 'pooled maps', [req.headCount, 4, rows, cols], true); // (headCount, 4, rows, cols) f32
 }
 
-export function poolDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, lse: Tensor, keyMask: GPUBuffer, windows: GPUBuffer, req: PoolRequest, pooled: Tensor, scale = 1 / Math.sqrt(s.d)): Dispatch {
+/** `col` and `diagCum` are the (heads, S) u32 mask planes (mask-planes.ts). */
+export function poolDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, lse: Tensor, col: GPUBuffer, diagCum: GPUBuffer, req: PoolRequest, pooled: Tensor, scale = 1 / Math.sqrt(s.d)): Dispatch {
   checkAttentionShape('pool', s, q, k);
   const { rows, cols, block, viewport: v } = poolGrid(s.S, req.B, req.viewport);
   if (!Number.isInteger(req.headStart) || !Number.isInteger(req.headCount) || req.headStart < 0 || req.headCount < 1 || req.headStart + req.headCount > s.heads) {
@@ -67,7 +68,7 @@ export function poolDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: T
   if (pooled.shape.join() !== want.join()) throw new RangeError(`pool: output has shape (${pooled.shape.join(', ')}); expected (${want.join(', ')}); make it with createPooled.`);
   return {
     kernel: { label: 'pool maps', code: poolWgsl, constants: { D: s.d } },
-    buffers: [q.buffer, k.buffer, lse.buffer, keyMask, windows, pooled.buffer],
+    buffers: [q.buffer, k.buffer, lse.buffer, col, diagCum, pooled.buffer],
     params: [u32(s.S), u32(rows), u32(cols), u32(block), u32(req.headStart), u32(s.heads / s.kvHeads), f32(scale), u32(v.r0), u32(v.r1), u32(v.c0), u32(v.c1), u32(0)],
     workgroups: [cols, rows, req.headCount],
   };

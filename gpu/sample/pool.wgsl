@@ -3,7 +3,8 @@
 // whole map by default). Cell (a, b) covers query rows r0 + a*block .. r0 + a*block + block-1 and
 // keys c0 + b*block .. c0 + b*block + block-1, clipped to the viewport (block 1: one cell per
 // token, exact). Per cell, from the full causal P (recomputed from q, k and the dense lse) and the
-// SampleAttention mask M:
+// SampleAttention mask M (either variant, as the mask planes of mask-planes.wgsl:
+// M_ij = j <= i and (col[j] or diag[i - j]), diag[o] = diagCum[o] - diagCum[o - 1]):
 //   plane 0: max P          plane 1: sum P
 //   plane 2: kept fraction = #(M = 1) / #(causal entries j <= i), 0 for a cell with none
 //   plane 3: missed mass   = sum of P where M = 0 (and j <= i)
@@ -15,8 +16,8 @@ const WG: u32 = 64u;
 @group(0) @binding(0) var<storage, read> q: array<f32>;           // (heads, S, D)
 @group(0) @binding(1) var<storage, read> k: array<f32>;           // (kvHeads, S, D)
 @group(0) @binding(2) var<storage, read> lse: array<f32>;         // (heads, S) dense log-sum-exp
-@group(0) @binding(3) var<storage, read> keyMask: array<u32>;     // (heads, S) 1 = key in I_KV
-@group(0) @binding(4) var<storage, read> windows: array<u32>;     // (heads)
+@group(0) @binding(3) var<storage, read> col: array<u32>;         // (heads, S) 1 = key column kept
+@group(0) @binding(4) var<storage, read> diagCum: array<u32>;     // (heads, S) kept offsets in 0..o
 @group(0) @binding(5) var<storage, read_write> pooled: array<f32>; // (headCount, 4, rows, cols)
 struct Params {
   S: u32, rows: u32, cols: u32, block: u32,
@@ -39,7 +40,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let hh = wid.z;
   let h = p.headStart + hh;
   let kvh = h / p.group;
-  let W = max(windows[h], 1u);
   let i0 = p.r0 + arow * p.block;
   let j0 = p.c0 + bcol * p.block;
   let iEnd = min(min(i0 + p.block, p.r1), S); // exclusive
@@ -61,7 +61,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       mx = max(mx, pij);
       sum += pij;
       causal++;
-      if (i - j < W || keyMask[h * S + j] != 0u) { kept++; } else { miss += pij; }
+      let o = i - j;
+      var below = 0u;
+      if (o > 0u) { below = diagCum[h * S + o - 1u]; }
+      if (col[h * S + j] != 0u || diagCum[h * S + o] != below) { kept++; } else { miss += pij; }
     }
   }
   sMax[lid] = mx; sSum[lid] = sum; sMiss[lid] = miss; sKept[lid] = kept; sCausal[lid] = causal;

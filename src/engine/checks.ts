@@ -12,31 +12,45 @@ import { nearLosslessStudy, type ModelRun, type NearLosslessReport, type Passkey
 import { sampleAttentionFactory } from '../sampleattention/gpu-run/model-attention';
 import type { SampleParams } from '../sampleattention/spec/params';
 import { rivalsStudy, type QKCapture, type QKLayerSource, type RivalsMInference, type RivalsStudy } from '../sampleattention/studies/rivals-study';
-import { gridPoints, headShape, tuneModel, type LayerSource, type TuneGrid, type TuneReport, type TuneRule } from '../sampleattention/studies/tune';
+import { gridPoints, headShape, tuneModel, type LayerSource, type TuneGrid, type TuneReport as LibraryTuneReport, type TuneRule } from '../sampleattention/studies/tune';
+import type { HeadSetting, SettingLike } from '../sampleattention/spec/setting';
 import { yieldToUi } from '../util/yield-to-ui';
 import { throwIfCancelled } from './cancel';
 
-export type { PasskeyPlan, TuneReport };
+export type { PasskeyPlan };
+
+/** The studio's tune report: its grid is the tokens variant's (the studio shows tokens heads only
+ * for now), so every choice is a tokens setting, given as SampleParams for the state. */
+export type TuneReport = LibraryTuneReport<SampleParams>;
 
 /** (done, total, unit, what): progress of a long check. */
 export type CheckProgress = (done: number, total: number, unit: string, what: string) => void;
 
 /** Auto-tune on the current text's q/k where the prefill left them, on the GPU (with its dense
- * log-sum-exp, so the grid runs no dense pass), or on a capture's layers as they are uploaded. */
+ * log-sum-exp, so the grid runs no dense pass), or on a capture's layers as they are uploaded.
+ * The studio shows tokens heads only, so its grid is the tokens grid. */
 export async function tuneCapture(ctx: GpuContext, c: { numLayers: number; numHeads: number; numKvHeads: number; headDim: number }, layers: LayerSource, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
   const { numLayers } = c;
-  const points = gridPoints(grid).length;
-  return tuneModel(ctx, headShape(c), layers, rule, grid, (l, _, done) => {
+  const tokensGrid: TuneGrid = { alpha: grid.alpha, rowRatio: grid.rowRatio, windowRatio: grid.windowRatio };
+  const points = gridPoints(tokensGrid, layers.S).length;
+  const r = await tuneModel(ctx, headShape(c), layers, rule, tokensGrid, (l, _, done) => {
     throwIfCancelled(signal);
     onProgress(l * points + done, numLayers * points, 'grid points', `layer ${l + 1} of ${numLayers}`);
   });
+  return { ...r, choices: r.choices.map((layer) => layer.map((c) => ({ ...c, params: paramsOf(c.params) }))) };
+}
+
+/** A tokens setting's parameters (named error for another variant: the studio cannot show it). */
+function paramsOf(s: HeadSetting): SampleParams {
+  if (s.variant !== 'tokens') throw new RangeError(`auto-tune chose a ${s.variant} setting, which the studio cannot show yet.`);
+  return { alpha: s.alpha, rowRatio: s.rowRatio, windowRatio: s.windowRatio };
 }
 
 /** The library's report of the current text, and the adapter it ran on. */
 export type CheckReport = NearLosslessReport & { adapter: string };
 
 /** Dense vs SampleAttention (per-head `params`) on the current text's ids, and passkey cases. */
-export async function nearLosslessCheck(ctx: GpuContext, model: Model, cp: Checkpoint, ids: Int32Array, params: SampleParams[][], passkey: PasskeyPlan | null, adapter: string, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
+export async function nearLosslessCheck(ctx: GpuContext, model: Model, cp: Checkpoint, ids: Int32Array, params: readonly (readonly SettingLike[])[], passkey: PasskeyPlan | null, adapter: string, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
   let phase = '';
   let step = 0;
   // Each forward pass reports its layers; cancelling throws between layers (the pass frees its buffers).

@@ -9,7 +9,7 @@ import { loadCheckpoint, type Checkpoint } from '../model/loader/checkpoint';
 import type { CheckpointFiles } from '../model/loader/files';
 import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sampleattention/gpu-run/layer-run';
 import type { SampleParams } from '../sampleattention/spec/params';
-import type { HeadSelection } from '../sampleattention/spec/selection';
+import type { HeadResult, SettingLike } from '../sampleattention/spec/setting';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
 import { buildModel, type Model } from '../model/forward';
@@ -58,7 +58,7 @@ export class StudioEngine {
    * layer's q, k, v over where the prefill's would be (capture-source.ts). */
   private captured: CaptureSource | null = null;
   /** Each layer's last parameters: a capture layer dropped from the GPU is run again when drawn. */
-  private lastParams: SampleParams[][] = [];
+  private lastParams: (readonly SettingLike[])[] = [];
 
   private constructor(readonly ctx: GpuContext) {
     this.tensorCoreMode = tensorCoreMode(ctx);
@@ -219,12 +219,13 @@ export class StudioEngine {
     return g;
   }
 
-  /** SampleAttention for every head of one layer with per-head params; keeps the run for drawing. */
-  selectLayer(layer: number, params: SampleParams[]): Promise<LayerResult> {
+  /** SampleAttention for every head of one layer with a setting per head (either variant: a
+   * HeadSetting, or SampleParams for tokens); keeps the run for drawing. */
+  selectLayer(layer: number, params: readonly SettingLike[]): Promise<LayerResult> {
     return this.exclusive(() => this.selectLayerNow(layer, params));
   }
 
-  private async selectLayerNow(layer: number, params: SampleParams[]): Promise<LayerResult> {
+  private async selectLayerNow(layer: number, params: readonly SettingLike[]): Promise<LayerResult> {
     const c = this.shape;
     this.faultPoint('select');
     const run = await this.runLayer(layer, params);
@@ -233,7 +234,7 @@ export class StudioEngine {
   }
 
   /** SampleAttention on one layer's inputs; the run replaces the layer's last one. */
-  private async runLayer(layer: number, params: SampleParams[]): Promise<SampleRun> {
+  private async runLayer(layer: number, params: readonly SettingLike[]): Promise<SampleRun> {
     const c = this.shape;
     const g = await this.inputs(layer);
     const run = await runSampleAttention(this.ctx, {
@@ -306,12 +307,12 @@ export class StudioEngine {
     return this.capture;
   }
 
-  /** One head's measures under `params` (the alpha sweep); nothing is kept. */
-  measureHead(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
+  /** One head's measures under `params` (the alpha sweep; either variant); nothing is kept. */
+  measureHead(layer: number, head: number, params: SettingLike): Promise<HeadResult> {
     return this.exclusive(() => this.measureHeadNow(layer, head, params));
   }
 
-  private async measureHeadNow(layer: number, head: number, params: SampleParams): Promise<HeadSelection> {
+  private async measureHeadNow(layer: number, head: number, params: SettingLike): Promise<HeadResult> {
     const t = await this.oneHead(layer, head);
     const run = await runSampleAttention(this.ctx, { q: t.q, k: t.k, v: t.v, heads: 1, kvHeads: 1, S: this.S, d: this.shape.headDim, params, tensorCores: this.tensorCores });
     run.dispose();
@@ -365,7 +366,7 @@ export class StudioEngine {
       if (!this.layers) throw new Error('no captured q/k: run the prefill first.');
       const S = this.S;
       // The prefill's layers with its dense lse, or the capture's, uploaded one after another.
-      const caps: LayerSource = { count: this.layers, layer: async (l) => {
+      const caps: LayerSource = { count: this.layers, S, layer: async (l) => {
         const g = await this.inputs(l);
         return [{ S, q: g.q, k: g.k, lse: g.lse }];
       } };
@@ -376,8 +377,8 @@ export class StudioEngine {
     });
   }
 
-  /** The near-lossless check on the current text: dense vs SampleAttention with per-head params. */
-  check(params: SampleParams[][], passkey: PasskeyPlan | null, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
+  /** The near-lossless check on the current text: dense vs SampleAttention with a setting per head. */
+  check(params: readonly (readonly SettingLike[])[], passkey: PasskeyPlan | null, onProgress: CheckProgress, signal?: AbortSignal): Promise<CheckReport> {
     return this.exclusive(async () => {
       if (this.captured) throw new InputError(`The near-lossless check runs the model on its text; the capture ${this.captured.info.file} holds only q, k, v. Open the model (and the text) to run it.`, { file: this.captured.info.file });
       if (!this.model || !this.ids) throw new Error('run the prefill first.');

@@ -1,7 +1,7 @@
 // What the studio's UI may ask of the engine: the one place that talks to the GPU. Results are
 // plain data (typed arrays, numbers), so the store can hold them and components can draw them.
 import type { ModelConfig } from '../model/config';
-import type { HeadSelection } from '../sampleattention/spec/selection';
+import type { HeadResult } from '../sampleattention/spec/setting';
 import type { ModelIdentity } from '../sampleattention/formats/config-file';
 
 export interface Progress {
@@ -71,9 +71,10 @@ export interface PrefillResult {
 export type { PooledMap, PoolPlane } from '../sampleattention/gpu-run/pooled-map';
 import type { PooledMap, PoolPlane } from '../sampleattention/gpu-run/pooled-map';
 
-/** One layer's SampleAttention under the current parameters. */
-export interface LayerResult {
-  heads: HeadSelection[];
+/** One layer's SampleAttention under the current settings: each head's selection tagged by its
+ * variant (the studio's state narrows them to tokens: src/state/tokens-boundary.ts). */
+export interface LayerResult<H = HeadResult> {
+  heads: H[];
   /** Small max-pooled attention map of every head, for the overview. */
   thumbs: PooledMap[];
 }

@@ -6,12 +6,13 @@ import { CancelledError } from '../engine/cancel';
 import type { Progress } from '../engine/types';
 import type { PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import type { HeadChoice, TuneGrid, TuneRule } from '../sampleattention/studies/tune';
-import { DEFAULT_PARAMS } from '../sampleattention/spec/params';
+import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
 import { checkMInferenceFits, parseMInference } from '../sampleattention/formats/minference-file';
 import { allParams, overridesFrom, paramsKey } from './selectors';
 import { useStudio, type StudioState, type TaskKind } from './store';
 import { scheduleRecompute, studioBusy } from './params';
 import { beginTask, currentEngine, endTask, isCurrentTask } from './session';
+import { toAllSettings } from './tokens-boundary';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -56,7 +57,7 @@ async function runTask(kind: TaskKind, label: string, work: (signal: AbortSignal
 // ---- auto-tune ----
 
 /** The overrides that make every head run its tuned setting on top of the spec's defaults. */
-export function tunedOverrides(choices: readonly (readonly HeadChoice[])[]): StudioState['overrides'] {
+export function tunedOverrides(choices: readonly (readonly HeadChoice<SampleParams>[])[]): StudioState['overrides'] {
   return overridesFrom(choices.map((layer) => layer.map((c) => c.params)), DEFAULT_PARAMS);
 }
 
@@ -79,7 +80,7 @@ export function runCheck(passkey: PasskeyPlan | null): Promise<void> {
   return runTask('check', 'Near-lossless check', async (signal, progress) => {
     const s = get();
     const c = s.model!.config;
-    const report = await currentEngine()!.check(allParams(s, c.numLayers, c.numHeads), passkey, progress, signal);
+    const report = await currentEngine()!.check(toAllSettings(allParams(s, c.numLayers, c.numHeads)), passkey, progress, signal);
     set({ checkReport: { ...report, paramsKey: paramsKey(s) } });
   });
 }

@@ -2,6 +2,7 @@
 // built from what the studio shows, and a file's parameters applied as the studio's.
 import { buildConfig, checkConfigFits, measuresOf, modelIdentity, parseConfig, serializeConfig, type SampleConfig } from '../sampleattention/formats/config-file';
 import { toModelLayers } from '../sampleattention/formats/capture-file';
+import { settingParams, type TokensSetting } from '../sampleattention/spec/setting';
 import { scheduleRecompute, settled } from './params';
 import { allParams, overridesFrom } from './selectors';
 import { useStudio, type StudioState } from './store';
@@ -57,10 +58,13 @@ export async function importConfig(file: File): Promise<void> {
     const cap = s.model.capture;
     if (cap && !cap.identity) throw new Error(`Cannot check the config against the capture: ${cap.identityProblem}`);
     const warning = checkConfigFits(cfg, cap ? cap.identity! : modelIdentity(s.model.name, s.model.config), file.name);
+    // The studio shows tokens heads only for now (a later task adds the variants' UI).
+    const blocks = cfg.layers.flatMap((layer, l) => layer.heads.flatMap((h, i) => (h.variant === 'blocks' ? [`layers[${l}].heads[${i}]`] : [])));
+    if (blocks.length) throw new Error(`${file.name}: ${blocks.length} head(s) use the blocks variant (${blocks.slice(0, 3).join(', ')}${blocks.length > 3 ? ', ...' : ''}), which the studio cannot show yet; \`sa-studio run/eval/ttft --config\` run them.`);
     // A capture's layer l is the model's layer cap.layers[l].
-    const heads = cfg.layers.map((layer) => layer.heads);
-    const overrides = overridesFrom(cap ? cap.layers.map((ml) => heads[ml]) : heads, cfg.defaults);
-    set({ defaults: { ...cfg.defaults }, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
+    const heads = cfg.layers.map((layer) => layer.heads.map((h) => settingParams(h as TokensSetting)));
+    const overrides = overridesFrom(cap ? cap.layers.map((ml) => heads[ml]) : heads, cfg.defaults.tokens);
+    set({ defaults: { ...cfg.defaults.tokens }, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
     await scheduleRecompute();
     set({ configMessage: { ok: true, text: `Imported ${file.name}: ${Object.keys(overrides).length} head overrides.${warning ? ` ${warning}` : ''}` } });
   } catch (e) {

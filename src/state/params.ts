@@ -7,6 +7,8 @@ import { detailSide } from './detail-side';
 import { layerParams, paramsFor } from './selectors';
 import { currentEngine, jobRunning, reportFailure } from './session';
 import { headKey, useStudio, type StudioState, type SweepPoint } from './store';
+import { tokensHead, tokensLayer, toSettings } from './tokens-boundary';
+import { tokensSetting } from '../sampleattention/spec/setting';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -68,7 +70,7 @@ async function recomputeLoop(): Promise<void> {
     let layerMs = 0;
     let complete = true;
     for (const l of order) {
-      const result = await e.selectLayer(l, layerParams(get(), l, heads));
+      const result = tokensLayer(await e.selectLayer(l, toSettings(layerParams(get(), l, heads))));
       const layers = [...get().layers];
       layers[l] = result;
       set({ layers });
@@ -124,7 +126,7 @@ async function tail(gen: number): Promise<void> {
     if (get().sweep?.key !== sweepKey) {
       const points: SweepPoint[] = [];
       for (const alpha of SWEEP_ALPHAS) {
-        const r = await e.measureHead(c.layer, c.head, { ...p, alpha });
+        const r = tokensHead(await e.measureHead(c.layer, c.head, tokensSetting({ ...p, alpha })));
         if (gen !== tailGen) return;
         points.push({ alpha, recallMean: r.recallMean, density: r.density });
         await yieldToUi();

@@ -5,9 +5,10 @@ import { create } from 'zustand';
 import type { PrecisionInfo } from '../engine/types';
 import type { EngineFault } from '../engine/engine-client';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
+import type { HeadSelection } from '../sampleattention/spec/selection';
 import type { CheckReport } from '../engine/checks';
 import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
-import type { TuneReport } from '../sampleattention/studies/tune';
+import type { TuneReport } from '../engine/checks';
 import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
 import type { MInferenceConfig } from '../sampleattention/formats/minference-file';
 
@@ -62,7 +63,7 @@ export interface StudioState {
   defaults: SampleParams;
   /** Per-head overrides, keyed "layer:head". */
   overrides: Record<string, Partial<SampleParams>>;
-  layers: (LayerResult | null)[];
+  layers: (LayerResult<HeadSelection> | null)[];
   chosen: { layer: number; head: number } | null;
   detail: HeadDetail | null;
   overlay: number;

@@ -142,12 +142,13 @@ test('a per-head override, exported, imports back identically', async () => {
   await page.getByTestId('recompute-time').filter({ hasText: 'whole model' }).waitFor({ timeout: STEP_MS });
   const first = await exportText(page);
   const cfg = parseConfig(first, 'exported');
-  assert.equal(cfg.layers[0].heads[1].windowRatio, 0.2);
-  assert.equal(cfg.defaults.alpha, 0.6);
+  assert.equal(cfg.version, 2);
+  assert.deepEqual([cfg.layers[0].heads[1].variant, (cfg.layers[0].heads[1] as { windowRatio?: number }).windowRatio], ['tokens', 0.2]);
+  assert.equal(cfg.defaults.tokens.alpha, 0.6);
   // Change the state, then import the file back.
   await page.getByRole('button', { name: 'Reset all' }).click();
   await page.getByTestId('recompute-time').filter({ hasText: 'whole model' }).waitFor({ timeout: STEP_MS });
-  assert.notEqual(parseConfig(await exportText(page), 'reset').defaults.alpha, 0.6);
+  assert.notEqual(parseConfig(await exportText(page), 'reset').defaults.tokens.alpha, 0.6);
   const dir = mkdtempSync(join(tmpdir(), 'sa-import-'));
   writeFileSync(join(dir, 'exported.json'), first);
   await page.getByLabel('Import config').setInputFiles(join(dir, 'exported.json'));

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { main } from '../../cli/main';
+import { cli } from '../helpers/cli';
 import type { TtftReport } from '../../cli/ttft';
 import { loadCheckpoint } from '../../src/model/loader/checkpoint';
 import { nodeFolder } from '../../src/model/loader/node-folder';
@@ -23,26 +23,6 @@ import { sampleAttentionPrefill } from '../../src/sampleattention/gpu-run/prefil
 
 const DIR = join(PARITY_DIR, 'llama3');
 const TEXT = join(DIR, 'text.txt');
-
-/** Runs the CLI in this process (pipelines compiled once for all runs: SwiftShader takes seconds
- * per kernel), capturing console.log (stdout) and stderr. process.stdout.write stays untouched:
- * the test runner reports to its parent through it. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ rc: number; out: string; err: string }> {
-  let out = '', err = '';
-  const saved = { log: console.log, error: console.error, stderr: process.stderr.write };
-  const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  console.log = (x: unknown) => { out += String(x) + '\n'; };
-  console.error = (x: unknown) => { err += String(x) + '\n'; };
-  process.stderr.write = ((x: string) => { err += x; return true; }) as typeof process.stderr.write;
-  try {
-    return { rc: await main(args), out, err };
-  } finally {
-    Object.assign(console, { log: saved.log, error: saved.error });
-    process.stderr.write = saved.stderr;
-    for (const [k, v] of Object.entries(savedEnv)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
-  }
-}
 
 test('generate: new text only on stdout; a full-mask SampleAttention prefill continues as the dense one', async () => {
   const base = ['generate', '--model', DIR, '--text', TEXT, '--max-tokens', '30', '--max-new-tokens', '4'];

@@ -12,7 +12,7 @@ import { forward } from '../../src/model/forward';
 import { sampleAttentionOverride } from '../../src/sampleattention/gpu-run/model-attention';
 import { compareLogits, passkeyCase, summarizeSelections, type ForwardFn, type GenerateFn } from '../../src/sampleattention/studies/near-lossless';
 import { generateGreedy } from '../../src/model/generate';
-import type { HeadSelection } from '../../src/sampleattention/spec/reference';
+import type { HeadResult } from '../../src/sampleattention/spec/setting';
 import { evalCommand, type EvalReport } from '../../cli/eval';
 import { PARITY_DIR } from '../helpers/parity';
 
@@ -32,7 +32,7 @@ test('eval on the llama3 fixture: full mask gives KL ~ 0 and top-1 agreement 1; 
     const ids = s.ids;
     assert.ok(ids.length >= 16 && ids.length <= 64, `fixture text gives ${ids.length} tokens`);
     const dense = await fwd(ids, { logits: 'all' });
-    const layers: HeadSelection[][] = [];
+    const layers: HeadResult[][] = [];
     const full = await fwd(ids, { logits: 'all', attention: sampleAttentionOverride(s.ctx, shape, { alpha: 0.95, rowRatio: 0.05, windowRatio: 1 }, (l, h) => (layers[l] = h)) });
     const cmp = compareLogits(dense.logits, full.logits, ids, c.vocabSize);
     assert.ok(cmp.meanKl < KL_FULL_MASK, `full mask: mean KL ${cmp.meanKl}`);
@@ -45,7 +45,7 @@ test('eval on the llama3 fixture: full mask gives KL ~ 0 and top-1 agreement 1; 
     assert.equal(sum.density, 1);
     assert.ok(Math.abs(sum.recallMean - 1) < 1e-5, `full mask recall ${sum.recallMean}`);
 
-    const sparseLayers: HeadSelection[][] = [];
+    const sparseLayers: HeadResult[][] = [];
     const sparse = await fwd(ids, { logits: 'all', attention: sampleAttentionOverride(s.ctx, shape, { alpha: 0.5, rowRatio: 0.05, windowRatio: 0.05 }, (l, h) => (sparseLayers[l] = h)) });
     const cmp2 = compareLogits(dense.logits, sparse.logits, ids, c.vocabSize);
     assert.ok(cmp2.meanKl > 1e-4, `a sparse mask must change a random model's outputs: KL ${cmp2.meanKl}`);

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { freshSeed, gpu } from '../helpers/gpu';
 import { attentionInputs } from './sample-inputs';
 import { gridPoints, tuneLayer, type TuneRule } from '../../src/sampleattention/studies/tune';
-import { headView, kvHeadOf, selectHead } from '../../src/sampleattention/spec/reference';
+import { headView, kvHeadOf } from '../../src/sampleattention/spec/reference';
+import { selectHeadSetting } from '../../src/sampleattention/spec/setting-reference';
 import { parseConfig } from '../../src/sampleattention/formats/config-file';
 import { tuneCommand } from '../../cli/tune';
 import { applyCommand } from '../../cli/apply';
@@ -21,16 +22,19 @@ const seed = freshSeed();
 // room. Density is a count over S(S+1)/2 in f32: exact for these sizes, 1e-6 for the division.
 const RECALL_TOL = 2e-5;
 
-test(`tuneLayer on synthetic heads matches the float64 reference and picks the lowest qualifying density (SEED=${seed})`, async () => {
+test(`tuneLayer on synthetic heads (tokens and blocks settings) matches the float64 reference and picks the lowest qualifying density (SEED=${seed})`, async () => {
   const ctx = await gpu();
   const heads = 4, kvHeads = 2, d = 24;
   const texts = [37, 53].map((S, t) => ({ S, ...attentionInputs(seed + t, heads, kvHeads, S, d, t === 0 ? 'structured' : 'random') }));
-  const points = gridPoints({ alpha: [0.6, 0.95], rowRatio: [0.1], windowRatio: [0, 0.15, 1] });
+  // Both variants: each head picks its variant too (block sizes 8 and 16 fit S = 37 and 53 twice).
+  const points = gridPoints({ alpha: [0.6, 0.95], rowRatio: [0.1], windowRatio: [0, 0.15, 1], variant: 'both', blocks: { blockSize: [8, 16, 32], alphaColumn: [0.6, 0.95], alphaSlash: [0.8], rowRatio: [0.1] } }, 37);
+  assert.equal(points.filter((p) => p.variant === 'blocks').length, 4, 'b = 32 > 37 / 2 left out');
+  assert.ok(gridPoints({ alpha: [0.9], rowRatio: [0.1], windowRatio: [0] }).every((p) => p.variant === 'tokens'), 'a grid without a variant is the tokens variant\'s');
   const rule: TuneRule = { targetRecall: 0.9, minRowRecall: 0.5 };
   const r = await tuneLayer(ctx, { heads, kvHeads, headDim: d }, texts.map((t) => ({ S: t.S, q: t.q, k: t.k })), points, rule);
   // The reference's measures for every text, point and head.
   const ref = texts.map((t) => points.map((p) => Array.from({ length: heads }, (_, h) =>
-    selectHead(headView(t.q, h, t.S, d), headView(t.k, kvHeadOf(h, heads, kvHeads), t.S, d), t.S, d, p))));
+    selectHeadSetting(headView(t.q, h, t.S, d), headView(t.k, kvHeadOf(h, heads, kvHeads), t.S, d), t.S, d, p))));
   for (let h = 0; h < heads; h++) {
     const c = r.choices[h];
     const stat = (p: number) => ({

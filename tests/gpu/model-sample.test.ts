@@ -8,7 +8,7 @@ import { loadCheckpoint } from '../../src/model/loader/checkpoint';
 import { nodeFolder } from '../../src/model/loader/node-folder';
 import { buildModel, forward } from '../../src/model/forward';
 import { sampleAttentionOverride } from '../../src/sampleattention/gpu-run/model-attention';
-import type { HeadSelection } from '../../src/sampleattention/spec/reference';
+import type { HeadResult } from '../../src/sampleattention/spec/setting';
 import { gpu, relError } from '../helpers/gpu';
 import { PARITY_DIR, readReference } from '../helpers/parity';
 
@@ -24,7 +24,7 @@ test('model with SampleAttention: full mask reproduces dense logits; defaults gi
     // Same mask, different kernel (sparse vs flash): f32 summation order only.
     const e = relError(full.logits, dense.logits);
     assert.ok(e < 1e-5, `full-mask SampleAttention logits differ from dense by ${e}`);
-    const layers: HeadSelection[][] = [];
+    const layers: HeadResult[][] = [];
     const sparse = await forward(model, ids, { attention: sampleAttentionOverride(ctx, shape, { alpha: 0.5, rowRatio: 0.05, windowRatio: 0.05 }, (l, h) => (layers[l] = h)) });
     assert.equal(layers.length, ckpt.config.numLayers);
     for (const heads of layers) for (const h of heads) assert.ok(h.density < 1 && h.recallMean < 1 && h.recallMean > 0, `layer head ${h.head}: density ${h.density}, recall ${h.recallMean}`);

@@ -5,6 +5,7 @@ import { runSampleAttention } from '../../src/sampleattention/gpu-run/layer-run'
 import { attentionRow, columnScores, headView, inMask, kvHeadOf, sampledRows, selectAll, selectKeys, windowSize, keySetOf, type SampleParams } from '../../src/sampleattention/spec/reference';
 import { freshSeed, gpu, rng } from '../helpers/gpu';
 import { attentionInputs } from './sample-inputs';
+import { tokensResults } from '../../src/sampleattention/spec/setting';
 
 // Per-head measures: recall values within 1e-5 absolute (exp of an f32 lse difference, see
 // sample-sparse.test.ts), the P5 order statistic inherits that bound; stage-1 estimate 1e-5
@@ -43,7 +44,8 @@ for (const c of cases) {
     const q = uploadTensor(ctx, 'q', [c.heads, c.S, c.d], x.q);
     const k = uploadTensor(ctx, 'k', [c.kvHeads, c.S, c.d], x.k);
     const v = c.withV ? uploadTensor(ctx, 'v', [c.kvHeads, c.S, c.d], x.v) : undefined;
-    const res = await runSampleAttention(ctx, { q, k, v, heads: c.heads, kvHeads: c.kvHeads, S: c.S, d: c.d, params });
+    const run = await runSampleAttention(ctx, { q, k, v, heads: c.heads, kvHeads: c.kvHeads, S: c.S, d: c.d, params });
+    const res = { ...run, heads: tokensResults(run.heads, 'this test') };
     const ref = selectAll(x.q, x.k, c.heads, c.kvHeads, c.S, c.d, params, { v: c.withV ? x.v : undefined });
     for (let h = 0; h < c.heads; h++) {
       const a = res.heads[h], b = ref[h];

@@ -8,7 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run } from '../../gpu/kernel';
 import { checked } from '../../gpu/device';
-import { destroyAll, readTensor, uploadTensor, uploadU32 } from '../../gpu/tensor';
+import { destroyAll, readTensor, uploadTensor } from '../../gpu/tensor';
+import { destroyMaskPlanes, uploadMaskPlanes } from '../../gpu/sample/mask-planes';
+import { layerPlaneArrays, tokensPlanes } from '../../src/sampleattention/spec/mask-planes';
 import { createPooled, poolDispatch, poolGrid, POOL_PLANES, type PoolViewport } from '../../gpu/sample/pool';
 import { poolViewportReference } from '../../src/engine/pool-cpu';
 import { attentionRow, denseAttention, headView, inMask, keySetOf, kvHeadOf } from '../../src/sampleattention/spec/reference';
@@ -56,7 +58,6 @@ for (const c of cases) {
     const x = attentionInputs(seed, heads, kvHeads, S, d, c.pattern);
     const r = rng(seed ^ 0x1b873593);
     const lseHost = new Float32Array(heads * S);
-    const maskHost = new Uint32Array(heads * S);
     const windows: number[] = [];
     const sets: Uint8Array[] = [];
     for (let h = 0; h < heads; h++) {
@@ -64,7 +65,6 @@ for (const c of cases) {
       lseHost.set(denseAttention(headView(x.q, h, S, d), headView(x.k, g, S, d), headView(x.v, g, S, d), S, d).lse, h * S);
       const keys: number[] = [];
       for (let j = 0; j < S; j++) if (r() < 0.15) keys.push(j);
-      for (const j of keys) maskHost[h * S + j] = 1;
       sets.push(keySetOf(keys, S));
       windows.push([0, 1, 5, Math.ceil(0.3 * S)][h % 4]);
     }
@@ -75,8 +75,8 @@ for (const c of cases) {
     const q = uploadTensor(ctx, 'q', [heads, S, d], x.q);
     const k = uploadTensor(ctx, 'k', [kvHeads, S, d], x.k);
     const lse = uploadTensor(ctx, 'dense lse', [heads, S], lseHost);
-    const mask = uploadU32(ctx, 'key mask', maskHost);
-    const win = uploadU32(ctx, 'windows', windows);
+    const pa = layerPlaneArrays(sets.map((set, h) => tokensPlanes(set, windows[h])));
+    const planes = uploadMaskPlanes(ctx, heads, S, pa.col, pa.diagCum); // (heads, S) u32 each
     try {
       for (const view of c.views) {
         // Heads 1.. (headStart > 0 checks the head offset), or all of them.
@@ -87,7 +87,7 @@ for (const c of cases) {
         try {
           assert.deepEqual(pooled.shape, [headCount, 4, grid.rows, grid.cols]);
           ctx.device.queue.writeBuffer(pooled.buffer, 0, new Float32Array(headCount * 4 * grid.rows * grid.cols).fill(NaN));
-          await checked(ctx.device, 'pool', () => run(ctx, [poolDispatch(ctx, shape, q, k, lse, mask, win, req, pooled)]));
+          await checked(ctx.device, 'pool', () => run(ctx, [poolDispatch(ctx, shape, q, k, lse, planes.col.buffer, planes.diagCum.buffer, req, pooled)]));
           const got = await readTensor(ctx, pooled);
           const n = grid.rows * grid.cols;
           for (let hh = 0; hh < headCount; hh++) {
@@ -116,7 +116,8 @@ for (const c of cases) {
         }
       }
     } finally {
-      destroyAll(q, k, lse, mask, win);
+      destroyAll(q, k, lse);
+      destroyMaskPlanes(planes);
     }
   });
 }

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run } from '../../gpu/kernel';
 import { checked } from '../../gpu/device';
-import { readTensor, uploadTensor, uploadU32, destroyAll } from '../../gpu/tensor';
+import { readTensor, uploadTensor, destroyAll } from '../../gpu/tensor';
+import { destroyMaskPlanes, uploadMaskPlanes } from '../../gpu/sample/mask-planes';
+import { layerPlaneArrays, tokensPlanes } from '../../src/sampleattention/spec/mask-planes';
 import { createDenseOutputs, destroyDenseOutputs, flashDispatch } from '../../gpu/attention/flash';
 import { createSparseOutputs, destroyKeySets, destroySparseOutputs, sparseDispatch, uploadKeySets } from '../../gpu/sample/sparse';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../../gpu/sample/measures';
@@ -45,16 +47,15 @@ for (const c of cases) {
     const k = uploadTensor(ctx, 'k', [c.kvHeads, c.S, c.d], x.k);
     const v = uploadTensor(ctx, 'v', [c.kvHeads, c.S, c.d], x.v);
     const ks = uploadKeySets(ctx, c.S, keys, windows);
-    const maskHost = new Uint32Array(c.heads * c.S);
-    keys.forEach((kk, h) => kk.forEach((j) => (maskHost[h * c.S + j] = 1)));
-    const mask = uploadU32(ctx, 'mask', maskHost); // (heads, S) u32
+    const pa = layerPlaneArrays(keys.map((kk, h) => tokensPlanes(keySetOf(kk, c.S), windows[h])));
+    const planes = uploadMaskPlanes(ctx, c.heads, c.S, pa.col, pa.diagCum); // (heads, S) u32 each
     const dense = createDenseOutputs(ctx, shape);
     const sparse = createSparseOutputs(ctx, shape, true);
     const meas = createMeasureOutputs(ctx, c.heads, c.S, true);
     await checked(ctx.device, 'sparse test', () => run(ctx, [
       flashDispatch(ctx, shape, q, k, v, dense),
       sparseDispatch(ctx, shape, q, k, v, ks, sparse),
-      measuresDispatch(ctx, { heads: c.heads, S: c.S, d: c.d, lseDense: dense.lse, lseSparse: sparse.lse, mask, windows: ks.windows, outDense: dense.out, outSparse: sparse.out }, meas),
+      measuresDispatch(ctx, { heads: c.heads, S: c.S, d: c.d, lseDense: dense.lse, lseSparse: sparse.lse, col: planes.col.buffer, diagCum: planes.diagCum.buffer, outDense: dense.out, outSparse: sparse.out }, meas),
     ]));
     const out = await readTensor(ctx, sparse.out!);
     const recall = await readTensor(ctx, meas.recall);
@@ -81,7 +82,8 @@ for (const c of cases) {
       const oe = outputError(qh, kh, vh, c.S, c.d, windows[h], set);
       assert.ok(Math.abs(m[h].outputError! - oe) < OUTERR_TOL, `head ${h}: output error ${m[h].outputError} vs ${oe}`);
     }
-    destroyAll(q, k, v, mask);
+    destroyAll(q, k, v);
+    destroyMaskPlanes(planes);
     destroyKeySets(ks);
     destroyDenseOutputs(dense);
     destroySparseOutputs(sparse);

@@ -86,7 +86,7 @@ test('auto-tune: the studio engine and `sa-studio tune` choose the same setting 
   assert.equal(rc, 0);
   const cfg = parseConfig(readFileSync(out, 'utf8'), out);
   studio.choices.forEach((layer, l) => layer.forEach((choice, h) => {
-    assert.deepEqual(choice.params, headParams(cfg, l, h), `layer ${l} head ${h}`);
+    assert.deepEqual({ variant: 'tokens', ...choice.params }, headParams(cfg, l, h), `layer ${l} head ${h}`);
     const m = cfg.layers[l].heads[h].measured!;
     close(studio.measured[l][h].recallMean, m.recallMean, `L${l}h${h} recall`);
     close(studio.measured[l][h].density, m.density, `L${l}h${h} density`);

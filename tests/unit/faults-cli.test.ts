@@ -162,7 +162,7 @@ test('broken per-head configs: eval --config and apply --config exit 2 with the 
   const cases: [string, string, RegExp][] = [
     ['not JSON', '{"version": 1, "model": ', /bad\.json is not a valid SampleAttention config \(docs\/config-schema\.md\): config: not valid JSON/],
     ['not an object', '[1, 2, 3]', /config: \[1,2,3\] is not an object/],
-    ['unknown version', JSON.stringify({ ...good, version: 7 }), /: version: 7 is not a version this reader knows \(expected 1\)/],
+    ['unknown version', JSON.stringify({ ...good, version: 7 }), /: version: 7 is not a version this reader knows \(expected 1 or 2\)/],
     ['parameter out of range', JSON.stringify({ ...good, layers: [good.layers[0], { heads: [good.layers[1].heads[0], { ...p, alpha: 1.7 }, p, p] }] }), /layers\[1\]\.heads\[1\]\.alpha: 1\.7 is outside \(0, 1\]/],
   ];
   for (const [what, body, re] of cases) {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshSeed, rng } from '../helpers/gpu';
-import { chooseHead, gridPoints, DEFAULT_GRID, type TuneRule } from '../../src/sampleattention/studies/tune';
+import { chooseHead, gridPoints, isFullMask, DEFAULT_BLOCKS_GRID, DEFAULT_GRID, type TuneRule } from '../../src/sampleattention/studies/tune';
 import type { HeadMeasures } from '../../src/sampleattention/formats/config-file';
 
 const seed = freshSeed();
@@ -13,15 +13,36 @@ const m = (recallMean: number, recallP5: number, density: number): HeadMeasures 
 test('gridPoints: every combination, validated', () => {
   const pts = gridPoints({ alpha: [0.9, 1], rowRatio: [0.05], windowRatio: [0, 0.5, 1] });
   assert.equal(pts.length, 6);
-  assert.deepEqual(pts[0], { alpha: 0.9, rowRatio: 0.05, windowRatio: 0 });
-  assert.deepEqual(pts[5], { alpha: 1, rowRatio: 0.05, windowRatio: 1 });
+  assert.deepEqual(pts[0], { variant: 'tokens', alpha: 0.9, rowRatio: 0.05, windowRatio: 0 });
+  assert.deepEqual(pts[5], { variant: 'tokens', alpha: 1, rowRatio: 0.05, windowRatio: 1 });
   // The default grid has no windowRatio 1, so the full mask is appended as its last point.
   const def = gridPoints(DEFAULT_GRID);
   assert.equal(def.length, DEFAULT_GRID.alpha.length * DEFAULT_GRID.rowRatio.length * DEFAULT_GRID.windowRatio.length + 1);
-  assert.deepEqual(def[def.length - 1], { alpha: 0.98, rowRatio: 0.05, windowRatio: 1 });
-  assert.equal(def.filter((p) => p.windowRatio === 1).length, 1);
+  assert.deepEqual(def[def.length - 1], { variant: 'tokens', alpha: 0.98, rowRatio: 0.05, windowRatio: 1 });
+  assert.equal(def.filter(isFullMask).length, 1);
   assert.throws(() => gridPoints({ alpha: [1.5], rowRatio: [0.05], windowRatio: [0] }), /alpha/);
   assert.throws(() => gridPoints({ alpha: [], rowRatio: [0.05], windowRatio: [0] }), /at least one/);
+});
+
+test('gridPoints with variants: blocks points after the tokens ones, block sizes above S / 2 left out, the full mask last', () => {
+  const tokens = { alpha: [0.9], rowRatio: [0.1], windowRatio: [0, 0.2] };
+  const blocks = { blockSize: [16, 32, 64], alphaColumn: [0.9, 0.95], alphaSlash: [0.9], rowRatio: [0.05] };
+  const both = gridPoints({ ...tokens, blocks, variant: 'both' }, 100);
+  assert.deepEqual(both.map((p) => p.variant), ['tokens', 'tokens', 'blocks', 'blocks', 'blocks', 'blocks', 'tokens']);
+  assert.deepEqual(both.filter((p) => p.variant === 'blocks').map((p) => p.variant === 'blocks' && [p.blockSize, p.alphaColumn]), [[16, 0.9], [16, 0.95], [32, 0.9], [32, 0.95]], 'b = 64 > S / 2 is one block: left out');
+  assert.ok(isFullMask(both[both.length - 1]));
+  const only = gridPoints({ ...tokens, variant: 'blocks' }, 40);
+  assert.deepEqual(only.map((p) => p.variant), ['blocks', 'blocks', 'blocks', 'blocks', 'tokens'], 'DEFAULT_BLOCKS_GRID at S 40: b = 16 only, then the full mask');
+  assert.ok(only.slice(0, -1).every((p) => p.variant === 'blocks' && p.blockSize === 16 && DEFAULT_BLOCKS_GRID.rowRatio.includes(p.rowRatio)));
+  assert.throws(() => gridPoints({ ...tokens, variant: 'blocks', blocks: { ...blocks, alphaSlash: [] } }), /blocks alphaSlash needs at least one value/);
+  assert.throws(() => gridPoints({ ...tokens, variant: 'blocks', blocks: { ...blocks, blockSize: [0.5] } }), /blockSize: 0.5 is not an integer/);
+  // chooseHead reads only the measures: the lowest density wins whatever its variant.
+  const pts = both;
+  const meas = [pts.map((p, i) => m(0.97, 0.9, p.variant === 'blocks' ? 0.2 + 0.01 * i : 0.5 + 0.01 * i))];
+  meas[0][pts.length - 1] = m(1, 1, 1);
+  const c = chooseHead(pts, meas, { targetRecall: 0.95 });
+  assert.equal(c.params.variant, 'blocks');
+  assert.equal(c.point, 2);
 });
 
 test('chooseHead: lowest density meeting the target on every text; P5 rule; fallback to the densest', () => {

@@ -1,14 +1,21 @@
-// The per-head configuration file the studio exports and the command line reads: SampleAttention
-// parameters for every head of every layer of one model, plus what they measured on one text.
+// The per-head configuration file the studio exports and the command line reads: every head's
+// SampleAttention setting (its variant, tokens or blocks, and that variant's parameters) for every
+// layer of one model, plus what it measured on one text. Version 2 (this writer's) names each
+// head's variant; version 1 (tokens only, no variant) is still read, as all heads tokens.
 // The format is described by src/sampleattention/formats/config-schema.json and docs/config-schema.md; this file
 // checks the same rules (and the cross-field ones a JSON Schema cannot state: layer and head
 // counts, heads a multiple of kvHeads) and reports every problem with its exact path, e.g.
 // "layers[2].heads[5].alpha: 1.7 is outside (0, 1]".
 import { FAMILIES, type Family } from '../../model/config';
 import { PARAM_KEYS, paramProblem, type SampleParams } from '../spec/params';
+import { BLOCKS_PARAM_NAMES, blocksParamProblem, DEFAULT_BLOCKS_PARAMS, type BlocksParams } from '../spec/blocks/params';
+import { asHeadSetting, settingParams, settingProblems, type HeadSetting, type SettingLike } from '../spec/setting';
 import { InputError } from '../../../gpu/errors';
 
-export const CONFIG_VERSION = 1;
+/** The version this writer writes. */
+export const CONFIG_VERSION = 2;
+/** The versions this reader reads (1: tokens only, read as all heads tokens). */
+export const CONFIG_VERSIONS = [1, 2] as const;
 
 export { FAMILIES };
 // Compile-time check that FAMILIES lists every Family: fails to type-check when one is added.
@@ -31,15 +38,21 @@ export interface HeadMeasures {
   density: number;
 }
 
-export interface HeadConfig extends SampleParams {
-  measured?: HeadMeasures;
+/** One head: its setting (variant and parameters) and, optionally, what it measured. */
+export type HeadConfig = HeadSetting & { measured?: HeadMeasures };
+
+/** Each variant's starting parameters (the studio starts every head from `tokens`). */
+export interface ConfigDefaults {
+  tokens: SampleParams;
+  blocks: BlocksParams;
 }
 
+/** A config as read and written: always version 2 in memory (a version-1 file is upgraded). */
 export interface SampleConfig {
-  version: 1;
+  version: 2;
   model: ModelIdentity;
   text: { tokens: number; sha256?: string };
-  defaults: SampleParams;
+  defaults: ConfigDefaults;
   layers: { heads: HeadConfig[] }[];
 }
 
@@ -92,9 +105,23 @@ export function configProblems(x: unknown): string[] {
       if (problem) at(join(path, name), problem);
     }
   };
+  const blocksParams = (v: Obj, path: string) => {
+    for (const name of BLOCKS_PARAM_NAMES) {
+      if (v[name] === undefined) continue;
+      const problem = blocksParamProblem(name, v[name]);
+      if (problem) at(join(path, name), problem);
+    }
+  };
+  const measured = (m: unknown, path: string) => {
+    if (m !== undefined && object(m, path, ['recallMean', 'recallMin', 'recallP5', 'density'])) {
+      for (const key of ['recallMean', 'recallMin', 'recallP5']) inRange(m[key], `${path}.${key}`, 0, 1, false);
+      inRange(m.density, `${path}.density`, 0, 1, true);
+    }
+  };
 
   if (!object(x, 'config', ['version', 'model', 'text', 'defaults', 'layers'])) return out;
-  if (x.version !== undefined && x.version !== CONFIG_VERSION) at('version', `${show(x.version)} is not a version this reader knows (expected ${CONFIG_VERSION})`);
+  if (x.version !== undefined && !(CONFIG_VERSIONS as readonly unknown[]).includes(x.version)) at('version', `${show(x.version)} is not a version this reader knows (expected ${CONFIG_VERSIONS.join(' or ')})`);
+  const v1 = x.version === 1;
 
   let layers = 0, heads = 0;
   if (x.model !== undefined && object(x.model, 'model', ['name', 'family', 'layers', 'heads', 'kvHeads', 'headDim'])) {
@@ -113,7 +140,14 @@ export function configProblems(x: unknown): string[] {
     const h = x.text.sha256;
     if (h !== undefined && !(typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) at('text.sha256', `${show(h)} is not 64 lower-case hex digits`);
   }
-  if (x.defaults !== undefined && object(x.defaults, 'defaults', PARAM_KEYS)) params(x.defaults, 'defaults');
+  if (x.defaults !== undefined) {
+    if (v1) {
+      if (object(x.defaults, 'defaults', PARAM_KEYS)) params(x.defaults, 'defaults');
+    } else if (object(x.defaults, 'defaults', ['tokens', 'blocks'])) {
+      if (x.defaults.tokens !== undefined && object(x.defaults.tokens, 'defaults.tokens', PARAM_KEYS)) params(x.defaults.tokens, 'defaults.tokens');
+      if (x.defaults.blocks !== undefined && object(x.defaults.blocks, 'defaults.blocks', BLOCKS_PARAM_NAMES)) blocksParams(x.defaults.blocks, 'defaults.blocks');
+    }
+  }
 
   if (x.layers !== undefined) {
     if (!Array.isArray(x.layers)) at('layers', `${show(x.layers)} is not an array`);
@@ -127,13 +161,16 @@ export function configProblems(x: unknown): string[] {
         if (heads >= 1 && layer.heads.length !== heads) at(`${lp}.heads`, `has ${layer.heads.length} entries but model.heads is ${heads}`);
         layer.heads.forEach((head: unknown, h: number) => {
           const hp = `${lp}.heads[${h}]`;
-          if (!object(head, hp, PARAM_KEYS, ['measured'])) return;
-          params(head, hp);
-          if (head.measured !== undefined && object(head.measured, `${hp}.measured`, ['recallMean', 'recallMin', 'recallP5', 'density'])) {
-            const m = head.measured;
-            for (const key of ['recallMean', 'recallMin', 'recallP5']) inRange(m[key], `${hp}.measured.${key}`, 0, 1, false);
-            inRange(m.density, `${hp}.measured.density`, 0, 1, true);
+          if (v1) {
+            if (!object(head, hp, PARAM_KEYS, ['measured'])) return;
+            params(head, hp);
+          } else {
+            // Version 2: the variant, then exactly that variant's parameters (another variant's is unknown).
+            const problems = settingProblems(head, ['measured']);
+            for (const [field, why] of problems) at(field ? `${hp}.${field}` : hp, why);
+            if (!isObj(head)) return;
           }
+          measured(head.measured, `${hp}.measured`);
         });
       });
     }
@@ -145,11 +182,25 @@ function join(path: string, key: string): string {
   return path === 'config' ? key : `${path}.${key}`;
 }
 
-/** `x` as a config, or a ConfigError listing every problem with its path. */
+/** `x` as a config (a version-1 one upgraded to version 2: every head tokens, the blocks
+ * defaults the spec's), or a ConfigError listing every problem with its path. */
 export function validateConfig(x: unknown, source = 'the config'): SampleConfig {
   const problems = configProblems(x);
   if (problems.length) throw new ConfigError(problems, source);
-  return x as SampleConfig;
+  const c = x as Obj;
+  if (c.version !== 1) return x as SampleConfig;
+  const v1 = x as { model: ModelIdentity; text: SampleConfig['text']; defaults: SampleParams; layers: { heads: (SampleParams & { measured?: HeadMeasures })[] }[] };
+  return {
+    version: CONFIG_VERSION,
+    model: v1.model,
+    text: v1.text,
+    defaults: { tokens: v1.defaults, blocks: { ...DEFAULT_BLOCKS_PARAMS } },
+    layers: v1.layers.map((l) => ({ heads: l.heads.map((h) => withMeasured(asHeadSetting(h), h.measured)) })),
+  };
+}
+
+function withMeasured(s: HeadSetting, m: HeadMeasures | undefined): HeadConfig {
+  return m ? { ...s, measured: m } : s;
 }
 
 /** Parses the text of a config file (JSON) and validates it. */
@@ -171,10 +222,11 @@ export function serializeConfig(cfg: SampleConfig): string {
     `  "version": ${cfg.version},`,
     `  "model": ${JSON.stringify(cfg.model)},`,
     `  "text": ${JSON.stringify(cfg.text)},`,
-    `  "defaults": ${JSON.stringify(cfg.defaults)},`,
+    `  "defaults": ${JSON.stringify({ tokens: cfg.defaults.tokens, blocks: cfg.defaults.blocks })},`,
     '  "layers": [',
     ...cfg.layers.map((layer, l) => {
-      const heads = layer.heads.map((h, t) => `      ${JSON.stringify(h)}${t < layer.heads.length - 1 ? ',' : ''}`);
+      // The variant first, then its parameters in the spec's order, then the measures.
+      const heads = layer.heads.map((h, t) => `      ${JSON.stringify(withMeasured(asHeadSetting(h), h.measured))}${t < layer.heads.length - 1 ? ',' : ''}`);
       return ['    { "heads": [', ...heads, `    ] }${l < cfg.layers.length - 1 ? ',' : ''}`].join('\n');
     }),
     '  ]',
@@ -190,39 +242,42 @@ export function measuresForConfig(m: HeadMeasures): HeadMeasures {
   return { recallMean: c(m.recallMean), recallMin: c(m.recallMin), recallP5: c(m.recallP5), density: m.density };
 }
 
-/** A config from per-layer, per-head parameters (and optionally their measures, same shape). */
+/** A config from per-layer, per-head settings (HeadSetting of either variant, or SampleParams =
+ * tokens) and optionally their measures (same shape). `defaults`: both variants', or the tokens
+ * ones alone (the blocks defaults are then the spec's). */
 export function buildConfig(args: {
   model: ModelIdentity;
   text: { tokens: number; sha256?: string };
-  defaults: SampleParams;
-  params: SampleParams[][];
-  measured?: (HeadMeasures | undefined)[][];
+  defaults: ConfigDefaults | SampleParams;
+  params: readonly (readonly SettingLike[])[];
+  measured?: readonly (readonly (HeadMeasures | undefined)[])[];
 }): SampleConfig {
+  const d = args.defaults as Partial<ConfigDefaults>;
+  const defaults: ConfigDefaults = d.tokens && d.blocks
+    ? { tokens: settingParams(asHeadSetting(d.tokens)) as SampleParams, blocks: settingParams(asHeadSetting({ variant: 'blocks', ...d.blocks })) as BlocksParams }
+    : { tokens: settingParams(asHeadSetting(args.defaults as SampleParams)) as SampleParams, blocks: { ...DEFAULT_BLOCKS_PARAMS } };
   const cfg: SampleConfig = {
     version: CONFIG_VERSION,
     model: { ...args.model },
     text: args.text.sha256 === undefined ? { tokens: args.text.tokens } : { tokens: args.text.tokens, sha256: args.text.sha256 },
-    defaults: pick(args.defaults),
+    defaults,
     layers: args.params.map((layer, l) => ({
       heads: layer.map((p, h) => {
         const m = args.measured?.[l]?.[h];
-        return m ? { ...pick(p), measured: measuresForConfig(m) } : pick(p);
+        return withMeasured(asHeadSetting(p), m ? measuresForConfig(m) : undefined);
       }),
     })),
   };
   return validateConfig(cfg, 'buildConfig result');
 }
 
-/** The parameters of one head. */
-export function headParams(cfg: SampleConfig, layer: number, head: number): SampleParams {
+/** The setting (variant and parameters) of one head. */
+export function headParams(cfg: SampleConfig, layer: number, head: number): HeadSetting {
   const h = cfg.layers[layer]?.heads[head];
   if (!h) throw new RangeError(`the config has no layer ${layer} head ${head} (it has ${cfg.layers.length} layers of ${cfg.model.heads} heads).`);
-  return pick(h);
+  return asHeadSetting(h);
 }
-
-function pick(p: SampleParams): SampleParams {
-  return { alpha: p.alpha, rowRatio: p.rowRatio, windowRatio: p.windowRatio };
-}
+export const headSetting = headParams;
 
 /** The identity a config records, from a loaded model's name and config. */
 export function modelIdentity(name: string, c: { family: ModelIdentity['family']; numLayers: number; numHeads: number; numKvHeads: number; headDim: number }): ModelIdentity {
@@ -241,8 +296,8 @@ export function checkConfigFits(cfg: SampleConfig, actual: ModelIdentity, source
   return cfg.model.name === actual.name ? null : `${source} names model "${cfg.model.name}" but the open model is "${actual.name}"; the shapes match, so it is used.`;
 }
 
-/** params[layer][head] from a config. */
-export function configParams(cfg: SampleConfig): SampleParams[][] {
+/** settings[layer][head] from a config. */
+export function configParams(cfg: SampleConfig): HeadSetting[][] {
   return cfg.layers.map((layer, l) => layer.heads.map((_, h) => headParams(cfg, l, h)));
 }
 

@@ -12,7 +12,8 @@
 //   of 0..S-w'-1, and keys inside the window (which add no density) are not seen.
 // - recall: the head's measured recallMean (else the reference's on the capture).
 // S is the capture's length when one is given, else the config's text.tokens.
-import { ConfigError, type SampleConfig } from './config-file';
+import { ConfigError, type HeadMeasures, type SampleConfig } from './config-file';
+import type { TokensSetting } from '../spec/setting';
 import type { MInferenceConfig, MInferenceHead } from './minference-file';
 import { causalCount } from '../studies/rivals-masks';
 import { effectiveWindow, kvHeadOf, headView, selectHead, windowSize } from '../spec/reference';
@@ -64,7 +65,9 @@ export function toMInference(cfg: SampleConfig, source: string, capture?: (layer
   });
   const S = layers[0]?.cap?.S ?? cfg.text.tokens;
   const heads: ConvertedHead[] = [];
-  const minference: MInferenceConfig = layers.map(({ l, cap, heads: hs }) => new Map(hs.map((h, i): [number, MInferenceHead] => {
+  const blocks = layers.flatMap(({ l, heads: hs }) => hs.flatMap((h, i) => (h.variant === 'blocks' ? [`layers[${l}].heads[${i}].variant: blocks heads have no MInference vertical_and_slash pattern (its slash lines are diagonals, not bands of blocks); convert a config of tokens heads`] : [])));
+  if (blocks.length) throw new ConfigError(blocks, source, 'cannot be converted to MInference');
+  const minference: MInferenceConfig = layers.map(({ l, cap, heads: all }) => new Map((all as (TokensSetting & { measured?: HeadMeasures })[]).map((h, i): [number, MInferenceHead] => {
     let verticalSize: number, recall = h.measured?.recallMean;
     if (cap) {
       const g = kvHeadOf(i, cap.heads, cap.kvHeads);

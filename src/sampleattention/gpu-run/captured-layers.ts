@@ -2,7 +2,7 @@
 // one capture -> upload -> run loop of `sa-studio apply` and `sa-studio maps`.
 import type { GpuContext } from '../../../gpu/device';
 import { destroyAll, uploadTensor } from '../../../gpu/tensor';
-import type { SampleParams } from '../spec/params';
+import type { SettingLike } from '../spec/setting';
 import { runSampleAttention, type SampleRun } from './layer-run';
 
 export interface HostCapture {
@@ -26,7 +26,7 @@ export async function runCapturedLayers(
   ctx: GpuContext,
   shape: { heads: number; kvHeads: number; headDim: number },
   cap: HostCapture | HostLayerSource,
-  paramsOf: (layer: number) => SampleParams | readonly SampleParams[],
+  paramsOf: (layer: number) => SettingLike | readonly SettingLike[],
   each: (layer: number, run: SampleRun) => Promise<void> | void,
 ): Promise<void> {
   const { heads, kvHeads, headDim: d } = shape;

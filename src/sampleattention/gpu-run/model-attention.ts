@@ -5,20 +5,20 @@ import type { GpuContext } from '../../../gpu/device';
 import type { Tensor } from '../../../gpu/tensor';
 import type { AttentionOverride } from '../../model/forward';
 import { runSampleAttention } from './layer-run';
-import type { SampleParams } from '../spec/params';
-import type { HeadSelection } from '../spec/selection';
+import type { HeadResult, SettingLike } from '../spec/setting';
 import type { HeadShape } from '../studies/tune';
 
-/** params: one set for all, or params[layer][head]. onLayer receives each layer's selections. */
+/** params: one setting for all, or params[layer][head] (HeadSetting of either variant, or
+ * SampleParams = tokens). onLayer receives each layer's selections. */
 export function sampleAttentionOverride(
   ctx: GpuContext,
   shape: HeadShape,
-  params: SampleParams | SampleParams[][],
-  onLayer?: (layer: number, heads: HeadSelection[]) => void,
+  params: SettingLike | readonly (readonly SettingLike[])[],
+  onLayer?: (layer: number, heads: HeadResult[]) => void,
 ): AttentionOverride {
   return async (_ctx: GpuContext, layer: number, q: Tensor, k: Tensor, v: Tensor, out: Tensor) => {
     const S = q.shape[1];
-    const p = Array.isArray(params) ? params[layer] : params;
+    const p = Array.isArray(params) ? (params as readonly (readonly SettingLike[])[])[layer] : (params as SettingLike);
     if (!p) throw new Error(`no SampleAttention parameters for layer ${layer}`);
     const r = await runSampleAttention(ctx, { q, k, v, heads: shape.heads, kvHeads: shape.kvHeads, S, d: shape.headDim, params: p, tensorCores: shape.tensorCores });
     try {
@@ -36,6 +36,6 @@ export function sampleAttentionOverride(
 }
 
 /** A fresh override per forward pass (the near-lossless check's SparseFactory). */
-export function sampleAttentionFactory(ctx: GpuContext, shape: HeadShape, params: SampleParams | SampleParams[][]) {
-  return (onLayer?: (layer: number, heads: HeadSelection[]) => void): AttentionOverride => sampleAttentionOverride(ctx, shape, params, onLayer);
+export function sampleAttentionFactory(ctx: GpuContext, shape: HeadShape, params: SettingLike | readonly (readonly SettingLike[])[]) {
+  return (onLayer?: (layer: number, heads: HeadResult[]) => void): AttentionOverride => sampleAttentionOverride(ctx, shape, params, onLayer);
 }

@@ -9,6 +9,7 @@ import type { LayerSource } from './tune';
 /** Tune's layers: the first `tokens` of each captured layer (one text: the capture). */
 export const captureTuneLayers = (cf: CaptureFile, tokens?: number): LayerSource => ({
   count: cf.info.layers.length,
+  S: Math.min(cf.info.S, tokens ?? cf.info.S),
   layer: async (i) => {
     const x = await cf.readLayer(i, { tokens });
     return [{ S: x.T, q: x.q, k: x.k }];

@@ -6,7 +6,7 @@
 // (cli/eval.ts) and the studio (src/engine/checks.ts) pass them in.
 import { argmax, klDivergence, nextTokenNll } from '../../model/metrics';
 import type { sampleAttentionOverride } from '../gpu-run/model-attention';
-import type { HeadSelection } from '../spec/selection';
+import type { HeadResult } from '../spec/setting';
 import { makePasskeyText } from '../../texts/passkey';
 
 export type AttentionOverrideFn = ReturnType<typeof sampleAttentionOverride>;
@@ -63,7 +63,7 @@ export interface SelectionSummary {
 }
 
 /** The per-layer and model-level means of the selections that sampleAttentionOverride reported. */
-export function summarizeSelections(layers: readonly (readonly HeadSelection[])[]): SelectionSummary {
+export function summarizeSelections(layers: readonly (readonly { recallMean: number; density: number; recallP5: number }[])[]): SelectionSummary {
   const present = layers.map((heads, layer) => ({ layer, heads })).filter((x) => x.heads && x.heads.length > 0);
   if (present.length === 0) throw new RangeError('summarizeSelections: no layer reported any head.');
   const perLayer = present.map(({ layer, heads }) => ({
@@ -152,7 +152,7 @@ export async function passkeyCase(gen: GenerateFn, tok: Tokenizer, length: numbe
 }
 
 /** The model's sparse attention for one pass; `onLayer` receives each layer's selections. */
-export type SparseFactory = (onLayer?: (layer: number, heads: HeadSelection[]) => void) => AttentionOverrideFn;
+export type SparseFactory = (onLayer?: (layer: number, heads: HeadResult[]) => void) => AttentionOverrideFn;
 
 export type TextCheck = LogitComparison & { tokens: number; selection: SelectionSummary };
 
@@ -162,7 +162,7 @@ export async function checkText(fwd: ForwardFn, ids: Int32Array, vocab: number, 
   onPass?.('dense');
   const dense = await fwd(ids, { logits: 'all' });
   onPass?.('sparse');
-  const layers: HeadSelection[][] = [];
+  const layers: HeadResult[][] = [];
   const sp = await fwd(ids, { logits: 'all', attention: sparse((l, h) => (layers[l] = h)) });
   return { tokens: ids.length, ...compareLogits(dense.logits, sp.logits, ids, vocab), selection: summarizeSelections(layers) };
 }

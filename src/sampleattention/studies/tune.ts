@@ -1,8 +1,10 @@
-// Auto-tuning: per head, the lowest-density SampleAttention setting from a small grid of
-// (alpha, rowRatio, windowRatio) whose recall meets a target on every text. Each grid point runs
-// once per layer and text on the GPU engine (runSampleAttention: all heads of the layer in one
-// call), and the choice per head is a pure function of the measures (chooseHead), so the rule
-// can be tested on its own.
+// Auto-tuning: per head, the lowest-density SampleAttention setting from a small grid whose recall
+// meets a target on every text. The grid holds the tokens variant's (alpha, rowRatio, windowRatio)
+// points, the blocks variant's (blockSize, alphaColumn, alphaSlash, rowRatio) points, or both
+// (`variant`), so each head also picks its variant. Each grid point runs once per layer and text
+// on the GPU engine (runSampleAttention: all heads of the layer in one call, one setting for all),
+// and the choice per head is a pure function of the measures (chooseHead), so the rule can be
+// tested on its own.
 //
 // The rule, stated: a setting qualifies for a head when, on EVERY text,
 //   recallMean >= targetRecall   and (when minRowRecall is given)   recallP5 >= minRowRecall,
@@ -18,12 +20,40 @@ import { destroyAll, uploadTensor, type Tensor } from '../../../gpu/tensor';
 import { measuresOf, type HeadMeasures } from '../formats/config-file';
 import { runSampleAttention } from '../gpu-run/layer-run';
 import { PARAM_KEYS, validateParams, type SampleParams } from '../spec/params';
+import { validateBlocksParams } from '../spec/blocks/params';
+import { tokensSetting, type HeadSetting, type TokensSetting } from '../spec/setting';
+
+/** Which variants' settings a grid tries. */
+export type TuneVariant = 'tokens' | 'blocks' | 'both';
+export const TUNE_VARIANTS: readonly TuneVariant[] = ['tokens', 'blocks', 'both'];
+
+/** The blocks variant's grid. */
+export interface BlocksTuneGrid {
+  blockSize: number[];
+  alphaColumn: number[];
+  alphaSlash: number[];
+  rowRatio: number[];
+}
 
 export interface TuneGrid {
+  /** The tokens variant's grid. */
   alpha: number[];
   rowRatio: number[];
   windowRatio: number[];
+  /** The blocks variant's grid; DEFAULT_BLOCKS_GRID when absent and `variant` asks for blocks. */
+  blocks?: BlocksTuneGrid;
+  /** Which variants' settings the grid tries; absent: tokens (as the studio's auto-tune). */
+  variant?: TuneVariant;
 }
+
+/** 4 x 2 x 2 x 1 = 16 points: the spec's block sizes (16, 32, 64 for short texts, 128), each kind's
+ * threshold at 0.9 and 0.95, the spec's rowRatio. Block sizes above S / 2 are left out at S tokens
+ * (usableBlockSizes). */
+export const DEFAULT_BLOCKS_GRID: BlocksTuneGrid = { blockSize: [16, 32, 64, 128], alphaColumn: [0.9, 0.95], alphaSlash: [0.9, 0.95], rowRatio: [0.05] };
+
+/** The block sizes worth trying at S tokens: those giving at least two column blocks (b <= S / 2).
+ * A larger b makes one block, which stage 2 always keeps: the full mask, already the grid's last. */
+export const usableBlockSizes = (sizes: readonly number[], S: number): number[] => sizes.filter((b) => 2 * b <= S);
 
 /** 4 x 2 x 5 = 40 points: small enough for SwiftShader at a few hundred tokens; the window list
  * reaches 0.32 so heads that need a wide window find one before the fallback. */
@@ -43,34 +73,56 @@ export function checkRule(r: TuneRule): void {
   if (r.minRowRecall !== undefined && !(r.minRowRecall >= 0 && r.minRowRecall <= 1)) throw new RangeError(`minimum row recall must be in [0, 1], got ${r.minRowRecall}.`);
 }
 
-/** Every (alpha, rowRatio, windowRatio) of the grid, alpha outermost; each validated. */
-export function gridPoints(g: TuneGrid): SampleParams[] {
-  for (const name of PARAM_KEYS) {
-    if (!Array.isArray(g[name]) || g[name].length === 0) throw new RangeError(`tuning grid: ${name} needs at least one value.`);
+/** Every setting of the grid: the tokens points (alpha outermost), then the blocks points
+ * (blockSize outermost, sizes above S / 2 left out), then the full mask; each validated. S is the
+ * shortest text's length (every point must run on every text). */
+export function gridPoints(g: TuneGrid, S = Infinity): HeadSetting[] {
+  const variant = g.variant ?? 'tokens';
+  const out: HeadSetting[] = [];
+  if (variant !== 'blocks') {
+    for (const name of PARAM_KEYS) {
+      if (!Array.isArray(g[name]) || g[name].length === 0) throw new RangeError(`tuning grid: ${name} needs at least one value.`);
+    }
+    for (const alpha of g.alpha) for (const rowRatio of g.rowRatio) for (const windowRatio of g.windowRatio) {
+      const p = { alpha, rowRatio, windowRatio };
+      validateParams(p);
+      out.push(tokensSetting(p));
+    }
   }
-  const out: SampleParams[] = [];
-  for (const alpha of g.alpha) for (const rowRatio of g.rowRatio) for (const windowRatio of g.windowRatio) {
-    const p = { alpha, rowRatio, windowRatio };
-    validateParams(p);
-    out.push(p);
+  if (variant !== 'tokens') {
+    const b = g.blocks ?? DEFAULT_BLOCKS_GRID;
+    for (const name of ['blockSize', 'alphaColumn', 'alphaSlash', 'rowRatio'] as const) {
+      if (!Array.isArray(b[name]) || b[name].length === 0) throw new RangeError(`tuning grid: blocks ${name} needs at least one value.`);
+    }
+    for (const blockSize of usableBlockSizes(b.blockSize, S)) for (const alphaColumn of b.alphaColumn) for (const alphaSlash of b.alphaSlash) for (const rowRatio of b.rowRatio) {
+      const p = { blockSize, alphaColumn, alphaSlash, rowRatio };
+      validateBlocksParams(p);
+      out.push({ variant: 'blocks', ...p });
+    }
   }
   // Tune's promise: every head of the written config meets the target. The full mask (a window of
-  // the whole sequence: recall 1, density 1) meets any target, so the grid always ends with it.
-  if (!out.some((p) => p.windowRatio >= 1)) out.push(FULL_MASK(g));
+  // the whole sequence: recall 1, density 1) meets any target, so the grid always ends with it. It
+  // is written as a tokens head with windowRatio 1 whatever the variants tried: the same mask in
+  // either variant, and the cheapest way to run it.
+  if (!out.some(isFullMask)) out.push(FULL_MASK(g));
   return out;
 }
 
 /** The full causal mask as a SampleAttention setting: windowRatio 1 keeps every key. */
-export const FULL_MASK = (g: TuneGrid): SampleParams => ({ alpha: Math.max(...g.alpha), rowRatio: Math.min(...g.rowRatio), windowRatio: 1 });
+export const FULL_MASK = (g: TuneGrid): TokensSetting => tokensSetting({ alpha: Math.max(...(g.alpha.length ? g.alpha : [1])), rowRatio: Math.min(...(g.rowRatio.length ? g.rowRatio : [0.05])), windowRatio: 1 });
+
+/** A setting whose mask is the full causal mask whatever the text (a tokens window of all of S). */
+export const isFullMask = (s: HeadSetting | SampleParams): boolean => (s as { variant?: string }).variant !== 'blocks' && (s as SampleParams).windowRatio >= 1;
 
 /** Heads whose choice is the full mask: no sparse setting of the grid reached the target. */
-export const fullMaskHeads = (choices: readonly (readonly HeadChoice[])[]): string[] =>
-  choices.flatMap((l, li) => l.flatMap((c, h) => (c.params.windowRatio >= 1 ? [`${li}:${h}`] : [])));
+export const fullMaskHeads = <P extends HeadSetting | SampleParams>(choices: readonly (readonly HeadChoice<P>[])[]): string[] =>
+  choices.flatMap((l, li) => l.flatMap((c, h) => (isFullMask(c.params) ? [`${li}:${h}`] : [])));
 
-export interface HeadChoice {
+/** `P`: the grid's points (HeadSetting; the studio's report narrows them to SampleParams). */
+export interface HeadChoice<P = HeadSetting> {
   /** Index into the grid points. */
   point: number;
-  params: SampleParams;
+  params: P;
   /** Whether the rule held; false means the densest fallback. */
   met: boolean;
   /** Over texts: the lowest mean recall, the lowest P5, the mean density. */
@@ -79,8 +131,9 @@ export interface HeadChoice {
   meanDensity: number;
 }
 
-/** The choice for one head. m[text][point] are the head's measures. */
-export function chooseHead(points: readonly SampleParams[], m: readonly (readonly HeadMeasures[])[], rule: TuneRule): HeadChoice {
+/** The choice for one head. m[text][point] are the head's measures; the points may be of any
+ * variant (the rule reads only the measures). */
+export function chooseHead<P extends object>(points: readonly P[], m: readonly (readonly HeadMeasures[])[], rule: TuneRule): HeadChoice<P> {
   checkRule(rule);
   if (m.length === 0) throw new RangeError('chooseHead: no texts measured.');
   for (const t of m) if (t.length !== points.length) throw new RangeError(`chooseHead: ${t.length} measures for ${points.length} grid points.`);
@@ -124,7 +177,7 @@ export interface HeadShape {
 export const headShape = (c: { numHeads: number; numKvHeads: number; headDim: number }): HeadShape => ({ heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim });
 
 /** measures[point][head] of one layer on one text: one GPU call per grid point, every head in it. */
-export async function measureGrid(ctx: GpuContext, shape: HeadShape, cap: LayerCapture, points: readonly SampleParams[], onPoint?: (done: number, of: number) => void): Promise<HeadMeasures[][]> {
+export async function measureGrid(ctx: GpuContext, shape: HeadShape, cap: LayerCapture, points: readonly HeadSetting[], onPoint?: (done: number, of: number) => void): Promise<HeadMeasures[][]> {
   const { heads, kvHeads, headDim: d } = shape;
   const { S } = cap;
   const values = (x: Float32Array | Tensor) => (x instanceof Float32Array ? x.length : x.shape.reduce((a, b) => a * b, 1));
@@ -155,7 +208,7 @@ export interface LayerTune {
 }
 
 /** One layer: the grid on every text's capture, then each head's choice. */
-export async function tuneLayer(ctx: GpuContext, shape: HeadShape, caps: readonly LayerCapture[], points: readonly SampleParams[], rule: TuneRule, onPoint?: (text: number, done: number, of: number) => void): Promise<LayerTune> {
+export async function tuneLayer(ctx: GpuContext, shape: HeadShape, caps: readonly LayerCapture[], points: readonly HeadSetting[], rule: TuneRule, onPoint?: (text: number, done: number, of: number) => void): Promise<LayerTune> {
   checkRule(rule);
   const perText: HeadMeasures[][][] = []; // [text][point][head]
   for (let t = 0; t < caps.length; t++) perText.push(await measureGrid(ctx, shape, caps[t], points, (done, of) => onPoint?.(t, done, of)));
@@ -163,13 +216,13 @@ export async function tuneLayer(ctx: GpuContext, shape: HeadShape, caps: readonl
   return { choices, measured: perText.map((t) => choices.map((c, h) => t[c.point][h])) };
 }
 
-export interface TuneReport {
+export interface TuneReport<P = HeadSetting> {
   rule: TuneRule;
   grid: TuneGrid;
   /** Tokens of the first text (the one a config records). */
   tokens: number;
-  /** [layer][head]: the chosen setting and whether it met the rule. */
-  choices: HeadChoice[][];
+  /** [layer][head]: the chosen setting (its variant included) and whether it met the rule. */
+  choices: HeadChoice<P>[][];
   /** [layer][head]: the chosen setting's measures on the first text. */
   measured: HeadMeasures[][];
 }
@@ -178,6 +231,8 @@ export interface TuneReport {
  * never on the host whole): `layer(l)` gives layer l's captures on every text, [text]. */
 export interface LayerSource {
   count: number;
+  /** Tokens of the shortest text: the length the grid is made for (tuneLength). */
+  S: number;
   layer(l: number): Promise<readonly LayerCapture[]>;
 }
 
@@ -187,10 +242,10 @@ export interface LayerSource {
  * --qk) and the studio's auto-tune all call this. */
 export async function tuneModel(ctx: GpuContext, shape: HeadShape, caps: readonly (readonly LayerCapture[])[] | LayerSource, rule: TuneRule, grid: TuneGrid, onPoint?: (layer: number, text: number, done: number, of: number) => void): Promise<TuneReport> {
   checkRule(rule);
-  const points = gridPoints(grid);
+  const points = gridPoints(grid, tuneLength(caps));
   const choices: HeadChoice[][] = [];
   const measured: HeadMeasures[][] = [];
-  const source: LayerSource = 'layer' in caps ? caps : { count: caps.length, layer: async (l) => caps[l] };
+  const source: LayerSource = 'layer' in caps ? caps : { count: caps.length, S: tuneLength(caps), layer: async (l) => caps[l] };
   let tokens = 0;
   for (let l = 0; l < source.count; l++) {
     const layer = await source.layer(l);
@@ -201,3 +256,6 @@ export async function tuneModel(ctx: GpuContext, shape: HeadShape, caps: readonl
   }
   return { rule, grid, tokens, choices, measured };
 }
+
+/** The length the grid is made for: the shortest text (every point runs on every text). */
+export const tuneLength = (caps: readonly (readonly LayerCapture[])[] | LayerSource): number => ('layer' in caps ? caps.S : Math.min(...(caps[0] ?? []).map((c) => c.S)));
