@@ -26,12 +26,11 @@ const SPEC: FlagSpec = {
   qk: { kind: 'string', help: 'time real heads: a file from `sa-studio capture` (with --layer); S, heads and d come from it' },
   layer: { kind: 'number', help: 'the layer of --qk to time (default 0)' },
   forward: { kind: 'boolean', help: 'benchmark the forward pass and matmul instead of attention (--S: prefill lengths, default 1024,4096)' },
-  matmul: { kind: 'number', help: 'with --forward: the square matmul size (default 4096)' },
+  matmul: { kind: 'number', help: 'with --forward: the square matmul size (default 4096); with --sweep: the size the f16 matmul kernels are timed at' },
   shape: { kind: 'string', help: 'with --forward: "1b" times a random Llama-3.2-1B-shaped model at --S (default 4096,16384,32768)' },
   precision: { kind: 'string', help: 'f32 (the exact kernels, default) or f16 (tensor cores: needs shader-f16 and chromium-experimental-subgroup-matrix)' },
-  'matmul-sweep': { kind: 'boolean', help: 'f16 tensor-core matmul at 4096^3 over a sweep of tile shapes, beside the f32 kernel' },
-  sweep: { kind: 'boolean', help: 'f16 candidate kernels of issue 12 beside the default, checked against it: with --matmul N the matmul candidates at N^3; else (with --precision f16) the dense attention candidates at each --S and --d' },
-  only: { kind: 'string', help: 'with --sweep: time only the candidates whose name contains this text (the default kernel is always timed)' },
+  sweep: { kind: 'boolean', help: 'with --matmul N: the f16 tensor-core matmul kernels at N^3 (the default and the sweep\'s others), each checked against the default and float64' },
+  only: { kind: 'string', help: 'with --sweep: time only the kernels whose name contains this text (the default is always timed)' },
   'keys-per-tile': { kind: 'number', help: 'f16 attention: keys per tile, 32 or 64 (default by head dim)' },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   text: { kind: 'string', help: 'with --studio: the text (default public/texts/prose-nodejs-pull-requests.md, 7517 tokens; for S above that, e.g. public/texts/prose-long-alice-in-wonderland.txt)' },
@@ -65,51 +64,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const results: unknown[] = [];
   const precision = (f.precision as string | undefined) ?? 'f32';
   if (precision !== 'f32' && precision !== 'f16') throw new UsageError(`bench: --precision must be f32 or f16, got ${precision}.`);
-  const matmulSweep = !!f.sweep && f.matmul !== undefined;
-  if (f.sweep && !matmulSweep && precision !== 'f16') throw new UsageError('bench: --sweep times the f16 candidates: give --matmul N, or --precision f16 for attention.');
-  if (matmulSweep && !(Number.isInteger(f.matmul) && (f.matmul as number) >= 8 && (f.matmul as number) % 8 === 0)) throw new UsageError(`bench: --matmul with --sweep must be a positive multiple of 8, got ${f.matmul}.`);
-  const tc = precision === 'f16' || f['matmul-sweep'] || matmulSweep ? requireTensorCores(ctx, adapter) : undefined;
+  if (f.sweep && !(Number.isInteger(f.matmul) && (f.matmul as number) >= 8 && (f.matmul as number) % 8 === 0)) throw new UsageError(`bench: --sweep times the f16 matmul kernels: give --matmul N, a positive multiple of 8 (got ${f.matmul}).`);
+  const tc = precision === 'f16' || f.sweep ? requireTensorCores(ctx, adapter) : undefined;
   if (tc) console.log(`tensor cores: ${tc === 'real' ? 'subgroup matrices' : 'EMULATED (SA_STUDIO_EMULATE_TENSOR_CORES=1: correctness only, the times mean nothing)'}`);
   if (f.sweep) {
-    const { matmulSweep: sweepMatmul, flashSweep, sweepTable } = await import('../bench/tensorcore-sweep');
-    const print = (title: string, rows: Awaited<ReturnType<typeof sweepMatmul>>) => {
-      console.log(title);
-      for (const line of table(...sweepTable(rows), [0, 7])) console.log(line);
-    };
-    if (matmulSweep) {
-      const n = f.matmul as number;
-      const rows = await sweepMatmul(ctx, tc!, n, repeats, (line) => console.log(`  ${line}`), f.only as string | undefined);
-      print(`matmul f16 candidates at ${n}^3 (median of ${repeats}; x f16 candidates need the conversion, shown beside):`, rows);
-      results.push({ kind: 'matmul sweep', n, rows });
-    } else {
-      const heads = (f.heads as number | undefined) ?? 8;
-      const kvHeads = (f['kv-heads'] as number | undefined) ?? heads;
-      const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
-      if (pattern !== 'random' && pattern !== 'structured') throw new UsageError(`--pattern must be random or structured, got ${pattern}`);
-      for (const d of list(f.d as string | undefined, [64, 128])) {
-        for (const S of list(f.S as string | undefined, [32768])) {
-          const rows = await flashSweep(ctx, tc!, { S, heads, kvHeads, d, repeats, pattern }, (line) => console.log(`  ${line}`), f.only as string | undefined);
-          print(`dense causal attention f16 candidates, S ${S}, d ${d}, heads ${heads}/${kvHeads}, ${pattern} (median of ${repeats}; candidates read f16 copies of q, k, v: conversion shown beside):`, rows);
-          results.push({ kind: 'flash sweep', S, d, heads, kvHeads, rows });
-        }
-      }
-    }
-  } else if (f['matmul-sweep']) {
-    const { benchMatmul } = await import('../bench/forward');
-    const { benchMatmulF16, MATMUL_SWEEP } = await import('../bench/tensorcore');
-    const n = 4096;
-    const base = await benchMatmul(ctx, n, n, n, repeats);
-    console.log(`matmul f32 ${n}^3: ${base.medianMs.toFixed(3)} ms, ${base.tflops.toFixed(1)} TFLOP/s`);
-    results.push({ kind: 'matmul f32', ...base });
-    for (const tile of MATMUL_SWEEP) {
-      try {
-        const r = await benchMatmulF16(ctx, tc!, n, n, n, tile, repeats);
-        console.log(`matmul f16 ${n}^3 block ${r.block} (${JSON.stringify(tile)}): ${r.medianMs.toFixed(3)} ms, ${r.tflops.toFixed(1)} TFLOP/s, worst error ${r.worstError.toExponential(2)}`);
-        results.push({ kind: 'matmul f16', ...r });
-      } catch (e) {
-        console.log(`matmul f16 tile ${JSON.stringify(tile)}: failed: ${(e as Error).message}`);
-      }
-    }
+    const { matmulSweep, sweepTable } = await import('../bench/tensorcore-sweep');
+    const n = f.matmul as number;
+    const rows = await matmulSweep(ctx, tc!, n, repeats, (line) => console.log(`  ${line}`), f.only as string | undefined);
+    console.log(`matmul f16 kernels at ${n}^3 (median of ${repeats}):`);
+    for (const line of table(...sweepTable(rows), [0, 5])) console.log(line);
+    results.push({ kind: 'matmul sweep', n, rows });
   } else if (f.studio) {
     const { benchStudio } = await import('../bench/studio');
     const { DEFAULT_MODEL_DIR, REPO_ROOT } = await import('./model-dir');

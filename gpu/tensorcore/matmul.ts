@@ -1,11 +1,17 @@
-// Host wrapper of the tensor-core matmul (matmul.wgsl): y = x W^T (+ b) with f32 x, f16 W in
-// Linear layout (N, K), f32 y. The block shape is a MatmulTile; the default was chosen by the
-// device benchmark (docs/benchmarks.md), and tests force small ones to cover edges.
+// The f16 tensor-core matmul y = x W^T (+ b): f32 x, f16 W in Linear layout (N, K), f32 y, f32
+// accumulation. matmulF16Dispatch is the one entry point; it picks one of two kernels:
+//  - vec16 (matmul-vec16.ts), 128 x 128 x 32 blocks of 8 subgroups, 16-byte loads, two workgroup
+//    buffers: the default wherever K % 8 == 0 and its 48 KiB of workgroup memory fit. H200,
+//    4096^3, median of 20 (docs/benchmarks.md): 2.228 ms = 61.7 TFLOP/s;
+//  - staged (matmul.wgsl, here), the same block with 4-half loads and one buffer: the fallback
+//    for any other K (K % 4 != 0 reads scalars) or a smaller adapter: 2.490 ms = 55.2 TFLOP/s.
+// Tests force other shapes of either kernel to cover block edges.
 import type { GpuContext } from '../device';
 import { ceilDiv, u32, type Dispatch } from '../kernel';
 import { shapeString, type Tensor } from '../tensor';
 import { matrixPrimitives } from './primitives';
 import type { TensorCoreMode } from './support';
+import { matmulVec16Dispatch, vec16Unfit, type Vec16Shape } from './matmul-vec16';
 import matmulWgsl from './matmul.wgsl';
 
 /** NSG = SGR x SGC subgroups; each owns TM x TN 16 x 16 accumulators; K advances BK (a multiple of 16). */
@@ -19,8 +25,25 @@ export interface MatmulTile {
   pad: number;
 }
 
-/** Best of the H200 sweep (docs/benchmarks.md): 8 subgroups, a 128 x 128 block. */
-export const DEFAULT_MATMUL_TILE: MatmulTile = { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 32, pad: 8 };
+/** The staged kernel's block where it is the fallback: 8 subgroups, 128 x 128 x 32 (best of its own H200 sweep). */
+export const STAGED_MATMUL_TILE: MatmulTile = { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 32, pad: 8 };
+
+/** The default kernel's shape: 8 subgroups, 128 x 128 x 32, double-buffered. */
+export const VEC16_MATMUL_SHAPE: Vec16Shape = { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 32, nbuf: 2 };
+
+/** Which kernel, and its block shape. */
+export type MatmulKernel = { kind: 'vec16'; shape: Vec16Shape } | { kind: 'staged'; tile: MatmulTile };
+
+/** vec16 wherever it applies to reduction length K on this device, else the staged kernel. */
+export function defaultMatmulKernel(ctx: GpuContext, mode: TensorCoreMode, K: number): MatmulKernel {
+  return vec16Unfit(ctx, mode, VEC16_MATMUL_SHAPE, K) === null ? { kind: 'vec16', shape: VEC16_MATMUL_SHAPE } : { kind: 'staged', tile: STAGED_MATMUL_TILE };
+}
+
+export function matmulKernelName(k: MatmulKernel): string {
+  const s = k.kind === 'vec16' ? k.shape : k.tile;
+  const block = `${s.SGR * s.TM * 16}x${s.SGC * s.TN * 16}x${s.BK}`;
+  return k.kind === 'vec16' ? `vec16 ${block} ${k.shape.nbuf}buf` : `staged ${block}`;
+}
 
 export function tileBlock(t: MatmulTile): { BM: number; BN: number } {
   return { BM: t.SGR * t.TM * 16, BN: t.SGC * t.TN * 16 };
@@ -109,7 +132,8 @@ export interface MatmulF16Args {
   xRow0?: number;
 }
 
-export function matmulF16Dispatch(ctx: GpuContext, mode: TensorCoreMode, a: MatmulF16Args, tile: MatmulTile = DEFAULT_MATMUL_TILE): Dispatch {
+/** y = x W^T (+ b) by `kernel` (default: defaultMatmulKernel); a RangeError for bad shapes or a kernel that does not fit. */
+export function matmulF16Dispatch(ctx: GpuContext, mode: TensorCoreMode, a: MatmulF16Args, kernel?: MatmulKernel): Dispatch {
   const { x, w, bias, y } = a;
   const xRow0 = a.xRow0 ?? 0;
   if (x.shape.length !== 2 || w.shape.length !== 2 || y.shape.length !== 2) throw new RangeError(`f16 matmul: x ${shapeString(x.shape)}, W ${shapeString(w.shape)} and y ${shapeString(y.shape)} must all be 2-D.`);
@@ -121,10 +145,17 @@ export function matmulF16Dispatch(ctx: GpuContext, mode: TensorCoreMode, a: Matm
   if (x.shape[1] !== K) throw new RangeError(`f16 matmul: x ${x.label} ${shapeString(x.shape)} has ${x.shape[1]} columns but W ${w.label} ${shapeString(w.shape)} expects K = ${K}.`);
   if (xRow0 + M > x.shape[0]) throw new RangeError(`f16 matmul: rows ${xRow0} .. ${xRow0 + M} of x ${x.label} ${shapeString(x.shape)} do not exist.`);
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) throw new RangeError(`f16 matmul: bias ${bias.label} ${shapeString(bias.shape)} must be (${N}).`);
+  const k = kernel ?? defaultMatmulKernel(ctx, mode, K);
+  if (k.kind === 'vec16') {
+    const unfit = vec16Unfit(ctx, mode, k.shape, K);
+    if (unfit) throw new RangeError(`f16 matmul ${matmulKernelName(k)}: ${unfit}.`);
+    return matmulVec16Dispatch(mode, k.shape, x, w, bias, y, xRow0);
+  }
+  const tile = k.tile;
   checkMatmulTile(ctx.device, tile);
   const { BM, BN } = tileBlock(tile);
   return {
-    kernel: { label: 'matmul f16', code: matmulF16Source(tile, K % 4 === 0, mode) },
+    kernel: { label: `matmul f16 ${matmulKernelName(k)}`, code: matmulF16Source(tile, K % 4 === 0, mode) },
     // Without a bias, y's own buffer cannot stand in (it is bound writable): x is read-only and never read as bias.
     buffers: [x.buffer, w.buffer, (bias ?? x).buffer, y.buffer],
     params: [u32(M), u32(N), u32(K), u32(bias ? 1 : 0), u32(xRow0)],

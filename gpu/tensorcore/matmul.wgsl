@@ -1,4 +1,5 @@
-// y = x W^T (+ b) on tensor cores: x (M, K) f32 activations, W (N, K) f16 weights in Hugging Face
+// The staged tensor-core matmul, the fallback of matmul.ts where the default (matmul-vec16.wgsl)
+// does not apply (K % 8 != 0): y = x W^T (+ b) on tensor cores: x (M, K) f32 activations, W (N, K) f16 weights in Hugging Face
 // Linear layout, y (M, N) f32, f32 accumulation. matmul.ts prepends the matrix primitives
 // (primitives.ts) and the constants BM, BN, BK, NT, NSG, SGC, TM, TN, AS, BS, VEC, and replaces the
 // //@ lines with code unrolled over each subgroup's TM x TN accumulators.

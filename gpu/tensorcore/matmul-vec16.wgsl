@@ -1,32 +1,41 @@
-// Candidate tensor-core matmuls (issue 12's speed work): y = x W^T (+ b), W (N, K) f16 in Linear
-// layout, x (M, K) f32 or f16, y (M, N) f32, f32 accumulation; the same result as matmul.wgsl.
-// matmul-fast.ts prepends the matrix primitives and the constants BM, BN, BK, NT, NSG, SGC, TM,
-// TN, KV (= BK / 8), ASV, BSV, NBUF, and replaces the //@ lines with code unrolled over each
-// subgroup's TM x TN accumulators and the BK / 16 steps of a slab. What differs from matmul.wgsl:
-//  - global and workgroup traffic in 16-byte units: a vec4<u32> holds 8 halves (W always; x too
-//    when it is f16 in memory, else two vec4<f32> loads rounded to f16 and packed);
+// The default tensor-core matmul: y = x W^T (+ b), W (N, K) f16 in Linear layout, x (M, K) f32
+// rounded to f16 as it is staged, y (M, N) f32, f32 accumulation. matmul-vec16.ts prepends the
+// matrix primitives and the constants BM, BN, BK, NT, NSG, SGC, TM, TN, KV (= BK / 8), ASV, BSV,
+// NBUF, and replaces the //@ lines with code unrolled over each subgroup's TM x TN accumulators
+// and the BK / 16 steps of a slab. What differs from the staged kernel (matmul.wgsl):
+//  - global and workgroup traffic in 16-byte units: a vec4<u32> holds 8 halves (W as it is in
+//    memory; x from two vec4<f32> loads rounded to f16 and packed), and the matrix loads read
+//    those arrays with offsets and strides counted in vec4s (rows padded by one vec4);
 //  - NBUF = 2 double-buffers the workgroup tiles: slab s + 1 is read into registers before the
-//    products of slab s and written to the other buffer after them, one barrier a slab (not two);
-//  - DIRECT_W: W's right operands are loaded by subgroupMatrixLoad straight from the storage
-//    buffer (no workgroup copy of W), for blocks that lie inside W (the launcher checks N % BN and
-//    K % BK; Dawn's robustness would move an out-of-bounds matrix load to offset 0).
-// Needs K % 8 == 0 (whole 8-half chunks); loads outside x read 0, stores outside y are skipped.
+//    products of slab s and written to the other buffer after them, one barrier a slab (not two).
+// Needs K % 8 == 0 (whole 8-half chunks); loads outside x and W read 0, stores outside y are skipped.
 
 const A_PER: u32 = (BM * KV + NT - 1u) / NT;   // 8-half chunks of x per thread per slab
 const B_PER: u32 = (BN * KV + NT - 1u) / NT;   // 8-half chunks of W per thread per slab
 
-//@BINDINGS_XW
+@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;      // (rows, K / 4) f32
+@group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;      // (N, K / 8) f16, 8 a vec4
 @group(0) @binding(2) var<storage, read> bias: array<f32>;       // (N), read only when hasBias = 1
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;    // (M, N)
 struct Params { M: u32, N: u32, K: u32, hasBias: u32, xRow0: u32 }
 @group(0) @binding(4) var<uniform> p: Params;
 
 var<workgroup> sA: array<vec4<u32>, NBUF * BM * ASV>;  // [buf][m][k / 8], 8 halves an element
-//@DECL_SB
+var<workgroup> sB: array<vec4<u32>, NBUF * BN * BSV>;  // [buf][n][k / 8]
 var<workgroup> sC: array<f32, NSG * 256u>;             // epilogue: one 16 x 16 tile per subgroup
 
 // 8 consecutive k of row r of x / row n of W as packed halves; zeros outside.
-//@CHUNKS
+fn x_chunk(r: u32, k: u32) -> vec4<u32> {
+  if (r >= p.M || k >= p.K) { return vec4<u32>(0u); }
+  let i = ((p.xRow0 + r) * p.K + k) / 4u;
+  let a = vec4<f16>(x[i]);
+  let b = vec4<f16>(x[i + 1u]);
+  return vec4<u32>(bitcast<u32>(a.xy), bitcast<u32>(a.zw), bitcast<u32>(b.xy), bitcast<u32>(b.zw));
+}
+fn w_chunk(n: u32, k: u32) -> vec4<u32> {
+  if (n >= p.N || k >= p.K) { return vec4<u32>(0u); }
+  return w[(n * p.K + k) / 8u];
+}
 
 @compute @workgroup_size(NT)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -37,7 +46,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let col0 = wid.x * BN;
   let sr = (sg / SGC) * (16u * TM);
   let sc = (sg % SGC) * (16u * TN);
-  let KW = p.K / 8u;        // row stride of x and W in 8-half chunks
 //@DECL_ACC
   var ra: array<vec4<u32>, A_PER>;
   var rb: array<vec4<u32>, B_PER>;
