@@ -10,8 +10,9 @@ import { nodeFolder } from '../src/model/loader/node-folder';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_PARAMS, type SampleParams } from '../src/sampleattention/spec/params';
 
-export async function benchStudio(ctx: GpuContext, o: { modelDir: string; textFile: string; S: number; repeats: number; layer: number; head: number }) {
+export async function benchStudio(ctx: GpuContext, o: { modelDir: string; textFile: string; S: number; repeats: number; layer: number; head: number; precision?: 'f32' | 'f16' }) {
   const engine = await StudioEngine.open(ctx);
+  if (o.precision === 'f16') await engine.setPrecision('f16'); // the header switch: tensor cores for the prefill and SampleAttention
   const m = await engine.loadModel(nodeFolder(o.modelDir), () => {});
   const { ids } = engine.tokenize(readFileSync(o.textFile, 'utf8'), o.S);
   const prefill = await engine.prefill(ids, () => {});
@@ -20,13 +21,16 @@ export async function benchStudio(ctx: GpuContext, o: { modelDir: string; textFi
   for (let l = 0; l < m.config.numLayers; l++) await engine.selectLayer(l, params(0.95)); // warm-up + first draw
   await engine.headDetail(o.layer, o.head, 512);
   const layerMs: number[] = [];
+  const selectMs: number[] = [];
   const modelMs: number[] = [];
   for (let r = 0; r < o.repeats; r++) {
     const alpha = r % 2 ? 0.95 : 0.9; // a slider move: the selection really changes
     const t0 = performance.now();
     await engine.selectLayer(o.layer, params(alpha));
+    const tSelect = performance.now();
     await engine.headDetail(o.layer, o.head, 512);
     const t1 = performance.now();
+    selectMs.push(tSelect - t0); // the layer's run and its overview thumbnails; the rest is the head view
     for (let l = 0; l < m.config.numLayers; l++) if (l !== o.layer) await engine.selectLayer(l, params(alpha));
     layerMs.push(t1 - t0);
     modelMs.push(performance.now() - t0);
@@ -40,5 +44,5 @@ export async function benchStudio(ctx: GpuContext, o: { modelDir: string; textFi
     await engine.headPlanes(o.layer, o.head, 440, { r0, r1: Math.min(S, r0 + 440), c0, c1: Math.min(S, c0 + 440) });
     zoomMs.push(performance.now() - t0);
   }
-  return { S, model: m.name, layers: m.config.numLayers, heads, prefillMs: prefill.ms, chosenLayerMs: median(layerMs), allLayersMs: median(modelMs), exactZoomMs: median(zoomMs), repeats: o.repeats };
+  return { S, model: m.name, layers: m.config.numLayers, heads, prefillMs: prefill.ms, chosenLayerMs: median(layerMs), selectMs: median(selectMs), precision: o.precision ?? 'f32', allLayersMs: median(modelMs), exactZoomMs: median(zoomMs), repeats: o.repeats };
 }
