@@ -107,7 +107,7 @@ export function benchInputs(o: Pick<AttentionBenchOptions, 'S' | 'heads' | 'kvHe
 
 /** ||gpu_i - ref_i|| / ||ref_i|| for output row i of head h, the reference in float64 over the
  * keys j <= i with keep(j). */
-function rowError(x: { q: Float32Array; k: Float32Array; v: Float32Array }, h: number, g: number, i: number, S: number, d: number, keep: (j: number) => boolean, gpuOut: Float32Array): number {
+export function rowError(x: { q: Float32Array; k: Float32Array; v: Float32Array }, h: number, g: number, i: number, S: number, d: number, keep: (j: number) => boolean, gpuOut: Float32Array): number {
   const scale = 1 / Math.sqrt(d);
   const sc = new Float64Array(i + 1);
   let m = -Infinity;
@@ -136,7 +136,8 @@ function rowError(x: { q: Float32Array; k: Float32Array; v: Float32Array }, h: n
   return Number.isFinite(err) ? err : Infinity;
 }
 
-async function timed(ctx: GpuContext, timer: GpuTimer, dispatches: Dispatch[]): Promise<number> {
+/** Kernel time of one submission of `dispatches`, ms (the sum of their timestamp-bracketed passes). */
+export async function timed(ctx: GpuContext, timer: GpuTimer, dispatches: Dispatch[]): Promise<number> {
   await run(ctx, dispatches, timer);
   const times = await timer.read();
   return times.reduce((s, t) => s + t.ms, 0);
