@@ -142,7 +142,8 @@ export function rowError(x: { q: Float32Array; k: Float32Array; v: Float32Array 
   return Number.isFinite(err) ? err : Infinity;
 }
 
-async function timed(ctx: GpuContext, timer: GpuTimer, dispatches: Dispatch[]): Promise<number> {
+/** Kernel time of one submission of `dispatches`, ms (the sum of their timestamp-bracketed passes). */
+export async function timed(ctx: GpuContext, timer: GpuTimer, dispatches: Dispatch[]): Promise<number> {
   await run(ctx, dispatches, timer);
   const times = await timer.read();
   return times.reduce((s, t) => s + t.ms, 0);

@@ -4,16 +4,18 @@
 // each key tile (key_of): keys 0 .. last in order (MODE 0 and 2), or for the SampleAttention mask
 // (MODE 1, docs/SAMPLEATTENTION.md step 8, W = max(w, 1)) first the stripe tiles, the head's kept
 // keys (ascending idx list) that some row of the block keeps beyond its window (j + W <= last),
-// then the band tiles, keys max(0, q0 - W + 1) .. last. The kernel that includes this defines BQ
-// (rows per block), TILE_KEYS (keys per tile), MODE, NONE and bindings 0 .. 2 (q, k, v); the
-// bindings after them, the same in both kernels, are here.
+// then the band tiles, keys max(0, q0 - W + 1) .. last. MODE 3 (the `blocks` variant, tensor
+// cores only) walks MODE 0's tiles and its kernel skips those outside its mask. The kernel that
+// includes this defines BQ (rows per block), TILE_KEYS (keys per tile), MODE, NONE and bindings
+// 0 .. 2 (q, k, v); the bindings after them, the same in both kernels, are here.
 
-@group(0) @binding(3) var<storage, read> idx: array<u32>;        // MODE 1: (heads, S) kept keys ascending; MODE 2 / column_sums: (heads, nMax) sampled rows
+@group(0) @binding(3) var<storage, read> idx: array<u32>;        // MODE 1: (heads, S) kept keys ascending; MODE 2 / column_sums: (heads, nMax) sampled rows; MODE 3: (2, heads, nb) kept blocks / bands
 @group(0) @binding(4) var<storage, read> cnt: array<u32>;        // MODE 1: (heads, 2) key count first; MODE 2 / column_sums: (heads) row counts
 @group(0) @binding(5) var<storage, read> win: array<u32>;        // MODE 1: (heads) window w
+fn window_of(h: u32) -> u32 { return win[h]; }                    // (tensorcore MODE 3 replaces these two lines: attention.ts)
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;  // attend: (heads, S, D) output; column_sums: (heads, S) c_j
 @group(0) @binding(7) var<storage, read_write> lse: array<f32>;  // attend: (heads, S) or MODE 2 (heads, nMax); column_sums reads it
-struct Params { S: u32, group: u32, scale: f32, nMax: u32 }
+struct Params { S: u32, group: u32, scale: f32, nMax: u32 } // nMax: MODE 2 / column_sums; MODE 3: the block size b
 @group(0) @binding(8) var<uniform> p: Params;
 
 struct TilePlan {
@@ -49,7 +51,7 @@ fn plan_tiles(h: u32, q0: u32, nValid: u32) -> TilePlan {
   pl.nTiles = pl.last / TILE_KEYS + 1u;
   if (MODE == 1u) {
     pl.count = cnt[h * 2u];
-    pl.W = max(win[h], 1u);
+    pl.W = max(window_of(h), 1u);
     // Stripe keys any row of the block keeps: j + W <= last, a prefix of the ascending list.
     var lo = 0u;
     var hi = pl.count;

@@ -2,15 +2,14 @@
 // "Variant `blocks`", step 6):
 //   M_ij = 1 if j <= i and (kept column block floor(j / b) or kept slash band floor((i - j) / b)).
 // A workgroup owns BQ query rows of one head (one thread per row) and walks key tiles of BK keys.
-// A tile with no entry of M is skipped whole: its entries (i, j), i in [i0, i1], j in [j0, j1],
-// j <= i, meet exactly the blocks floor(j0/b) .. floor(j1/b) and the distances
-// max(0, i0 - j1) .. i1 - j0 (every integer in between occurs), so "some kept block or band in
-// those ranges" is the exact test, not a bound. Inside a kept tile every entry is masked by M
-// itself, so the set of (i, j) added into O_i is exactly M. Softmax is online per tile (the
+// A tile with no entry of M is skipped whole (the exact tile test of blocks-mask.wgsl, prepended
+// by the host wrapper); inside a kept tile every entry is masked by M itself, so the set of (i, j)
+// added into O_i is exactly M. Softmax is online per tile (the
 // tile's max first, then one correction), as in tiled.wgsl.
 // Not register-tiled: one row per thread, K and V tiles in workgroup memory (a first, exact
 // kernel; a MODE of tiled.wgsl can take its tile test later for speed).
-// Prepended by blocks-sparse.ts: const D: u32 (head dim), const BK: u32 (keys per tile).
+// Prepended by blocks-sparse.ts: const D: u32 (head dim), const BK: u32 (keys per tile), and
+// blocks-mask.wgsl.
 
 const BQ: u32 = 64u;
 const NEG: f32 = -1e30;
@@ -30,17 +29,7 @@ var<workgroup> sK: array<f32, BK * D>;
 var<workgroup> sV: array<f32, BK * D>;
 var<workgroup> sKeep: u32;
 
-fn column_kept(h: u32, J: u32) -> bool { return kept[h * p.nb + J] != 0u; }
-fn band_kept(h: u32, o: u32) -> bool { return kept[(p.heads + h) * p.nb + o] != 0u; }
-
-// Does tile rows i0..i1 x keys j0..j1 (j0 <= i1) hold an entry of M? (see the header)
-fn tile_in_mask(h: u32, i0: u32, i1: u32, j0: u32, j1: u32) -> bool {
-  for (var J = j0 / p.b; J <= j1 / p.b; J++) { if (column_kept(h, J)) { return true; } }
-  var dmin = 0u;
-  if (i0 > j1) { dmin = i0 - j1; }
-  for (var o = dmin / p.b; o <= (i1 - j0) / p.b; o++) { if (band_kept(h, o)) { return true; } }
-  return false;
-}
+fn kept_flag(x: u32) -> bool { return kept[x] != 0u; } // for blocks-mask.wgsl
 
 @compute @workgroup_size(BQ)
 fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -53,6 +42,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let rowOk = i <= i1;
   let qBase = h * S * D;
   let kBase = (h / p.group) * S * D;
+  let bh = blocks_head(h, p.heads, p.b, S);
 
   var qi: array<f32, D>;
   if (rowOk) { for (var c = 0u; c < D; c++) { qi[c] = q[qBase + i * D + c]; } }
@@ -62,7 +52,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   var visited = 0u;
   for (var j0 = 0u; j0 <= i1; j0 += BK) {
     let j1 = min(j0 + BK - 1u, i1);
-    if (lid == 0u) { sKeep = select(0u, 1u, tile_in_mask(h, i0, i1, j0, j1)); }
+    if (lid == 0u) { sKeep = select(0u, 1u, tile_in_blocks_mask(bh, i0, i1, j0, j1)); }
     let keepTile = workgroupUniformLoad(&sKeep);
     workgroupBarrier(); // every thread has read sKeep before thread 0 writes the next tile's
     if (keepTile == 0u) { continue; } // uniform: the whole workgroup skips
@@ -82,7 +72,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       for (var u = 0u; u < BK; u++) {
         let j = j0 + u;
         var keep = j <= j1 && j <= i;
-        if (keep) { keep = column_kept(h, j / p.b) || band_kept(h, (i - j) / p.b); }
+        if (keep) { keep = in_blocks_mask(bh, i, j); }
         var sc = NEG;
         if (keep) {
           var dot = 0.0;

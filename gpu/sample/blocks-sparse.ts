@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor';
 import { createTensor, destroyAll, uploadU32 } from '../tensor';
 import { checkAttentionShape, type AttentionShape } from '../attention/shapes';
 import attendWgsl from './blocks-attend.wgsl';
+import blocksMaskWgsl from './blocks-mask.wgsl';
 
 /** Query rows per workgroup (BQ in blocks-attend.wgsl). */
 export const BLOCKS_BQ = 64;
@@ -62,16 +63,22 @@ export function destroyBlocksSparseOutputs(o: BlocksSparseOutputs): void {
 
 /** `kept` is (2, heads, ceil(S / b)) u32 (blocks-stages.ts or uploadBlocksKept); `keyTile`
  * forces BK (tests). */
-export function blocksSparseDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, b: number, kept: GPUBuffer, o: BlocksSparseOutputs, scale = 1 / Math.sqrt(s.d), keyTile?: number): Dispatch {
-  checkAttentionShape('blocks attention', s, q, k, v);
-  if (!Number.isInteger(b) || b < 1) throw new RangeError(`blocks attention: block size ${b} must be a positive integer.`);
+/** The shape checks both precisions' block-sparse passes make; `what` names the kernel. */
+export function checkBlocksSparseInputs(what: string, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, b: number, kept: GPUBuffer): void {
+  checkAttentionShape(what, s, q, k, v);
+  if (!Number.isInteger(b) || b < 1) throw new RangeError(`${what}: block size ${b} must be a positive integer.`);
   const nb = Math.ceil(s.S / b);
-  if (kept.size < 2 * s.heads * nb * 4) throw new RangeError(`blocks attention: the kept buffer has ${kept.size} bytes; (2, heads, nb) = (2, ${s.heads}, ${nb}) u32 needs ${2 * s.heads * nb * 4}.`);
+  if (kept.size < 2 * s.heads * nb * 4) throw new RangeError(`${what}: the kept buffer has ${kept.size} bytes; (2, heads, nb) = (2, ${s.heads}, ${nb}) u32 needs ${2 * s.heads * nb * 4}.`);
+}
+
+export function blocksSparseDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, b: number, kept: GPUBuffer, o: BlocksSparseOutputs, scale = 1 / Math.sqrt(s.d), keyTile?: number): Dispatch {
+  checkBlocksSparseInputs('blocks attention', s, q, k, v, b, kept);
+  const nb = Math.ceil(s.S / b);
   const max = blocksKeyTile(ctx.device, s.d);
   const bk = keyTile ?? max;
   if (!Number.isInteger(bk) || bk < 1 || bk > max) throw new RangeError(`blocks attention: key tile ${bk} must be an integer in 1..${max} at d = ${s.d}.`);
   return {
-    kernel: { label: 'blocks sparse attention', code: `const D: u32 = ${s.d}u;\nconst BK: u32 = ${bk}u;\n${attendWgsl}`, entryPoint: 'attend' },
+    kernel: { label: 'blocks sparse attention', code: `const D: u32 = ${s.d}u;\nconst BK: u32 = ${bk}u;\n${attendWgsl}\n${blocksMaskWgsl}`, entryPoint: 'attend' },
     buffers: [q.buffer, k.buffer, v.buffer, kept, o.out.buffer, o.lse.buffer, o.tiles.buffer],
     params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(b), u32(nb), u32(s.heads), u32(0), u32(0)],
     workgroups: [ceilDiv(s.S, BLOCKS_BQ), s.heads],

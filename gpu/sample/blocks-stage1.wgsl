@@ -7,7 +7,12 @@
 // touches |R| * S entries per kind, the same order as the row pass), and the WG partial sums are
 // added by a fixed tree, so the result does not depend on scheduling (no atomics: WGSL has no f32
 // atomics, and a fixed order keeps runs reproducible).
-// Prepended by blocks-stages.ts: const D: u32 (head dim).
+// On the tensor-core path (p.fromScores = 1) the column blocks instead add up the column scores
+// c_j = sum over sampled rows i >= j of P_ij that its stage 1 computed on tensor cores
+// (tensorcore/attention.wgsl column_sums): C_J = sum over j in block J of c_j, the same sum in
+// another order; the slash bands, whose sums follow diagonals, stay here.
+// Prepended by blocks-stages.ts: const D: u32 (head dim) and fn operand(x: f32) -> f32, q and k
+// as the row pass read them (x, or x rounded to f16).
 
 const WG: u32 = 64u;
 
@@ -17,8 +22,9 @@ const WG: u32 = 64u;
 @group(0) @binding(3) var<storage, read> cnt: array<u32>;         // (heads) sampled row count |R|
 @group(0) @binding(4) var<storage, read> lse: array<f32>;         // (heads, nMax) log-sum-exp of each sampled row
 @group(0) @binding(5) var<storage, read_write> strips: array<f32>; // (2, heads, nb): C then D
-struct Params { S: u32, group: u32, scale: f32, nMax: u32, b: u32, nb: u32, heads: u32, pad: u32 }
-@group(0) @binding(6) var<uniform> p: Params;
+@group(0) @binding(6) var<storage, read> colScores: array<f32>;    // (heads, S) c_j (read when p.fromScores = 1)
+struct Params { S: u32, group: u32, scale: f32, nMax: u32, b: u32, nb: u32, heads: u32, fromScores: u32 }
+@group(0) @binding(7) var<uniform> p: Params;
 
 var<workgroup> sRed: array<f32, WG>;
 
@@ -41,6 +47,10 @@ fn strip_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index
     }
   }
   var acc = 0.0;
+  if (p.fromScores == 1u && kind == 0u) {
+    for (var j = x * b + lid; j < min((x + 1u) * b, p.S); j += WG) { acc += colScores[h * p.S + j]; }
+    lo = n; // the pairs below are done
+  }
   for (var pair = lo * b + lid; pair < n * b; pair += WG) {
     let slot = pair / b;
     let u = pair % b;
@@ -55,7 +65,7 @@ fn strip_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index
       j = i - dist;
     }
     var dot = 0.0;
-    for (var c = 0u; c < D; c++) { dot += q[qBase + i * D + c] * k[kBase + j * D + c]; }
+    for (var c = 0u; c < D; c++) { dot += operand(q[qBase + i * D + c]) * operand(k[kBase + j * D + c]); }
     acc += exp(dot * p.scale - lse[h * p.nMax + slot]);
   }
   sRed[lid] = acc;

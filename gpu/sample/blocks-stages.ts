@@ -1,7 +1,8 @@
 // Host wrapper of the `blocks` variant's stages 1 and 2 on the GPU (docs/SAMPLEATTENTION.md,
 // "Variant `blocks`"), for all heads: the sampled rows' log-sum-exp (tiled.wgsl MODE 2, through
 // stage1.ts), the column-block and slash-band scores (blocks-stage1.wgsl), and the kept blocks
-// and bands of both kinds (blocks-select.wgsl). Three dispatches, no copy to the host.
+// and bands of both kinds (blocks-select.wgsl). Three dispatches, no copy to the host. The
+// tensor-core twin (gpu/tensorcore/blocks-stages.ts) shares the last two (blocksStripDispatches).
 import type { GpuContext } from '../device';
 import type { Dispatch } from '../kernel';
 import { f32, u32 } from '../kernel';
@@ -13,7 +14,7 @@ import stage1Wgsl from './blocks-stage1.wgsl';
 import selectWgsl from './blocks-select.wgsl';
 
 export interface BlocksStageOutputs {
-  /** Row pass of stage1.ts; its column-score tensor (heads, S) is allocated but not used. */
+  /** Row pass of stage1.ts; its column-score tensor (heads, S) is used by the tensor-core path only. */
   rowPass: Stage1Outputs;
   /** (2, heads, nb) f32: C_J of every head, then D_o of every head. */
   strips: Tensor;
@@ -66,16 +67,29 @@ export function destroyBlocksStages(o: BlocksStageOutputs): void {
   destroyAll(o.strips, o.headParams, o.order, o.kept, o.stats);
 }
 
-export function blocksStageDispatches(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, b: number, o: BlocksStageOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch[] {
-  checkAttentionShape('blocks stage 1', s, q, k);
+/** The shape checks of both precisions' stages. */
+export function checkBlocksStages(what: string, s: AttentionShape, q: Tensor, k: Tensor, b: number, o: BlocksStageOutputs): void {
+  checkAttentionShape(what, s, q, k);
   if (o.nb !== Math.ceil(s.S / b)) throw new RangeError(`blocks stages: outputs were made for ${o.nb} blocks; S = ${s.S}, b = ${b} needs ${Math.ceil(s.S / b)}.`);
+}
+
+export function blocksStageDispatches(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, b: number, o: BlocksStageOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch[] {
+  checkBlocksStages('blocks stage 1', s, q, k, b, o);
   const rowLse = stage1Dispatches(ctx, s, q, k, rows, o.rowPass, scale)[0]; // 'stage1 row lse' (tiled.wgsl MODE 2)
+  return [rowLse, ...blocksStripDispatches(s, q, k, rows, b, o, scale, false)];
+}
+
+/** The strip sums and stage 2, after a row pass into o.rowPass. `tensorCores`: the row pass ran on
+ * the tensor-core path (f16-rounded q and k, and its column scores c_j in o.rowPass.scores), so
+ * the strip sums read q and k rounded to f16 too and take the column blocks from c_j. */
+export function blocksStripDispatches(s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, b: number, o: BlocksStageOutputs, scale: number, tensorCores: boolean): Dispatch[] {
+  const header = tensorCores ? ['enable f16;', 'fn operand(x: f32) -> f32 { return f32(f16(x)); }'] : ['fn operand(x: f32) -> f32 { return x; }'];
   return [
-    rowLse,
     {
-      kernel: { label: 'blocks strip sums', code: `const D: u32 = ${s.d}u;\n${stage1Wgsl}`, entryPoint: 'strip_sums' },
-      buffers: [q.buffer, k.buffer, rows.rows, rows.nRows, o.rowPass.rowLse.buffer, o.strips.buffer],
-      params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax), u32(b), u32(o.nb), u32(s.heads), u32(0)],
+      kernel: { label: tensorCores ? 'blocks strip sums (f16 operands)' : 'blocks strip sums', code: [...header, `const D: u32 = ${s.d}u;`, stage1Wgsl].join('\n'), entryPoint: 'strip_sums' },
+      // colScores (binding 6) is read only on the tensor-core path; bound on both.
+      buffers: [q.buffer, k.buffer, rows.rows, rows.nRows, o.rowPass.rowLse.buffer, o.strips.buffer, o.rowPass.scores.buffer],
+      params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax), u32(b), u32(o.nb), u32(s.heads), u32(tensorCores ? 1 : 0)],
       workgroups: [o.nb, s.heads, 2],
     },
     {

@@ -1,8 +1,8 @@
 // Host wrappers of the tensor-core attention kernels (attention.wgsl): dense flash attention with
-// log-sum-exp, the sparse SampleAttention pass and stage 1 (sampled rows' log-sum-exp, column
-// scores), with the same buffers, outputs and shape checks as their f32 twins in
-// gpu/attention/flash.ts, gpu/sample/sparse.ts and gpu/sample/stage1.ts, so callers switch a
-// precision, not a data layout.
+// log-sum-exp, the sparse SampleAttention pass, stage 1 (sampled rows' log-sum-exp, column
+// scores) and the `blocks` variant's block-sparse pass, with the same buffers, outputs and shape
+// checks as their f32 twins in gpu/attention/flash.ts, gpu/sample/sparse.ts, gpu/sample/stage1.ts
+// and gpu/sample/blocks-sparse.ts, so callers switch a precision, not a data layout.
 import type { GpuContext } from '../device';
 import { ceilDiv, f32, u32, type Dispatch } from '../kernel';
 import type { Tensor } from '../tensor';
@@ -10,13 +10,30 @@ import { checkAttentionShape, type AttentionShape } from '../attention/shapes';
 import type { DenseOutputs } from '../attention/flash';
 import type { KeySets, SparseOutputs } from '../sample/sparse';
 import type { SampledRows, Stage1Outputs } from '../sample/stage1';
+import { checkBlocksSparseInputs, type BlocksSparseOutputs } from '../sample/blocks-sparse';
 import { matrixPrimitives } from './primitives';
 import type { TensorCoreMode } from './support';
 import attentionWgsl from './attention.wgsl';
 import tilesWgsl from '../attention/tiles.wgsl';
+import blocksMaskWgsl from '../sample/blocks-mask.wgsl';
 
-export type AttentionMode = 'dense' | 'sparse' | 'rows';
-const MODE_ID: Record<AttentionMode, number> = { dense: 0, sparse: 1, rows: 2 };
+export type AttentionMode = 'dense' | 'sparse' | 'rows' | 'blocks';
+const MODE_ID: Record<AttentionMode, number> = { dense: 0, sparse: 1, rows: 2, blocks: 3 };
+
+// MODE 3 needs no window; binding 5 becomes its tiles-visited output (read_write: a read-only
+// binding cannot take it, and no other binding is free within 8 storage buffers).
+const WINDOW_LINES = /^@group\(0\) @binding\(5\) var<storage, read> win: array<u32>;.*\nfn window_of\(h: u32\) -> u32 \{ return win\[h\]; \}.*$/m;
+const TILES_LINES = [
+  '@group(0) @binding(5) var<storage, read_write> win: array<u32>; // MODE 3: (heads, ceil(S / BQ)) key tiles each query tile visited',
+  'fn window_of(h: u32) -> u32 { return 1u; }',
+].join('\n');
+
+/** The tile walk of gpu/attention/tiles.wgsl for this mode. */
+function tileWalk(mode: AttentionMode): string {
+  if (mode !== 'blocks') return tilesWgsl;
+  if (!WINDOW_LINES.test(tilesWgsl)) throw new Error('tensor-core attention: gpu/attention/tiles.wgsl no longer declares binding 5 and window_of as attention.ts expects.');
+  return tilesWgsl.replace(WINDOW_LINES, TILES_LINES);
+}
 
 /** Keys per tile: 64 keeps d <= 64 inside 48 KiB of workgroup memory; 32 for d up to 128 (and
  * for the emulation, whose scratch needs room). */
@@ -65,7 +82,8 @@ export function attentionF16Source(d: number, mode: AttentionMode, withV: boolea
     .replace('//@CS_QK', csQk)
     .replace('//@RESCALE_O', withV ? rescale : '')
     .replace('//@PV', withV ? pv : '')
-    .replace('//@STORE_O', withV ? store : '');
+    .replace('//@STORE_O', withV ? store : '')
+    .replace('//@RECORD_TILES', mode === 'blocks' ? '  if (lid == 0u) { win[h * nwg.x + q0 / BQ] = visited; }' : '');
   const consts = [
     `const D: u32 = ${d}u;`, `const DP: u32 = ${DP}u;`, `const DPS: u32 = ${DPS}u;`, `const BKT: u32 = ${bkt}u;`,
     `const PS: u32 = ${PS}u;`, `const MODE: u32 = ${MODE_ID[mode]}u;`, `const WITH_V: bool = ${withV};`,
@@ -80,10 +98,21 @@ export function attentionF16Source(d: number, mode: AttentionMode, withV: boolea
       { name: 'sS', elem: 'f32', uses: ['acc'] },
     ],
   });
-  return [prims, ...consts, body, tilesWgsl].join('\n');
+  return [prims, ...consts, body, tileWalk(mode), blocksMaskWgsl].join('\n');
 }
 
 const BQ = 64;
+
+/** Workgroup memory of attentionF16Source's kernel: attention.wgsl's arrays (sQ, sKV f16; sS f32;
+ * sP f16; sCorr, two flags), each rounded up to 16 bytes, and the emulation's two f16 scratch
+ * matrices per subgroup (primitives.ts). */
+export function attentionF16WorkgroupBytes(d: number, tc: TensorCoreMode, bkt: number): number {
+  const DPS = Math.ceil(d / 16) * 16 + 8;
+  const r16 = (n: number) => Math.ceil(n / 16) * 16;
+  const arrays = [BQ * DPS * 2, bkt * DPS * 2, BQ * (bkt + 4) * 4, BQ * (bkt + 8) * 2, BQ * 4, 4, 4];
+  const emulation = tc === 'emulated' ? [4 * 256 * 2, 4 * 256 * 2] : [];
+  return [...arrays, ...emulation].reduce((a, n) => a + r16(n), 0);
+}
 
 /** Dense causal attention of every head: out (heads, S, d) and lse (heads, S), as flashDispatch. */
 export function flashF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, o: DenseOutputs, scale = 1 / Math.sqrt(s.d), bkt?: number): Dispatch {
@@ -119,4 +148,23 @@ export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: Atte
     { kernel: { label: 'stage1 row lse f16', code, entryPoint: 'attend' }, buffers, params, workgroups: [ceilDiv(rows.nMax, BQ), s.heads] },
     { kernel: { label: 'stage1 column sums f16', code, entryPoint: 'column_sums' }, buffers, params, workgroups: [ceilDiv(s.S, keysPer), s.heads] },
   ];
+}
+
+/** Keys per tile of the f16 block-sparse pass: the f32 kernel's tile wherever the adapter has room
+ * for it (blocksKeyTile: 32 keys), so both skip the same tiles and report the same counts. */
+export const BLOCKS_F16_KEY_TILE = 32;
+
+/** The `blocks` variant's block-sparse pass, as blocksSparseDispatch (same kept buffer, outputs
+ * and tiles-visited counts): f16 operands, f32 scores, softmax and sums. */
+export function blocksSparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, b: number, kept: GPUBuffer, o: BlocksSparseOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch {
+  checkBlocksSparseInputs('f16 blocks attention', s, q, k, v, b, kept);
+  const bytes = attentionF16WorkgroupBytes(s.d, tc, BLOCKS_F16_KEY_TILE), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  if (bytes > max) throw new Error(`f16 blocks attention: head dimension ${s.d} needs ${bytes} bytes of workgroup memory; this adapter offers ${max}.`);
+  return {
+    kernel: { label: 'blocks sparse attention f16', code: attentionF16Source(s.d, 'blocks', true, tc, BLOCKS_F16_KEY_TILE), entryPoint: 'attend' },
+    // kept stands in for the unused cnt binding (read-only, never read).
+    buffers: [q.buffer, k.buffer, v.buffer, kept, kept, o.tiles.buffer, o.out.buffer, o.lse.buffer],
+    params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(b)],
+    workgroups: [ceilDiv(s.S, BQ), s.heads],
+  };
 }

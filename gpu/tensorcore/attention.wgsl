@@ -20,6 +20,12 @@
 //   stripe tiles: the head's kept keys (ascending idx list), kept where j <= i and i - j >= W;
 //   band tiles:   keys max(0, q0 - W + 1) .. last row, kept where j <= i and i - j < W.
 // MODE 2 (stage-1 rows): query rows gathered from the head's sampled-row list; lse per slot.
+// MODE 3 (blocks): the `blocks` variant's mask M (docs/SAMPLEATTENTION.md, "Variant `blocks`"):
+//   MODE 0's key tiles, but a tile holding no entry of M is skipped whole (the exact tile test of
+//   gpu/sample/blocks-mask.wgsl, also the f32 kernel's, so both visit the same tiles at the same
+//   tile size), and inside a kept tile each entry is kept where j <= i and M_ij: the set of (i, j)
+//   summed is exactly M. The kept flags are in idx; the tiles visited go to binding 5 (attention.ts
+//   swaps its declaration); Params' nMax word is the block size b.
 // column_sums (stage 1, step 4): c_j = sum over sampled rows i >= j of exp(scale q_i . k_j - lse_i).
 
 const NSG: u32 = 4u;
@@ -48,6 +54,8 @@ var<workgroup> sFlag: u32;
 
 // q4(i, c), k4(j, c), v4(j, c): dims c .. c + 3 of a row, 0 past D (h / g select the head).
 //@LOADERS
+
+fn kept_flag(x: u32) -> bool { return idx[x] != 0u; } // MODE 3, for blocks-mask.wgsl
 
 // Never true at run time: names every binding so both entry points have the same layout.
 fn keep_bindings(lid: u32) {
@@ -94,6 +102,9 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let nValid = valid_rows(h, q0);
   if (nValid == 0u) { return; } // uniform: the whole workgroup leaves
   let pl = plan_tiles(h, q0, nValid);
+  var bh: BlocksHead;
+  if (MODE == 3u) { bh = blocks_head(h, nwg.y, p.nMax, S); }
+  var visited = 0u; // MODE 3: key tiles not skipped
 
   stage_q(h, q0, lid);
   workgroupBarrier();
@@ -101,6 +112,12 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   var m = NEG;     // reference max of row r (both threads of the pair hold the same)
   var l = 0.0;     // this thread's share of row r's sum
   for (var t = 0u; t < pl.nTiles; t++) {
+    if (MODE == 3u) {
+      // Uniform (head, rows, tile and the read-only kept flags): the whole workgroup skips.
+      let j0 = t * BKT;
+      if (!tile_in_blocks_mask(bh, q0, pl.last, j0, min(j0 + BKT - 1u, pl.last))) { continue; }
+      visited++;
+    }
     workgroupBarrier(); // the previous tile's P and V are consumed
     if (lid == 0u) { atomicStore(&sFlagA, 0u); }
     for (var x = lid; x < BKT * (DP / 4u); x += NT) {
@@ -120,6 +137,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
         let far = (i - j) >= pl.W;
         if (t < pl.stripeTiles) { keep = far; } else { keep = !far; }
       }
+      if (MODE == 3u && keep) { keep = in_blocks_mask(bh, i, j); }
       let s = select(NEG, sS[r * SS + u] * p.scale, keep);
       sS[r * SS + u] = s;
       tmax = max(tmax, s);
@@ -170,6 +188,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     let val = m + log(l);
     if (MODE == 2u) { lse[h * p.nMax + q0 + r] = val; } else { lse[h * S + i] = val; }
   }
+//@RECORD_TILES
 }
 
 // One 16 x 16 output tile (dims c0 ..) of subgroup sg from the scratch in sS to out, divided by l.

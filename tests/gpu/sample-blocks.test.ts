@@ -16,6 +16,7 @@ import { selectStrips, stripScores } from '../../src/sampleattention/spec/blocks
 import { blocksMask, blocksPredicate } from '../../src/sampleattention/spec/blocks/mask';
 import { freshSeed, gpu, maxAbsError, relError, rng } from '../helpers/gpu';
 import { attentionInputs } from './sample-inputs';
+import { selectStripsF32, tilesWithMask } from '../helpers/blocks';
 
 // Strip scores: each C_J / D_o is a sum of softmax probabilities of the |R| sampled rows, at most
 // |R| in all. Each term carries ~1e-6 relative f32 error (the d-term dot product and the row's
@@ -32,51 +33,6 @@ const EST_TOL = 1e-6;
 // ~1e-6 f32 error) keep >10x margin while a single missing or extra (i, j) moves them by >1e-3.
 const OUT_TOL = 2e-5;
 const LSE_TOL = 1e-5;
-
-/** selectStrips in f32: the GPU kernel's arithmetic (the order, the running sum in that order,
- * alpha * total, all rounded to f32), so the kernel's result is predicted exactly. */
-function selectStripsF32(scores: Float32Array, alpha: number, rowCount: number, pinned: number | null): { kept: number[]; count: number; estimate: number } {
-  const N = scores.length;
-  const rest = Array.from({ length: N }, (_, t) => t).filter((t) => t !== pinned);
-  rest.sort((a, c) => (scores[c] - scores[a]) || (a - c));
-  const order = pinned === null ? rest : [pinned, ...rest];
-  const f = Math.fround;
-  let total = 0;
-  for (const t of order) total = f(total + scores[t]);
-  const a = f(alpha), first = pinned === null ? 0 : 1;
-  let count = 0;
-  if (a === 1) {
-    count = first;
-    while (count < N && scores[order[count]] > 0) count++;
-  } else {
-    const target = f(a * total);
-    let run = 0;
-    do {
-      run = f(run + scores[order[count]]);
-      count++;
-    } while (!(run >= target) && count < N);
-  }
-  count = Math.max(count, first, 1);
-  let kept = 0;
-  for (let r = 0; r < count; r++) kept = f(kept + scores[order[r]]);
-  return { kept: order.slice(0, count).sort((x, y) => x - y), count, estimate: f(kept / rowCount) };
-}
-
-/** Query tiles x key tiles of the kernel that hold at least one entry of M (brute force). */
-function tilesWithMask(S: number, bk: number, keep: (i: number, j: number) => boolean): number[] {
-  const out: number[] = [];
-  for (let i0 = 0; i0 < S; i0 += BLOCKS_BQ) {
-    const i1 = Math.min(i0 + BLOCKS_BQ, S) - 1;
-    let n = 0;
-    for (let j0 = 0; j0 <= i1; j0 += bk) {
-      let any = false;
-      for (let i = i0; i <= i1 && !any; i++) for (let j = j0; j <= Math.min(j0 + bk - 1, i); j++) if (keep(i, j)) { any = true; break; }
-      if (any) n++;
-    }
-    out.push(n);
-  }
-  return out;
-}
 
 /** log sum over the kept keys of exp(s_ij), float64. */
 function maskedLse(q: ArrayLike<number>, k: ArrayLike<number>, S: number, d: number, keep: (i: number, j: number) => boolean): Float64Array {

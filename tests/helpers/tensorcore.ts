@@ -1,5 +1,6 @@
 // Tensor-core tests: which path runs here, and the f16 rounding the kernels apply to their inputs.
 import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
 import type { GpuContext } from '../../gpu/device';
 import { missingForTensorCores, tensorCoreMode, type TensorCoreMode } from '../../gpu/tensorcore/support';
 import { f16Bits } from '../../gpu/tensorcore/half';
@@ -51,4 +52,22 @@ export function maskedAttention(q: ArrayLike<number>, k: ArrayLike<number>, v: A
     }
   }
   return { out, lse, bound };
+}
+
+/** Asserts every output element of the rows `rows(i)` of one head (at `base` in `got`) is finite and
+ * within its bound (maskedAttention's, plus 1e-6) of the float64 reference; returns the worst
+ * error as a fraction of its bound. */
+export function compareWithinBound(what: string, got: Float32Array, ref: Float64Array, bound: Float64Array, rows: (i: number) => boolean, S: number, d: number, base: number): number {
+  let worst = 0;
+  for (let i = 0; i < S; i++) {
+    if (!rows(i)) continue;
+    for (let c = 0; c < d; c++) {
+      const g = got[base + i * d + c];
+      assert.ok(Number.isFinite(g), `${what}: out[${i}, ${c}] is ${g}`);
+      const e = Math.abs(g - ref[i * d + c]) / (bound[i * d + c] + 1e-6);
+      worst = Math.max(worst, e);
+    }
+  }
+  assert.ok(worst <= 1, `${what}: worst error is ${worst.toFixed(2)} x the f16 bound`);
+  return worst;
 }
