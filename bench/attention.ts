@@ -19,11 +19,6 @@ import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32, randn } from '../src/util/random';
 import { sampledRows, validateParams, windowSize, type SampleParams } from '../src/sampleattention/spec/params';
 import { kvHeadOf } from '../src/sampleattention/spec/reference';
-import { blocksSampledRows, validateBlocksParams, type BlocksParams } from '../src/sampleattention/spec/blocks/params';
-import { blocksSetting } from '../src/sampleattention/spec/setting';
-import { blocksStageDispatches, createBlocksStages, destroyBlocksStages } from '../gpu/sample/blocks-stages';
-import { BLOCKS_BQ, blocksKeyTile, blocksSparseDispatch, createBlocksSparseOutputs, destroyBlocksSparseOutputs } from '../gpu/sample/blocks-sparse';
-import { runSampleAttention } from '../src/sampleattention/gpu-run/layer-run';
 
 export interface AttentionBenchOptions {
   S: number;
@@ -226,65 +221,5 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
     destroyDenseOutputs(dense);
     destroySparseOutputs(sparse);
     destroyMeasureOutputs(meas);
-  }
-}
-
-export interface BlocksBenchOptions extends Omit<AttentionBenchOptions, 'params' | 'tensorCores' | 'keysPerTile'> {
-  params: BlocksParams;
-}
-
-export interface BlocksBenchResult {
-  blockSize: number;
-  stagesMs: number;
-  sparseMs: number;
-  recallMean: number;
-  recallMin: number;
-  density: number;
-  /** Share of the causal key tiles the block-sparse kernel visited (the rest it skipped whole). */
-  tilesVisited: number;
-}
-
-/** The blocks variant's kernel times on the same inputs as benchAttention (same seed, pattern):
- * its stages (row lse, strip sums, strip selection) and the block-sparse pass, f32 (the variant
- * has no tensor-core kernels yet), with the recall and density of the timed mask from the
- * library's run (runSampleAttention, the measured path every verb uses). */
-export async function benchBlocks(ctx: GpuContext, o: BlocksBenchOptions): Promise<BlocksBenchResult> {
-  validateBlocksParams(o.params);
-  if (!ctx.hasTimestamps) throw new Error('benchBlocks needs the timestamp-query feature; this adapter has none.');
-  const { S, heads, kvHeads, d } = o;
-  const b = o.params.blockSize;
-  const shape = { heads, kvHeads, S, d };
-  const x = o.inputs ?? benchInputs(o);
-  const q = uploadTensor(ctx, 'bench q', [heads, S, d], x.q); // (heads, S, d) f32
-  const k = uploadTensor(ctx, 'bench k', [kvHeads, S, d], x.k); // (kvHeads, S, d) f32
-  const v = uploadTensor(ctx, 'bench v', [kvHeads, S, d], x.v); // (kvHeads, S, d) f32
-  const rows = blocksSampledRows(S, b, o.params.rowRatio);
-  const sr = uploadSampledRows(ctx, S, Array.from({ length: heads }, () => rows));
-  const st = createBlocksStages(ctx, shape, b, Array(heads).fill(o.params), Array(heads).fill(rows.length), sr.nMax);
-  const out = createBlocksSparseOutputs(ctx, shape);
-  const timer = new GpuTimer(ctx, 256);
-  const stT: number[] = [], spT: number[] = [];
-  try {
-    const stages = blocksStageDispatches(ctx, shape, q, k, sr, b, st);
-    const sparseD = blocksSparseDispatch(ctx, shape, q, k, v, b, st.kept.buffer, out);
-    await checked(ctx.device, 'blocks bench warm-up', () => run(ctx, [...stages, sparseD]));
-    for (let rep = 0; rep < o.repeats; rep++) {
-      stT.push(await timed(ctx, timer, stages));
-      spT.push(await timed(ctx, timer, [sparseD]));
-    }
-    const tiles = await readU32(ctx, out.tiles.buffer, heads * Math.ceil(S / BLOCKS_BQ));
-    const bk = blocksKeyTile(ctx.device, d);
-    let causalTiles = 0;
-    for (let t = 0; t < Math.ceil(S / BLOCKS_BQ); t++) causalTiles += Math.ceil(Math.min(S, (t + 1) * BLOCKS_BQ) / bk);
-    const visited = tiles.reduce((a, n) => a + n, 0) / (heads * causalTiles);
-    const r = await runSampleAttention(ctx, { q, k, v, heads, kvHeads, S, d, params: blocksSetting(o.params) });
-    r.dispose();
-    const avg = (f: (h: (typeof r.heads)[number]) => number) => r.heads.reduce((a, h) => a + f(h), 0) / heads;
-    return { blockSize: b, stagesMs: median(stT), sparseMs: median(spT), recallMean: avg((h) => h.recallMean), recallMin: Math.min(...r.heads.map((h) => h.recallMin)), density: avg((h) => h.density), tilesVisited: visited };
-  } finally {
-    timer.destroy();
-    destroyAll(q, k, v, sr.rows, sr.nRows);
-    destroyBlocksStages(st);
-    destroyBlocksSparseOutputs(out);
   }
 }

@@ -21,6 +21,8 @@ import { blocksSampledRows, validateBlocksParams, type BlocksParams } from '../s
 import { blocksDensity, blocksMask, blocksPredicate } from '../src/sampleattention/spec/blocks/mask';
 import { kvHeadOf } from '../src/sampleattention/spec/reference';
 import { benchInputs, rowError, timed } from './attention';
+import { runSampleAttention } from '../src/sampleattention/gpu-run/layer-run';
+import { blocksSetting } from '../src/sampleattention/spec/setting';
 
 export interface BlocksBenchOptions {
   S: number;
@@ -68,6 +70,10 @@ export interface BlocksBenchResult {
   params: BlocksParams;
   sampledRows: number;
   times: BlocksBenchTimes[];
+  /** Recall of the timed setting from the library's measured run (runSampleAttention, f32: the
+   * exact path every verb's measures use), mean over heads and the worst row. */
+  recallMean: number;
+  recallMin: number;
 }
 
 export async function benchBlocks(ctx: GpuContext, o: BlocksBenchOptions): Promise<BlocksBenchResult> {
@@ -88,7 +94,10 @@ export async function benchBlocks(ctx: GpuContext, o: BlocksBenchOptions): Promi
     for (const precision of o.tensorCores ? (['f32', 'f16'] as const) : (['f32'] as const)) {
       times.push(await timePrecision(ctx, o, precision, { q, k, v, x, sr, rows, timer, shape, b }));
     }
-    return { S, heads, kvHeads, d, params: o.params, sampledRows: rows.length, times };
+    const run = await runSampleAttention(ctx, { q, k, v, heads, kvHeads, S, d, params: blocksSetting(o.params) });
+    const recallMean = run.heads.reduce((a, h) => a + h.recallMean, 0) / heads, recallMin = Math.min(...run.heads.map((h) => h.recallMin));
+    run.dispose();
+    return { S, heads, kvHeads, d, params: o.params, sampledRows: rows.length, times, recallMean, recallMin };
   } finally {
     timer.destroy();
     destroyAll(q, k, v, sr.rows, sr.nRows);

@@ -96,7 +96,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     if (matmul !== undefined && !(Number.isInteger(matmul) && matmul >= 1)) throw new Error(`--matmul must be a positive integer, got ${matmul}`);
     results.push(...(await benchForwardSuite(ctx, repeats, (line) => console.log(line), { lengths: f.S ? list(f.S as string, []) : undefined, matmul })));
   } else {
-    const { benchAttention, benchBlocks } = await import('../bench/attention');
+    const { benchAttention } = await import('../bench/attention');
+    const { benchBlocks } = await import('../bench/blocks');
     const heads = (f.heads as number | undefined) ?? 8;
     const kvHeads = (f['kv-heads'] as number | undefined) ?? heads;
     const variant = flagVariant('bench', f);
@@ -104,10 +105,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const blocks = variant === 'blocks' ? blocksFlagParams('bench', f) : undefined;
     const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
     if (pattern !== 'random' && pattern !== 'structured') throw new Error(`--pattern must be random or structured, got ${pattern}`);
-    console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, tokens ${describeSetting({ variant: 'tokens', ...params })}${blocks ? `; ${describeSetting(blocksSetting(blocks))} (f32 kernels)` : ''}, precision ${precision}, median of ${repeats}`);
+    console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, tokens ${describeSetting({ variant: 'tokens', ...params })}${blocks ? `; ${describeSetting(blocksSetting(blocks))} ` : ''}, precision ${precision}, median of ${repeats}`);
     const f16opts = tc ? { tensorCores: tc, keysPerTile: f['keys-per-tile'] as number | undefined } : {};
-    const bHead = blocks ? ' blocks stages ms | blocks sparse ms | blocks speedup | blocks recall | blocks density | tiles visited |' : '';
-    const bRule = blocks ? '-----------------:|-----------------:|---------------:|--------------:|---------------:|--------------:|' : '';
+    const bHead = blocks ? ' blocks dense ms | blocks stages ms | blocks sparse ms | blocks speedup | blocks recall | blocks density | tiles visited |' : '';
+    const bRule = blocks ? '----------------:|-----------------:|-----------------:|---------------:|--------------:|---------------:|--------------:|' : '';
     console.log(`|     S |   d | dense ms | stage1+2 ms | sparse ms | speedup | stages/dense | recall mean | recall min | density |${bHead}`);
     console.log(`|------:|----:|---------:|------------:|----------:|--------:|-------------:|------------:|-----------:|--------:|${bRule}`);
     const real = f.qk ? await readCaptured(f.qk as string, (f.layer as number | undefined) ?? 0) : undefined;
@@ -119,9 +120,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
             ? await benchAttention(ctx, { S, heads: real.heads, kvHeads: real.kvHeads, d, params, repeats, pattern, inputs: real, ...f16opts })
             : await benchAttention(ctx, { S, heads, kvHeads, d, params, repeats, pattern, ...f16opts });
           const inputs = real ? { inputs: real } : {};
-          const br = blocks ? await benchBlocks(ctx, { S, heads: real?.heads ?? heads, kvHeads: real?.kvHeads ?? kvHeads, d, params: blocks, repeats, pattern, ...inputs }) : undefined;
+          const br = blocks ? await benchBlocks(ctx, { S, heads: real?.heads ?? heads, kvHeads: real?.kvHeads ?? kvHeads, d, params: blocks, repeats, pattern, ...inputs, tensorCores: tc }) : undefined;
+          // The blocks columns at this run's precision: its own dense pass beside its stages and sparse pass.
+          const bt = br?.times.find((t) => t.precision === precision) ?? br?.times[0];
           results.push({ ...r, adapter, pattern, params, precision, ...(br ? { blocks: { ...br, params: blocks } } : {}) });
-          const bCells = br ? ` ${br.stagesMs.toFixed(3).padStart(16)} | ${br.sparseMs.toFixed(3).padStart(16)} | ${(r.denseMs / (br.stagesMs + br.sparseMs)).toFixed(2).padStart(13)}x | ${br.recallMean.toFixed(4).padStart(13)} | ${br.density.toFixed(3).padStart(14)} | ${(100 * br.tilesVisited).toFixed(1).padStart(12)}% |` : '';
+          const bCells = br && bt ? ` ${bt.denseMs.toFixed(3).padStart(15)} | ${bt.stagesMs.toFixed(3).padStart(16)} | ${bt.sparseMs.toFixed(3).padStart(16)} | ${bt.speedup.toFixed(2).padStart(13)}x | ${br.recallMean.toFixed(4).padStart(13)} | ${bt.density.toFixed(3).padStart(14)} | ${(100 * bt.tileShare).toFixed(1).padStart(12)}% |` : '';
           console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | ${r.denseMs.toFixed(3).padStart(8)} | ${r.stagesMs.toFixed(3).padStart(11)} | ${r.sparseMs.toFixed(3).padStart(9)} | ${r.speedup.toFixed(2).padStart(6)}x | ${(100 * r.stageShare).toFixed(1).padStart(11)}% | ${r.recallMean.toFixed(4).padStart(11)} | ${r.recallMin.toFixed(4).padStart(10)} | ${r.density.toFixed(3).padStart(7)} |${bCells}`);
           const flops = 2 * S * (S + 1) * d * r.heads; // QK^T and PV over the causal half, 2 flops a multiply-add
           console.log(`|       |     | dense ${(flops / (r.denseMs * 1e-3) / 1e12).toFixed(1)} TFLOP/s; self-check vs float64 (max row error): dense ${r.denseCheck.toExponential(1)}, sparse ${r.sparseCheck.toExponential(1)} |`);

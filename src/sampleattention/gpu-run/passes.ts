@@ -1,17 +1,19 @@
 // The GPU passes of one group of heads, one home each for the precision choice: the dense
-// (flash) pass, the `tokens` variant's stages 1-2 and sparse pass, the `blocks` variant's sparse
-// pass. Used by the measured run (layer-run.ts) and the measure-free prefill (prefill-attention.ts)
+// (flash) pass, the `tokens` variant's stages 1-2 and sparse pass, the `blocks` variant's stages
+// and sparse pass. Used by the measured run (layer-run.ts) and the measure-free prefill (prefill-attention.ts)
 // through selection-plan.ts.
 import type { GpuContext } from '../../../gpu/device';
 import type { Dispatch } from '../../../gpu/kernel';
 import { destroyAll, uploadU32, type Tensor } from '../../../gpu/tensor';
 import type { AttentionShape } from '../../../gpu/attention/shapes';
 import { flashDispatch, type DenseOutputs } from '../../../gpu/attention/flash';
-import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows } from '../../../gpu/sample/stage1';
+import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows, type SampledRows } from '../../../gpu/sample/stage1';
 import { createStage2, destroyStage2, stage2Dispatches } from '../../../gpu/sample/stage2';
 import { sparseDispatch, type KeySets, type SparseOutputs } from '../../../gpu/sample/sparse';
 import { blocksSparseDispatch, type BlocksSparseOutputs } from '../../../gpu/sample/blocks-sparse';
-import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches } from '../../../gpu/tensorcore/attention';
+import { blocksStageDispatches, type BlocksStageOutputs } from '../../../gpu/sample/blocks-stages';
+import { blocksStageF16Dispatches } from '../../../gpu/tensorcore/blocks-stages';
+import { blocksSparseF16Dispatch, flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches } from '../../../gpu/tensorcore/attention';
 import type { TensorCoreMode } from '../../../gpu/tensorcore/support';
 import { sampledRows, windowSize, type SampleParams } from '../spec/params';
 
@@ -48,9 +50,12 @@ export const flashFor = (ctx: GpuContext, tc: TensorCoreMode | undefined, s: Att
 export const sparseFor = (ctx: GpuContext, tc: TensorCoreMode | undefined, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor | undefined, keys: KeySets, o: SparseOutputs, scale?: number): Dispatch =>
   tc ? sparseF16Dispatch(ctx, tc, s, q, k, v, keys, o, scale) : sparseDispatch(ctx, s, q, k, v, keys, o, scale);
 
-/** The blocks variant's block-sparse pass over the kept blocks and bands ((2, heads, nb) u32).
- * f32 even when tc is set, for now: the tensor-core kernel (gpu/tensorcore's
- * blocksSparseF16Dispatch, same outputs) is being written elsewhere and will be chosen here. The
- * blocks stages are f32 likewise (blocks-stages.ts has no f16 twin yet). */
-export const blocksSparseFor = (ctx: GpuContext, _tc: TensorCoreMode | undefined, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, b: number, kept: GPUBuffer, o: BlocksSparseOutputs, scale?: number): Dispatch =>
-  blocksSparseDispatch(ctx, s, q, k, v, b, kept, o, scale);
+/** The blocks variant's block-sparse pass over the kept blocks and bands ((2, heads, nb) u32), on
+ * tensor cores when tc is set (same outputs and tiles-visited counts), in f32 otherwise. */
+export const blocksSparseFor = (ctx: GpuContext, tc: TensorCoreMode | undefined, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, b: number, kept: GPUBuffer, o: BlocksSparseOutputs, scale?: number): Dispatch =>
+  tc ? blocksSparseF16Dispatch(ctx, tc, s, q, k, v, b, kept, o, scale) : blocksSparseDispatch(ctx, s, q, k, v, b, kept, o, scale);
+
+/** The blocks variant's stages 1 and 2 (row pass, strip sums, selection of both kinds), with the
+ * row pass and column sums on tensor cores when tc is set. */
+export const blocksStagesFor = (ctx: GpuContext, tc: TensorCoreMode | undefined, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, b: number, o: BlocksStageOutputs, scale?: number): Dispatch[] =>
+  tc ? blocksStageF16Dispatches(ctx, tc, s, q, k, rows, b, o, scale) : blocksStageDispatches(ctx, s, q, k, rows, b, o, scale);

@@ -9,14 +9,14 @@ import { ceilDiv } from '../../../gpu/kernel';
 import { createTensor, destroyAll, readU32, type Tensor } from '../../../gpu/tensor';
 import type { AttentionShape } from '../../../gpu/attention/shapes';
 import { uploadSampledRows } from '../../../gpu/sample/stage1';
-import { blocksStageDispatches, createBlocksStages, destroyBlocksStages } from '../../../gpu/sample/blocks-stages';
+import { createBlocksStages, destroyBlocksStages } from '../../../gpu/sample/blocks-stages';
 import { BLOCKS_BQ } from '../../../gpu/sample/blocks-sparse';
 import { blocksPlanesDispatch, tokensPlanesDispatch, uploadHeadMap, type MaskPlaneTensors } from '../../../gpu/sample/mask-planes';
 import type { TensorCoreMode } from '../../../gpu/tensorcore/support';
 import { blocksSampledRows } from '../spec/blocks/params';
 import { settingParams, type BlocksHeadResult, type BlocksSetting, type CommonMeasures, type HeadSetting, type TokensHeadResult, type TokensSetting } from '../spec/setting';
 import { groupInputs, headGroups, scatterHeads } from './head-groups';
-import { blocksSparseFor, destroySelectionStages, selectionStages, sparseFor } from './passes';
+import { blocksSparseFor, blocksStagesFor, destroySelectionStages, selectionStages, sparseFor } from './passes';
 
 /** Where the sparse pass writes, for every head of the layer. */
 export interface SelectionTarget {
@@ -133,7 +133,7 @@ function blocksGroup(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tenso
   const outs = { out: t.out!, lse: t.lse, tiles };
   const steps: Step[] = [
     ...gi.copies,
-    ...blocksStageDispatches(ctx, gs, gi.q, gi.k, sr, b, bs, scale),
+    ...blocksStagesFor(ctx, tc, gs, gi.q, gi.k, sr, b, bs, scale),
     blocksSparseFor(ctx, tc, gs, gi.q, gi.k, gi.v ?? gi.k, b, bs.kept.buffer, outs, scale),
     ...scatter(heads, gs, gi.gathered, t, target),
     ...(planes && map ? [blocksPlanesDispatch(ctx, S, b, heads, map, bs.kept.buffer, bs.strips.buffer, planes)] : []),
