@@ -105,7 +105,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const blocks = variant === 'blocks' ? blocksFlagParams('bench', f) : undefined;
     const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
     if (pattern !== 'random' && pattern !== 'structured') throw new Error(`--pattern must be random or structured, got ${pattern}`);
-    console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, tokens ${describeSetting({ variant: 'tokens', ...params })}${blocks ? `; ${describeSetting(blocksSetting(blocks))} ` : ''}, precision ${precision}, median of ${repeats}`);
+    console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, tokens ${describeSetting({ variant: 'tokens', ...params })}${blocks ? `; ${describeSetting(blocksSetting(blocks))}` : ''}, precision ${precision}, median of ${repeats}`);
     const f16opts = tc ? { tensorCores: tc, keysPerTile: f['keys-per-tile'] as number | undefined } : {};
     const bHead = blocks ? ' blocks dense ms | blocks stages ms | blocks sparse ms | blocks speedup | blocks recall | blocks density | tiles visited |' : '';
     const bRule = blocks ? '----------------:|-----------------:|-----------------:|---------------:|--------------:|---------------:|--------------:|' : '';
