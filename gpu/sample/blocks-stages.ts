@@ -79,14 +79,20 @@ export function blocksStageDispatches(ctx: GpuContext, s: AttentionShape, q: Ten
   return [rowLse, ...blocksStripDispatches(s, q, k, rows, b, o, scale, false)];
 }
 
+// x rounded to f16's 11 significant bits, ties to even, as the tensor-core kernels stage q and k,
+// kept in f32. Bit arithmetic, not f32(f16(x)): compilers may fold that round trip away (Mesa's
+// lavapipe does) and then the strips would see other scores than the row pass's lse. Exact over
+// f16's normal range; below it (|x| < 2^-14) f16 keeps fewer bits, a difference under 2^-25.
+const OPERAND_F16 = 'fn operand(x: f32) -> f32 { let u = bitcast<u32>(x); return bitcast<f32>((u + 0xfffu + ((u >> 13u) & 1u)) & 0xffffe000u); }';
+
 /** The strip sums and stage 2, after a row pass into o.rowPass. `tensorCores`: the row pass ran on
  * the tensor-core path (f16-rounded q and k, and its column scores c_j in o.rowPass.scores), so
  * the strip sums read q and k rounded to f16 too and take the column blocks from c_j. */
 export function blocksStripDispatches(s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, b: number, o: BlocksStageOutputs, scale: number, tensorCores: boolean): Dispatch[] {
-  const header = tensorCores ? ['enable f16;', 'fn operand(x: f32) -> f32 { return f32(f16(x)); }'] : ['fn operand(x: f32) -> f32 { return x; }'];
+  const operand = tensorCores ? OPERAND_F16 : 'fn operand(x: f32) -> f32 { return x; }';
   return [
     {
-      kernel: { label: tensorCores ? 'blocks strip sums (f16 operands)' : 'blocks strip sums', code: [...header, `const D: u32 = ${s.d}u;`, stage1Wgsl].join('\n'), entryPoint: 'strip_sums' },
+      kernel: { label: tensorCores ? 'blocks strip sums (f16 operands)' : 'blocks strip sums', code: [operand, `const D: u32 = ${s.d}u;`, stage1Wgsl].join('\n'), entryPoint: 'strip_sums' },
       // colScores (binding 6) is read only on the tensor-core path; bound on both.
       buffers: [q.buffer, k.buffer, rows.rows, rows.nRows, o.rowPass.rowLse.buffer, o.strips.buffer, o.rowPass.scores.buffer],
       params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax), u32(b), u32(o.nb), u32(s.heads), u32(tensorCores ? 1 : 0)],
