@@ -74,7 +74,11 @@ function Latency() {
 function SweepPlot() {
   const sweep = useStudio((s) => s.sweep);
   const sel = useStudio(chosenSelection);
-  const p = useStudio((s) => (s.chosen ? paramsFor(s, s.chosen.layer, s.chosen.head) : s.defaults));
+  // paramsFor builds a new object: computed from the store's own (stable) fields, not in a selector.
+  const chosen = useStudio((s) => s.chosen);
+  const defaults = useStudio((s) => s.defaults);
+  const overrides = useStudio((s) => s.overrides);
+  const p = chosen ? paramsFor({ defaults, overrides }, chosen.layer, chosen.head) : defaults;
   const W = 300, H = 150, m = { l: 40, r: 10, t: 10, b: 28 };
   // The sweep moves tokens' alpha: a blocks head has none (params.ts clears it).
   if (!sweep || !sel || p.variant !== 'tokens') return null;

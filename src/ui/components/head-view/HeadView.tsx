@@ -33,7 +33,11 @@ export function HeadView({ size }: { size: number }) {
   const overlay = useStudio((s) => s.overlay);
   const sel = useStudio(chosenSelection);
   const chosen = useStudio((s) => s.chosen);
-  const setting = useStudio((s) => (s.chosen ? paramsFor(s, s.chosen.layer, s.chosen.head) : s.defaults));
+  // paramsFor builds a new object: computed from the store's own (stable) fields, not in a selector.
+  const defaults = useStudio((s) => s.defaults);
+  const overrides = useStudio((s) => s.overrides);
+  const setting = useMemo(() => (chosen ? paramsFor({ defaults, overrides }, chosen.layer, chosen.head) : defaults), [defaults, overrides, chosen]);
+
   const mapRef = useRef<HTMLCanvasElement>(null);
   const barRef = useRef<HTMLCanvasElement>(null);
   const slashRef = useRef<HTMLCanvasElement>(null);
