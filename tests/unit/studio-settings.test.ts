@@ -90,3 +90,20 @@ test('setVariant / setParam: the chosen head switches to blocks as an override; 
   assert.equal(blockSizeFor(1000, 64), 64);
   assert.deepEqual(DEFAULT_PARAMS, { alpha: tokens.alpha, rowRatio: tokens.rowRatio, windowRatio: tokens.windowRatio });
 });
+
+test('config import: blocks heads become the studio\'s (no refusal); export writes them back with both defaults', async () => {
+  const { buildConfig, serializeConfig } = await import('../../src/sampleattention/formats/config-file');
+  const { importConfig, currentConfig } = await import('../../src/state/config-io');
+  const config = { family: 'llama', numLayers: 1, numHeads: 2, numKvHeads: 1, headDim: 8 } as const;
+  const model = { name: 'm', family: 'llama' as const, layers: 1, heads: 2, kvHeads: 1, headDim: 8 };
+  const text = serializeConfig(buildConfig({ model, text: { tokens: 40 }, defaults: { tokens: { ...DEFAULT_PARAMS, alpha: 0.9 }, blocks: { blockSize: 32, alphaColumn: 0.9, alphaSlash: 0.9, rowRatio: 0.05 } }, params: [[{ ...tokens, alpha: 0.9 }, blocks64]] }));
+  useStudio.setState({ model: { name: 'm', config: config as never, parameters: 0 }, prefill: { ids: new Int32Array(40), tokens: [], S: 40, ms: 0 }, layers: [], configMessage: null });
+  await importConfig({ name: 'c.json', text: async () => text } as File);
+  const s = useStudio.getState();
+  assert.equal(s.configMessage?.ok, true, s.configMessage?.text ?? 'no message');
+  assert.deepEqual(layerParams(s, 0, 2), [{ ...tokens, alpha: 0.9 }, blocks64]);
+  const back = currentConfig();
+  assert.deepEqual(back.layers[0].heads.map((h) => h.variant), ['tokens', 'blocks']);
+  assert.deepEqual(back.defaults.tokens, { ...DEFAULT_PARAMS, alpha: 0.9 });
+  assert.deepEqual(back.defaults.blocks, { blockSize: 128, alphaColumn: 0.95, alphaSlash: 0.95, rowRatio: 0.05 }, 'the studio keeps one variant\'s defaults; the other is the spec\'s');
+});
