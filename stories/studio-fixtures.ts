@@ -5,7 +5,7 @@
 import type { HeadDetail, LayerResult, LoadedModel, PooledMap, PrefillResult } from '../src/engine/types';
 import type { ModelConfig } from '../src/model/config';
 import { attentionRow, columnScores, headView, inMask, keySetOf, rowRecall, selectAll, selectHead, type SampleParams } from '../src/sampleattention/spec/reference';
-import type { HeadSelection } from '../src/sampleattention/spec/selection';
+import { tokensSetting, type HeadResult } from '../src/sampleattention/spec/setting';
 import { useStudio, type StudioState } from '../src/state/store';
 import { poolMax } from '../src/engine/pool-cpu';
 import { attentionInputs } from './kernel-inputs';
@@ -47,7 +47,7 @@ const grid = (values: Float32Array): PooledMap => ({ values, rows: S, cols: S, b
 export interface StudioFixture {
   model: LoadedModel;
   prefill: PrefillResult;
-  layers: LayerResult<HeadSelection>[];
+  layers: LayerResult[];
   detail: HeadDetail;
   sweep: StudioState['sweep'];
 }
@@ -55,14 +55,14 @@ export interface StudioFixture {
 let cached: StudioFixture | null = null;
 export function studioFixture(): StudioFixture {
   if (cached) return cached;
-  const layers: LayerResult<HeadSelection>[] = [];
+  const layers: LayerResult[] = [];
   let detail: HeadDetail | null = null;
   let sweep: StudioState['sweep'] = null;
   for (let l = 0; l < LAYERS; l++) {
     const x = layerInputs(l);
     const heads = selectAll(x.q, x.k, HEADS, HEADS, S, D, PARAMS, { v: x.v });
     const P = probs(x);
-    layers.push({ heads, thumbs: Array.from({ length: HEADS }, (_, h) => poolMax(P, h, S, 16)) });
+    layers.push({ heads: heads.map((sel): HeadResult => ({ variant: 'tokens', ...sel })), thumbs: Array.from({ length: HEADS }, (_, h) => poolMax(P, h, S, 16)) });
     if (l !== CHOSEN.layer) continue;
     // The chosen head at one cell per token: the four planes the GPU pooling kernel would give.
     const h = CHOSEN.head, sel = heads[h];
@@ -107,7 +107,7 @@ export function loadFixture(patch: Partial<StudioState> = {}): void {
     adapter: 'fixture (no GPU)',
     model: f.model,
     prefill: f.prefill,
-    defaults: { ...PARAMS },
+    defaults: tokensSetting(PARAMS),
     overrides: {},
     layers: f.layers,
     chosen: { ...CHOSEN },

@@ -9,7 +9,8 @@ import { loadCheckpoint, type Checkpoint } from '../model/loader/checkpoint';
 import type { CheckpointFiles } from '../model/loader/files';
 import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sampleattention/gpu-run/layer-run';
 import type { SampleParams } from '../sampleattention/spec/params';
-import type { HeadResult, SettingLike } from '../sampleattention/spec/setting';
+import type { BlocksSetting, HeadResult, SettingLike } from '../sampleattention/spec/setting';
+import { blockStrips } from './block-strips';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
 import { buildModel, type Model } from '../model/forward';
@@ -256,7 +257,11 @@ export class StudioEngine {
       const { run, planes } = await this.planesNow(layer, head, side, { r0: 0, r1: S, c0: 0, c1: S });
       const scores = (await readTensor(this.ctx, run.tensors.scores)).slice(head * S, (head + 1) * S);
       const recall = (await readTensor(this.ctx, run.tensors.recall)).slice(head * S, (head + 1) * S);
-      return { layer, head, ...planes, scores, recall };
+      const setting = this.lastParams[layer]?.[head];
+      if (run.heads[head]?.variant !== 'blocks' || !setting) return { layer, head, ...planes, scores, recall };
+      const t = await this.oneHead(layer, head);
+      const strips = await blockStrips(this.ctx, t.q, t.k, S, this.shape.headDim, setting as BlocksSetting);
+      return { layer, head, ...planes, scores, recall, strips };
     });
   }
 

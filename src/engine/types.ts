@@ -72,7 +72,7 @@ export type { PooledMap, PoolPlane } from '../sampleattention/gpu-run/pooled-map
 import type { PooledMap, PoolPlane } from '../sampleattention/gpu-run/pooled-map';
 
 /** One layer's SampleAttention under the current settings: each head's selection tagged by its
- * variant (the studio's state narrows them to tokens: src/state/tokens-boundary.ts). */
+ * variant (the studio draws either: head-view/painters.ts). */
 export interface LayerResult<H = HeadResult> {
   heads: H[];
   /** Small max-pooled attention map of every head, for the overview. */
@@ -104,6 +104,8 @@ export interface HeadDetail extends HeadPlanes {
   scores: Float32Array;
   /** Per-row recall R_i, (S). */
   recall: Float32Array;
+  /** A blocks head's strip scores (engine/block-strips.ts): C_J and D_o, (nb) f32 each. */
+  strips?: { column: Float32Array; slash: Float32Array };
 }
 
 export interface LatencyResult {

@@ -7,12 +7,12 @@ import type { Progress } from '../engine/types';
 import type { PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import type { HeadChoice, TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
+import { DEFAULT_SETTINGS, settingParams, tokensSetting, type HeadSetting } from '../sampleattention/spec/setting';
 import { checkMInferenceFits, parseMInference } from '../sampleattention/formats/minference-file';
 import { allParams, overridesFrom, paramsKey } from './selectors';
 import { useStudio, type StudioState, type TaskKind } from './store';
 import { scheduleRecompute, studioBusy } from './params';
 import { beginTask, currentEngine, endTask, isCurrentTask } from './session';
-import { toAllSettings } from './tokens-boundary';
 
 const get = () => useStudio.getState();
 const set = (p: Partial<StudioState>) => useStudio.getState().set(p);
@@ -58,14 +58,16 @@ async function runTask(kind: TaskKind, label: string, work: (signal: AbortSignal
 
 /** The overrides that make every head run its tuned setting on top of the spec's defaults. */
 export function tunedOverrides(choices: readonly (readonly HeadChoice<SampleParams>[])[]): StudioState['overrides'] {
-  return overridesFrom(choices.map((layer) => layer.map((c) => c.params)), DEFAULT_PARAMS);
+  return overridesFrom(choices.map((layer) => layer.map((c) => tokensSetting(c.params))), DEFAULT_SETTINGS.tokens);
 }
 
-/** Tunes every head on the current text and applies the result as the studio's parameters. */
+/** Tunes every head on the current text (the tokens grid only: the studio's auto-tune is
+ * tokens-only, `sa-studio tune --variant both` tunes both) and applies the result as the
+ * studio's parameters: every head becomes a tokens head. */
 export function runTune(rule: TuneRule, grid: TuneGrid): Promise<void> {
   return runTask('tune', 'Auto-tune', async (signal, progress) => {
     const report = await currentEngine()!.tune(rule, grid, progress, signal);
-    set({ tuneReport: report, defaults: { ...DEFAULT_PARAMS }, overrides: tunedOverrides(report.choices) });
+    set({ tuneReport: report, defaults: { ...DEFAULT_SETTINGS.tokens }, overrides: tunedOverrides(report.choices) });
     // The tuned parameters are now the studio's: redraw every head with them.
     await scheduleRecompute();
     const all = report.choices.flat();
@@ -80,7 +82,7 @@ export function runCheck(passkey: PasskeyPlan | null): Promise<void> {
   return runTask('check', 'Near-lossless check', async (signal, progress) => {
     const s = get();
     const c = s.model!.config;
-    const report = await currentEngine()!.check(toAllSettings(allParams(s, c.numLayers, c.numHeads)), passkey, progress, signal);
+    const report = await currentEngine()!.check(allParams(s, c.numLayers, c.numHeads), passkey, progress, signal);
     set({ checkReport: { ...report, paramsKey: paramsKey(s) } });
   });
 }
@@ -95,11 +97,18 @@ export function runRivals(scope: 'head' | 'model'): Promise<void> {
     if (scope === 'head' && !which) throw new Error('choose a head first.');
     // An imported MInference config adds its fixed pattern per head, as `rivals --minference`.
     const mi = s.minference ?? undefined;
-    const report = await currentEngine()!.rivals(allParams(s, c.numLayers, c.numHeads), which, RIVALS_MAX_TOKENS, progress, signal, mi);
+    const report = await currentEngine()!.rivals(allParams(s, c.numLayers, c.numHeads).map((l) => l.map(rivalsParams)), which, RIVALS_MAX_TOKENS, progress, signal, mi);
     const key = paramsKey(s);
     const rivals = get().rivals;
     set({ rivals: scope === 'head' ? { ...rivals, head: { ...report, layer: which!.layer, head: which!.head, paramsKey: key } } : { ...rivals, model: { ...report, paramsKey: key } } });
   });
+}
+
+/** The rivals study's SampleAttention curve is the tokens variant's (its alpha sweep): a blocks
+ * head is drawn there at the spec's tokens defaults (the study's own blocks point is at the
+ * blocks defaults, as in `sa-studio rivals`). */
+function rivalsParams(p: HeadSetting): SampleParams {
+  return p.variant === 'tokens' ? settingParams(p) : { ...DEFAULT_PARAMS };
 }
 
 /** Reads a MInference per-head config (its minference/configs/*.json, or `sa-studio convert --to

@@ -2,7 +2,8 @@
 // built from what the studio shows, and a file's parameters applied as the studio's.
 import { buildConfig, checkConfigFits, measuresOf, modelIdentity, parseConfig, serializeConfig, type SampleConfig } from '../sampleattention/formats/config-file';
 import { toModelLayers } from '../sampleattention/formats/capture-file';
-import { settingParams, type TokensSetting } from '../sampleattention/spec/setting';
+import { asHeadSetting, DEFAULT_SETTINGS, settingParams, type HeadSetting } from '../sampleattention/spec/setting';
+import type { ConfigDefaults } from '../sampleattention/formats/config-file';
 import { scheduleRecompute, settled } from './params';
 import { allParams, overridesFrom } from './selectors';
 import { useStudio, type StudioState } from './store';
@@ -15,18 +16,22 @@ export function currentConfig(): SampleConfig {
   if (!s.model || !s.prefill) throw new Error('Nothing to export yet: the model is still loading.');
   const c = s.model.config;
   const params = allParams(s, c.numLayers, c.numHeads);
+  // The studio's defaults are one variant's; the file records both (the other at the spec's).
+  const defaults: ConfigDefaults = s.defaults.variant === 'tokens'
+    ? { tokens: settingParams(s.defaults), blocks: settingParams(DEFAULT_SETTINGS.blocks) }
+    : { tokens: settingParams(DEFAULT_SETTINGS.tokens), blocks: settingParams(s.defaults) };
   const measured = s.layers.map((l) => l?.heads.map(measuresOf) ?? []);
   const cap = s.model.capture;
   if (cap) {
     // A capture's config names the model the file records, over all of its layers.
     if (!cap.identity) throw new Error(`Cannot export a config: ${cap.identityProblem}`);
     return buildConfig({
-      model: cap.identity, text: { tokens: s.prefill.S }, defaults: s.defaults,
+      model: cap.identity, text: { tokens: s.prefill.S }, defaults,
       params: toModelLayers(cap.layers, cap.identity.layers, params, () => Array.from({ length: c.numHeads }, () => ({ ...s.defaults }))),
       measured: toModelLayers(cap.layers, cap.identity.layers, measured, () => []),
     });
   }
-  return buildConfig({ model: modelIdentity(s.model.name, c), text: { tokens: s.prefill.S }, defaults: s.defaults, params, measured });
+  return buildConfig({ model: modelIdentity(s.model.name, c), text: { tokens: s.prefill.S }, defaults, params, measured });
 }
 
 export async function exportConfig(): Promise<void> {
@@ -58,13 +63,12 @@ export async function importConfig(file: File): Promise<void> {
     const cap = s.model.capture;
     if (cap && !cap.identity) throw new Error(`Cannot check the config against the capture: ${cap.identityProblem}`);
     const warning = checkConfigFits(cfg, cap ? cap.identity! : modelIdentity(s.model.name, s.model.config), file.name);
-    // The studio shows tokens heads only for now (a later task adds the variants' UI).
-    const blocks = cfg.layers.flatMap((layer, l) => layer.heads.flatMap((h, i) => (h.variant === 'blocks' ? [`layers[${l}].heads[${i}]`] : [])));
-    if (blocks.length) throw new Error(`${file.name}: ${blocks.length} head(s) use the blocks variant (${blocks.slice(0, 3).join(', ')}${blocks.length > 3 ? ', ...' : ''}), which the studio cannot show yet; \`sa-studio run/eval/ttft --config\` run them.`);
-    // A capture's layer l is the model's layer cap.layers[l].
-    const heads = cfg.layers.map((layer) => layer.heads.map((h) => settingParams(h as TokensSetting)));
-    const overrides = overridesFrom(cap ? cap.layers.map((ml) => heads[ml]) : heads, cfg.defaults.tokens);
-    set({ defaults: { ...cfg.defaults.tokens }, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
+    // Either variant per head. The studio's defaults are the file's tokens defaults; a blocks
+    // head is an override with all of its fields. A capture's layer l is the model's layer cap.layers[l].
+    const heads = cfg.layers.map((layer) => layer.heads.map((h) => asHeadSetting(h as HeadSetting)));
+    const defaults: HeadSetting = { variant: 'tokens', ...cfg.defaults.tokens };
+    const overrides = overridesFrom(cap ? cap.layers.map((ml) => heads[ml]) : heads, defaults);
+    set({ defaults, overrides, configMessage: { ok: true, text: `Importing ${file.name}: recomputing...` } });
     await scheduleRecompute();
     set({ configMessage: { ok: true, text: `Imported ${file.name}: ${Object.keys(overrides).length} head overrides.${warning ? ` ${warning}` : ''}` } });
   } catch (e) {

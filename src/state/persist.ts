@@ -1,7 +1,9 @@
 // What survives a reload: the model, the text, the token limit, the parameters and the chosen
 // head, in localStorage. URL parameters (?model=NAME&maxTokens=N&fresh) win over the saved state.
-import type { SampleParams } from '../sampleattention/spec/params';
-import { PARAM_KEYS, paramProblem } from '../sampleattention/spec/params';
+// The parameters are HeadSettings (either variant); a state saved before the variants held plain
+// SampleParams, which still load as tokens settings (the key stays, so nothing saved is lost).
+import { settingProblems, asHeadSetting, type HeadSetting } from '../sampleattention/spec/setting';
+import { cleanOverride, type Override } from './settings';
 import type { StudioState, TextChoice } from './store';
 
 const KEY = 'sa-studio:v1';
@@ -12,13 +14,27 @@ export interface Saved {
   model?: string;
   text?: TextChoice;
   maxTokens?: number;
-  defaults?: SampleParams;
-  overrides?: Record<string, Partial<SampleParams>>;
+  /** Read back as a HeadSetting; plain SampleParams in states saved before the variants. */
+  defaults?: HeadSetting;
+  overrides?: Record<string, Override>;
   chosen?: { layer: number; head: number } | null;
 }
 
-const validParams = (p: unknown): p is SampleParams =>
-  !!p && typeof p === 'object' && PARAM_KEYS.every((k) => paramProblem(k, (p as Record<string, unknown>)[k]) === null);
+/** A valid setting (without `variant`: tokens, as saved before the variants), or null. */
+function savedSetting(p: unknown): HeadSetting | null {
+  if (!p || typeof p !== 'object') return null;
+  // Only the variant's fields are kept: a saved state may carry fields we no longer know.
+  const s = asHeadSettingOrNull(p);
+  return s && settingProblems(s, [], false).length === 0 ? s : null;
+}
+
+function asHeadSettingOrNull(p: object): HeadSetting | null {
+  try {
+    return asHeadSetting(p as HeadSetting);
+  } catch {
+    return null;
+  }
+}
 
 export function loadSaved(): Saved {
   try {
@@ -29,14 +45,12 @@ export function loadSaved(): Saved {
     if (typeof x.model === 'string') out.model = x.model;
     if (x.text && typeof x.text.name === 'string' && ['sample', 'pasted', 'file', 'passkey'].includes(x.text.kind)) out.text = x.text;
     if (Number.isInteger(x.maxTokens) && (x.maxTokens as number) > 0) out.maxTokens = x.maxTokens;
-    if (validParams(x.defaults)) out.defaults = x.defaults;
+    const defaults = savedSetting(x.defaults);
+    if (defaults) out.defaults = defaults;
     if (x.overrides && typeof x.overrides === 'object') {
       out.overrides = {};
       for (const [k, v] of Object.entries(x.overrides)) {
-        const clean: Partial<SampleParams> = {};
-        for (const name of PARAM_KEYS) {
-          if (v && paramProblem(name, v[name]) === null) clean[name] = v[name];
-        }
+        const clean = cleanOverride(v);
         if (/^\d+:\d+$/.test(k) && Object.keys(clean).length) out.overrides[k] = clean;
       }
     }

@@ -5,7 +5,6 @@ import { yieldToUi } from '../util/yield-to-ui';
 import { refreshChosen } from './head';
 import { layerParams } from './selectors';
 import { need } from './session';
-import { tokensLayer, toSettings } from './tokens-boundary';
 import { useStudio, type StudioState } from './store';
 
 const get = () => useStudio.getState();
@@ -18,7 +17,7 @@ export async function selectEveryLayer(signal: AbortSignal): Promise<void> {
   const layers: StudioState['layers'] = Array.from({ length: L }, () => null);
   for (let l = 0; l < L; l++) {
     set({ message: `SampleAttention, layer ${l + 1} of ${L}...`, progress: { phase: 'select', done: l, total: L, unit: 'layers' } });
-    layers[l] = tokensLayer(await e.selectLayer(l, toSettings(layerParams(get(), l, heads))));
+    layers[l] = await e.selectLayer(l, layerParams(get(), l, heads));
     set({ layers: [...layers] });
     if (signal.aborted) throw new CancelledError();
     await yieldToUi();

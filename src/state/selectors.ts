@@ -1,20 +1,20 @@
 // Values derived from the store: computed where they are read, never stored.
-import type { HeadSelection } from '../sampleattention/spec/selection';
-import { PARAM_KEYS, type SampleParams } from '../sampleattention/spec/params';
+import type { HeadResult, HeadSetting } from '../sampleattention/spec/setting';
+import { applyOverride, overrideFor } from './settings';
 import { headKey, type StudioState } from './store';
 
 type S = Pick<StudioState, 'defaults' | 'overrides'>;
 
-/** The parameters head (layer, head) runs with: the defaults, then its override. */
-export function paramsFor(s: S, layer: number, head: number): SampleParams {
-  return { ...s.defaults, ...s.overrides[headKey(layer, head)] };
+/** The setting head (layer, head) runs with: the defaults, then its override (settings.ts). */
+export function paramsFor(s: S, layer: number, head: number): HeadSetting {
+  return applyOverride(s.defaults, s.overrides[headKey(layer, head)]);
 }
 
-export function layerParams(s: S, layer: number, heads: number): SampleParams[] {
+export function layerParams(s: S, layer: number, heads: number): HeadSetting[] {
   return Array.from({ length: heads }, (_, h) => paramsFor(s, layer, h));
 }
 
-export function allParams(s: S, layers: number, heads: number): SampleParams[][] {
+export function allParams(s: S, layers: number, heads: number): HeadSetting[][] {
   return Array.from({ length: layers }, (_, l) => layerParams(s, l, heads));
 }
 
@@ -23,7 +23,7 @@ export function hasOverride(s: Pick<StudioState, 'overrides'>, layer: number, he
   return !!o && Object.keys(o).length > 0;
 }
 
-export function chosenSelection(s: Pick<StudioState, 'chosen' | 'layers'>): HeadSelection | null {
+export function chosenSelection(s: Pick<StudioState, 'chosen' | 'layers'>): HeadResult | null {
   if (!s.chosen) return null;
   return s.layers[s.chosen.layer]?.heads[s.chosen.head] ?? null;
 }
@@ -33,23 +33,33 @@ export interface Summary {
   recallMin: number;
   recallP5: number;
   density: number;
-  stage1Estimate: number;
+  /** Mean stage-1 estimate of the tokens heads; null when there are none. */
+  stage1Estimate: number | null;
+  /** Mean stage-1 column and slash estimates of the blocks heads; null when there are none. */
+  stage1ColumnEstimate: number | null;
+  stage1SlashEstimate: number | null;
   outputError: number | null;
   heads: number;
 }
 
-/** Means over heads (recall min is the minimum); null when nothing is computed yet. */
-export function summarise(heads: readonly HeadSelection[]): Summary | null {
+/** Means over heads (recall min is the minimum); null when nothing is computed yet. Each
+ * variant's stage-1 estimates are means over that variant's heads. */
+export function summarise(heads: readonly HeadResult[]): Summary | null {
   if (heads.length === 0) return null;
-  const mean = (f: (h: HeadSelection) => number) => heads.reduce((a, h) => a + f(h), 0) / heads.length;
+  const meanOf = <H>(hs: readonly H[], f: (h: H) => number) => (hs.length ? hs.reduce((a, h) => a + f(h), 0) / hs.length : null);
+  const mean = (f: (h: HeadResult) => number) => meanOf(heads, f)!;
+  const tokens = heads.flatMap((h) => (h.variant === 'tokens' ? [h] : []));
+  const blocks = heads.flatMap((h) => (h.variant === 'blocks' ? [h] : []));
   const errs = heads.filter((h) => h.outputError !== undefined);
   return {
     recallMean: mean((h) => h.recallMean),
     recallMin: Math.min(...heads.map((h) => h.recallMin)),
     recallP5: mean((h) => h.recallP5),
     density: mean((h) => h.density),
-    stage1Estimate: mean((h) => h.stage1Estimate),
-    outputError: errs.length ? errs.reduce((a, h) => a + (h.outputError ?? 0), 0) / errs.length : null,
+    stage1Estimate: meanOf(tokens, (h) => h.stage1Estimate),
+    stage1ColumnEstimate: meanOf(blocks, (h) => h.stage1ColumnEstimate),
+    stage1SlashEstimate: meanOf(blocks, (h) => h.stage1SlashEstimate),
+    outputError: meanOf(errs, (h) => h.outputError ?? 0),
     heads: heads.length,
   };
 }
@@ -75,11 +85,10 @@ export function paramsKey(s: Pick<StudioState, 'defaults' | 'overrides'>): strin
 
 /** The per-head overrides that make head (l, h) run params[l][h] on top of `defaults`: only the
  * differences, so heads that match the defaults stay plain (an imported or auto-tuned config). */
-export function overridesFrom(params: readonly (readonly SampleParams[])[], defaults: SampleParams): StudioState['overrides'] {
+export function overridesFrom(params: readonly (readonly HeadSetting[])[], defaults: HeadSetting): StudioState['overrides'] {
   const out: StudioState['overrides'] = {};
   params.forEach((layer, l) => layer.forEach((p, h) => {
-    const o: Partial<SampleParams> = {};
-    for (const name of PARAM_KEYS) if (p[name] !== defaults[name]) o[name] = p[name];
+    const o = overrideFor(p, defaults);
     if (Object.keys(o).length) out[headKey(l, h)] = o;
   }));
   return out;

@@ -5,11 +5,11 @@ import { create } from 'zustand';
 import type { PrecisionInfo } from '../engine/types';
 import type { EngineFault } from '../engine/engine-client';
 import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult, Progress } from '../engine/types';
-import type { HeadSelection } from '../sampleattention/spec/selection';
 import type { CheckReport } from '../engine/checks';
 import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
 import type { TuneReport } from '../engine/checks';
-import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
+import { DEFAULT_SETTINGS, type HeadSetting } from '../sampleattention/spec/setting';
+import type { Override } from './settings';
 import type { MInferenceConfig } from '../sampleattention/formats/minference-file';
 
 export type Status = 'starting' | 'loading' | 'running' | 'ready' | 'error' | 'no-webgpu' | 'cancelled';
@@ -31,6 +31,18 @@ export const OVERLAYS = [
   'Final mask',
   'Missed attention mass',
 ] as const;
+
+/** The same stages' names for a blocks head (docs/SAMPLEATTENTION.md, "Variant `blocks`"):
+ * stage 2's stripes are its kept column blocks, the window's place its kept slash bands. */
+export const BLOCKS_OVERLAYS: Record<(typeof OVERLAYS)[number], string> = {
+  'Attention map': 'Attention map',
+  'Stage 1: sampled rows': 'Stage 1: sampled tail rows',
+  'Stage 1: column scores': 'Stage 1: block and band scores',
+  'Stage 2: selected stripes': 'Stage 2: kept column blocks',
+  'Local window': 'Stage 2: kept slash bands',
+  'Final mask': 'Final mask',
+  'Missed attention mass': 'Missed attention mass',
+};
 
 /** Each stage's place in OVERLAYS, by name, so the views ask for a stage, not a number. */
 export const STAGE = { map: 0, sampledRows: 1, columnScores: 2, stripes: 3, window: 4, finalMask: 5, missedMass: 6 } as const;
@@ -60,10 +72,11 @@ export interface StudioState {
   text: TextChoice;
   maxTokens: number;
   prefill: PrefillResult | null;
-  defaults: SampleParams;
-  /** Per-head overrides, keyed "layer:head". */
-  overrides: Record<string, Partial<SampleParams>>;
-  layers: (LayerResult<HeadSelection> | null)[];
+  /** Every head's setting (either variant), unless overridden. */
+  defaults: HeadSetting;
+  /** Per-head overrides, keyed "layer:head" (settings.ts: fields, and maybe another variant). */
+  overrides: Record<string, Override>;
+  layers: (LayerResult | null)[];
   chosen: { layer: number; head: number } | null;
   detail: HeadDetail | null;
   overlay: number;
@@ -102,7 +115,7 @@ export const useStudio = create<StudioState>((set) => ({
   text: { kind: 'sample', name: 'prose-nodejs-pull-requests.md' },
   maxTokens: DEFAULT_MAX_TOKENS,
   prefill: null,
-  defaults: { ...DEFAULT_PARAMS },
+  defaults: { ...DEFAULT_SETTINGS.tokens },
   overrides: {},
   layers: [],
   chosen: null,

@@ -3,20 +3,28 @@
 import { scaleLinear } from 'd3';
 import { headName, useStudio } from '../../state/store';
 import { chosenSelection, layerSummaries, modelSummary, paramsFor, type Summary } from '../../state/selectors';
-import type { HeadSelection } from '../../sampleattention/spec/selection';
+import type { HeadResult } from '../../sampleattention/spec/setting';
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-function Rows({ m, testid }: { m: Summary | HeadSelection; testid: string }) {
+/** Each variant's stage-1 estimates: tokens' one, blocks' column and slash (a mean per variant
+ * over the model's heads of that variant). */
+function stage1Of(m: Summary | HeadResult): { tokens: number | null; column: number | null; slash: number | null } {
+  if ('heads' in m) return { tokens: m.stage1Estimate, column: m.stage1ColumnEstimate, slash: m.stage1SlashEstimate };
+  return m.variant === 'tokens' ? { tokens: m.stage1Estimate, column: null, slash: null } : { tokens: null, column: m.stage1ColumnEstimate, slash: m.stage1SlashEstimate };
+}
+
+function Rows({ m, testid }: { m: Summary | HeadResult; testid: string }) {
+  const st = stage1Of(m);
   return (
     <dl className="kv measures" data-testid={testid}>
       <dt>Recall</dt>
       <dd data-testid={`${testid}-recall`}>mean {f3(m.recallMean)} · min {f3(m.recallMin)} · p5 {f3(m.recallP5)}</dd>
       <dt>Density</dt>
       <dd data-testid={`${testid}-density`}>{pct(m.density)} of the causal map</dd>
-      <dt>Stage-1 estimate</dt>
-      <dd>{f3(m.stage1Estimate)}</dd>
+      {st.tokens !== null ? <><dt>Stage-1 estimate</dt><dd data-testid={`${testid}-stage1`}>{f3(st.tokens)}</dd></> : null}
+      {st.column !== null ? <><dt>Stage-1 (blocks)</dt><dd data-testid={`${testid}-stage1-blocks`}>column {f3(st.column)} · slash {f3(st.slash ?? NaN)}</dd></> : null}
       <dt>Output error</dt>
       <dd>{m.outputError === undefined || m.outputError === null ? 'needs v' : m.outputError.toExponential(2)}</dd>
     </dl>
@@ -32,7 +40,9 @@ export function Measures() {
     <section className="panel" aria-label="Measures">
       <h2>Measures{c ? `: ${headName(c.layer, c.head)}` : ''}</h2>
       {sel ? <Rows m={sel} testid="head" /> : <div className="muted">No head chosen.</div>}
-      {sel ? <div className="muted small-text">{sel.selectedKeys.length} keys kept, window {sel.window}, {sel.sampledRows.length} sampled rows</div> : null}
+      {sel ? <div className="muted small-text" data-testid="head-kept">{sel.variant === 'tokens'
+        ? `${sel.selectedKeys.length} keys kept, window ${sel.window}, ${sel.sampledRows.length} sampled rows`
+        : `blocks of ${sel.blockSize}: ${sel.columnBlocks.length} column blocks and ${sel.slashBands.length} slash bands kept, ${sel.sampledRows.length} sampled rows`}</div> : null}
       <Latency />
       <h2 style={{ marginTop: 14 }}>Whole model{all ? ` (${all.heads} heads)` : ''}</h2>
       {all ? <Rows m={all} testid="model" /> : <div className="muted">{s.busy ? 'Computing...' : '-'}</div>}
@@ -64,9 +74,15 @@ function Latency() {
 function SweepPlot() {
   const sweep = useStudio((s) => s.sweep);
   const sel = useStudio(chosenSelection);
-  const alpha = useStudio((s) => (s.chosen ? paramsFor(s, s.chosen.layer, s.chosen.head).alpha : s.defaults.alpha));
+  // paramsFor builds a new object: computed from the store's own (stable) fields, not in a selector.
+  const chosen = useStudio((s) => s.chosen);
+  const defaults = useStudio((s) => s.defaults);
+  const overrides = useStudio((s) => s.overrides);
+  const p = chosen ? paramsFor({ defaults, overrides }, chosen.layer, chosen.head) : defaults;
   const W = 300, H = 150, m = { l: 40, r: 10, t: 10, b: 28 };
-  if (!sweep || !sel) return null;
+  // The sweep moves tokens' alpha: a blocks head has none (params.ts clears it).
+  if (!sweep || !sel || p.variant !== 'tokens') return null;
+  const alpha = p.alpha;
   const pts = sweep.points;
   const dMax = Math.max(sel.density, ...pts.map((p) => p.density));
   const rMin = Math.min(sel.recallMean, ...pts.map((p) => p.recallMean));

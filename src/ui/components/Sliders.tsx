@@ -1,16 +1,28 @@
-// Live tuning: one set of real range inputs ("Alpha", "Row ratio", "Window ratio"). They set the
-// parameters of every head, or, with "This head" chosen, the chosen head's override (marked,
-// resettable). Every change recomputes on the GPU; the time to the redraw is shown.
+// Live tuning: the variant (tokens | blocks) and one set of real range inputs of its parameters
+// (tokens: "Alpha", "Row ratio", "Window ratio"; blocks: a block size select, "Alpha column",
+// "Alpha slash", "Row ratio"). They set every head, or, with "This head" chosen, the chosen head's
+// override (marked, resettable). Every change recomputes on the GPU; the time to the redraw is shown.
 import { useState } from 'react';
 import { headName, useStudio } from '../../state/store';
-import { resetOverride, setParam, type ParamName } from '../../state/params';
+import { resetOverride, setParam, setVariant, type ParamName } from '../../state/params';
 import { hasOverride, paramsFor } from '../../state/selectors';
+import { BLOCK_SIZES } from '../../state/settings';
+import { VARIANTS, type Variant } from '../../sampleattention/spec/setting';
 
-const SLIDERS: { name: ParamName; label: string; min: number; max: number; step: number; digits: number }[] = [
-  { name: 'alpha', label: 'Alpha', min: 0.5, max: 1, step: 0.001, digits: 3 },
-  { name: 'rowRatio', label: 'Row ratio', min: 0.005, max: 0.5, step: 0.005, digits: 3 },
-  { name: 'windowRatio', label: 'Window ratio', min: 0, max: 0.5, step: 0.005, digits: 3 },
-];
+type SliderDef = { name: ParamName; label: string; min: number; max: number; step: number; digits: number };
+const ROW_RATIO: SliderDef = { name: 'rowRatio', label: 'Row ratio', min: 0.005, max: 0.5, step: 0.005, digits: 3 };
+const SLIDERS: Record<Variant, SliderDef[]> = {
+  tokens: [
+    { name: 'alpha', label: 'Alpha', min: 0.5, max: 1, step: 0.001, digits: 3 },
+    ROW_RATIO,
+    { name: 'windowRatio', label: 'Window ratio', min: 0, max: 0.5, step: 0.005, digits: 3 },
+  ],
+  blocks: [
+    { name: 'alphaColumn', label: 'Alpha column', min: 0.5, max: 1, step: 0.001, digits: 3 },
+    { name: 'alphaSlash', label: 'Alpha slash', min: 0.5, max: 1, step: 0.001, digits: 3 },
+    ROW_RATIO,
+  ],
+};
 
 export function Sliders() {
   const [scope, setScope] = useState<'all' | 'head'>('all');
@@ -21,6 +33,10 @@ export function Sliders() {
   const overridden = chosen ? hasOverride(s, chosen.layer, chosen.head) : false;
   const own = chosen ? s.overrides[`${chosen.layer}:${chosen.head}`] ?? {} : {};
   const disabled = !s.prefill || s.busy;
+  const scopeName = headScope ? 'head' : 'all';
+  const field = (name: ParamName) => (values as unknown as Record<string, number>)[name];
+  const badge = (name: ParamName | 'variant') => (headScope && (own as Record<string, unknown>)[name] !== undefined ? <span className="badge">override</span> : null);
+  const S = s.prefill?.S ?? Infinity;
   return (
     <section className={`panel sliders${headScope ? ' override' : ''}`} aria-label="Parameters">
       <h2>Parameters</h2>
@@ -29,12 +45,27 @@ export function Sliders() {
         <label><input type="radio" name="scope" checked={headScope} disabled={!chosen} onChange={() => setScope('head')} /> This head{chosen ? ` (${headName(chosen.layer, chosen.head)})` : ''}</label>
       </div>
       {headScope ? <div className="override-note">Override for {headName(chosen.layer, chosen.head)}{overridden ? '' : ' (none yet: showing the defaults)'}</div> : null}
-      {SLIDERS.map((d) => {
-        const v = values[d.name];
-        const isOwn = headScope && own[d.name] !== undefined;
+      <div className="variant" role="radiogroup" aria-label="Variant">
+        <span>Variant{badge('variant')}</span>
+        {VARIANTS.map((v) => (
+          <label key={v}><input type="radio" name="variant" data-testid={`variant-${v}`} checked={values.variant === v} disabled={disabled} onChange={() => setVariant(scopeName, v)} /> {v}</label>
+        ))}
+      </div>
+      {values.variant === 'blocks' ? (
+        <div className="slider">
+          <label htmlFor="slider-blockSize">Block size{badge('blockSize')}</label>
+          <select id="slider-blockSize" aria-label="Block size" value={values.blockSize} disabled={disabled} onChange={(e) => setParam(scopeName, 'blockSize', Number(e.target.value))}>
+            {/* Blocks longer than the text are one block: no choice to offer. */}
+            {BLOCK_SIZES.filter((b) => b <= Math.max(S, BLOCK_SIZES[0]) || b === values.blockSize).map((b) => <option key={b} value={b}>{b}</option>)}
+          </select>
+          <output htmlFor="slider-blockSize" data-testid="value-blockSize">{values.blockSize}</output>
+        </div>
+      ) : null}
+      {SLIDERS[values.variant].map((d) => {
+        const v = field(d.name);
         return (
           <div className="slider" key={d.name}>
-            <label htmlFor={`slider-${d.name}`}>{d.label}{isOwn ? <span className="badge">override</span> : null}</label>
+            <label htmlFor={`slider-${d.name}`}>{d.label}{badge(d.name)}</label>
             <input
               id={`slider-${d.name}`}
               type="range"
@@ -44,7 +75,7 @@ export function Sliders() {
               step={d.step}
               value={v}
               disabled={disabled}
-              onChange={(e) => setParam(headScope ? 'head' : 'all', d.name, Number(e.target.value))}
+              onChange={(e) => setParam(scopeName, d.name, Number(e.target.value))}
             />
             <output htmlFor={`slider-${d.name}`} data-testid={`value-${d.name}`}>{v.toFixed(d.digits)}</output>
           </div>
@@ -53,6 +84,7 @@ export function Sliders() {
       {chosen && overridden ? (
         <button onClick={resetOverride}>Reset {headName(chosen.layer, chosen.head)} to defaults</button>
       ) : null}
+      {values.variant === 'blocks' ? <div className="muted small-text">Auto-tune (Checks) tunes tokens heads only; `sa-studio tune --variant both` tunes both variants.</div> : null}
       <Timing />
     </section>
   );

@@ -9,9 +9,20 @@ import { headViewport } from '../../../state/head';
 import type { HeadDetail, HeadPlanes, MapViewport } from '../../../engine/types';
 import { chosenSelection, paramsFor } from '../../../state/selectors';
 import { inMask, keySetOf } from '../../../sampleattention/spec/mask';
+import { blocksMask, blocksPredicate } from '../../../sampleattention/spec/blocks/mask';
+import type { HeadResult } from '../../../sampleattention/spec/setting';
 import { CumulativeCurve } from '../CumulativeCurve';
 import { Legend, OverlayStepper } from './OverlayControls';
-import { BAR_H, RECALL_W, covers, overlayParts, paintMap, paintRecall, paintScoreBars, planeAt, planeImages, sizedContext, visibleRange } from './painters';
+import { BAR_H, RECALL_W, covers, overlayParts, paintMap, paintRecall, paintScoreBars, paintStripBars, planeAt, planeImages, sizedContext, visibleRange } from './painters';
+
+/** Whether (i, j) is in the head's mask, by the variant's own rule (spec/mask.ts, blocks/mask.ts). */
+function maskTest(sel: HeadResult, S: number): (i: number, j: number) => boolean {
+  if (sel.variant === 'tokens') {
+    const keySet = keySetOf(sel.selectedKeys, S);
+    return (i, j) => inMask(i, j, sel.window, keySet);
+  }
+  return blocksPredicate(blocksMask(S, sel.blockSize, sel.columnBlocks, sel.slashBands));
+}
 
 /** The zoomed view's planes are asked for this long after the zoom or pan settles (latest wins). */
 const VIEWPORT_DEBOUNCE_MS = 120;
@@ -22,9 +33,14 @@ export function HeadView({ size }: { size: number }) {
   const overlay = useStudio((s) => s.overlay);
   const sel = useStudio(chosenSelection);
   const chosen = useStudio((s) => s.chosen);
-  const alpha = useStudio((s) => (s.chosen ? paramsFor(s, s.chosen.layer, s.chosen.head).alpha : s.defaults.alpha));
+  // paramsFor builds a new object: computed from the store's own (stable) fields, not in a selector.
+  const defaults = useStudio((s) => s.defaults);
+  const overrides = useStudio((s) => s.overrides);
+  const setting = useMemo(() => (chosen ? paramsFor({ defaults, overrides }, chosen.layer, chosen.head) : defaults), [defaults, overrides, chosen]);
+
   const mapRef = useRef<HTMLCanvasElement>(null);
   const barRef = useRef<HTMLCanvasElement>(null);
+  const slashRef = useRef<HTMLCanvasElement>(null);
   const recallRef = useRef<HTMLCanvasElement>(null);
   const [t, setT] = useState<ZoomTransform>(zoomIdentity);
   const [hover, setHover] = useState<{ i: number; j: number; x: number; y: number } | null>(null);
@@ -114,8 +130,22 @@ export function HeadView({ size }: { size: number }) {
   useEffect(() => {
     const canvas = barRef.current;
     if (!canvas || !detail || !sel) return;
-    paintScoreBars(sizedContext(canvas, M, BAR_H), detail.scores, sel.selectedKeys, M, px, t, overlay);
-  }, [detail, sel, t, M, px, overlay]);
+    if (sel.variant === 'tokens') return paintScoreBars(sizedContext(canvas, M, BAR_H), detail.scores, sel.selectedKeys, M, px, t, overlay);
+    if (!detail.strips || setting.variant !== 'blocks') return;
+    // C_J, one bar per key block on the key axis (same horizontal zoom).
+    const b = sel.blockSize;
+    paintStripBars(sizedContext(canvas, M, BAR_H), detail.strips.column, sel.columnBlocks, M, BAR_H, (J) => t.x + t.k * J * b * px, t.k * b * px, overlay,
+      { name: 'alphaColumn', alpha: setting.alphaColumn, reached: sel.stage1ColumnEstimate });
+  }, [detail, sel, setting, t, M, px, overlay]);
+
+  // A blocks head's D_o, one bar per slash band, band o at distance o*b from the diagonal (not zoomed).
+  useEffect(() => {
+    const canvas = slashRef.current;
+    if (!canvas || !detail?.strips || !sel || sel.variant !== 'blocks' || setting.variant !== 'blocks') return;
+    const b = sel.blockSize;
+    paintStripBars(sizedContext(canvas, M, BAR_H), detail.strips.slash, sel.slashBands, M, BAR_H, (o) => o * b * px, b * px, overlay,
+      { name: 'alphaSlash', alpha: setting.alphaSlash, reached: sel.stage1SlashEstimate });
+  }, [detail, sel, setting, M, px, overlay]);
 
   // Per-row recall along the sequence, aligned with the map's rows.
   useEffect(() => {
@@ -137,8 +167,9 @@ export function HeadView({ size }: { size: number }) {
     if (i < 0 || j < 0 || i >= S || j >= S) return setHover(null);
     setHover({ i, j, x: e.clientX - r.left, y: e.clientY - r.top });
   };
-  const keySet = keySetOf(sel.selectedKeys, S);
+  const kept = maskTest(sel, S);
   const parts = overlayParts(overlay);
+  const blocks = sel.variant === 'blocks';
 
   return (
     <div className="head-view" aria-label={`Head view, ${headName(chosen.layer, chosen.head)}`} role="region">
@@ -152,14 +183,14 @@ export function HeadView({ size }: { size: number }) {
           <span className="muted" data-testid="visible-range"> · queries {visible.r0}..{visible.r1 - 1}, keys {visible.c0}..{visible.c1 - 1}</span>
         </div>
       </div>
-      <OverlayStepper />
+      <OverlayStepper blocks={blocks} />
       <div className="head-grid" style={{ gridTemplateColumns: `${M}px ${RECALL_W}px` }}>
         <div className="bars-box" style={{ height: BAR_H }}>
           {/* The space is kept so the map does not jump when the stage-1 bars appear. */}
           <canvas ref={barRef} style={{ width: M, height: BAR_H, display: parts.scoreBars ? 'block' : 'none' }} role="img" aria-label="Stage 1 column scores by key" />
           {!parts.scoreBars ? <div className="muted small-text">Stage 1's column scores appear here as bars on the key axis (step 2).</div> : null}
         </div>
-        <div className="chart-label">{parts.scoreBars ? 'column scores c_j (sqrt)' : ''}</div>
+        <div className="chart-label">{parts.scoreBars ? (blocks ? `column-block scores C_J (sqrt), blocks of ${sel.blockSize}` : 'column scores c_j (sqrt)') : ''}</div>
         <div className="map-box" style={{ width: M, height: M }}>
           <canvas ref={mapRef} className="map zoomable" style={{ width: M, height: M }} role="img" aria-label={`Attention map, ${headName(chosen.layer, chosen.head)}`} data-transform={`${t.x} ${t.y} ${t.k}`} data-resolution={shownBlock} onMouseMove={onMove} onMouseLeave={() => setHover(null)} />
           {hover ? (
@@ -168,7 +199,7 @@ export function HeadView({ size }: { size: number }) {
               <div>key {hover.j} {tokenAt(hover.j)}</div>
               <div className="muted">{hover.j > hover.i ? 'future (masked by causality)' : (() => {
                 const c = cellAt(hover.i, hover.j);
-                return `${c.block > 1 ? `max P over ${c.block} x ${c.block} tokens` : 'P'} ${c.value.toExponential(2)} · ${inMask(hover.i, hover.j, sel.window, keySet) ? 'kept' : 'dropped'}`;
+                return `${c.block > 1 ? `max P over ${c.block} x ${c.block} tokens` : 'P'} ${c.value.toExponential(2)} · ${kept(hover.i, hover.j) ? 'kept' : 'dropped'}`;
               })()}</div>
             </div>
           ) : null}
@@ -178,8 +209,14 @@ export function HeadView({ size }: { size: number }) {
           <div className="chart-label">recall per row R_i</div>
         </div>
       </div>
-      {parts.kept ? <CumulativeCurve scores={detail.scores} kept={sel.selectedKeys.length} rows={sel.sampledRows.length} alpha={alpha} width={M + RECALL_W} /> : null}
-      <Legend overlay={overlay} />
+      {blocks && parts.scoreBars ? (
+        <div className="head-grid" style={{ gridTemplateColumns: `${M}px ${RECALL_W}px` }}>
+          <canvas ref={slashRef} style={{ width: M, height: BAR_H }} role="img" aria-label="Stage 1 slash-band scores by band" />
+          <div className="chart-label">slash-band scores D_o (sqrt), band o at distance o*{sel.blockSize} from the diagonal</div>
+        </div>
+      ) : null}
+      {parts.kept && sel.variant === 'tokens' && setting.variant === 'tokens' ? <CumulativeCurve scores={detail.scores} kept={sel.selectedKeys.length} rows={sel.sampledRows.length} alpha={setting.alpha} width={M + RECALL_W} /> : null}
+      <Legend overlay={overlay} blocks={blocks} />
     </div>
   );
 }

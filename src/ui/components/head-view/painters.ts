@@ -4,7 +4,7 @@
 // overlays, stage-1 score bars, per-row recall).
 import type { ZoomTransform } from 'd3';
 import type { HeadPlanes, MapViewport, PoolPlane, PooledMap } from '../../../engine/types';
-import type { HeadSelection } from '../../../sampleattention/spec/selection';
+import type { HeadResult } from '../../../sampleattention/spec/setting';
 import { effectiveWindow } from '../../../sampleattention/spec/mask';
 import { PALETTE } from '../../../render/palette';
 import { STAGE } from '../../../state/store';
@@ -84,7 +84,7 @@ export interface MapScene {
   px: number;
   t: ZoomTransform;
   overlay: number;
-  sel: HeadSelection;
+  sel: HeadResult;
   images: PlaneImages;
   /** The zoomed viewport's planes, drawn over the whole map's where they are. */
   zoomImages: PlaneImages | null;
@@ -126,12 +126,35 @@ export function paintMap(g: CanvasRenderingContext2D, sc: MapScene): void {
   if (parts.missed) layer((im) => im.missed, false);
   // Overlays are drawn in token coordinates, cell-aligned, for the visible rows only.
   const v = visibleRange(t, M, px, S);
-  if (parts.stripes) {
+  if (parts.stripes && sel.variant === 'tokens') {
     // Stage 2: the kept key columns, from their own row down (causal).
     g.fillStyle = 'rgba(95, 211, 154, 0.33)';
     for (const j of sel.selectedKeys) if (j >= v.c0 && j < v.c1) g.fillRect(j * px, j * px, Math.max(px, hair), S * px - j * px);
   }
-  if (parts.window) {
+  if (parts.stripes && sel.variant === 'blocks') {
+    // Stage 2 (blocks): the kept column blocks J (keys J*b ..), from the block's first row down.
+    const b = sel.blockSize;
+    g.fillStyle = 'rgba(95, 211, 154, 0.33)';
+    for (const J of sel.columnBlocks) {
+      const j0 = J * b, j1 = Math.min(S, j0 + b);
+      if (j1 > v.c0 && j0 < v.c1) g.fillRect(j0 * px, j0 * px, (j1 - j0) * px, S * px - j0 * px);
+    }
+  }
+  if (parts.window && sel.variant === 'blocks') {
+    // Stage 2 (blocks): the kept slash bands o, keys j of row i with floor((i - j) / b) = o, as
+    // whole cells of the visible rows (the mask's rule, blocks/mask.ts).
+    const b = sel.blockSize;
+    g.fillStyle = 'rgba(120, 170, 255, 0.30)';
+    g.beginPath();
+    for (let i = v.r0; i < v.r1; i++) {
+      for (const o of sel.slashBands) {
+        const j1 = i - o * b, j0 = Math.max(0, i - (o + 1) * b + 1);
+        if (j1 >= 0) g.rect(j0 * px, i * px, (j1 + 1 - j0) * px, px);
+      }
+    }
+    g.fill();
+  }
+  if (parts.window && sel.variant === 'tokens') {
     // The local window: keys i - w' + 1 .. i of every row i (w' = max(w, 1), the mask's rule), as
     // whole cells, so it lines up with the exact map when zoomed to single tokens.
     const w = effectiveWindow(sel.window);
@@ -181,6 +204,39 @@ export function paintScoreBars(g: CanvasRenderingContext2D, scores: Float32Array
     g.fillStyle = showKept && kept.has(j) ? PALETTE.kept : PALETTE.scores;
     g.fillRect(x, BAR_H - h, Math.max(1, w - (w > 3 ? 1 : 0)), h);
   }
+}
+
+/** A blocks head's strip scores as one bar per block or band (sqrt scale), `x(n)` and `w` placing
+ * bar n; kept ones in the kept colour from stage 2 on. The threshold: a dashed line at the
+ * smallest kept score, the cut above which the kept strips reach alpha of |R| (stage 2 keeps the
+ * fewest in descending order), labelled with alpha and the share they reach. */
+export function paintStripBars(g: CanvasRenderingContext2D, scores: Float32Array, kept: readonly number[], W: number, H: number, x: (n: number) => number, w: number, overlay: number, threshold: { alpha: number; reached: number; name: string }): void {
+  g.clearRect(0, 0, W, H);
+  let max = 0;
+  for (let n = 0; n < scores.length; n++) if (scores[n] > max) max = scores[n];
+  const keptSet = new Set(kept);
+  const showKept = overlayParts(overlay).kept;
+  const hOf = (v: number) => (max > 0 ? Math.sqrt(v / max) * (H - 14) : 0);
+  for (let n = 0; n < scores.length; n++) {
+    const x0 = x(n);
+    if (x0 + w < 0 || x0 > W) continue;
+    const h = hOf(scores[n]);
+    g.fillStyle = showKept && keptSet.has(n) ? PALETTE.kept : PALETTE.scores;
+    g.fillRect(x0, H - h, Math.max(1, w - (w > 3 ? 1 : 0)), h);
+  }
+  if (!showKept || kept.length === 0) return;
+  const cut = Math.min(...kept.map((n) => scores[n]));
+  const y = H - hOf(cut);
+  g.strokeStyle = '#fff';
+  g.setLineDash([4, 3]);
+  g.beginPath();
+  g.moveTo(0, y);
+  g.lineTo(W, y);
+  g.stroke();
+  g.setLineDash([]);
+  g.fillStyle = PALETTE.axisText;
+  g.font = '10px system-ui';
+  g.fillText(`${threshold.name} ${threshold.alpha}: ${kept.length} kept reach ${threshold.reached.toFixed(3)} of |R|`, 4, 10);
 }
 
 /** Per-row recall along the sequence, aligned with the map's rows under the same zoom. */
