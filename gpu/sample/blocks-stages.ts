@@ -1,8 +1,9 @@
 // Host wrapper of the `blocks` variant's stages 1 and 2 on the GPU (docs/SAMPLEATTENTION.md,
 // "Variant `blocks`"), for all heads: the sampled rows' log-sum-exp (tiled.wgsl MODE 2, through
 // stage1.ts), the column-block and slash-band scores (blocks-stage1.wgsl), and the kept blocks
-// and bands of both kinds (blocks-select.wgsl). Three dispatches, no copy to the host. The
-// tensor-core twin (gpu/tensorcore/blocks-stages.ts) shares the last two (blocksStripDispatches).
+// and bands of both kinds (blocks-select.wgsl). Five dispatches (the strip sums
+// take three), no copy to the host. The tensor-core twin (gpu/tensorcore/blocks-stages.ts) shares
+// all but the row pass (blocksStripDispatches).
 import type { GpuContext } from '../device';
 import type { Dispatch } from '../kernel';
 import { f32, u32 } from '../kernel';
@@ -16,6 +17,9 @@ import selectWgsl from './blocks-select.wgsl';
 export interface BlocksStageOutputs {
   /** Row pass of stage1.ts; its column-score tensor (heads, S) is used by the tensor-core path only. */
   rowPass: Stage1Outputs;
+  /** (2, heads, S) f32 scratch of the strip sums: c_j (key j's column score) of every head, then
+   * e_d (distance d's diagonal score) of every head; strips are their block sums. */
+  sums: Tensor;
   /** (2, heads, nb) f32: C_J of every head, then D_o of every head. */
   strips: Tensor;
   /** (heads, 4) f32 input: alphaColumn, alphaSlash, |R|, unused. */
@@ -53,6 +57,7 @@ export function createBlocksStages(ctx: GpuContext, s: AttentionShape, b: number
   ctx.device.queue.writeBuffer(headParams.buffer, 0, hp);
   return {
     rowPass: createStage1Outputs(ctx, s, nMax),
+    sums: createTensor(ctx, 'blocks column and diagonal scores', [2, s.heads, s.S], true), // (2, heads, S) f32
     strips: createTensor(ctx, 'blocks strip scores', [2, s.heads, nb], true), // (2, heads, nb) f32
     headParams,
     order: createTensor(ctx, 'blocks stage-2 order', [2, s.heads, nb], true), // (2, heads, nb) u32
@@ -64,7 +69,7 @@ export function createBlocksStages(ctx: GpuContext, s: AttentionShape, b: number
 
 export function destroyBlocksStages(o: BlocksStageOutputs): void {
   destroyStage1(o.rowPass);
-  destroyAll(o.strips, o.headParams, o.order, o.kept, o.stats);
+  destroyAll(o.sums, o.strips, o.headParams, o.order, o.kept, o.stats);
 }
 
 /** The shape checks of both precisions' stages. */
@@ -83,19 +88,33 @@ export function blocksStageDispatches(ctx: GpuContext, s: AttentionShape, q: Ten
 // kept in f32. Bit arithmetic, not f32(f16(x)): compilers may fold that round trip away (Mesa's
 // lavapipe does) and then the strips would see other scores than the row pass's lse. Exact over
 // f16's normal range; below it (|x| < 2^-14) f16 keeps fewer bits, a difference under 2^-25.
+/** Keys (column_sums) or distances (distance_sums) per workgroup: TK in blocks-stage1.wgsl. */
+const STRIP_TILE = 64;
+
 const OPERAND_F16 = 'fn operand(x: f32) -> f32 { let u = bitcast<u32>(x); return bitcast<f32>((u + 0xfffu + ((u >> 13u) & 1u)) & 0xffffe000u); }';
 
 /** The strip sums and stage 2, after a row pass into o.rowPass. `tensorCores`: the row pass ran on
  * the tensor-core path (f16-rounded q and k, and its column scores c_j in o.rowPass.scores), so
- * the strip sums read q and k rounded to f16 too and take the column blocks from c_j. */
+ * the strip sums read q and k rounded to f16 too and take the column blocks from c_j (no
+ * column_sums dispatch). Stage 2 is the last dispatch. */
 export function blocksStripDispatches(s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, b: number, o: BlocksStageOutputs, scale: number, tensorCores: boolean): Dispatch[] {
   const operand = tensorCores ? OPERAND_F16 : 'fn operand(x: f32) -> f32 { return x; }';
+  const code = [operand, `const D: u32 = ${s.d}u;`, stage1Wgsl].join('\n');
+  const suffix = tensorCores ? ' (f16 operands)' : '';
+  const params = [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax), u32(b), u32(o.nb), u32(s.heads), u32(tensorCores ? 1 : 0)];
+  // Per-key and per-distance passes: bindings 0-5 (strips and colScores unused there).
+  const pairs = [q.buffer, k.buffer, rows.rows, rows.nRows, o.rowPass.rowLse.buffer, o.sums.buffer, null, null];
+  const tiles = Math.ceil(s.S / STRIP_TILE);
+  const perKey: Dispatch = { kernel: { label: `blocks column scores${suffix}`, code, entryPoint: 'column_sums' }, buffers: pairs, params, workgroups: [tiles, s.heads] };
+  const perDistance: Dispatch = { kernel: { label: `blocks diagonal scores${suffix}`, code, entryPoint: 'distance_sums' }, buffers: pairs, params, workgroups: [tiles, s.heads] };
   return [
+    ...(tensorCores ? [] : [perKey]),
+    perDistance,
     {
-      kernel: { label: tensorCores ? 'blocks strip sums (f16 operands)' : 'blocks strip sums', code: [operand, `const D: u32 = ${s.d}u;`, stage1Wgsl].join('\n'), entryPoint: 'strip_sums' },
-      // colScores (binding 6) is read only on the tensor-core path; bound on both.
-      buffers: [q.buffer, k.buffer, rows.rows, rows.nRows, o.rowPass.rowLse.buffer, o.strips.buffer, o.rowPass.scores.buffer],
-      params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax), u32(b), u32(o.nb), u32(s.heads), u32(tensorCores ? 1 : 0)],
+      // colScores (binding 7) is read only on the tensor-core path; bound on both.
+      kernel: { label: `blocks strip sums${suffix}`, code, entryPoint: 'strip_sums' },
+      buffers: [null, null, null, null, null, o.sums.buffer, o.strips.buffer, o.rowPass.scores.buffer],
+      params,
       workgroups: [o.nb, s.heads, 2],
     },
     {

@@ -2,7 +2,8 @@
 // gpu/sample/blocks-stages.ts blocksStageDispatches with the same outputs (strips, kept, stats):
 // the sampled rows' log-sum-exp and their column scores c_j on tensor cores (stage1F16Dispatches),
 // then the strip sums on f16-rounded q and k, the column blocks as sums of c_j (blocks-stage1.wgsl)
-// and stage 2 (blocks-select.wgsl), shared with the f32 path. Four dispatches; stage 2 is the last.
+// and stage 2 (blocks-select.wgsl), shared with the f32 path (which adds the per-key column pass
+// that c_j replaces here). Stage 2 is the last dispatch.
 import type { GpuContext } from '../device';
 import type { Dispatch } from '../kernel';
 import type { Tensor } from '../tensor';

@@ -20,9 +20,10 @@ import { selectStripsF32, tilesWithMask } from '../helpers/blocks';
 
 // Strip scores: each C_J / D_o is a sum of softmax probabilities of the |R| sampled rows, at most
 // |R| in all. Each term carries ~1e-6 relative f32 error (the d-term dot product and the row's
-// f32 log-sum-exp enter exp() as ~1e-6 absolute errors), and each thread's sequential f32 sum of
-// <= |R| b / 64 (<= ~150 here) terms adds <= 150 * 6e-8 ~ 1e-5 relative in the worst case, ~1e-6
-// typically. So |error| <= 2e-5 * (the score's mass) <= 2e-5 |R|; we allow 2e-5 |R| absolute.
+// f32 log-sum-exp enter exp() as ~1e-6 absolute errors); a key's (or distance's) sequential f32
+// sum over <= |R| rows (<= 203 here), then the block's <= b / 64 terms a thread and a 6-level
+// tree, add <= (203 + 16) * 6e-8 ~ 1.3e-5 relative in the worst case, ~1e-6 typically. So
+// |error| <= 2e-5 * (the score's mass) <= 2e-5 |R|; we allow 2e-5 |R| absolute.
 const SCORE_TOL = 2e-5;
 // Stage-1 estimates: the kept scores' f32 running sum over |R|, then a WGSL f32 division (2.5
 // ulp): 1e-6 relative on a value <= 1 against the host's f32 replica of the same sums.
@@ -55,6 +56,11 @@ const cases: Case[] = [
   { heads: 3, kvHeads: 3, S: 45, d: 8, b: 64, rowRatio: 0.05, pattern: 'random', alpha: 'random' }, // S < b: one block, one band
   { heads: 2, kvHeads: 1, S: 150, d: 64, b: 1, rowRatio: 0.1, pattern: 'structured', alpha: 'random' }, // b = 1: 150 blocks and bands
   { heads: 2, kvHeads: 1, S: 70, d: 16, b: 9, rowRatio: 1, pattern: 'random', alpha: 1 }, // full mask: sparse = dense
+  // The strip kernels step over runs of <= 32 consecutive sampled rows and 64 keys / distances:
+  { heads: 4, kvHeads: 2, S: 203, d: 128, b: 64, rowRatio: 1, pattern: 'random', alpha: 'random' }, // segments (~51 rows) shorter than b: one run of all rows; D = 128 in 8 chunks
+  { heads: 2, kvHeads: 1, S: 517, d: 40, b: 48, rowRatio: 0.1, pattern: 'structured', alpha: 'random' }, // runs of 48: a full and a partial step; D = 40 not a chunk multiple
+  { heads: 2, kvHeads: 2, S: 203, d: 8, b: 600, rowRatio: 0.5, pattern: 'random', alpha: 'random' }, // b > S: every row sampled, one block, one band
+  { heads: 2, kvHeads: 1, S: 203, d: 8, b: 1, rowRatio: 0.3, pattern: 'structured', alpha: 'random' }, // b = 1: 61 single-row runs
 ];
 
 for (const c of cases) {
@@ -155,7 +161,7 @@ test('blocks stage 2 on dyadic scores (exact in f32 and float64) picks exactly s
     const q = uploadTensor(ctx, 'q', [heads, nb, 4], new Float32Array(heads * nb * 4));
     const sr = uploadSampledRows(ctx, nb, Array.from({ length: heads }, () => [nb - 1]));
     const k = uploadTensor(ctx, 'k', [1, nb, 4], new Float32Array(nb * 4));
-    const select = blocksStageDispatches(ctx, shape, q, k, sr, 1, st)[2]; // stage 2 alone, on the scores written above
+    const select = blocksStageDispatches(ctx, shape, q, k, sr, 1, st).at(-1)!; // stage 2 alone (the last), on the scores written above
     await checked(ctx.device, 'blocks select dyadic', () => run(ctx, [select]));
     const kept = await readU32(ctx, st.kept.buffer, 2 * heads * nb);
     const stats = await readU32(ctx, st.stats.buffer, 2 * heads * 2);
