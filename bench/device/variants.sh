@@ -5,6 +5,9 @@
 # recall and density of both variants on the default model at 8K and 32K (tune --variant both),
 # TTFT and the near-lossless check with that config, the studio's slider at 32K, and the rivals
 # chart at 2048 tokens (CPU, in the background). Usage: bash bench/device/variants.sh $OUT
+# QUICK=1: only the blocks kernels' tests, the blocks timings at 32K (synthetic, real heads of
+# layer 3), ttft with the shipped both-variant config and the studio at 32K (a recheck after a
+# kernel change).
 set -u
 OUT=${1:?output folder}
 source .device/env.sh
@@ -12,6 +15,15 @@ SA="node .device/sa-studio.mjs"
 TEXT=public/texts/prose-long-alice-in-wonderland.txt
 LOG=$OUT/variants.log
 step() { echo "=== $(date +%T) $*" >> "$LOG"; }
+if [ "${QUICK:-}" = 1 ]; then
+  step tests; (cd .device && timeout 120 node --test --test-reporter=spec tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|Error" | head -40) >> "$LOG" 2>&1
+  step synthetic f16; timeout 60 $SA bench --variant blocks --S 32768 --d 64 --precision f16 --repeats 5 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  step capture 32K; timeout 60 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  for P in f32 f16; do step real heads layer 3 $P; timeout 60 $SA bench --qk /tmp/cap32k.safetensors --layer 3 --variant blocks --precision $P --repeats 5 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"; done
+  step ttft both; timeout 90 $SA ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned-both.json --precision f16 --repeats 5 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  for P in f32 f16; do step studio $P; timeout 90 $SA bench --studio --S 32768 --text $TEXT --precision $P --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"; done
+  step done; exit 0
+fi
 ( timeout 420 $SA rivals --model default --text public/texts/prose-nodejs-pull-requests.md --max-tokens 2048 --svg $OUT/rivals-prose-2048.svg --json $OUT/rivals-2048.json > $OUT/rivals.log 2>&1; echo "rc $?" >> $OUT/rivals.log ) &
 step tests; (cd .device && timeout 150 node --test --test-reporter=spec tensorcore-matmul.test.mjs tensorcore-attention.test.mjs tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|skipped|Error|error" | head -60) >> "$LOG" 2>&1
 step matmul sweep; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
