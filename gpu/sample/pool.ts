@@ -57,6 +57,22 @@ export function createPooled(ctx: GpuContext, S: number, req: PoolRequest): Tens
   return createTensor(ctx, 'pooled maps', [req.headCount, 4, rows, cols], true); // (headCount, 4, rows, cols) f32
 }
 
+/** pool.wgsl's workgroup memory besides the staged q and k tiles: sLse, sCol (T = 32 each), sDiag
+ * (2T) and the five WG = 64 reduction arrays, 4 bytes an entry. */
+const POOL_FIXED_BYTES = (32 + 32 + 64 + 5 * 64) * 4;
+/** Bytes per staged dimension: a q and a k column of the T = 32 sub-tile. */
+const POOL_BYTES_PER_DIM = 2 * 32 * 4;
+
+/** The dimensions pool.wgsl stages at a time (its override DC) for head dimension `d` within
+ * `storageBytes` of workgroup memory: as few chunks as fit, of balanced width (d = 128 in 32 KiB:
+ * 3 chunks of 43, not 51 + 51 + 26). Throws when not even one dimension fits. */
+export function poolDimChunk(d: number, storageBytes: number): number {
+  const most = Math.floor((storageBytes - POOL_FIXED_BYTES) / POOL_BYTES_PER_DIM);
+  if (most < 1) throw new RangeError(`pool: ${storageBytes} bytes of workgroup memory cannot hold the ${POOL_FIXED_BYTES + POOL_BYTES_PER_DIM} that the pooled-map kernel needs at least.`);
+  const chunks = Math.ceil(d / most);
+  return Math.ceil(d / chunks);
+}
+
 /** `col` and `diagCum` are the (heads, S) u32 mask planes (mask-planes.ts). */
 export function poolDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, lse: Tensor, col: GPUBuffer, diagCum: GPUBuffer, req: PoolRequest, pooled: Tensor, scale = 1 / Math.sqrt(s.d)): Dispatch {
   checkAttentionShape('pool', s, q, k);
@@ -67,7 +83,7 @@ export function poolDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: T
   const want = [req.headCount, 4, rows, cols];
   if (pooled.shape.join() !== want.join()) throw new RangeError(`pool: output has shape (${pooled.shape.join(', ')}); expected (${want.join(', ')}); make it with createPooled.`);
   return {
-    kernel: { label: 'pool maps', code: poolWgsl, constants: { D: s.d } },
+    kernel: { label: 'pool maps', code: poolWgsl, constants: { D: s.d, DC: poolDimChunk(s.d, ctx.device.limits.maxComputeWorkgroupStorageSize) } },
     buffers: [q.buffer, k.buffer, lse.buffer, col, diagCum, pooled.buffer],
     params: [u32(s.S), u32(rows), u32(cols), u32(block), u32(req.headStart), u32(s.heads / s.kvHeads), f32(scale), u32(v.r0), u32(v.r1), u32(v.c0), u32(v.c1), u32(0)],
     workgroups: [cols, rows, req.headCount],
