@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor';
 import { createTensor } from '../tensor';
 import { checkAttentionShape, type AttentionShape } from '../attention/shapes';
 import poolWgsl from './pool.wgsl';
+import pairsWgsl from './pool-pairs.wgsl';
 
 /** Planes of the pooled output, in order. */
 export const POOL_PLANES = ['maxP', 'sumP', 'keptFraction', 'missedMass'] as const;
@@ -73,6 +74,11 @@ export function poolDimChunk(d: number, storageBytes: number): number {
   return Math.ceil(d / chunks);
 }
 
+/** Cells smaller than this many tokens a side go to pool-pairs.wgsl (one pair at a time): the
+ * tiled kernel stages 32 x 32 sub-tiles, which a cell of a few tokens (the exact zoom, block 1)
+ * would mostly waste. */
+export const POOL_TILED_MIN_BLOCK = 16;
+
 /** `col` and `diagCum` are the (heads, S) u32 mask planes (mask-planes.ts). */
 export function poolDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: Tensor, lse: Tensor, col: GPUBuffer, diagCum: GPUBuffer, req: PoolRequest, pooled: Tensor, scale = 1 / Math.sqrt(s.d)): Dispatch {
   checkAttentionShape('pool', s, q, k);
@@ -83,7 +89,9 @@ export function poolDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: T
   const want = [req.headCount, 4, rows, cols];
   if (pooled.shape.join() !== want.join()) throw new RangeError(`pool: output has shape (${pooled.shape.join(', ')}); expected (${want.join(', ')}); make it with createPooled.`);
   return {
-    kernel: { label: 'pool maps', code: poolWgsl, constants: { D: s.d, DC: poolDimChunk(s.d, ctx.device.limits.maxComputeWorkgroupStorageSize) } },
+    kernel: block < POOL_TILED_MIN_BLOCK
+      ? { label: 'pool maps (pairs)', code: pairsWgsl, constants: { D: s.d } }
+      : { label: 'pool maps', code: poolWgsl, constants: { D: s.d, DC: poolDimChunk(s.d, ctx.device.limits.maxComputeWorkgroupStorageSize) } },
     buffers: [q.buffer, k.buffer, lse.buffer, col, diagCum, pooled.buffer],
     params: [u32(s.S), u32(rows), u32(cols), u32(block), u32(req.headStart), u32(s.heads / s.kvHeads), f32(scale), u32(v.r0), u32(v.r1), u32(v.c0), u32(v.c1), u32(0)],
     workgroups: [cols, rows, req.headCount],
