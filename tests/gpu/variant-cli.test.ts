@@ -67,7 +67,8 @@ test('bench --variant blocks: the blocks columns beside tokens and dense (where 
   assert.equal(r.rc, 0, r.err);
   assert.match(r.out, /blocks stages ms \| blocks sparse ms/);
   const res = JSON.parse(readFileSync(out, 'utf8')).results[0];
-  assert.ok(res.blocks && res.blocks.blockSize === 16 && res.blocks.density > 0 && res.blocks.density <= 1 && res.blocks.tilesVisited > 0 && res.blocks.tilesVisited <= 1, JSON.stringify(res.blocks));
+  const bt = res.blocks?.times?.[0];
+  assert.ok(res.blocks && res.blocks.params.blockSize === 16 && bt && bt.precision === 'f32' && bt.density > 0 && bt.density <= 1 && bt.tileShare > 0 && bt.tileShare <= 1 && res.blocks.recallMean > 0 && res.blocks.recallMean <= 1 + 1e-6, JSON.stringify(res.blocks));
 });
 
 test('tune --variant both: every head picks a variant, the report says which, and the config runs', async () => {
