@@ -10,6 +10,7 @@ import { createTensor } from '../tensor';
 import { checkAttentionShape, type AttentionShape } from '../attention/shapes';
 import poolWgsl from './pool.wgsl';
 import pairsWgsl from './pool-pairs.wgsl';
+import cellWgsl from './pool-cell.wgsl';
 
 /** Planes of the pooled output, in order. */
 export const POOL_PLANES = ['maxP', 'sumP', 'keptFraction', 'missedMass'] as const;
@@ -90,8 +91,8 @@ export function poolDispatch(ctx: GpuContext, s: AttentionShape, q: Tensor, k: T
   if (pooled.shape.join() !== want.join()) throw new RangeError(`pool: output has shape (${pooled.shape.join(', ')}); expected (${want.join(', ')}); make it with createPooled.`);
   return {
     kernel: block < POOL_TILED_MIN_BLOCK
-      ? { label: 'pool maps (pairs)', code: pairsWgsl, constants: { D: s.d } }
-      : { label: 'pool maps', code: poolWgsl, constants: { D: s.d, DC: poolDimChunk(s.d, ctx.device.limits.maxComputeWorkgroupStorageSize) } },
+      ? { label: 'pool maps (pairs)', code: `${cellWgsl}\n${pairsWgsl}`, constants: { D: s.d } }
+      : { label: 'pool maps', code: `${cellWgsl}\n${poolWgsl}`, constants: { D: s.d, DC: poolDimChunk(s.d, ctx.device.limits.maxComputeWorkgroupStorageSize) } },
     buffers: [q.buffer, k.buffer, lse.buffer, col, diagCum, pooled.buffer],
     params: [u32(s.S), u32(rows), u32(cols), u32(block), u32(req.headStart), u32(s.heads / s.kvHeads), f32(scale), u32(v.r0), u32(v.r1), u32(v.c0), u32(v.c1), u32(0)],
     workgroups: [cols, rows, req.headCount],

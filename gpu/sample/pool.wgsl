@@ -32,32 +32,15 @@ override DC: u32 = 32u;   // dimensions staged at a time (1 <= DC <= D; the last
 const T: u32 = 32u;       // sub-tile side: q rows and keys
 const TS: u32 = 8u;       // threads per side of the workgroup
 const R: u32 = 4u;        // pairs per thread per side (T = TS * R)
-const WG: u32 = 64u;      // TS * TS
+const_assert TS * TS == WG; // WG (pool-cell.wgsl) threads, TS x TS
 // pool.ts POOL_FIXED_BYTES mirrors the fixed workgroup memory below (everything but sQ and sK).
 
-@group(0) @binding(0) var<storage, read> q: array<f32>;           // (heads, S, D)
-@group(0) @binding(1) var<storage, read> k: array<f32>;           // (kvHeads, S, D)
-@group(0) @binding(2) var<storage, read> lse: array<f32>;         // (heads, S) dense log-sum-exp
-@group(0) @binding(3) var<storage, read> col: array<u32>;         // (heads, S) 1 = key column kept
-@group(0) @binding(4) var<storage, read> diagCum: array<u32>;     // (heads, S) kept offsets in 0..o
-@group(0) @binding(5) var<storage, read_write> pooled: array<f32>; // (headCount, 4, rows, cols)
-struct Params {
-  S: u32, rows: u32, cols: u32, block: u32,
-  headStart: u32, group: u32, scale: f32, r0: u32,
-  r1: u32, c0: u32, c1: u32, pad0: u32,
-}
-@group(0) @binding(6) var<uniform> p: Params;
 
 var<workgroup> sQ: array<f32, DC * T>;  // [c][row] q rows of the sub-tile, dimensions c0 .. c0+DC-1
 var<workgroup> sK: array<f32, DC * T>;  // [c][key] k rows likewise
 var<workgroup> sLse: array<f32, T>;      // [row]
 var<workgroup> sCol: array<u32, T>;      // [key] col of the key
 var<workgroup> sDiag: array<u32, 2u * T>; // [row - key + T - 1] 1 = that offset kept
-var<workgroup> sMax: array<f32, WG>;
-var<workgroup> sSum: array<f32, WG>;
-var<workgroup> sMiss: array<f32, WG>;
-var<workgroup> sKept: array<u32, WG>;
-var<workgroup> sCausal: array<u32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -168,24 +151,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       }
     }
   }
-  sMax[lid] = mx; sSum[lid] = sum; sMiss[lid] = miss; sKept[lid] = kept; sCausal[lid] = causal;
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    workgroupBarrier();
-    if (lid < stride) {
-      sMax[lid] = max(sMax[lid], sMax[lid + stride]);
-      sSum[lid] += sSum[lid + stride];
-      sMiss[lid] += sMiss[lid + stride];
-      sKept[lid] += sKept[lid + stride];
-      sCausal[lid] += sCausal[lid + stride];
-    }
-  }
-  if (lid == 0u) {
-    let n = p.rows * p.cols;
-    let cell = arow * p.cols + bcol;
-    let base = hh * 4u * n;
-    pooled[base + cell] = sMax[0];
-    pooled[base + n + cell] = sSum[0];
-    pooled[base + 2u * n + cell] = select(0.0, f32(sKept[0]) / f32(sCausal[0]), sCausal[0] > 0u);
-    pooled[base + 3u * n + cell] = sMiss[0];
-  }
+  writeCell(lid, arow, bcol, hh, mx, sum, miss, kept, causal);
 }
