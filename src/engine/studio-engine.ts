@@ -23,7 +23,7 @@ import { InputError } from '../../gpu/errors';
 import { CaptureSource, captureOpened } from './capture-source';
 import { throwIfCancelled } from './cancel';
 export { CancelledError } from './cancel';
-import type { CaptureOpened, HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport, PrecisionInfo } from './types';
+import type { CaptureOpened, HeadDetail, HeadPlanes, LatencyResult, LayerResult, LoadedModel, MapViewport, PooledMap, PrecisionInfo } from './types';
 import { nearLosslessCheck, rivalsCapture, tuneCapture, type CheckProgress, type CheckReport, type PasskeyPlan, type RivalsReport, type TuneReport } from './checks';
 import type { TuneGrid, TuneRule } from '../sampleattention/studies/tune';
 import { kvHeadOf } from '../sampleattention/spec/reference';
@@ -49,6 +49,10 @@ export class StudioEngine {
   private capture: QKCapture | null = null;
   private gpuLayers: GpuLayer[] = [];
   private runs: (SampleRun | null)[] = [];
+  /** Each layer's overview thumbnails, the dense map's max P per cell: they depend on the layer's
+   * q and k only, never on the settings, so a slider move reuses them (at 32K pooling the 8 heads'
+   * whole maps cost most of a move). A new prefill, capture or precision drops them. */
+  private thumbs: (PooledMap[] | null)[] = [];
   /** The current text's token ids; S is their count. */
   private ids: Int32Array | null = null;
   private get S(): number {
@@ -174,6 +178,7 @@ export class StudioEngine {
     this.ids = ids;
     this.gpuLayers = layers;
     this.runs = layers.map(() => null);
+    this.thumbs = [];
     return { ms: performance.now() - t0 };
   }
 
@@ -195,6 +200,7 @@ export class StudioEngine {
       const i = src.info;
       this.ids = i.ids ?? new Int32Array(i.S);
       this.runs = i.layers.map(() => null);
+      this.thumbs = [];
       return captureOpened(src.summary(), i.ids, i.text);
     });
   }
@@ -230,8 +236,13 @@ export class StudioEngine {
     const c = this.shape;
     this.faultPoint('select');
     const run = await this.runLayer(layer, params);
-    const pooled = await run.pool({ B: THUMB_SIDE, headStart: 0, headCount: c.numHeads });
-    return { heads: run.heads, thumbs: pooled.map((p) => p.maxP) };
+    let thumbs = this.thumbs[layer];
+    if (!thumbs) {
+      const pooled = await run.pool({ B: THUMB_SIDE, headStart: 0, headCount: c.numHeads });
+      thumbs = this.thumbs[layer] = pooled.map((p) => p.maxP);
+    }
+    // Copies: the worker transfers a result's arrays (detaching them here).
+    return { heads: run.heads, thumbs: thumbs.map((p) => ({ ...p, values: p.values.slice() })) };
   }
 
   /** SampleAttention on one layer's inputs; the run replaces the layer's last one. */
@@ -422,6 +433,7 @@ export class StudioEngine {
     for (const r of this.runs) r?.dispose();
     for (const g of this.gpuLayers) destroyAll(g.q, g.k, g.v, g.lse);
     this.runs = [];
+    this.thumbs = [];
     this.gpuLayers = [];
     this.capture = null;
     this.ids = null;

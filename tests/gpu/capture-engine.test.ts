@@ -83,6 +83,22 @@ test('select, the head view and the sweep on the capture give the prefill engine
   assert.deepEqual(await cap.measureHead(0, 2, { ...DEFAULT_PARAMS, alpha: 0.8 }), await model.measureHead(0, 2, { ...DEFAULT_PARAMS, alpha: 0.8 }));
 });
 
+test('the overview thumbnails do not depend on the settings: a slider move reuses them, as copies', async () => {
+  // A fresh engine pools layer 1 first at other settings; cap pooled it at alpha 0.9 (above).
+  const fresh = await StudioEngine.open(await gpu());
+  try {
+    await fresh.openCapture(new Blob([bytes]), 'fixture.safetensors');
+    const other = await fresh.selectLayer(1, params({ alpha: 0.5, windowRatio: 0.2 })[1]);
+    const moved = await cap.selectLayer(1, params({ alpha: 0.98 })[1]);
+    assert.deepEqual(moved.thumbs, other.thumbs);
+    assert.ok(moved.thumbs.every((t) => t.values.every(Number.isFinite)), 'finite thumbnails');
+    moved.thumbs[0].values.fill(NaN); // what the worker transfers (detaches) or a caller edits
+    assert.deepEqual((await cap.selectLayer(1, params({ alpha: 0.7 })[1])).thumbs, other.thumbs);
+  } finally {
+    fresh.dispose();
+  }
+});
+
 test('tune and rivals (with a MInference file) on the capture give the prefill engine\'s reports', async () => {
   const ta = await model.tune(RULE, GRID, noop), tb = await cap.tune(RULE, GRID, noop);
   assert.deepEqual(tb, ta);
