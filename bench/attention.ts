@@ -14,7 +14,7 @@ import { createStage2, destroyStage2, stage2Dispatches } from '../gpu/sample/sta
 import { createSparseOutputs, destroySparseOutputs, sparseDispatch } from '../gpu/sample/sparse';
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../gpu/sample/measures';
 import { createMaskPlanes, destroyMaskPlanes, tokensPlanesDispatch, uploadHeadMap } from '../gpu/sample/mask-planes';
-import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches } from '../gpu/tensorcore/attention';
+import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches, type AttendKernel } from '../gpu/tensorcore/attention';
 import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32, randn } from '../src/util/random';
 import { sampledRows, validateParams, windowSize, type SampleParams } from '../src/sampleattention/spec/params';
@@ -34,8 +34,8 @@ export interface AttentionBenchOptions {
   inputs?: { q: Float32Array; k: Float32Array; v: Float32Array };
   /** f16: the tensor-core kernels (gpu/tensorcore) in the given mode; default f32. */
   tensorCores?: TensorCoreMode;
-  /** Keys per tile of the tensor-core kernels (32 or 64; default by head dim). */
-  keysPerTile?: number;
+  /** Which tensor-core attend kernel and shape (default: the pipelined kernel at the adapter's shape). */
+  attendKernel?: AttendKernel;
 }
 
 export interface AttentionBenchResult {
@@ -168,11 +168,11 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
   const timer = new GpuTimer(ctx, 256);
   const dt: number[] = [], st: number[] = [], sp: number[] = [];
   try {
-    const tc = o.tensorCores, bkt = o.keysPerTile;
-    const stage1 = tc ? stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, undefined, bkt) : stage1Dispatches(ctx, shape, q, k, sr, s1);
+    const tc = o.tensorCores, ak = o.attendKernel;
+    const stage1 = tc ? stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, undefined, ak) : stage1Dispatches(ctx, shape, q, k, sr, s1);
     const stages = [...stage1, ...stage2Dispatches(ctx, heads, S, s1.scores, s2)];
-    const denseD = tc ? flashF16Dispatch(ctx, tc, shape, q, k, v, dense, undefined, bkt) : flashDispatch(ctx, shape, q, k, v, dense);
-    const sparseD = tc ? sparseF16Dispatch(ctx, tc, shape, q, k, v, keys, sparse, undefined, bkt) : sparseDispatch(ctx, shape, q, k, v, keys, sparse);
+    const denseD = tc ? flashF16Dispatch(ctx, tc, shape, q, k, v, dense, undefined, ak) : flashDispatch(ctx, shape, q, k, v, dense);
+    const sparseD = tc ? sparseF16Dispatch(ctx, tc, shape, q, k, v, keys, sparse, undefined, ak) : sparseDispatch(ctx, shape, q, k, v, keys, sparse);
     await checked(ctx.device, 'attention bench warm-up', () => run(ctx, [...stages, denseD, sparseD]));
     for (let rep = 0; rep < o.repeats; rep++) {
       dt.push(await timed(ctx, timer, [denseD]));

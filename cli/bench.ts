@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseFlags, table, usage, UsageError, type FlagSpec } from './args';
 import { requireTensorCores } from '../gpu/tensorcore/support';
+import type { AttendKernel } from '../gpu/tensorcore/attention';
 import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter } from '../gpu/device';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
@@ -31,7 +32,7 @@ const SPEC: FlagSpec = {
   precision: { kind: 'string', help: 'f32 (the exact kernels, default) or f16 (tensor cores: needs shader-f16 and chromium-experimental-subgroup-matrix)' },
   sweep: { kind: 'boolean', help: 'with --matmul N: the f16 tensor-core matmul kernels at N^3 (the default and the sweep\'s others), each checked against the default and float64' },
   only: { kind: 'string', help: 'with --sweep: time only the kernels whose name contains this text (the default is always timed)' },
-  'keys-per-tile': { kind: 'number', help: 'f16 attention: keys per tile, 32 or 64 (default by head dim)' },
+  'attend-kernel': { kind: 'string', help: 'f16 attention kernel: pipelined[:NSGxBKT] (default; e.g. pipelined:8x32) or staged[:BKT] (the first kernel, e.g. staged:64)' },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   text: { kind: 'string', help: 'with --studio: the text (default public/texts/prose-nodejs-pull-requests.md, 7517 tokens; for S above that, e.g. public/texts/prose-long-alice-in-wonderland.txt)' },
   out: { kind: 'string', help: 'also write the results as JSON here' },
@@ -106,7 +107,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
     if (pattern !== 'random' && pattern !== 'structured') throw new Error(`--pattern must be random or structured, got ${pattern}`);
     console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, tokens ${describeSetting({ variant: 'tokens', ...params })}${blocks ? `; ${describeSetting(blocksSetting(blocks))}` : ''}, precision ${precision}, median of ${repeats}`);
-    const f16opts = tc ? { tensorCores: tc, keysPerTile: f['keys-per-tile'] as number | undefined } : {};
+    const f16opts = tc ? { tensorCores: tc, attendKernel: parseAttendKernel(f['attend-kernel'] as string | undefined) } : {};
     const bHead = blocks ? ' blocks dense ms | blocks stages ms | blocks sparse ms | blocks speedup | blocks recall | blocks density | tiles visited |' : '';
     const bRule = blocks ? '----------------:|-----------------:|-----------------:|---------------:|--------------:|---------------:|--------------:|' : '';
     console.log(`|     S |   d | dense ms | stage1+2 ms | sparse ms | speedup | stages/dense | recall mean | recall min | density |${bHead}`);
@@ -137,4 +138,22 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   if (f.out) writeFileSync(f.out as string, JSON.stringify({ adapter, results }, null, 2));
   return 0;
+}
+
+/** --attend-kernel: pipelined[:NSGxBKT] or staged[:BKT] (the shape's own checks run at dispatch). */
+export function parseAttendKernel(text: string | undefined): AttendKernel | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(pipelined|staged)(?::(\d+)(?:x(\d+))?)?$/.exec(text.trim());
+  const bad = () => new UsageError(`--attend-kernel must be pipelined, pipelined:NSGxBKT (NSG 4 or 8, BKT 32 or 64), staged or staged:BKT (32 or 64); got "${text}".`);
+  if (!m) throw bad();
+  if (m[1] === 'staged') {
+    if (m[3] !== undefined) throw bad();
+    const bkt = m[2] === undefined ? undefined : Number(m[2]);
+    if (bkt !== undefined && bkt !== 32 && bkt !== 64) throw bad();
+    return { kind: 'staged', bkt };
+  }
+  if (m[2] === undefined) return { kind: 'pipelined' };
+  const nsg = Number(m[2]), bkt = Number(m[3]);
+  if ((nsg !== 4 && nsg !== 8) || (bkt !== 32 && bkt !== 64)) throw bad();
+  return { kind: 'pipelined', shape: { nsg, bkt } };
 }

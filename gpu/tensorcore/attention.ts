@@ -12,28 +12,13 @@ import type { KeySets, SparseOutputs } from '../sample/sparse';
 import type { SampledRows, Stage1Outputs } from '../sample/stage1';
 import { checkBlocksSparseInputs, type BlocksSparseOutputs } from '../sample/blocks-sparse';
 import { matrixPrimitives } from './primitives';
+import { flashRows, flashShape, flashSource, flashUnfit, qkvBindings, tileWalk, type FlashShape } from './flash';
 import type { TensorCoreMode } from './support';
 import attentionWgsl from './attention.wgsl';
-import tilesWgsl from '../attention/tiles.wgsl';
 import blocksMaskWgsl from '../sample/blocks-mask.wgsl';
 
 export type AttentionMode = 'dense' | 'sparse' | 'rows' | 'blocks';
 const MODE_ID: Record<AttentionMode, number> = { dense: 0, sparse: 1, rows: 2, blocks: 3 };
-
-// MODE 3 needs no window; binding 5 becomes its tiles-visited output (read_write: a read-only
-// binding cannot take it, and no other binding is free within 8 storage buffers).
-const WINDOW_LINES = /^@group\(0\) @binding\(5\) var<storage, read> win: array<u32>;.*\nfn window_of\(h: u32\) -> u32 \{ return win\[h\]; \}.*$/m;
-const TILES_LINES = [
-  '@group(0) @binding(5) var<storage, read_write> win: array<u32>; // MODE 3: (heads, ceil(S / BQ)) key tiles each query tile visited',
-  'fn window_of(h: u32) -> u32 { return 1u; }',
-].join('\n');
-
-/** The tile walk of gpu/attention/tiles.wgsl for this mode. */
-function tileWalk(mode: AttentionMode): string {
-  if (mode !== 'blocks') return tilesWgsl;
-  if (!WINDOW_LINES.test(tilesWgsl)) throw new Error('tensor-core attention: gpu/attention/tiles.wgsl no longer declares binding 5 and window_of as attention.ts expects.');
-  return tilesWgsl.replace(WINDOW_LINES, TILES_LINES);
-}
 
 /** Keys per tile: 64 keeps d <= 64 inside 48 KiB of workgroup memory; 32 for d up to 128 (and
  * for the emulation, whose scratch needs room). */
@@ -46,7 +31,6 @@ export function attentionF16Source(d: number, mode: AttentionMode, withV: boolea
   const DP = Math.ceil(d / 16) * 16;
   const DPS = DP + 8, PS = bkt + 8;
   const nd = DP / 16, nk = bkt / 16;
-  const vec = d % 4 === 0;
   const rep = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n');
   const decl = [
     rep(nd, (c) => `  let qL${c} = load_left_sQ(sg * 16u * DPS + ${16 * c}u, DPS);`),
@@ -68,15 +52,10 @@ export function attentionF16Source(d: number, mode: AttentionMode, withV: boolea
     rep(nd, (n) => `      oA${n} = mma(pL${u}, load_right_sKV(${16 * u}u * DPS + ${16 * n}u, DPS), oA${n});`),
   ].join('\n'));
   const store = rep(nd, (n) => `    store_acc_sS(sg * 256u, oA${n}, 16u);\n    workgroupBarrier();\n    write_out(h, i, sg, lane, ${16 * n}u, l);\n    workgroupBarrier();`);
-  const bindings = vec
-    ? ['q', 'k', 'v'].map((b, i) => `@group(0) @binding(${i}) var<storage, read> ${b}: array<vec4<f32>>;`).join('\n') + ' // (heads | kvHeads, S, D / 4)'
-    : ['q', 'k', 'v'].map((b, i) => `@group(0) @binding(${i}) var<storage, read> ${b}: array<f32>;`).join('\n') + ' // (heads | kvHeads, S, D)';
-  const loader = (name: string) => vec
-    ? `fn ${name}4(hh: u32, row: u32, c: u32) -> vec4<f32> { if (c >= D) { return vec4<f32>(0.0); } return ${name}[((hh * p.S + row) * D + c) / 4u]; }`
-    : `fn ${name}4(hh: u32, row: u32, c: u32) -> vec4<f32> { var x = vec4<f32>(0.0); for (var e = 0u; e < 4u; e++) { if (c + e < D) { x[e] = ${name}[(hh * p.S + row) * D + c + e]; } } return x; }`;
+  const { bindings, loaders } = qkvBindings(d);
   const body = attentionWgsl
     .replace('//@BINDINGS_QKV', bindings)
-    .replace('//@LOADERS', ['q', 'k', 'v'].map(loader).join('\n'))
+    .replace('//@LOADERS', loaders)
     .replace('//@DECL', decl)
     .replace('//@QK', qk)
     .replace('//@CS_QK', csQk)
@@ -101,7 +80,7 @@ export function attentionF16Source(d: number, mode: AttentionMode, withV: boolea
   return [prims, ...consts, body, tileWalk(mode), blocksMaskWgsl].join('\n');
 }
 
-const BQ = 64;
+const BQ = 64; // rows a workgroup of the staged kernel owns
 
 /** Workgroup memory of attentionF16Source's kernel: attention.wgsl's arrays (sQ, sKV f16; sS f32;
  * sP f16; sCorr, two flags), each rounded up to 16 bytes, and the emulation's two f16 scratch
@@ -114,54 +93,80 @@ export function attentionF16WorkgroupBytes(d: number, tc: TensorCoreMode, bkt: n
   return [...arrays, ...emulation].reduce((a, n) => a + r16(n), 0);
 }
 
+/** Which kernel runs `attend`: the pipelined one (flash.wgsl, the default) at a shape, or the
+ * staged one (attention.wgsl) at a key tile; absent fields take the defaults for the adapter. */
+export type AttendKernel = { kind: 'pipelined'; shape?: FlashShape } | { kind: 'staged'; bkt?: number };
+
+/** The `attend` kernel's code and rows per workgroup; a named error when the asked shape cannot run. */
+function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: AttentionMode, withV: boolean, k: AttendKernel = { kind: 'pipelined' }): { code: string; rows: number; keys: number } {
+  if (k.kind === 'staged') {
+    const bkt = k.bkt ?? keysPerTile(d, tc);
+    return { code: attentionF16Source(d, mode, withV, tc, bkt), rows: BQ, keys: bkt };
+  }
+  const shape = k.shape ?? flashShape(ctx, d, mode, tc);
+  const why = flashUnfit(ctx, d, shape, tc, withV);
+  if (why) throw new RangeError(`tensor-core attention (d ${d}, ${mode}): shape ${shape.nsg} subgroups x ${shape.bkt} keys cannot run: ${why}.`);
+  return { code: flashSource(d, mode, withV, tc, shape), rows: flashRows(shape), keys: shape.bkt };
+}
+
 /** Dense causal attention of every head: out (heads, S, d) and lse (heads, S), as flashDispatch. */
-export function flashF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, o: DenseOutputs, scale = 1 / Math.sqrt(s.d), bkt?: number): Dispatch {
+export function flashF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, o: DenseOutputs, scale = 1 / Math.sqrt(s.d), kernel?: AttendKernel): Dispatch {
   checkAttentionShape('f16 dense attention', s, q, k, v);
+  const kk = attendKernel(ctx, tc, s.d, 'dense', true, kernel);
   return {
-    kernel: { label: 'flash attention f16', code: attentionF16Source(s.d, 'dense', true, tc, bkt), entryPoint: 'attend' },
+    kernel: { label: 'flash attention f16', code: kk.code, entryPoint: 'attend' },
     buffers: [q.buffer, k.buffer, v.buffer, q.buffer, q.buffer, q.buffer, o.out.buffer, o.lse.buffer],
     params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(0)],
-    workgroups: [ceilDiv(s.S, BQ), s.heads],
+    workgroups: [ceilDiv(s.S, kk.rows), s.heads],
   };
 }
 
 /** The sparse SampleAttention pass, as sparseDispatch: without v only the sparse lse. */
-export function sparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor | undefined, keys: KeySets, o: SparseOutputs, scale = 1 / Math.sqrt(s.d), bkt?: number): Dispatch {
+export function sparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor | undefined, keys: KeySets, o: SparseOutputs, scale = 1 / Math.sqrt(s.d), kernel?: AttendKernel): Dispatch {
   checkAttentionShape('f16 sparse attention', s, q, k, v);
   if (!!v !== !!o.out) throw new Error('f16 sparse attention: give both v and an output tensor, or neither (log-sum-exp only).');
+  const kk = attendKernel(ctx, tc, s.d, 'sparse', !!v, kernel);
   return {
-    kernel: { label: v ? 'sparse attention f16' : 'sparse lse f16', code: attentionF16Source(s.d, 'sparse', !!v, tc, bkt), entryPoint: 'attend' },
+    kernel: { label: v ? 'sparse attention f16' : 'sparse lse f16', code: kk.code, entryPoint: 'attend' },
     buffers: [q.buffer, k.buffer, (v ?? k).buffer, keys.keyList, keys.keyStats, keys.windows, (o.out ?? o.placeholder ?? o.lse).buffer, o.lse.buffer],
     params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(0)],
-    workgroups: [ceilDiv(s.S, BQ), s.heads],
+    workgroups: [ceilDiv(s.S, kk.rows), s.heads],
   };
 }
 
-/** Stage 1, as stage1Dispatches: the sampled rows' lse, then the column scores c_j. */
-export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, o: Stage1Outputs, scale = 1 / Math.sqrt(s.d), bkt?: number): Dispatch[] {
+/** Stage 1, as stage1Dispatches: the sampled rows' lse, then the column scores c_j (column_sums
+ * stays on the staged kernel: it holds K and streams the rows). */
+export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, o: Stage1Outputs, scale = 1 / Math.sqrt(s.d), kernel?: AttendKernel): Dispatch[] {
   checkAttentionShape('f16 stage 1', s, q, k);
-  const code = attentionF16Source(s.d, 'rows', false, tc, bkt);
-  const keysPer = bkt ?? keysPerTile(s.d, tc);
+  const kk = attendKernel(ctx, tc, s.d, 'rows', false, kernel);
+  const keysPer = kernel?.kind === 'staged' && kernel.bkt ? kernel.bkt : keysPerTile(s.d, tc);
+  const cs = attentionF16Source(s.d, 'rows', false, tc, keysPer);
   const buffers = [q.buffer, k.buffer, q.buffer, rows.rows, rows.nRows, q.buffer, o.scores.buffer, o.rowLse.buffer];
   const params = [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax)];
   return [
-    { kernel: { label: 'stage1 row lse f16', code, entryPoint: 'attend' }, buffers, params, workgroups: [ceilDiv(rows.nMax, BQ), s.heads] },
-    { kernel: { label: 'stage1 column sums f16', code, entryPoint: 'column_sums' }, buffers, params, workgroups: [ceilDiv(s.S, keysPer), s.heads] },
+    { kernel: { label: 'stage1 row lse f16', code: kk.code, entryPoint: 'attend' }, buffers, params, workgroups: [ceilDiv(rows.nMax, kk.rows), s.heads] },
+    { kernel: { label: 'stage1 column sums f16', code: cs, entryPoint: 'column_sums' }, buffers, params, workgroups: [ceilDiv(s.S, keysPer), s.heads] },
   ];
 }
 
-/** Keys per tile of the f16 block-sparse pass: the f32 kernel's tile wherever the adapter has room
- * for it (blocksKeyTile: 32 keys), so both skip the same tiles and report the same counts. */
+/** Keys per tile of the f16 block-sparse pass: the f32 kernel's tile (blocksKeyTile: 32 keys, 64
+ * rows), so both skip the same tiles and report the same counts. */
 export const BLOCKS_F16_KEY_TILE = 32;
 
 /** The `blocks` variant's block-sparse pass, as blocksSparseDispatch (same kept buffer, outputs
  * and tiles-visited counts): f16 operands, f32 scores, softmax and sums. */
-export function blocksSparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, b: number, kept: GPUBuffer, o: BlocksSparseOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch {
+export function blocksSparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, b: number, kept: GPUBuffer, o: BlocksSparseOutputs, scale = 1 / Math.sqrt(s.d), kernel: AttendKernel = { kind: 'pipelined', shape: { nsg: 4, bkt: BLOCKS_F16_KEY_TILE } }): Dispatch {
   checkBlocksSparseInputs('f16 blocks attention', s, q, k, v, b, kept);
-  const bytes = attentionF16WorkgroupBytes(s.d, tc, BLOCKS_F16_KEY_TILE), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
-  if (bytes > max) throw new Error(`f16 blocks attention: head dimension ${s.d} needs ${bytes} bytes of workgroup memory; this adapter offers ${max}.`);
+  const kk = kernel.kind === 'staged' ? { ...kernel, bkt: BLOCKS_F16_KEY_TILE } : kernel;
+  if (kk.kind === 'staged') {
+    const bytes = attentionF16WorkgroupBytes(s.d, tc, BLOCKS_F16_KEY_TILE), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
+    if (bytes > max) throw new Error(`f16 blocks attention: head dimension ${s.d} needs ${bytes} bytes of workgroup memory; this adapter offers ${max}.`);
+  } else if (kk.shape && (flashRows(kk.shape) !== BQ || kk.shape.bkt !== BLOCKS_F16_KEY_TILE)) {
+    throw new RangeError(`f16 blocks attention: the tiles-visited counts are per ${BQ} x ${BLOCKS_F16_KEY_TILE} tile; shape ${kk.shape.nsg} x ${kk.shape.bkt} cannot report them.`);
+  }
+  const ak = attendKernel(ctx, tc, s.d, 'blocks', true, kk);
   return {
-    kernel: { label: 'blocks sparse attention f16', code: attentionF16Source(s.d, 'blocks', true, tc, BLOCKS_F16_KEY_TILE), entryPoint: 'attend' },
+    kernel: { label: 'blocks sparse attention f16', code: ak.code, entryPoint: 'attend' },
     // kept stands in for the unused cnt binding (read-only, never read).
     buffers: [q.buffer, k.buffer, v.buffer, kept, kept, o.tiles.buffer, o.out.buffer, o.lse.buffer],
     params: [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(b)],

@@ -11,7 +11,8 @@ import { destroyAll, readTensor, readU32, uploadTensor } from '../../gpu/tensor'
 import { uploadSampledRows } from '../../gpu/sample/stage1';
 import { createBlocksStages, destroyBlocksStages } from '../../gpu/sample/blocks-stages';
 import { BLOCKS_BQ, blocksKeyTile, blocksSparseDispatch, createBlocksSparseOutputs, destroyBlocksSparseOutputs, uploadBlocksKept } from '../../gpu/sample/blocks-sparse';
-import { attentionF16WorkgroupBytes, BLOCKS_F16_KEY_TILE, blocksSparseF16Dispatch } from '../../gpu/tensorcore/attention';
+import { BLOCKS_F16_KEY_TILE, blocksSparseF16Dispatch } from '../../gpu/tensorcore/attention';
+import { flashWorkgroupBytes } from '../../gpu/tensorcore/flash';
 import { blocksStageF16Dispatches } from '../../gpu/tensorcore/blocks-stages';
 import type { TensorCoreMode } from '../../gpu/tensorcore/support';
 import { headView, kvHeadOf } from '../../src/sampleattention/spec/reference';
@@ -45,7 +46,7 @@ const EST_TOL = 1e-6;
 /** Skips (with the reason, never a pass) a head dimension whose kernel needs more workgroup
  * memory than the adapter has (lavapipe's 32 KiB at d = 128 with the emulation's scratch). */
 function fitsOrSkip(t: TestContext, ctx: GpuContext, tc: TensorCoreMode, d: number): boolean {
-  const need = attentionF16WorkgroupBytes(d, tc, BLOCKS_F16_KEY_TILE), have = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  const need = flashWorkgroupBytes(d, { nsg: 4, bkt: BLOCKS_F16_KEY_TILE }, tc), have = ctx.device.limits.maxComputeWorkgroupStorageSize;
   if (need <= have) return true;
   const why = `skipped: the f16 blocks kernel at d = ${d} needs ${need} bytes of workgroup memory; this adapter offers ${have}`;
   console.log(why);

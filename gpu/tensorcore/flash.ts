@@ -1,0 +1,133 @@
+// The pipelined tensor-core attention kernel (flash.wgsl): the `attend` entry of every attention
+// mode (dense, sparse, stage 1's rows, blocks) with K / V tiles as packed halves, the next tile
+// prefetched into registers, and four barriers a tile. attention.ts launches it (or the staged
+// kernel of attention.wgsl, kept for comparison and for column_sums) with the same bindings.
+import type { GpuContext } from '../device';
+import { matrixPrimitives } from './primitives';
+import type { TensorCoreMode } from './support';
+import flashWgsl from './flash.wgsl';
+import tilesWgsl from '../attention/tiles.wgsl';
+import blocksMaskWgsl from '../sample/blocks-mask.wgsl';
+
+export type FlashMode = 'dense' | 'sparse' | 'rows' | 'blocks';
+const MODE_ID: Record<FlashMode, number> = { dense: 0, sparse: 1, rows: 2, blocks: 3 };
+
+/** NSG subgroups of 16 query rows each (BQ = 16 NSG rows a workgroup), BKT keys a tile. */
+export interface FlashShape {
+  nsg: 4 | 8;
+  bkt: 32 | 64;
+}
+
+/** Query rows a workgroup owns. */
+export const flashRows = (s: FlashShape): number => 16 * s.nsg;
+
+/** Workgroup bytes of flash.wgsl's arrays (each rounded up to 16 bytes) and, emulated, the
+ * primitives' two f16 scratch matrices per subgroup. */
+export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode, withV = true): number {
+  const DP = Math.ceil(d / 16) * 16, KSV = DP / 8 + 1, BQ = flashRows(s);
+  const r16 = (n: number) => Math.ceil(n / 16) * 16;
+  const arrays = [s.bkt * KSV * 16, withV ? s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 4, 4];
+  const emulation = tc === 'emulated' ? [2 * s.nsg * 256 * 2] : [];
+  return [...arrays, ...emulation].reduce((a, n) => a + r16(n), 0);
+}
+
+/** The default shape for head dimension d in this mode: the `blocks` pass keeps the f32 kernel's
+ * 64 x 32 tiles (both report the same tiles visited); otherwise 64 rows x 64 keys where it fits in
+ * the adapter's workgroup memory (d <= 64 on a 48 KiB adapter), then 128 rows x 32 keys (8
+ * subgroups share each K / V tile), then 64 x 32. */
+export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: TensorCoreMode): FlashShape {
+  if (mode === 'blocks') return { nsg: 4, bkt: 32 };
+  const max = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  const threads = ctx.device.limits.maxComputeInvocationsPerWorkgroup;
+  const candidates: FlashShape[] = [{ nsg: 4, bkt: 64 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 32 }];
+  for (const s of candidates) if (flashWorkgroupBytes(d, s, tc) <= max && 32 * s.nsg <= threads) return s;
+  throw new Error(`tensor-core attention: head dimension ${d} needs ${flashWorkgroupBytes(d, { nsg: 4, bkt: 32 }, tc)} bytes of workgroup memory at the smallest tile; this adapter offers ${max}. Use --precision f32.`);
+}
+
+/** Why this shape cannot run for head dimension d here, or null. */
+export function flashUnfit(ctx: GpuContext, d: number, s: FlashShape, tc: TensorCoreMode, withV = true): string | null {
+  if (!(s.nsg === 4 || s.nsg === 8) || !(s.bkt === 32 || s.bkt === 64)) return `bad shape ${JSON.stringify(s)} (nsg 4 or 8, bkt 32 or 64)`;
+  const bytes = flashWorkgroupBytes(d, s, tc, withV), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  if (bytes > max) return `${bytes} bytes of workgroup memory exceed the adapter's ${max}`;
+  if (32 * s.nsg > ctx.device.limits.maxComputeInvocationsPerWorkgroup) return `${32 * s.nsg} threads exceed the adapter's ${ctx.device.limits.maxComputeInvocationsPerWorkgroup}`;
+  return null;
+}
+
+const WINDOW_LINES = /^@group\(0\) @binding\(5\) var<storage, read> win: array<u32>;.*\nfn window_of\(h: u32\) -> u32 \{ return win\[h\]; \}.*$/m;
+const TILES_LINES = [
+  '@group(0) @binding(5) var<storage, read_write> win: array<u32>; // MODE 3: (heads, ceil(S / BQ)) key tiles each query tile visited',
+  'fn window_of(h: u32) -> u32 { return 1u; }',
+].join('\n');
+
+/** The tile walk of gpu/attention/tiles.wgsl; MODE 3 turns binding 5 into its tiles-visited output
+ * (read_write: no other binding is free within 8 storage buffers). */
+export function tileWalk(mode: FlashMode): string {
+  if (mode !== 'blocks') return tilesWgsl;
+  if (!WINDOW_LINES.test(tilesWgsl)) throw new Error('tensor-core attention: gpu/attention/tiles.wgsl no longer declares binding 5 and window_of as the kernels expect.');
+  return tilesWgsl.replace(WINDOW_LINES, TILES_LINES);
+}
+
+/** q, k, v bindings and their 4-wide loaders (vec4 loads when d % 4 == 0). */
+export function qkvBindings(d: number): { bindings: string; loaders: string } {
+  const vec = d % 4 === 0;
+  const bindings = vec
+    ? ['q', 'k', 'v'].map((b, i) => `@group(0) @binding(${i}) var<storage, read> ${b}: array<vec4<f32>>;`).join('\n') + ' // (heads | kvHeads, S, D / 4)'
+    : ['q', 'k', 'v'].map((b, i) => `@group(0) @binding(${i}) var<storage, read> ${b}: array<f32>;`).join('\n') + ' // (heads | kvHeads, S, D)';
+  const loader = (name: string) => vec
+    ? `fn ${name}4(hh: u32, row: u32, c: u32) -> vec4<f32> { if (c >= D) { return vec4<f32>(0.0); } return ${name}[((hh * p.S + row) * D + c) / 4u]; }`
+    : `fn ${name}4(hh: u32, row: u32, c: u32) -> vec4<f32> { var x = vec4<f32>(0.0); for (var e = 0u; e < 4u; e++) { if (c + e < D) { x[e] = ${name}[(hh * p.S + row) * D + c + e]; } } return x; }`;
+  return { bindings, loaders: ['q', 'k', 'v'].map(loader).join('\n') };
+}
+
+export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: TensorCoreMode, s: FlashShape): string {
+  const DP = Math.ceil(d / 16) * 16, DV = DP / 8, KSV = DV + 1;
+  const { bkt } = s;
+  const SS = bkt + 4, PS = bkt + 8;
+  const nd = DP / 16, nk = bkt / 16;
+  const rep = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n');
+  // Q: chunk cc holds dims cc * bkt ..; matrix c (dims 16 c ..) is read from its chunk.
+  const chunks = Math.ceil(DP / bkt);
+  const stageQ = rep(chunks, (cc) => [
+    cc > 0 ? '  workgroupBarrier();' : '',
+    `  stage_q_chunk(h, q0, lid, ${cc * bkt}u);`,
+    '  workgroupBarrier();',
+    rep(nd, (c) => (Math.floor((16 * c) / bkt) === cc ? `  let qL${c} = load_left_sP(sg * 16u * PS + ${16 * c - cc * bkt}u, PS);` : '')),
+  ].join('\n'));
+  const qk = rep(nk, (n) => [
+    `    var sA${n} = acc_zero();`,
+    rep(nd, (c) => `    sA${n} = mma(qL${c}, load_right_t_sK(${16 * n * KSV + 2 * c}u, KSV), sA${n});`),
+    `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`,
+  ].join('\n'));
+  const rescale = rep(nd, (n) => `        store_acc_sS(sg * 256u, oA${n}, 16u);\n        workgroupBarrier();\n        scale_scratch(sg, lane);\n        workgroupBarrier();\n        oA${n} = load_acc_sS(sg * 256u, 16u);\n        workgroupBarrier();`);
+  const pv = rep(nk, (u) => [
+    `      let pL${u} = load_left_sP(sg * 16u * PS + ${16 * u}u, PS);`,
+    rep(nd, (n) => `      oA${n} = mma(pL${u}, load_right_sV(${16 * u * KSV + 2 * n}u, KSV), oA${n});`),
+  ].join('\n'));
+  const store = rep(nd, (n) => `    store_acc_sS(sg * 256u, oA${n}, 16u);\n    workgroupBarrier();\n    write_out(h, i, sg, lane, ${16 * n}u, l);\n    workgroupBarrier();`);
+  const { bindings, loaders } = qkvBindings(d);
+  const body = flashWgsl
+    .replace('//@BINDINGS_QKV', bindings)
+    .replace('//@LOADERS', loaders)
+    .replace('//@STAGE_Q', stageQ + (withV ? '\n' + rep(nd, (n) => `  var oA${n} = acc_zero();`) : ''))
+    .replace('//@QK', qk)
+    .replace('//@RESCALE_O', withV ? rescale : '')
+    .replace('//@PV', withV ? pv : '')
+    .replace('//@STORE_O', withV ? store : '')
+    .replace('//@RECORD_TILES', mode === 'blocks' ? '  if (lid == 0u) { win[h * nwg.x + q0 / BQ] = visited; }' : '');
+  const consts = [
+    `const D: u32 = ${d}u;`, `const DP: u32 = ${DP}u;`, `const DV: u32 = ${DV}u;`, `const KSV: u32 = ${KSV}u;`,
+    `const BKT: u32 = ${bkt}u;`, `const SS: u32 = ${SS}u;`, `const PS: u32 = ${PS}u;`, `const NSG: u32 = ${s.nsg}u;`,
+    `const SV_LEN: u32 = ${withV ? bkt * KSV : 1}u;`, `const MODE: u32 = ${MODE_ID[mode]}u;`, `const WITH_V: bool = ${withV};`,
+  ];
+  const prims = matrixPrimitives({
+    emulate: tc === 'emulated',
+    subgroups: s.nsg,
+    arrays: [
+      { name: 'sK', elem: 'f16x8', uses: ['right_t'] },
+      { name: 'sV', elem: 'f16x8', uses: withV ? ['right'] : [] },
+      { name: 'sP', elem: 'f16', uses: ['left'] },
+      { name: 'sS', elem: 'f32', uses: ['acc'] },
+    ],
+  });
+  return [prims, ...consts, body, tileWalk(mode), blocksMaskWgsl].join('\n');
+}

@@ -1,0 +1,241 @@
+// Causal attention on tensor cores, pipelined: the `attend` entry of attention.wgsl (same bindings,
+// modes, tiles and outputs: dense flash attention with log-sum-exp, the sparse SampleAttention pass,
+// stage 1's sampled rows, the `blocks` mask) rebuilt to spend less time between matrix products.
+// flash.ts prepends the matrix primitives and the constants D, DP, DV, KSV, BKT, SS, PS, NSG, MODE,
+// WITH_V, and replaces the //@ lines with code unrolled over the 16 x 16 matrices. What differs from
+// attention.wgsl:
+//  - K and V tiles live in workgroup memory as packed halves (vec4<u32>, 8 halves an element, rows
+//    padded by one element), written with 16-byte stores, in separate arrays (sK, sV);
+//  - the next tile's K and V are read from storage into registers while this tile is computed
+//    (K_{t+1} is written to sK once every subgroup has finished Q K_t^T, V_{t+1} to sV once P V_t is
+//    done), so a tile costs four workgroup barriers, not six, and global latency hides behind the
+//    products;
+//  - the per-row reference max is raised row by row in the softmax (p is written against the new
+//    max at once); only O's rescale, which goes through workgroup memory, needs the workgroup's
+//    decision, read with one uniform load;
+//  - Q is staged once through sP in chunks of BKT dimensions (no sQ), so NSG = 8 subgroups
+//    (BQ = 128 rows sharing each K/V tile) fit in 48 KiB at 32 keys a tile.
+//
+// Subgroup sg owns query rows 16 sg .. 16 sg + 15 of the block: their Q (f16 left operands) and O
+// (f32 accumulators) stay in registers; threads 2r and 2r + 1 run row r's softmax (interleaved
+// keys: the pair hits neighbouring banks). Reference max and TAU as in attention.wgsl.
+
+const NT: u32 = NSG * 32u;
+const BQ: u32 = NSG * 16u;
+const NONE: u32 = 0xffffffffu;
+const TILE_KEYS: u32 = BKT; // for gpu/attention/tiles.wgsl
+const NEG: f32 = -1e30;
+const HALF_NEG: f32 = -5e29;
+const TAU: f32 = 8.0;          // raise a row's max when a tile's exceeds it by more than this (p <= e^8 < 65504)
+const HALF_KEYS: u32 = BKT / 2u;
+const KV_PER: u32 = (BKT * DV + NT - 1u) / NT; // 8-half chunks of a K (or V) tile per thread
+
+//@BINDINGS_QKV
+// Bindings 3 .. 8 (idx, cnt, win, out, lse, p): gpu/attention/tiles.wgsl.
+
+var<workgroup> sK: array<vec4<u32>, BKT * KSV>;     // [key][dim / 8] packed halves
+var<workgroup> sV: array<vec4<u32>, SV_LEN>;        // [key][dim / 8] (1 element without V)
+var<workgroup> sS: array<f32, BQ * SS>;             // [row][key] scores; also 16 x 16 f32 scratch per subgroup
+var<workgroup> sP: array<f16, BQ * PS>;             // [row][key] probabilities; Q chunks while staging
+var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old - m_new) of this tile
+var<workgroup> sFlagA: atomic<u32>;
+var<workgroup> sFlag: u32;
+
+// q4(i, c), k4(j, c), v4(j, c): dims c .. c + 3 of a row, 0 past D (h / g select the head).
+//@LOADERS
+
+fn kept_flag(x: u32) -> bool { return idx[x] != 0u; } // MODE 3, for blocks-mask.wgsl
+
+// Never true at run time: names every binding so the module has one layout in every mode.
+fn keep_bindings(lid: u32) {
+  if (lid == NONE) { out[0] = lse[0] + f32(idx[0] + cnt[0] + win[0]) + q4(0u, 0u, 0u).x + k4(0u, 0u, 0u).x + v4(0u, 0u, 0u).x; }
+}
+
+fn pack8(a: vec4<f32>, b: vec4<f32>) -> vec4<u32> {
+  let x = vec4<f16>(a);
+  let y = vec4<f16>(b);
+  return vec4<u32>(bitcast<u32>(x.xy), bitcast<u32>(x.zw), bitcast<u32>(y.xy), bitcast<u32>(y.zw));
+}
+
+// Chunk e of a tile (key slot e / DV, dims 8 (e % DV) ..) of K or V as packed halves, 0 for NONE.
+fn kv_chunk(g: u32, h: u32, t: u32, e: u32, pl: TilePlan, isV: bool) -> vec4<u32> {
+  let j = key_of(h, t, e / DV, pl);
+  if (j == NONE) { return vec4<u32>(0u); }
+  let c = 8u * (e % DV);
+  if (isV) { return pack8(v4(g, j, c), v4(g, j, c + 4u)); }
+  return pack8(k4(g, j, c), k4(g, j, c + 4u));
+}
+
+// Dims c0 .. c0 + BKT - 1 of the block's Q rows (gathered in MODE 2) into sP as f16, zeros outside.
+fn stage_q_chunk(h: u32, q0: u32, lid: u32, c0: u32) {
+  for (var x = lid; x < BQ * (BKT / 4u); x += NT) {
+    let r = x / (BKT / 4u);
+    let c = 4u * (x % (BKT / 4u));
+    let i = row_of(h, q0, r);
+    var val = vec4<f16>(0.0);
+    if (i != NONE && c0 + c < DP) { val = vec4<f16>(q4(h, i, c0 + c)); }
+    let o = r * PS + c;
+    sP[o] = val.x; sP[o + 1u] = val.y; sP[o + 2u] = val.z; sP[o + 3u] = val.w;
+  }
+}
+
+// The tile after t that holds work (MODE 3 skips tiles without an entry of the mask; uniform).
+fn next_tile(t: u32, pl: TilePlan, bh: BlocksHead, q0: u32) -> u32 {
+  var n = t + 1u;
+  if (MODE == 3u) {
+    while (n < pl.nTiles) {
+      let j0 = n * BKT;
+      if (tile_in_blocks_mask(bh, q0, pl.last, j0, min(j0 + BKT - 1u, pl.last))) { break; }
+      n++;
+    }
+  }
+  return n;
+}
+
+@compute @workgroup_size(NT)
+fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  prim_init(lid);
+  keep_bindings(lid);
+  let h = wid.y;
+  let g = h / p.group;
+  let q0 = (nwg.x - 1u - wid.x) * BQ; // the longest (last) query blocks start first
+  let sg = lid / 32u;
+  let lane = lid % 32u;
+  let r = lid / 2u;          // the row this thread's softmax works on
+  let half = lid % 2u;       // which of the pair's interleaved keys
+  let i = row_of(h, q0, r);
+
+  let nValid = valid_rows(h, q0);
+  if (nValid == 0u) { return; } // uniform: the whole workgroup leaves
+  let pl = plan_tiles(h, q0, nValid);
+  var bh: BlocksHead;
+  if (MODE == 3u) { bh = blocks_head(h, nwg.y, p.nMax, p.S); }
+  var visited = 0u; // MODE 3: key tiles not skipped
+
+  // Q into registers, BKT dimensions at a time through sP.
+//@STAGE_Q
+  var rk: array<vec4<u32>, KV_PER>;
+  var rv: array<vec4<u32>, KV_PER>;
+  // The first tile with work into sK / sV, the one after it into registers.
+  var t = 0u;
+  if (MODE == 3u) { t = next_tile(NONE, pl, bh, q0); } // NONE + 1 wraps to 0
+  var tn = next_tile(t, pl, bh, q0);
+  if (lid == 0u) { atomicStore(&sFlagA, 0u); }
+  for (var x = 0u; x < KV_PER; x++) {
+    let e = lid + x * NT;
+    if (e < BKT * DV && t < pl.nTiles) {
+      sK[(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, false);
+      if (WITH_V) { sV[(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, true); }
+    }
+  }
+  for (var x = 0u; x < KV_PER; x++) {
+    let e = lid + x * NT;
+    if (e < BKT * DV && tn < pl.nTiles) {
+      rk[x] = kv_chunk(g, h, tn, e, pl, false);
+      if (WITH_V) { rv[x] = kv_chunk(g, h, tn, e, pl, true); }
+    }
+  }
+  workgroupBarrier();
+
+  var m = NEG;     // reference max of row r (both threads of the pair hold the same)
+  var l = 0.0;     // this thread's share of row r's sum
+  while (t < pl.nTiles) {
+    visited++;
+//@QK
+    workgroupBarrier(); // B1: scores visible; every subgroup is done with sK
+    if (tn < pl.nTiles) {
+      for (var x = 0u; x < KV_PER; x++) {
+        let e = lid + x * NT;
+        if (e < BKT * DV) { sK[(e / DV) * KSV + e % DV] = rk[x]; }
+      }
+    }
+    // Scores of this thread's keys, scaled and masked in place; the row's tile max.
+    var tmax = NEG;
+    for (var uu = 0u; uu < HALF_KEYS; uu++) {
+      let u = 2u * uu + half;
+      let j = key_of(h, t, u, pl);
+      var keep = i != NONE && j != NONE && j <= i;
+      if (MODE == 1u && keep) {
+        let far = (i - j) >= pl.W;
+        if (t < pl.stripeTiles) { keep = far; } else { keep = !far; }
+      }
+      if (MODE == 3u && keep) { keep = in_blocks_mask(bh, i, j); }
+      let s = select(NEG, sS[r * SS + u] * p.scale, keep);
+      sS[r * SS + u] = s;
+      tmax = max(tmax, s);
+    }
+    tmax = max(tmax, subgroupShuffleXor(tmax, 1u));
+    // Row by row: raise m when the tile's max passes it by more than TAU (both threads of the
+    // pair decide alike); O's share of the factor waits for the workgroup's decision below.
+    var corr = 1.0;
+    if (tmax > m + TAU) {
+      corr = exp(m - tmax);
+      m = tmax;
+      l *= corr;
+      atomicOr(&sFlagA, 1u);
+    }
+    if (WITH_V && half == 0u) { sCorr[r] = corr; }
+    for (var uu = 0u; uu < HALF_KEYS; uu++) {
+      let u = 2u * uu + half;
+      let s = sS[r * SS + u];
+      let pr = select(0.0, exp(s - m), s > HALF_NEG); // masked: exactly 0
+      l += pr;
+      if (WITH_V) { sP[r * PS + u] = f16(pr); }
+    }
+    if (WITH_V) {
+      workgroupBarrier(); // B2: P, sCorr, the flag and K_{t+1} visible
+      if (lid == 0u) { sFlag = atomicExchange(&sFlagA, 0u); }
+      let rescale = workgroupUniformLoad(&sFlag) != 0u; // B3
+      if (rescale) {
+//@RESCALE_O
+      }
+//@PV
+      workgroupBarrier(); // B4: every subgroup is done with sV and sP
+      if (tn < pl.nTiles) {
+        for (var x = 0u; x < KV_PER; x++) {
+          let e = lid + x * NT;
+          if (e < BKT * DV) { sV[(e / DV) * KSV + e % DV] = rv[x]; }
+        }
+      }
+    } else {
+      workgroupBarrier(); // B2: sS and sP consumed, K_{t+1} visible
+    }
+    t = tn;
+    tn = next_tile(t, pl, bh, q0);
+    for (var x = 0u; x < KV_PER; x++) {
+      let e = lid + x * NT;
+      if (e < BKT * DV && tn < pl.nTiles) {
+        rk[x] = kv_chunk(g, h, tn, e, pl, false);
+        if (WITH_V) { rv[x] = kv_chunk(g, h, tn, e, pl, true); }
+      }
+    }
+  }
+
+  // Row sums of the pair; outputs through the per-subgroup scratch (lane l of subgroup sg holds
+  // row 16 sg + l / 2 = r: the thread that owns that row's sum).
+  l += subgroupShuffleXor(l, 1u);
+  workgroupBarrier();
+  if (WITH_V) {
+//@STORE_O
+  }
+  if (half == 0u && i != NONE) {
+    let val = m + log(l);
+    if (MODE == 2u) { lse[h * p.nMax + q0 + r] = val; } else { lse[h * p.S + i] = val; }
+  }
+//@RECORD_TILES
+}
+
+// One 16 x 16 output tile (dims c0 ..) of subgroup sg from the scratch in sS to out, divided by l.
+fn write_out(h: u32, i: u32, sg: u32, lane: u32, c0: u32, l: f32) {
+  if (i == NONE) { return; }
+  for (var t = 0u; t < 8u; t++) {
+    let c = c0 + (lane % 2u) * 8u + t;
+    if (c < D) { out[(h * p.S + i) * D + c] = sS[sg * 256u + lane * 8u + t] / l; }
+  }
+}
+
+// Scales this lane's 8 scratch values (row 16 sg + lane / 2) by the row's factor.
+fn scale_scratch(sg: u32, lane: u32) {
+  let corr = sCorr[sg * 16u + lane / 2u];
+  for (var t = 0u; t < 8u; t++) { sS[sg * 256u + lane * 8u + t] *= corr; }
+}
