@@ -48,6 +48,8 @@ export interface AttentionBenchResult {
   sparseMs: number;
   /** denseMs / (stagesMs + sparseMs) */
   speedup: number;
+  /** The stages' passes one by one (stage 1's rows and column scores, stage 2), medians. */
+  stageParts: { label: string; ms: number }[];
   /** stagesMs / denseMs */
   stageShare: number;
   recallMean: number;
@@ -139,9 +141,13 @@ export function rowError(x: { q: Float32Array; k: Float32Array; v: Float32Array 
 
 /** Kernel time of one submission of `dispatches`, ms (the sum of their timestamp-bracketed passes). */
 export async function timed(ctx: GpuContext, timer: GpuTimer, dispatches: Dispatch[]): Promise<number> {
+  return (await timedParts(ctx, timer, dispatches)).reduce((s, t) => s + t.ms, 0);
+}
+
+/** Each pass's time, in order. */
+export async function timedParts(ctx: GpuContext, timer: GpuTimer, dispatches: Dispatch[]): Promise<{ label: string; ms: number }[]> {
   await run(ctx, dispatches, timer);
-  const times = await timer.read();
-  return times.reduce((s, t) => s + t.ms, 0);
+  return timer.read();
 }
 
 export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions): Promise<AttentionBenchResult> {
@@ -167,6 +173,7 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
   const headMap = uploadHeadMap(ctx, allHeads);
   const timer = new GpuTimer(ctx, 256);
   const dt: number[] = [], st: number[] = [], sp: number[] = [];
+  const stParts: { label: string; ms: number[] }[] = [];
   try {
     const tc = o.tensorCores, ak = o.attendKernel;
     const stage1 = tc ? stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, undefined, ak) : stage1Dispatches(ctx, shape, q, k, sr, s1);
@@ -176,7 +183,9 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
     await checked(ctx.device, 'attention bench warm-up', () => run(ctx, [...stages, denseD, sparseD]));
     for (let rep = 0; rep < o.repeats; rep++) {
       dt.push(await timed(ctx, timer, [denseD]));
-      st.push(await timed(ctx, timer, stages));
+      const parts = await timedParts(ctx, timer, stages);
+      st.push(parts.reduce((a, t) => a + t.ms, 0));
+      parts.forEach((t, i) => (stParts[i] ??= { label: t.label, ms: [] }).ms.push(t.ms));
       sp.push(await timed(ctx, timer, [sparseD]));
     }
     await checked(ctx.device, 'attention bench measures', () => run(ctx, [
@@ -203,6 +212,7 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
     const avg = (f: (h: number) => number) => Array.from({ length: heads }, (_, h) => f(h)).reduce((a, b) => a + b, 0) / heads;
     return {
       S, heads, kvHeads, d, denseMs, stagesMs, sparseMs,
+      stageParts: stParts.map((p) => ({ label: p.label, ms: median(p.ms) })),
       speedup: denseMs / (stagesMs + sparseMs),
       stageShare: stagesMs / denseMs,
       recallMean: avg((h) => m[h].recallMean),

@@ -128,7 +128,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
           const bCells = br && bt ? ` ${bt.denseMs.toFixed(3).padStart(15)} | ${bt.stagesMs.toFixed(3).padStart(16)} | ${bt.sparseMs.toFixed(3).padStart(16)} | ${bt.speedup.toFixed(2).padStart(13)}x | ${br.recallMean.toFixed(4).padStart(13)} | ${bt.density.toFixed(3).padStart(14)} | ${(100 * bt.tileShare).toFixed(1).padStart(12)}% |` : '';
           console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | ${r.denseMs.toFixed(3).padStart(8)} | ${r.stagesMs.toFixed(3).padStart(11)} | ${r.sparseMs.toFixed(3).padStart(9)} | ${r.speedup.toFixed(2).padStart(6)}x | ${(100 * r.stageShare).toFixed(1).padStart(11)}% | ${r.recallMean.toFixed(4).padStart(11)} | ${r.recallMin.toFixed(4).padStart(10)} | ${r.density.toFixed(3).padStart(7)} |${bCells}`);
           const flops = 2 * S * (S + 1) * d * r.heads; // QK^T and PV over the causal half, 2 flops a multiply-add
-          console.log(`|       |     | dense ${(flops / (r.denseMs * 1e-3) / 1e12).toFixed(1)} TFLOP/s; self-check vs float64 (max row error): dense ${r.denseCheck.toExponential(1)}, sparse ${r.sparseCheck.toExponential(1)} |`);
+          console.log(`|       |     | dense ${(flops / (r.denseMs * 1e-3) / 1e12).toFixed(1)} TFLOP/s; stages ${r.stageParts.map((t) => `${t.label} ${t.ms.toFixed(3)}`).join(', ')} ms; self-check vs float64 (max row error): dense ${r.denseCheck.toExponential(1)}, sparse ${r.sparseCheck.toExponential(1)} |`);
         } catch (e) {
           console.log(`| ${String(S).padStart(5)} | ${String(d).padStart(3)} | failed: ${(e as Error).message}`);
           results.push({ S, d, error: (e as Error).message });

@@ -134,18 +134,26 @@ export function sparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: Attent
   };
 }
 
-/** Stage 1, as stage1Dispatches: the sampled rows' lse, then the column scores c_j (column_sums
- * stays on the staged kernel: it holds K and streams the rows). */
+/** Stage 1, as stage1Dispatches: the sampled rows' lse, then the column scores c_j, both on the
+ * chosen kernel (the pipelined column sums at the asked shape where it fits their arrays, else at
+ * their own default). */
 export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, o: Stage1Outputs, scale = 1 / Math.sqrt(s.d), kernel?: AttendKernel): Dispatch[] {
   checkAttentionShape('f16 stage 1', s, q, k);
   const kk = attendKernel(ctx, tc, s.d, 'rows', false, kernel);
-  const keysPer = kernel?.kind === 'staged' && kernel.bkt ? kernel.bkt : keysPerTile(s.d, tc);
-  const cs = attentionF16Source(s.d, 'rows', false, tc, keysPer);
+  let cs: { code: string; keys: number };
+  if (kernel?.kind === 'staged') {
+    const keys = kernel.bkt ?? keysPerTile(s.d, tc);
+    cs = { code: attentionF16Source(s.d, 'rows', false, tc, keys), keys };
+  } else {
+    const asked = kernel?.shape;
+    const shape = asked && !flashUnfit(ctx, s.d, asked, tc, false, 'column_sums') ? asked : flashShape(ctx, s.d, 'rows', tc, 'column_sums');
+    cs = { code: flashSource(s.d, 'rows', false, tc, shape), keys: shape.bkt };
+  }
   const buffers = [q.buffer, k.buffer, q.buffer, rows.rows, rows.nRows, q.buffer, o.scores.buffer, o.rowLse.buffer];
   const params = [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax)];
   return [
     { kernel: { label: 'stage1 row lse f16', code: kk.code, entryPoint: 'attend' }, buffers, params, workgroups: [ceilDiv(rows.nMax, kk.rows), s.heads] },
-    { kernel: { label: 'stage1 column sums f16', code: cs, entryPoint: 'column_sums' }, buffers, params, workgroups: [ceilDiv(s.S, keysPer), s.heads] },
+    { kernel: { label: 'stage1 column sums f16', code: cs.code, entryPoint: 'column_sums' }, buffers, params, workgroups: [ceilDiv(s.S, cs.keys), s.heads] },
   ];
 }
 

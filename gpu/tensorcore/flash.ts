@@ -10,6 +10,8 @@ import tilesWgsl from '../attention/tiles.wgsl';
 import blocksMaskWgsl from '../sample/blocks-mask.wgsl';
 
 export type FlashMode = 'dense' | 'sparse' | 'rows' | 'blocks';
+/** The module's entry points: attention rows (every mode), or stage 1's column scores. */
+export type FlashEntry = 'attend' | 'column_sums';
 const MODE_ID: Record<FlashMode, number> = { dense: 0, sparse: 1, rows: 2, blocks: 3 };
 
 /** NSG subgroups of 16 query rows each (BQ = 16 NSG rows a workgroup), BKT keys a tile. */
@@ -21,33 +23,38 @@ export interface FlashShape {
 /** Query rows a workgroup owns. */
 export const flashRows = (s: FlashShape): number => 16 * s.nsg;
 
-/** Workgroup bytes of flash.wgsl's arrays (each rounded up to 16 bytes) and, emulated, the
- * primitives' two f16 scratch matrices per subgroup. */
-export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode, withV = true): number {
+/** Workgroup bytes of flash.wgsl's arrays for one entry (each rounded up to 16 bytes) and,
+ * emulated, the primitives' two f16 scratch matrices per subgroup: attend uses sK, sV, sS, sP,
+ * sCorr and two flags; column_sums uses sQ, sK and sS. */
+export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode, withV = true, entry: FlashEntry = 'attend'): number {
   const DP = Math.ceil(d / 16) * 16, KSV = DP / 8 + 1, BQ = flashRows(s);
   const r16 = (n: number) => Math.ceil(n / 16) * 16;
-  const arrays = [s.bkt * KSV * 16, withV ? s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 4, 4];
+  const arrays = entry === 'attend'
+    ? [s.bkt * KSV * 16, withV ? s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 4, 4]
+    : [BQ * KSV * 16, s.bkt * KSV * 16, BQ * (s.bkt + 4) * 4];
   const emulation = tc === 'emulated' ? [2 * s.nsg * 256 * 2] : [];
   return [...arrays, ...emulation].reduce((a, n) => a + r16(n), 0);
 }
 
 /** The default shape for head dimension d in this mode: the `blocks` pass keeps the f32 kernel's
- * 64 x 32 tiles (both report the same tiles visited); otherwise 64 rows x 64 keys where it fits in
- * the adapter's workgroup memory (d <= 64 on a 48 KiB adapter), then 128 rows x 32 keys (8
- * subgroups share each K / V tile), then 64 x 32. */
-export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: TensorCoreMode): FlashShape {
+ * 64 x 32 tiles (both report the same tiles visited); otherwise the fastest on the H200 where it
+ * fits in the adapter's workgroup memory: 128 rows x 32 keys (8 subgroups share each K / V tile;
+ * 21.96 ms at S 32768, d 64, 8 heads, against 25.36 for 64 x 32 and 42.60 for 64 x 64, whose
+ * 64-key softmax rows cost more than the wider tile saves; docs/benchmarks.md), then 64 x 32,
+ * then 64 x 64. */
+export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: TensorCoreMode, entry: FlashEntry = 'attend'): FlashShape {
   if (mode === 'blocks') return { nsg: 4, bkt: 32 };
   const max = ctx.device.limits.maxComputeWorkgroupStorageSize;
   const threads = ctx.device.limits.maxComputeInvocationsPerWorkgroup;
-  const candidates: FlashShape[] = [{ nsg: 4, bkt: 64 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 32 }];
-  for (const s of candidates) if (flashWorkgroupBytes(d, s, tc) <= max && 32 * s.nsg <= threads) return s;
-  throw new Error(`tensor-core attention: head dimension ${d} needs ${flashWorkgroupBytes(d, { nsg: 4, bkt: 32 }, tc)} bytes of workgroup memory at the smallest tile; this adapter offers ${max}. Use --precision f32.`);
+  const candidates: FlashShape[] = [{ nsg: 8, bkt: 32 }, { nsg: 4, bkt: 32 }, { nsg: 4, bkt: 64 }];
+  for (const s of candidates) if (flashWorkgroupBytes(d, s, tc, mode !== 'rows', entry) <= max && 32 * s.nsg <= threads) return s;
+  throw new Error(`tensor-core attention: head dimension ${d} needs ${flashWorkgroupBytes(d, { nsg: 4, bkt: 32 }, tc, mode !== 'rows', entry)} bytes of workgroup memory at the smallest tile; this adapter offers ${max}. Use --precision f32.`);
 }
 
 /** Why this shape cannot run for head dimension d here, or null. */
-export function flashUnfit(ctx: GpuContext, d: number, s: FlashShape, tc: TensorCoreMode, withV = true): string | null {
+export function flashUnfit(ctx: GpuContext, d: number, s: FlashShape, tc: TensorCoreMode, withV = true, entry: FlashEntry = 'attend'): string | null {
   if (!(s.nsg === 4 || s.nsg === 8) || !(s.bkt === 32 || s.bkt === 64)) return `bad shape ${JSON.stringify(s)} (nsg 4 or 8, bkt 32 or 64)`;
-  const bytes = flashWorkgroupBytes(d, s, tc, withV), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  const bytes = flashWorkgroupBytes(d, s, tc, withV, entry), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
   if (bytes > max) return `${bytes} bytes of workgroup memory exceed the adapter's ${max}`;
   if (32 * s.nsg > ctx.device.limits.maxComputeInvocationsPerWorkgroup) return `${32 * s.nsg} threads exceed the adapter's ${ctx.device.limits.maxComputeInvocationsPerWorkgroup}`;
   return null;
@@ -104,12 +111,18 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     rep(nd, (n) => `      oA${n} = mma(pL${u}, load_right_sV(${16 * u * KSV + 2 * n}u, KSV), oA${n});`),
   ].join('\n'));
   const store = rep(nd, (n) => `    store_acc_sS(sg * 256u, oA${n}, 16u);\n    workgroupBarrier();\n    write_out(h, i, sg, lane, ${16 * n}u, l);\n    workgroupBarrier();`);
+  const csQk = rep(nk, (n) => [
+    `    var sA${n} = acc_zero();`,
+    rep(nd, (c) => `    sA${n} = mma(load_left_sQ(sg * 16u * KSV + ${2 * c}u, KSV), load_right_t_sK(${16 * n * KSV + 2 * c}u, KSV), sA${n});`),
+    `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`,
+  ].join('\n'));
   const { bindings, loaders } = qkvBindings(d);
   const body = flashWgsl
     .replace('//@BINDINGS_QKV', bindings)
     .replace('//@LOADERS', loaders)
     .replace('//@STAGE_Q', stageQ + (withV ? '\n' + rep(nd, (n) => `  var oA${n} = acc_zero();`) : ''))
     .replace('//@QK', qk)
+    .replace('//@CS_QK', csQk)
     .replace('//@RESCALE_O', withV ? rescale : '')
     .replace('//@PV', withV ? pv : '')
     .replace('//@STORE_O', withV ? store : '')
@@ -123,6 +136,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     emulate: tc === 'emulated',
     subgroups: s.nsg,
     arrays: [
+      { name: 'sQ', elem: 'f16x8', uses: ['left'] },
       { name: 'sK', elem: 'f16x8', uses: ['right_t'] },
       { name: 'sV', elem: 'f16x8', uses: withV ? ['right'] : [] },
       { name: 'sP', elem: 'f16', uses: ['left'] },

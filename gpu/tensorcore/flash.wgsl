@@ -239,3 +239,91 @@ fn scale_scratch(sg: u32, lane: u32) {
   let corr = sCorr[sg * 16u + lane / 2u];
   for (var t = 0u; t < 8u; t++) { sS[sg * 256u + lane * 8u + t] *= corr; }
 }
+
+// Stage 1's column scores (docs/SAMPLEATTENTION.md step 4), pipelined like attend:
+// c_j = sum over sampled rows i >= j of exp(scale q_i . k_j - lse_i). One workgroup per (key tile
+// of BKT keys, head): K stays in sK while the sampled rows stream through sQ in blocks of BQ as
+// packed halves, the next block read into registers while this one is summed; two barriers a
+// block. Threads (u, part) sum key u over every (NT / BKT)-th row of a block.
+const Q_PER: u32 = (BQ * DV + NT - 1u) / NT; // 8-half chunks of a Q block per thread
+var<workgroup> sQ: array<vec4<u32>, BQ * KSV>; // [row][dim / 8] packed halves (column_sums only)
+
+// Dims c .. c + 7 of the sampled row in slot `slot` (zeros past the head's n rows).
+fn q_chunk(h: u32, slot: u32, n: u32, c: u32) -> vec4<u32> {
+  if (slot >= n) { return vec4<u32>(0u); }
+  let i = idx[h * p.nMax + slot];
+  return pack8(q4(h, i, c), q4(h, i, c + 4u));
+}
+
+@compute @workgroup_size(NT)
+fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  prim_init(lid);
+  keep_bindings(lid);
+  let S = p.S;
+  let h = wid.y;
+  let g = h / p.group;
+  let j0 = wid.x * BKT;
+  let sg = lid / 32u;
+  let n = cnt[h];
+  for (var x = lid; x < BKT * DV; x += NT) {
+    let j = j0 + x / DV;
+    var val = vec4<u32>(0u);
+    if (j < S) {
+      let c = 8u * (x % DV);
+      val = pack8(k4(g, j, c), k4(g, j, c + 4u));
+    }
+    sK[(x / DV) * KSV + x % DV] = val;
+  }
+  // Rows ascend: rows below j0 see none of this tile's keys.
+  var lo = 0u;
+  var hi = n;
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (idx[h * p.nMax + mid] < j0) { lo = mid + 1u; } else { hi = mid; }
+  }
+  let u = lid % BKT;
+  let part = lid / BKT;
+  let parts = NT / BKT;
+  let j = j0 + u;
+  var acc = 0.0;
+  var rq: array<vec4<u32>, Q_PER>;
+  var c0 = lo;
+  for (var x = 0u; x < Q_PER; x++) {
+    let e = lid + x * NT;
+    if (e < BQ * DV) { sQ[(e / DV) * KSV + e % DV] = q_chunk(h, c0 + e / DV, n, 8u * (e % DV)); }
+  }
+  for (var x = 0u; x < Q_PER; x++) {
+    let e = lid + x * NT;
+    if (e < BQ * DV) { rq[x] = q_chunk(h, c0 + BQ + e / DV, n, 8u * (e % DV)); }
+  }
+  workgroupBarrier();
+  while (c0 < n) {
+//@CS_QK
+    workgroupBarrier(); // scores visible; every subgroup is done with sQ
+    if (c0 + BQ < n) {
+      for (var x = 0u; x < Q_PER; x++) {
+        let e = lid + x * NT;
+        if (e < BQ * DV) { sQ[(e / DV) * KSV + e % DV] = rq[x]; }
+      }
+    }
+    for (var rr = part; rr < BQ; rr += parts) {
+      let slot = c0 + rr;
+      if (slot >= n) { break; }
+      let i = idx[h * p.nMax + slot];
+      if (j <= i && j < S) { acc += exp(sS[rr * SS + u] * p.scale - lse[h * p.nMax + slot]); }
+    }
+    workgroupBarrier(); // scores consumed; the next block visible
+    c0 += BQ;
+    for (var x = 0u; x < Q_PER; x++) {
+      let e = lid + x * NT;
+      if (e < BQ * DV && c0 + BQ < n) { rq[x] = q_chunk(h, c0 + BQ + e / DV, n, 8u * (e % DV)); }
+    }
+  }
+  sS[part * BKT + u] = acc;
+  workgroupBarrier();
+  if (part == 0u && j < S) {
+    var total = 0.0;
+    for (var x = 0u; x < parts; x++) { total += sS[x * BKT + u]; }
+    out[h * S + j] = total;
+  }
+}
