@@ -5,7 +5,7 @@
 // latency (stages + block-sparse pass) and alpha sweep, and the export writing that head as
 // blocks; then the rival panel at that head's setting and Auto-tune over both variants. The
 // fixture model (2 layers x 4 heads) and 128 tokens keep it to a few minutes. Screenshots:
-// test-results/screenshots/variant-blocks.png, variant-tuned.png.
+// test-results/screenshots/variant-blocks.png, variant-rivals.png, variant-tuned.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -111,15 +111,20 @@ test('rivals at the blocks head\'s own setting; Auto-tune over both variants app
   // Its blocks curve's knob names its block size; the point at alpha 0.5 is its operating point.
   const titles = await page.getByTestId('rivals-head').locator('[data-pattern="sampleattention-blocks"] title').allTextContents();
   assert.ok(titles.some((t) => /column = slash \(block 16\) 0\.5:/.test(t)), titles[0]);
+  await rivals.scrollIntoViewIfNeeded();
+  await screenshot(page, 'variant-rivals');
 
   const tune = page.getByRole('region', { name: 'Auto-tune' });
   await tune.getByTestId('tune-variant-both').check();
   await tune.getByLabel('Alphas').fill('0.9');
-  await tune.getByLabel('Row ratios').fill('0.05');
+  await tune.getByLabel('Row ratios', { exact: true }).fill('0.05');
   await tune.getByLabel('Window ratios').fill('0.08');
   await tune.getByLabel('Block sizes').fill('16');
-  await tune.getByLabel('Alpha columns').fill('0.9');
-  await tune.getByLabel('Alpha slashes').fill('0.9');
+  // Low thresholds, so the blocks point is sparse on the fixture (at 0.9 its bands cover the map).
+  await tune.getByLabel('Target recall').fill('0.8');
+  await tune.getByLabel('Min row recall (P5)').fill('');
+  await tune.getByLabel('Alpha columns').fill('0.5');
+  await tune.getByLabel('Alpha slashes').fill('0.5');
   await tune.getByLabel('Blocks row ratios').fill('0.05');
   assert.match((await page.getByTestId('tune-points').textContent())!, /^3 grid points \(2 tokens incl\. the full mask, 1 blocks/);
   await tune.getByRole('button', { name: 'Tune', exact: true }).click();
