@@ -120,7 +120,7 @@ export async function rivalsStudy(cap: QKCapture | QKLayerSource, layers: readon
   const blockSize = blocks.blockSize ?? rivalBlockSize(T);
   const paramsOf = (l: number, h: number): SettingLike => ('alpha' in params ? params : params[l][h]);
   const alphas = layers.flatMap((l) => heads.flatMap((h) => operatingAlphasOf(paramsOf(l, h))));
-  const sizes = new Set(layers.flatMap((l) => heads.map((h) => headRivalOptions(paramsOf(l, h), alphas, blockSize).blockSize)));
+  const sizesOf = (ls: readonly number[]) => new Set(ls.flatMap((l) => heads.map((h) => headRivalOptions(paramsOf(l, h), alphas, blockSize).blockSize)));
   const t0 = performance.now();
   const head_curves: RivalsHeadEntry[] = [];
   const layer_curves: { layer: number; curves: RivalCurve[] }[] = [];
@@ -142,12 +142,12 @@ export async function rivalsStudy(cap: QKCapture | QKLayerSource, layers: readon
       head_curves.push({ layer: l, head: h, kvHead: g, curves, ...(minference ? { minference } : {}) });
       await hooks.between?.();
     }
-    layer_curves.push({ layer: l, curves: mixedKnob(modelCurves(mine), sizes) });
+    layer_curves.push({ layer: l, curves: mixedKnob(modelCurves(mine), sizesOf([l])) });
     hooks.onLayer?.(l, li + 1, layers.length, (performance.now() - t0) / 1000);
   }
   return {
     tokens: T, of: S, headDim: d, layers: [...layers], heads: [...heads], blockSize,
-    model_curves: mixedKnob(modelCurves(head_curves.map((e) => e.curves)), sizes),
+    model_curves: mixedKnob(modelCurves(head_curves.map((e) => e.curves)), sizesOf(layers)),
     layer_curves, head_curves, seconds: (performance.now() - t0) / 1000,
   };
 }
