@@ -79,7 +79,7 @@ export function TunePanel() {
     <section className="panel" aria-label="Auto-tune">
       <h2>Auto-tune</h2>
       <div className="muted small-text">Per head, the lowest-density setting of the grid whose recall meets the target on this text (as <code>sa-studio tune --variant {variant}</code>).</div>
-      <div className="variant" role="radiogroup" aria-label="Tune variants">
+      <div className="variant" role="radiogroup" aria-label="Tune variants" style={{ marginTop: 6 }}>
         <span>Variants</span>
         {TUNE_VARIANTS.map((v) => (
           <label key={v}><input type="radio" name="tune-variant" data-testid={`tune-variant-${v}`} checked={variant === v} onChange={() => setVariant(v)} /> {v}</label>
