@@ -13,6 +13,7 @@ import { sampleAttentionFactory } from '../sampleattention/gpu-run/model-attenti
 import { rivalsStudy, type QKCapture, type QKLayerSource, type RivalsMInference, type RivalsStudy } from '../sampleattention/studies/rivals-study';
 import { gridPoints, headShape, tuneModel, type LayerSource, type TuneGrid, type TuneReport as LibraryTuneReport, type TuneRule } from '../sampleattention/studies/tune';
 import type { SettingLike } from '../sampleattention/spec/setting';
+import type { TensorCoreMode } from '../../gpu/tensorcore/support';
 import { yieldToUi } from '../util/yield-to-ui';
 import { throwIfCancelled } from './cancel';
 
@@ -28,10 +29,11 @@ export type CheckProgress = (done: number, total: number, unit: string, what: st
  * log-sum-exp, so the grid runs no dense pass), or on a capture's layers as they are uploaded.
  * The grid as given, its `variant` included (tokens, blocks or both, as `sa-studio tune
  * --variant`): tuneModel on it, so the studio and the command line choose the same settings. */
-export async function tuneCapture(ctx: GpuContext, c: { numLayers: number; numHeads: number; numKvHeads: number; headDim: number }, layers: LayerSource, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
+export async function tuneCapture(ctx: GpuContext, c: { numLayers: number; numHeads: number; numKvHeads: number; headDim: number }, layers: LayerSource, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal, tensorCores?: TensorCoreMode): Promise<TuneReport> {
   const { numLayers } = c;
   const points = gridPoints(grid, layers.S).length;
-  return tuneModel(ctx, headShape(c), layers, rule, grid, (l, _, done) => {
+  // At the studio's precision, as `tune --precision f16` runs the grid on tensor cores.
+  return tuneModel(ctx, { ...headShape(c), tensorCores }, layers, rule, grid, (l, _, done) => {
     throwIfCancelled(signal);
     onProgress(l * points + done, numLayers * points, 'grid points', `layer ${l + 1} of ${numLayers}`);
   });

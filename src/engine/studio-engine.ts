@@ -382,7 +382,7 @@ export class StudioEngine {
     }
   }
 
-  /** Auto-tune every head on the current text (its captured q/k); nothing is kept. */
+  /** Auto-tune every head on the current text (its captured q/k) at the engine's precision; nothing is kept. */
   tune(rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
     return this.exclusive(() => {
       if (!this.layers) throw new Error('no captured q/k: run the prefill first.');
@@ -395,7 +395,7 @@ export class StudioEngine {
       return tuneCapture(this.ctx, this.shape, caps, rule, grid, (done, total, unit, what) => {
         if (done >= 1) this.faultPoint('tune');
         onProgress(done, total, unit, what);
-      }, signal);
+      }, signal, this.tensorCores);
     });
   }
 
