@@ -5,7 +5,7 @@
 // than dense at S = 32K and ~20% density.
 import type { GpuContext } from '../gpu/device';
 import { checked } from '../gpu/device';
-import { run, type Dispatch } from '../gpu/kernel';
+import { run, timed, timedParts } from '../gpu/kernel';
 import { GpuTimer, median } from '../gpu/timing';
 import { destroyAll, readTensor, readU32, uploadTensor, uploadU32 } from '../gpu/tensor';
 import { createDenseOutputs, destroyDenseOutputs, flashDispatch } from '../gpu/attention/flash';
@@ -137,17 +137,6 @@ export function rowError(x: { q: Float32Array; k: Float32Array; v: Float32Array 
   }
   const err = Math.sqrt(num / Math.max(den, 1e-30));
   return Number.isFinite(err) ? err : Infinity;
-}
-
-/** Kernel time of one submission of `dispatches`, ms (the sum of their timestamp-bracketed passes). */
-export async function timed(ctx: GpuContext, timer: GpuTimer, dispatches: Dispatch[]): Promise<number> {
-  return (await timedParts(ctx, timer, dispatches)).reduce((s, t) => s + t.ms, 0);
-}
-
-/** Each pass's time, in order. */
-export async function timedParts(ctx: GpuContext, timer: GpuTimer, dispatches: Dispatch[]): Promise<{ label: string; ms: number }[]> {
-  await run(ctx, dispatches, timer);
-  return timer.read();
 }
 
 export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions): Promise<AttentionBenchResult> {

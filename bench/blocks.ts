@@ -1,27 +1,22 @@
 // Kernel timings of the `blocks` variant on one layer's worth of heads, f32 and (when tensor cores
 // are given) f16: its stages 1+2 and the block-sparse pass beside dense flash attention of the same
 // precision, on benchAttention's synthetic pattern (or given heads), from timestamp queries (median
-// of `repeats`), with what was timed: the kept blocks and bands, the mask's exact density, the
-// share of key tiles the sparse pass visited, and a float64 spot check of its output.
+// of `repeats`; timed by src/sampleattention/gpu-run/blocks-timing.ts, as the studio's latency
+// panel is), with what was timed: the kept blocks and bands, the mask's exact density, the share of
+// key tiles the sparse pass visited, and a float64 spot check of its output.
 import type { GpuContext } from '../gpu/device';
-import { checked } from '../gpu/device';
-import { run, type Dispatch } from '../gpu/kernel';
-import { GpuTimer, median } from '../gpu/timing';
 import { destroyAll, readTensor, readU32, uploadTensor, type Tensor } from '../gpu/tensor';
 import type { AttentionShape } from '../gpu/attention/shapes';
-import { createDenseOutputs, destroyDenseOutputs, flashDispatch } from '../gpu/attention/flash';
-import { uploadSampledRows, type SampledRows } from '../gpu/sample/stage1';
-import { blocksStageDispatches, createBlocksStages, destroyBlocksStages } from '../gpu/sample/blocks-stages';
-import { BLOCKS_BQ, blocksKeyTile, blocksSparseDispatch, createBlocksSparseOutputs, destroyBlocksSparseOutputs } from '../gpu/sample/blocks-sparse';
-import { BLOCKS_F16_KEY_TILE, blocksSparseF16Dispatch, flashF16Dispatch } from '../gpu/tensorcore/attention';
-import { blocksStageF16Dispatches } from '../gpu/tensorcore/blocks-stages';
+import { BLOCKS_BQ, blocksKeyTile } from '../gpu/sample/blocks-sparse';
+import { BLOCKS_F16_KEY_TILE } from '../gpu/tensorcore/attention';
 import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32 } from '../src/util/random';
 import { blocksSampledRows, validateBlocksParams, type BlocksParams } from '../src/sampleattention/spec/blocks/params';
 import { blocksDensity, blocksMask, blocksPredicate } from '../src/sampleattention/spec/blocks/mask';
 import { kvHeadOf } from '../src/sampleattention/spec/reference';
-import { benchInputs, rowError, timed } from './attention';
+import { benchInputs, rowError } from './attention';
 import { runSampleAttention } from '../src/sampleattention/gpu-run/layer-run';
+import { timeBlocksKernels } from '../src/sampleattention/gpu-run/blocks-timing';
 import { blocksSetting } from '../src/sampleattention/spec/setting';
 
 export interface BlocksBenchOptions {
@@ -80,56 +75,39 @@ export async function benchBlocks(ctx: GpuContext, o: BlocksBenchOptions): Promi
   validateBlocksParams(o.params);
   if (!ctx.hasTimestamps) throw new Error('benchBlocks needs the timestamp-query feature; this adapter has none.');
   const { S, heads, kvHeads, d } = o;
-  const b = o.params.blockSize;
   const shape = { heads, kvHeads, S, d };
   const x = o.inputs ?? benchInputs(o);
   const q = uploadTensor(ctx, 'bench q', [heads, S, d], x.q); // (heads, S, d) f32
   const k = uploadTensor(ctx, 'bench k', [kvHeads, S, d], x.k); // (kvHeads, S, d) f32
   const v = uploadTensor(ctx, 'bench v', [kvHeads, S, d], x.v); // (kvHeads, S, d) f32
-  const rows = blocksSampledRows(S, b, o.params.rowRatio);
-  const sr = uploadSampledRows(ctx, S, Array.from({ length: heads }, () => rows));
-  const timer = new GpuTimer(ctx, 256);
   const times: BlocksBenchTimes[] = [];
   try {
     for (const precision of o.tensorCores ? (['f32', 'f16'] as const) : (['f32'] as const)) {
-      times.push(await timePrecision(ctx, o, precision, { q, k, v, x, sr, rows, timer, shape, b }));
+      times.push(await timePrecision(ctx, o, precision, { q, k, v, x, shape }));
     }
     const run = await runSampleAttention(ctx, { q, k, v, heads, kvHeads, S, d, params: blocksSetting(o.params) });
     const recallMean = run.heads.reduce((a, h) => a + h.recallMean, 0) / heads, recallMin = Math.min(...run.heads.map((h) => h.recallMin));
     run.dispose();
-    return { S, heads, kvHeads, d, params: o.params, sampledRows: rows.length, times, recallMean, recallMin };
+    return { S, heads, kvHeads, d, params: o.params, sampledRows: blocksSampledRows(S, o.params.blockSize, o.params.rowRatio).length, times, recallMean, recallMin };
   } finally {
-    timer.destroy();
-    destroyAll(q, k, v, sr.rows, sr.nRows);
+    destroyAll(q, k, v);
   }
 }
 
-/** What both precisions time on: the uploaded heads, the sampled rows, one timer. */
+/** What both precisions time on: the uploaded heads and their host copies. */
 interface Shared {
   q: Tensor; k: Tensor; v: Tensor;
   x: { q: Float32Array; k: Float32Array; v: Float32Array };
-  sr: SampledRows; rows: number[]; timer: GpuTimer;
-  shape: AttentionShape; b: number;
+  shape: AttentionShape;
 }
 
+/** One precision's times (timeBlocksKernels, the studio's latency panel's too), then what the last
+ * timed run kept, visited and wrote, checked against float64 on its own mask. */
 async function timePrecision(ctx: GpuContext, o: BlocksBenchOptions, precision: 'f32' | 'f16', s: Shared): Promise<BlocksBenchTimes> {
   const { S, heads, kvHeads, d } = s.shape;
+  const b = o.params.blockSize;
   const tc = precision === 'f16' ? o.tensorCores : undefined;
-  const alphas = Array(heads).fill({ alphaColumn: o.params.alphaColumn, alphaSlash: o.params.alphaSlash });
-  const st = createBlocksStages(ctx, s.shape, s.b, alphas, Array(heads).fill(s.rows.length), s.sr.nMax);
-  const sp = createBlocksSparseOutputs(ctx, s.shape);
-  const dense = createDenseOutputs(ctx, s.shape);
-  try {
-    const stages: Dispatch[] = tc ? blocksStageF16Dispatches(ctx, tc, s.shape, s.q, s.k, s.sr, s.b, st) : blocksStageDispatches(ctx, s.shape, s.q, s.k, s.sr, s.b, st);
-    const sparseD = tc ? blocksSparseF16Dispatch(ctx, tc, s.shape, s.q, s.k, s.v, s.b, st.kept.buffer, sp) : blocksSparseDispatch(ctx, s.shape, s.q, s.k, s.v, s.b, st.kept.buffer, sp);
-    const denseD = tc ? flashF16Dispatch(ctx, tc, s.shape, s.q, s.k, s.v, dense) : flashDispatch(ctx, s.shape, s.q, s.k, s.v, dense);
-    await checked(ctx.device, `blocks bench warm-up (${precision})`, () => run(ctx, [...stages, sparseD, denseD]));
-    const dt: number[] = [], stt: number[] = [], spt: number[] = [];
-    for (let rep = 0; rep < o.repeats; rep++) {
-      dt.push(await timed(ctx, s.timer, [denseD]));
-      stt.push(await timed(ctx, s.timer, stages));
-      spt.push(await timed(ctx, s.timer, [sparseD]));
-    }
+  const t = await timeBlocksKernels(ctx, { shape: s.shape, q: s.q, k: s.k, v: s.v, params: o.params, repeats: o.repeats, tensorCores: tc }, async ({ stages: st, sparse: sp }) => {
     const nb = st.nb, nt = Math.ceil(S / BLOCKS_BQ);
     const kept = await readU32(ctx, st.kept.buffer, 2 * heads * nb);
     const tiles = await readU32(ctx, sp.tiles.buffer, heads * nt);
@@ -142,7 +120,7 @@ async function timePrecision(ctx: GpuContext, o: BlocksBenchOptions, precision: 
     for (let h = 0; h < heads; h++) {
       const flags = (kind: number) => [...Array(nb).keys()].filter((t) => kept[(kind * heads + h) * nb + t] === 1);
       const cols = flags(0), bands = flags(1);
-      const mask = blocksMask(S, s.b, cols, bands);
+      const mask = blocksMask(S, b, cols, bands);
       const keep = blocksPredicate(mask);
       columnBlocks += cols.length / heads;
       slashBands += bands.length / heads;
@@ -152,19 +130,13 @@ async function timePrecision(ctx: GpuContext, o: BlocksBenchOptions, precision: 
         sparseCheck = Math.max(sparseCheck, rowError(s.x, h, g, i, S, d, (j) => keep(i, j), out));
       }
     }
-    const denseMs = median(dt), stagesMs = median(stt), sparseMs = median(spt);
-    return {
-      precision, denseMs, stagesMs, sparseMs,
-      speedup: denseMs / (stagesMs + sparseMs),
-      stageShare: stagesMs / denseMs,
-      columnBlocks, slashBands, density,
-      tileShare: tiles.reduce((a, n) => a + n, 0) / causalTiles,
-      keyTile,
-      sparseCheck,
-    };
-  } finally {
-    destroyBlocksStages(st);
-    destroyBlocksSparseOutputs(sp);
-    destroyDenseOutputs(dense);
-  }
+    return { columnBlocks, slashBands, density, tileShare: tiles.reduce((a, n) => a + n, 0) / causalTiles, keyTile, sparseCheck };
+  });
+  const { denseMs, stagesMs, sparseMs } = t;
+  return {
+    precision, denseMs, stagesMs, sparseMs,
+    speedup: denseMs / (stagesMs + sparseMs),
+    stageShare: stagesMs / denseMs,
+    ...t.inspected!,
+  };
 }

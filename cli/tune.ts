@@ -2,8 +2,8 @@
 // meets the target on every text (rule in src/sampleattention/studies/tune.ts), written as the studio's per-head
 // config (src/sampleattention/formats/config-file.ts), with a density report per layer x head. Progress to stderr.
 // --variant tokens (the default), blocks or both: which variants' settings the grid holds; with
-// both, each head picks its variant too. The default stays tokens so that `tune` and the studio's
-// auto-tune (tokens only until its UI shows blocks heads) choose the same settings on the same grid.
+// both, each head picks its variant too. The default is tokens, as the studio's auto-tune's: with
+// the same variant, grid and text, `tune` and the studio choose the same settings (one tuneModel).
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
@@ -13,7 +13,7 @@ import { forward } from '../src/model/forward';
 import { buildConfig, modelIdentity, serializeConfig } from '../src/sampleattention/formats/config-file';
 import { DEFAULT_PARAMS } from '../src/sampleattention/spec/params';
 import { DEFAULT_SETTINGS } from '../src/sampleattention/spec/setting';
-import { DEFAULT_BLOCKS_GRID, DEFAULT_GRID, TUNE_VARIANTS, checkRule, fullMaskHeads, gridPoints, headShape, isFullMask, ruleText, tuneModel, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule, type TuneVariant } from '../src/sampleattention/studies/tune';
+import { DEFAULT_BLOCKS_GRID, DEFAULT_GRID, TUNE_VARIANTS, checkRule, fullMaskHeads, gridPoints, headShape, isFullMask, ruleText, tuneModel, variantCounts, variantCountsText, type HeadChoice, type LayerCapture, type TuneGrid, type TuneReport, type TuneRule, type TuneVariant } from '../src/sampleattention/studies/tune';
 import { MAX_BLOCK_SIZE } from '../src/sampleattention/spec/blocks/params';
 import { variantOf } from './variant-flags';
 import { numberList, takeMulti, textIds } from './eval';
@@ -180,10 +180,7 @@ export function formatTune(model: string, rule: TuneRule, texts: readonly string
       return full.length ? [`${full.length} head(s) need the full mask (no sparse setting of the grid reached the target): ${full.join(', ')} (layer:head)`] : [];
     })(),
     '',
-    (() => {
-      const blocks = all.filter((c) => c.params.variant === 'blocks').length, full = all.filter((c) => isFullMask(c.params)).length;
-      return `variant chosen: ${all.length - blocks - full} heads tokens, ${blocks} blocks, ${full} the full mask`;
-    })(),
+    `variant chosen: ${variantCountsText(variantCounts(choices))}`,
     '',
     'chosen settings per layer x head (t alpha/rowRatio/windowRatio: tokens; bB alphaColumn/alphaSlash/rowRatio: blocks of block size B; full: the full mask):',
     ...table(['layer', ...Array.from({ length: heads }, (_, h) => `h${h}`)], choices.map((l, li) => [String(layerNames[li]), ...l.map((c) => cell(c.params))])),

@@ -95,6 +95,19 @@ export async function run(ctx: GpuContext, dispatches: readonly Dispatch[], time
   await ctx.device.queue.onSubmittedWorkDone();
 }
 
+/** Kernel time of one timed submission of `dispatches` (ms, the sum of their passes); the timer
+ * must hold a pass per dispatch (else the rest run untimed and the sum is short). */
+export async function timed(ctx: GpuContext, timer: GpuTimer, dispatches: readonly Dispatch[]): Promise<number> {
+  return (await timedParts(ctx, timer, dispatches)).reduce((s, t) => s + t.ms, 0);
+}
+
+/** Each pass's kernel time of one submission, in order, labelled by its kernel. */
+export async function timedParts(ctx: GpuContext, timer: GpuTimer, dispatches: readonly Dispatch[]): Promise<{ label: string; ms: number }[]> {
+  if (dispatches.length > timer.capacity) throw new RangeError(`timed: ${dispatches.length} passes, the timer holds ${timer.capacity}.`);
+  await run(ctx, dispatches, timer);
+  return timer.read();
+}
+
 /** Splits `n` workgroups into a 2D grid that respects the per-dimension limit; kernels recover
  * the flat index as `wid.x + wid.y * nwg.x` and skip indices >= n. */
 export function grid2d(ctx: GpuContext, n: number): [number, number] {

@@ -85,7 +85,7 @@ export function studioFixture(): StudioFixture {
       const s = selectHead(qh, kh, S, D, { ...PARAMS, alpha }, { v: vh });
       return { alpha, recallMean: s.recallMean, density: s.density };
     });
-    sweep = { key: 'fixture', points };
+    sweep = { key: 'fixture', variant: 'tokens', points };
   }
   cached = {
     model: { name: 'synthetic-3x4', config, parameters: 0 },
@@ -114,7 +114,7 @@ export function loadFixture(patch: Partial<StudioState> = {}): void {
     detail: f.detail,
     overlay: 0,
     timing: { layerMs: 41, modelMs: 118, heads: HEADS },
-    latency: { denseMs: 0.412, sparseMs: 0.137, repeats: 21, adapter: 'fixture (no GPU)', key: 'fixture' },
+    latency: { denseMs: 0.412, sparseMs: 0.137, repeats: 21, adapter: 'fixture (no GPU)', variant: 'tokens', key: 'fixture' },
     sweep: f.sweep,
     configMessage: null,
     busy: false,

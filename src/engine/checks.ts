@@ -10,40 +10,33 @@ import { forward, type Model } from '../model/forward';
 import { generateGreedy } from '../model/generate';
 import { nearLosslessStudy, type ModelRun, type NearLosslessReport, type PasskeyPlan } from '../sampleattention/studies/near-lossless';
 import { sampleAttentionFactory } from '../sampleattention/gpu-run/model-attention';
-import type { SampleParams } from '../sampleattention/spec/params';
 import { rivalsStudy, type QKCapture, type QKLayerSource, type RivalsMInference, type RivalsStudy } from '../sampleattention/studies/rivals-study';
 import { gridPoints, headShape, tuneModel, type LayerSource, type TuneGrid, type TuneReport as LibraryTuneReport, type TuneRule } from '../sampleattention/studies/tune';
-import type { HeadSetting, SettingLike } from '../sampleattention/spec/setting';
+import type { SettingLike } from '../sampleattention/spec/setting';
+import type { TensorCoreMode } from '../../gpu/tensorcore/support';
 import { yieldToUi } from '../util/yield-to-ui';
 import { throwIfCancelled } from './cancel';
 
 export type { PasskeyPlan };
 
-/** The studio's tune report: its grid is the tokens variant's (the studio shows tokens heads only
- * for now), so every choice is a tokens setting, given as SampleParams for the state. */
-export type TuneReport = LibraryTuneReport<SampleParams>;
+/** The studio's tune report: the library's, each head's choice a HeadSetting of either variant. */
+export type TuneReport = LibraryTuneReport;
 
 /** (done, total, unit, what): progress of a long check. */
 export type CheckProgress = (done: number, total: number, unit: string, what: string) => void;
 
 /** Auto-tune on the current text's q/k where the prefill left them, on the GPU (with its dense
  * log-sum-exp, so the grid runs no dense pass), or on a capture's layers as they are uploaded.
- * The studio shows tokens heads only, so its grid is the tokens grid. */
-export async function tuneCapture(ctx: GpuContext, c: { numLayers: number; numHeads: number; numKvHeads: number; headDim: number }, layers: LayerSource, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
+ * The grid as given, its `variant` included (tokens, blocks or both, as `sa-studio tune
+ * --variant`): tuneModel on it, so the studio and the command line choose the same settings. */
+export async function tuneCapture(ctx: GpuContext, c: { numLayers: number; numHeads: number; numKvHeads: number; headDim: number }, layers: LayerSource, rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal, tensorCores?: TensorCoreMode): Promise<TuneReport> {
   const { numLayers } = c;
-  const tokensGrid: TuneGrid = { alpha: grid.alpha, rowRatio: grid.rowRatio, windowRatio: grid.windowRatio };
-  const points = gridPoints(tokensGrid, layers.S).length;
-  const r = await tuneModel(ctx, headShape(c), layers, rule, tokensGrid, (l, _, done) => {
+  const points = gridPoints(grid, layers.S).length;
+  // At the studio's precision, as `tune --precision f16` runs the grid on tensor cores.
+  return tuneModel(ctx, { ...headShape(c), tensorCores }, layers, rule, grid, (l, _, done) => {
     throwIfCancelled(signal);
     onProgress(l * points + done, numLayers * points, 'grid points', `layer ${l + 1} of ${numLayers}`);
   });
-  return { ...r, choices: r.choices.map((layer) => layer.map((c) => ({ ...c, params: paramsOf(c.params) }))) };
-}
-
-/** A tokens setting's parameters (named error for another variant: the studio cannot show it). */
-function paramsOf(s: HeadSetting): SampleParams {
-  if (s.variant !== 'tokens') throw new RangeError(`auto-tune chose a ${s.variant} setting, which the studio cannot show yet.`);
-  return { alpha: s.alpha, rowRatio: s.rowRatio, windowRatio: s.windowRatio };
 }
 
 /** The library's report of the current text, and the adapter it ran on. */
@@ -89,9 +82,11 @@ export async function nearLosslessCheck(ctx: GpuContext, model: Model, cp: Check
 export type RivalsReport = RivalsStudy;
 
 /** Rival patterns (CPU float64) for one head, or every head with `which` null, on the first
- * `maxTokens` tokens; SampleAttention's curve sweeps alpha at each head's rowRatio and windowRatio.
+ * `maxTokens` tokens, each head at its own setting (rivals-study.ts headRivalOptions: a tokens
+ * head's curve sweeps alpha at its rowRatio and windowRatio, a blocks head's blocks curve both
+ * alphas at its block size and rowRatio; both SampleAttention rows for every head, as the CLI's).
  * A MInference config adds its fixed per-head pattern (the 'minference' curve), as `rivals --minference`. */
-export async function rivalsCapture(c: { numLayers: number; numHeads: number }, cap: QKCapture | QKLayerSource, params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal, minference?: RivalsMInference): Promise<RivalsReport> {
+export async function rivalsCapture(c: { numLayers: number; numHeads: number }, cap: QKCapture | QKLayerSource, params: readonly (readonly SettingLike[])[], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal, minference?: RivalsMInference): Promise<RivalsReport> {
   const { numLayers, numHeads } = c;
   const all = (n: number) => Array.from({ length: n }, (_, i) => i);
   const layers = which ? [which.layer] : all(numLayers);

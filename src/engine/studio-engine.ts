@@ -8,9 +8,9 @@ import { createTensor, destroyAll, readTensor, type Tensor } from '../../gpu/ten
 import { loadCheckpoint, type Checkpoint } from '../model/loader/checkpoint';
 import type { CheckpointFiles } from '../model/loader/files';
 import { denseAttention, runSampleAttention, sparseAttention, type SampleRun } from '../sampleattention/gpu-run/layer-run';
-import type { SampleParams } from '../sampleattention/spec/params';
-import type { BlocksSetting, HeadResult, SettingLike } from '../sampleattention/spec/setting';
+import { settingParams, type BlocksSetting, type HeadResult, type SettingLike } from '../sampleattention/spec/setting';
 import { blockStrips } from './block-strips';
+import { timeBlocksKernels } from '../sampleattention/gpu-run/blocks-timing';
 import { destroyDenseOutputs } from '../../gpu/attention/flash';
 import { destroySparseOutputs } from '../../gpu/sample/sparse';
 import { buildModel, type Model } from '../model/forward';
@@ -41,6 +41,8 @@ interface HeadQKV {
 }
 
 export const THUMB_SIDE = 24;
+
+const NO_TIMESTAMPS = 'this adapter has no timestamp-query feature, so kernel times cannot be measured';
 
 export class StudioEngine {
   private checkpoint: Checkpoint | null = null;
@@ -340,9 +342,24 @@ export class StudioEngine {
     return this.exclusive(() => this.latencyNow(layer, head, keys, window, repeats));
   }
 
+  /** The same for a blocks head at `setting`: its whole work (stages 1+2, then the block-sparse
+   * pass over what they keep) beside dense, timed by timeBlocksKernels as `sa-studio bench
+   * --variant blocks` times it; f32, and f16 where the device has tensor cores. */
+  blocksLatency(layer: number, head: number, setting: BlocksSetting, repeats = 9): Promise<LatencyResult> {
+    return this.exclusive(async () => {
+      if (!this.ctx.hasTimestamps) return { denseMs: NaN, sparseMs: NaN, repeats: 0, adapter: this.adapterName, note: NO_TIMESTAMPS };
+      const { q, k, v } = await this.oneHead(layer, head);
+      const o = { shape: { heads: 1, kvHeads: 1, S: this.S, d: this.shape.headDim }, q, k, v, params: settingParams(setting), repeats };
+      const f32 = await timeBlocksKernels(this.ctx, o);
+      const f16 = this.tensorCoreMode ? await timeBlocksKernels(this.ctx, { ...o, tensorCores: this.tensorCoreMode }) : undefined;
+      const of = (t: typeof f32) => ({ denseMs: t.denseMs, stagesMs: t.stagesMs, sparseMs: t.sparseMs });
+      return { ...of(f32), f16: f16 && of(f16), repeats, adapter: this.adapterName, variant: 'blocks' };
+    });
+  }
+
   private async latencyNow(layer: number, head: number, keys: readonly number[], window: number, repeats = 9): Promise<LatencyResult> {
     if (!this.ctx.hasTimestamps) {
-      return { denseMs: NaN, sparseMs: NaN, repeats: 0, adapter: this.adapterName, note: 'this adapter has no timestamp-query feature, so kernel times cannot be measured' };
+      return { denseMs: NaN, sparseMs: NaN, repeats: 0, adapter: this.adapterName, note: NO_TIMESTAMPS };
     }
     const d = this.shape.headDim;
     const S = this.S;
@@ -370,13 +387,13 @@ export class StudioEngine {
       const f32 = await time();
       // Both paths where both exist, so the studio shows what tensor cores change.
       const f16 = this.tensorCoreMode ? await time(this.tensorCoreMode) : undefined;
-      return { ...f32, f16, repeats, adapter: this.adapterName };
+      return { ...f32, f16, repeats, adapter: this.adapterName, variant: 'tokens' };
     } finally {
       timer.destroy();
     }
   }
 
-  /** Auto-tune every head on the current text (its captured q/k); nothing is kept. */
+  /** Auto-tune every head on the current text (its captured q/k) at the engine's precision; nothing is kept. */
   tune(rule: TuneRule, grid: TuneGrid, onProgress: CheckProgress, signal?: AbortSignal): Promise<TuneReport> {
     return this.exclusive(() => {
       if (!this.layers) throw new Error('no captured q/k: run the prefill first.');
@@ -389,7 +406,7 @@ export class StudioEngine {
       return tuneCapture(this.ctx, this.shape, caps, rule, grid, (done, total, unit, what) => {
         if (done >= 1) this.faultPoint('tune');
         onProgress(done, total, unit, what);
-      }, signal);
+      }, signal, this.tensorCores);
     });
   }
 
@@ -402,9 +419,9 @@ export class StudioEngine {
     });
   }
 
-  /** Rival patterns on the CPU (float64) for one head or every head; only the read-back of q/k
-   * (once per text) is queued behind GPU work. */
-  async rivals(params: SampleParams[][], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal, minference?: RivalsMInference): Promise<RivalsReport> {
+  /** Rival patterns on the CPU (float64) for one head or every head, each at its own setting
+   * (either variant); only the read-back of q/k (once per text) is queued behind GPU work. */
+  async rivals(params: readonly (readonly SettingLike[])[], which: { layer: number; head: number } | null, maxTokens: number, onProgress: CheckProgress, signal?: AbortSignal, minference?: RivalsMInference): Promise<RivalsReport> {
     const cap = await this.exclusive(() => this.hostCapture());
     return rivalsCapture(this.shape, cap, params, which, maxTokens, onProgress, signal, minference);
   }

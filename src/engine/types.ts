@@ -111,9 +111,15 @@ export interface HeadDetail extends HeadPlanes {
 export interface LatencyResult {
   /** f32 kernels (the exact path). */
   denseMs: number;
+  /** tokens: the sparse pass over the head's kept keys and window; blocks: the block-sparse pass
+   * over the blocks and bands its timed stages kept. */
   sparseMs: number;
+  /** blocks: its stages 1+2 (row pass, strip sums, stage 2), timed beside the sparse pass. */
+  stagesMs?: number;
   /** The same head on tensor cores, where the device has them. */
-  f16?: { denseMs: number; sparseMs: number };
+  f16?: { denseMs: number; sparseMs: number; stagesMs?: number };
+  /** Which variant's kernels were timed (absent with a note: none were). */
+  variant?: 'tokens' | 'blocks';
   repeats: number;
   adapter: string;
   /** Why there is no figure, when there is none. */

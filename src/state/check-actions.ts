@@ -5,9 +5,8 @@
 import { CancelledError } from '../engine/cancel';
 import type { Progress } from '../engine/types';
 import type { PasskeyPlan } from '../sampleattention/studies/near-lossless';
-import type { HeadChoice, TuneGrid, TuneRule } from '../sampleattention/studies/tune';
-import { DEFAULT_PARAMS, type SampleParams } from '../sampleattention/spec/params';
-import { DEFAULT_SETTINGS, settingParams, tokensSetting, type HeadSetting } from '../sampleattention/spec/setting';
+import { variantCounts, variantCountsText, type HeadChoice, type TuneGrid, type TuneRule } from '../sampleattention/studies/tune';
+import { DEFAULT_SETTINGS } from '../sampleattention/spec/setting';
 import { checkMInferenceFits, parseMInference } from '../sampleattention/formats/minference-file';
 import { allParams, overridesFrom, paramsKey } from './selectors';
 import { useStudio, type StudioState, type TaskKind } from './store';
@@ -56,14 +55,15 @@ async function runTask(kind: TaskKind, label: string, work: (signal: AbortSignal
 
 // ---- auto-tune ----
 
-/** The overrides that make every head run its tuned setting on top of the spec's defaults. */
-export function tunedOverrides(choices: readonly (readonly HeadChoice<SampleParams>[])[]): StudioState['overrides'] {
-  return overridesFrom(choices.map((layer) => layer.map((c) => tokensSetting(c.params))), DEFAULT_SETTINGS.tokens);
+/** The overrides that make every head run its tuned setting (either variant) on top of the
+ * spec's tokens defaults: a tokens head's differing fields, a blocks head's variant and fields. */
+export function tunedOverrides(choices: readonly (readonly HeadChoice[])[]): StudioState['overrides'] {
+  return overridesFrom(choices.map((layer) => layer.map((c) => c.params)), DEFAULT_SETTINGS.tokens);
 }
 
-/** Tunes every head on the current text (the tokens grid only: the studio's auto-tune is
- * tokens-only, `sa-studio tune --variant both` tunes both) and applies the result as the
- * studio's parameters: every head becomes a tokens head. */
+/** Tunes every head on the current text on `grid` (its variant: tokens, blocks or both, each head
+ * then choosing its variant, as `sa-studio tune --variant`) and applies the result as the studio's
+ * parameters: the defaults become the spec's tokens defaults, each head its choice. */
 export function runTune(rule: TuneRule, grid: TuneGrid): Promise<void> {
   return runTask('tune', 'Auto-tune', async (signal, progress) => {
     const report = await currentEngine()!.tune(rule, grid, progress, signal);
@@ -72,7 +72,7 @@ export function runTune(rule: TuneRule, grid: TuneGrid): Promise<void> {
     await scheduleRecompute();
     const all = report.choices.flat();
     const met = all.filter((c) => c.met).length;
-    set({ taskMessage: { ok: true, text: `Auto-tune applied to ${all.length} heads (${met} meet the rule). "Export config" saves it; "Reset all" undoes it.` } });
+    set({ taskMessage: { ok: true, text: `Auto-tune applied to ${all.length} heads (${met} meet the rule; ${variantCountsText(variantCounts(report.choices))}). "Export config" saves it; "Reset all" undoes it.` } });
   });
 }
 
@@ -97,18 +97,12 @@ export function runRivals(scope: 'head' | 'model'): Promise<void> {
     if (scope === 'head' && !which) throw new Error('choose a head first.');
     // An imported MInference config adds its fixed pattern per head, as `rivals --minference`.
     const mi = s.minference ?? undefined;
-    const report = await currentEngine()!.rivals(allParams(s, c.numLayers, c.numHeads).map((l) => l.map(rivalsParams)), which, RIVALS_MAX_TOKENS, progress, signal, mi);
+    // Each head at its own current setting, either variant (rivals-study.ts headRivalOptions).
+    const report = await currentEngine()!.rivals(allParams(s, c.numLayers, c.numHeads), which, RIVALS_MAX_TOKENS, progress, signal, mi);
     const key = paramsKey(s);
     const rivals = get().rivals;
     set({ rivals: scope === 'head' ? { ...rivals, head: { ...report, layer: which!.layer, head: which!.head, paramsKey: key } } : { ...rivals, model: { ...report, paramsKey: key } } });
   });
-}
-
-/** The rivals study's SampleAttention curve is the tokens variant's (its alpha sweep): a blocks
- * head is drawn there at the spec's tokens defaults (the study's own blocks point is at the
- * blocks defaults, as in `sa-studio rivals`). */
-function rivalsParams(p: HeadSetting): SampleParams {
-  return p.variant === 'tokens' ? settingParams(p) : { ...DEFAULT_PARAMS };
 }
 
 /** Reads a MInference per-head config (its minference/configs/*.json, or `sa-studio convert --to

@@ -1,12 +1,12 @@
 // Parameters and recompute: a slider move sets the defaults or the chosen head's override, then
 // every layer's selection runs again (the chosen head's layer first, timed), and after it the
-// background measures of the chosen head (latency, the alpha sweep).
+// background measures of the chosen head (latency, the alpha sweep), for either variant.
 import { yieldToUi } from '../util/yield-to-ui';
 import { detailSide } from './detail-side';
 import { layerParams, paramsFor } from './selectors';
 import { currentEngine, jobRunning, reportFailure } from './session';
 import { headKey, useStudio, type StudioState, type SweepPoint } from './store';
-import { DEFAULT_SETTINGS, settingText, type Variant } from '../sampleattention/spec/setting';
+import { DEFAULT_SETTINGS, settingText, type BlocksSetting, type HeadSetting, type Variant } from '../sampleattention/spec/setting';
 import { applyOverride, overrideFor, settingFieldProblem, variantDefaults, type SettingName } from './settings';
 
 const get = () => useStudio.getState();
@@ -134,6 +134,19 @@ export function scheduleTail(): void {
 
 const SWEEP_ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 1];
 
+/** The chosen head's setting at sweep value `a`. A blocks head moves alphaColumn and alphaSlash
+ * together (both = a), the head's block size and rowRatio fixed: one knob gives a curve (a sweep
+ * over each would be a 10 x 10 surface, a hundred GPU runs per slider move), and it is the knob of
+ * the rivals' 'sampleattention-blocks' curve, so the two plots read alike. A head whose alphas
+ * differ is drawn at its own point beside that curve. */
+export function sweepSetting(p: HeadSetting, a: number): HeadSetting {
+  return p.variant === 'tokens' ? { ...p, alpha: a } : { ...p, alphaColumn: a, alphaSlash: a };
+}
+
+/** What the sweep of `p` depends on besides alpha: the variant and its fixed fields. */
+const sweepKeyOf = (layer: number, head: number, p: HeadSetting, S: number | undefined) =>
+  `${layer}:${head}:${p.variant === 'tokens' ? `tokens:${p.rowRatio}:${p.windowRatio}` : `blocks:${p.blockSize}:${p.rowRatio}`}:${S}`;
+
 async function tail(gen: number): Promise<void> {
   const e = currentEngine();
   const s = get();
@@ -142,29 +155,29 @@ async function tail(gen: number): Promise<void> {
   const sel = s.layers[c.layer]?.heads[c.head];
   if (!sel) return;
   const p = paramsFor(s, c.layer, c.head);
+  // A selection of the other variant is a stale one; the recompute under way schedules this again.
+  if (p.variant !== sel.variant) return;
   const key = `${c.layer}:${c.head}:${settingText(p)}:${s.prefill?.S}`;
-  if (p.variant !== 'tokens' || sel.variant !== 'tokens') {
-    // The engine's latency path times the tokens sparse kernel (keys + window), and the sweep
-    // moves tokens' alpha: neither exists for a blocks head yet.
-    set({ latency: { denseMs: NaN, sparseMs: NaN, repeats: 0, adapter: '', note: 'latency: tokens heads only (the blocks kernel is not timed here yet)', key }, sweep: null });
-    return;
-  }
   try {
     if (get().latency?.key !== key) {
-      const lat = await e.latency(c.layer, c.head, sel.selectedKeys, sel.window);
+      // tokens: the sparse pass over the head's kept keys and window; blocks: its stages and its
+      // block-sparse pass (timeBlocksKernels, as `sa-studio bench --variant blocks`); both beside dense.
+      const lat = p.variant === 'tokens' && sel.variant === 'tokens'
+        ? await e.latency(c.layer, c.head, sel.selectedKeys, sel.window)
+        : await e.blocksLatency(c.layer, c.head, p as BlocksSetting);
       if (gen !== tailGen) return;
       set({ latency: { ...lat, key } });
     }
-    const sweepKey = `${c.layer}:${c.head}:tokens:${p.rowRatio}:${p.windowRatio}:${s.prefill?.S}`;
+    const sweepKey = sweepKeyOf(c.layer, c.head, p, s.prefill?.S);
     if (get().sweep?.key !== sweepKey) {
       const points: SweepPoint[] = [];
       for (const alpha of SWEEP_ALPHAS) {
-        const r = await e.measureHead(c.layer, c.head, { ...p, alpha });
+        const r = await e.measureHead(c.layer, c.head, sweepSetting(p, alpha));
         if (gen !== tailGen) return;
         points.push({ alpha, recallMean: r.recallMean, density: r.density });
         await yieldToUi();
       }
-      set({ sweep: { key: sweepKey, points } });
+      set({ sweep: { key: sweepKey, variant: p.variant, ...(p.variant === 'blocks' ? { blockSize: p.blockSize } : {}), points } });
     }
   } catch (err) {
     console.warn('background measures failed', err);

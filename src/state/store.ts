@@ -8,7 +8,7 @@ import type { HeadDetail, LatencyResult, LayerResult, LoadedModel, PrefillResult
 import type { CheckReport } from '../engine/checks';
 import type { RivalsStudy as RivalsReport } from '../sampleattention/studies/rivals-study';
 import type { TuneReport } from '../engine/checks';
-import { DEFAULT_SETTINGS, type HeadSetting } from '../sampleattention/spec/setting';
+import { DEFAULT_SETTINGS, type HeadSetting, type Variant } from '../sampleattention/spec/setting';
 import type { Override } from './settings';
 import type { MInferenceConfig } from '../sampleattention/formats/minference-file';
 
@@ -50,6 +50,7 @@ export const STAGE = { map: 0, sampledRows: 1, columnScores: 2, stripes: 3, wind
 export type TaskKind = 'tune' | 'check' | 'rivals-head' | 'rivals-model';
 
 export interface SweepPoint {
+  /** tokens: alpha; blocks: alphaColumn = alphaSlash. */
   alpha: number;
   recallMean: number;
   density: number;
@@ -83,7 +84,9 @@ export interface StudioState {
   /** The last recompute: time from the change to the chosen layer's redraw, and the whole model's. */
   timing: { layerMs: number; modelMs: number | null; heads: number } | null;
   latency: (LatencyResult & { key: string }) | null;
-  sweep: { key: string; points: SweepPoint[] } | null;
+  /** The chosen head's alpha sweep: tokens' alpha, or blocks' alphaColumn = alphaSlash at its
+   * block size (params.ts sweepSetting). */
+  sweep: { key: string; variant: Variant; blockSize?: number; points: SweepPoint[] } | null;
   configMessage: { ok: boolean; text: string } | null;
   busy: boolean;
   /** The model-wide check in flight (auto-tune, near-lossless check, rivals): one at a time. */

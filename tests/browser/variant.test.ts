@@ -1,9 +1,11 @@
 // Issue 14 part 4 in a real browser (Debian's Chromium, SwiftShader WebGPU): the chosen head
 // switched to the `blocks` variant as an override (the variant badge), its block-size select and
 // sliders, "Alpha column" moved (the head's measures and stage-1 estimates change), its stages
-// drawn (column-block and slash-band bars with their thresholds, kept blocks and bands), latency
-// named tokens-only, and the export writing that head as blocks. The fixture model (2 layers x 4
-// heads) and 128 tokens keep it to about two minutes. Screenshot: test-results/screenshots/variant-blocks.png.
+// drawn (column-block and slash-band bars with their thresholds, kept blocks and bands), its
+// latency (stages + block-sparse pass) and alpha sweep, and the export writing that head as
+// blocks; then the rival panel at that head's setting and Auto-tune over both variants. The
+// fixture model (2 layers x 4 heads) and 128 tokens keep it to a few minutes. Screenshots:
+// test-results/screenshots/variant-blocks.png, variant-rivals.png, variant-tuned.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -33,6 +35,8 @@ test('the chosen head as blocks: override badge, block size, Alpha column moves 
   await page.getByRole('button', { name: HEAD, exact: true }).click();
   await page.getByTestId('head-title').filter({ hasText: HEAD }).waitFor({ timeout: STEP_MS });
   await page.getByRole('radio', { name: /This head/ }).check();
+  const mine = (await page.getByTestId('tune-report').locator('rect title').allTextContents()).find((t) => t.startsWith(`${HEAD}:`))!;
+  assert.equal(await page.getByTestId('variant-blocks').isChecked(), / blocks: /.test(mine), mine);
   await page.getByTestId('variant-blocks').check();
   // The head's measures now show the blocks stage-1 estimates; the variant is its override.
   await page.getByTestId('head-stage1-blocks').waitFor({ timeout: STEP_MS });
@@ -63,7 +67,12 @@ test('the chosen head as blocks: override badge, block size, Alpha column moves 
   // The other heads stay tokens: the model's measures show both variants' estimates.
   await page.getByTestId('model-stage1').waitFor({ timeout: STEP_MS });
   await page.getByTestId('model-stage1-blocks').waitFor({ timeout: STEP_MS });
-  await page.getByText(/latency: tokens heads only/).waitFor({ timeout: STEP_MS });
+  // Latency times the blocks head's own kernels (stages + block-sparse pass; or says the adapter
+  // has no timestamps), and the sweep moves its two alphas together at its block size.
+  await page.waitForFunction(() => /blocks: stages 1\+2/.test(document.querySelector('[data-testid="latency-variant"]')?.textContent ?? '') || /no timestamp-query/.test(document.querySelector('section[aria-label="Measures"]')?.textContent ?? ''), null, { timeout: STEP_MS });
+  if (await page.getByTestId('latency-f32').count()) assert.match((await page.getByTestId('latency-f32').textContent())!, /dense [\d.]+ ms · stages [\d.]+ ms \+ block-sparse [\d.]+ ms/);
+  await page.getByTestId('sweep-caption').filter({ hasText: 'alphaColumn = alphaSlash move (this head, blocks of 16)' }).waitFor({ timeout: STEP_MS });
+  assert.equal(await page.getByTestId('sweep').locator('circle').count(), 10 + 1, 'ten sweep points and the head\'s own');
   // The stages by their blocks names, up to the kept slash bands; both bar charts drawn.
   await page.getByRole('button', { name: '4. Stage 2: kept slash bands' }).click();
   assert.equal(await page.getByTestId('current-stage').textContent(), 'Showing: Stage 2: kept slash bands');
@@ -87,5 +96,50 @@ test('the chosen head as blocks: override badge, block size, Alpha column moves 
   assert.equal(h.variant, 'blocks');
   assert.deepEqual([h.variant === 'blocks' && h.blockSize, h.variant === 'blocks' && h.alphaColumn], [16, 0.5]);
   assert.equal(cfg.layers[0].heads[0].variant, 'tokens');
+  assert.deepEqual(unexpectedErrors(st.errors), []);
+});
+
+test('rivals at the blocks head\'s own setting; Auto-tune over both variants applies each head\'s choice', async () => {
+  const { page } = st;
+  const rivals = page.getByRole('region', { name: 'Rival patterns' });
+  await rivals.getByRole('button', { name: 'Compare rivals: this head' }).click();
+  await page.getByTestId('rivals-head').waitFor({ timeout: STEP_MS });
+  assert.match((await page.getByTestId('rivals-head-setting').textContent())!, /blocks: blockSize 16, alphaColumn 0\.5, alphaSlash 0\.5/);
+  const patterns = await page.getByTestId('rivals-head').locator('[data-pattern]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-pattern')));
+  assert.ok(patterns.includes('sampleattention') && patterns.includes('sampleattention-blocks'), patterns.join(', '));
+  assert.equal(await page.getByTestId('rivals-mark').getAttribute('data-mark-pattern'), 'sampleattention-blocks');
+  // Its blocks curve's knob names its block size; the point at alpha 0.5 is its operating point.
+  const titles = await page.getByTestId('rivals-head').locator('[data-pattern="sampleattention-blocks"] title').allTextContents();
+  assert.ok(titles.some((t) => /column = slash \(block 16\) 0\.5:/.test(t)), titles[0]);
+  await rivals.scrollIntoViewIfNeeded();
+  await screenshot(page, 'variant-rivals');
+
+  const tune = page.getByRole('region', { name: 'Auto-tune' });
+  await tune.getByTestId('tune-variant-both').check();
+  await tune.getByLabel('Alphas').fill('0.9');
+  await tune.getByLabel('Row ratios', { exact: true }).fill('0.05');
+  await tune.getByLabel('Window ratios').fill('0.08');
+  await tune.getByLabel('Block sizes').fill('16');
+  // Low thresholds, so the blocks point is sparse on the fixture (at 0.9 its bands cover the map).
+  await tune.getByLabel('Target recall').fill('0.8');
+  await tune.getByLabel('Min row recall (P5)').fill('');
+  await tune.getByLabel('Alpha columns').fill('0.5');
+  await tune.getByLabel('Alpha slashes').fill('0.5');
+  await tune.getByLabel('Blocks row ratios').fill('0.05');
+  assert.match((await page.getByTestId('tune-points').textContent())!, /^3 grid points \(2 tokens incl\. the full mask, 1 blocks/);
+  await tune.getByRole('button', { name: 'Tune', exact: true }).click();
+  await page.getByTestId('tune-report').waitFor({ timeout: STEP_MS });
+  const counts = /(\d+) heads tokens, (\d+) blocks, (\d+) the full mask/.exec((await page.getByTestId('tune-variants').textContent())!);
+  assert.ok(counts, 'the report counts the heads of each variant');
+  assert.equal(Number(counts[1]) + Number(counts[2]) + Number(counts[3]), 8);
+  // The chosen head now runs what tune chose for it: the sliders show that variant.
+  await page.getByText(/Auto-tune applied to 8 heads/).waitFor({ timeout: STEP_MS });
+  await page.getByRole('radio', { name: /This head/ }).check();
+  const mine = (await page.getByTestId('tune-report').locator('rect title').allTextContents()).find((t) => t.startsWith(`${HEAD}:`))!;
+  assert.equal(await page.getByTestId('variant-blocks').isChecked(), / blocks: /.test(mine), mine);
+  const blocksCells = await page.getByTestId('tune-report').locator('svg text').filter({ hasText: /^b$/ }).count();
+  assert.equal(blocksCells, Number(counts[2]), 'each blocks head is marked b');
+  await page.getByRole('region', { name: 'Auto-tune' }).scrollIntoViewIfNeeded();
+  await screenshot(page, 'variant-tuned');
   assert.deepEqual(unexpectedErrors(st.errors), []);
 });

@@ -13,7 +13,7 @@ import {
 } from '../../cli/rivals';
 import { rivalsSvg } from '../../src/render/rivals-svg';
 import { DEFAULT_PARAMS } from '../../src/sampleattention/spec/params';
-import { recallAtDensity, rivalBlockSize, type RivalCurve } from '../../src/sampleattention/studies/rivals';
+import { headCurves, recallAtDensity, rivalBlockSize, type RivalCurve } from '../../src/sampleattention/studies/rivals';
 import { rivalsStudy, type QKCapture } from '../../src/sampleattention/studies/rivals-study';
 import { MInferenceConfigError, parseMInference } from '../../src/sampleattention/formats/minference-file';
 import { main } from '../../cli/main';
@@ -102,6 +102,30 @@ async function report(perHead: boolean, densities = [0.01, 0.2, 0.5], windowRati
   assert.deepEqual(seen, [102, 212], 'one progress call per layer');
   return { model: 'synthetic', text: 'x.txt', params, densities, perHead, ...part };
 }
+
+test(`rivalsStudy with a setting per head (the studio's): a blocks head's curve at its own block size, rowRatio and alphas; mixed sizes named in the mean (SEED=${seed})`, async () => {
+  const cap = capture(40, 8, seed);
+  assert.equal(rivalBlockSize(40), 4, 'the study\'s own block size here');
+  const tok = { variant: 'tokens' as const, alpha: 0.93, rowRatio: 0.1, windowRatio: 0.08 };
+  const blk = { variant: 'blocks' as const, blockSize: 8, alphaColumn: 0.85, alphaSlash: 0.6, rowRatio: 0.2 };
+  const params = [[tok, blk, tok, tok], [tok, tok, tok, tok]];
+  const r = await rivalsStudy(cap, [0, 1], [0, 1], params, cap.S);
+  const alphas = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.98, 0.99, 1];
+  const q = (l: number, h: number) => cap.q[l].subarray(h * 40 * 8, (h + 1) * 40 * 8), k = (l: number, g: number) => cap.k[l].subarray(g * 40 * 8, (g + 1) * 40 * 8);
+  const want = {
+    // Layer 0 head 1 (blocks): its own block size, rowRatio, alphas; the tokens curve at the tokens defaults.
+    '0:1': headCurves(q(0, 1), k(0, 0), 40, 8, { alphas, rowRatio: DEFAULT_PARAMS.rowRatio, windowRatio: DEFAULT_PARAMS.windowRatio, blockSize: 8, blocksRowRatio: 0.2 }),
+    // A tokens head: its own tokens parameters, the blocks curve at the study's block size.
+    '1:0': headCurves(q(1, 0), k(1, 0), 40, 8, { alphas, rowRatio: 0.1, windowRatio: 0.08, blockSize: rivalBlockSize(40) }),
+  };
+  for (const [key, w] of Object.entries(want)) {
+    const [l, h] = key.split(':').map(Number);
+    assert.deepEqual(r.head_curves.find((e) => e.layer === l && e.head === h)!.curves, w, key);
+  }
+  const knob = (c: RivalCurve[]) => c.find((x) => x.pattern === 'sampleattention-blocks')!.knob;
+  assert.match(knob(r.model_curves), /blocks 4, 8, each head's/);
+  assert.match(knob(r.layer_curves[1].curves), /\(block \d+\)$/, 'one size in layer 1: its knob as a head\'s');
+});
 
 test(`rivals table: rows per pattern, "-" exactly where the curve never gets that sparse, operating point column (SEED=${seed})`, async () => {
   const r = await report(false);

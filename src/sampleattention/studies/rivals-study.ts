@@ -3,7 +3,8 @@
 // model's mean curves. `sa-studio rivals` and the studio's engine both call rivalsStudy, so they
 // print the same numbers by construction.
 import { kvHeadOf } from '../spec/reference';
-import type { SampleParams } from '../spec/params';
+import { DEFAULT_PARAMS, type SampleParams } from '../spec/params';
+import { asHeadSetting, settingParams, type SettingLike } from '../spec/setting';
 import { DEFAULT_RIVALS, headCurves, modelCurves, rivalBlockSize, type RivalCurve, type RivalOptions } from './rivals';
 import { checkMInferenceFits, minferenceHead, type MInferenceConfig, type MInferenceHead } from '../formats/minference-file';
 
@@ -56,7 +57,8 @@ export interface RivalsStudy {
   layers: number[];
   /** The query heads measured in every chosen layer. */
   heads: number[];
-  /** The block size of the `blocks` variant's curve ('sampleattention-blocks'). */
+  /** The block size of the `blocks` variant's curve ('sampleattention-blocks') of the heads not
+   * of a blocks setting; a blocks head's is its own (its curve's knob names it). */
   blockSize: number;
   /** Mean over every measured head at each knob value (modelCurves). */
   model_curves: RivalCurve[];
@@ -72,6 +74,23 @@ export function rivalOptions(p: SampleParams, operatingAlphas: readonly number[]
   return { alphas: [...new Set([...DEFAULT_RIVALS.alphas, ...operatingAlphas])].sort((a, b) => a - b), rowRatio: p.rowRatio, windowRatio: p.windowRatio };
 }
 
+/** One head's options from its own setting (the studio gives each head's current one). A tokens
+ * head: as rivalOptions, its blocks curve at the study's block size and the head's rowRatio. A
+ * blocks head: its blocks curve at its own block size and rowRatio (its alphas among the swept
+ * ones, so with alphaColumn = alphaSlash the curve holds its operating point), its tokens curve
+ * at the spec's tokens defaults (it has no tokens parameters of its own). */
+export function headRivalOptions(s: SettingLike, operatingAlphas: readonly number[], blockSize: number): RivalOptions {
+  const h = asHeadSetting(s);
+  if (h.variant === 'tokens') return { ...rivalOptions(settingParams(h), operatingAlphas), blockSize };
+  return { ...rivalOptions(DEFAULT_PARAMS, operatingAlphas), blockSize: h.blockSize, blocksRowRatio: h.rowRatio };
+}
+
+/** The alphas a head's setting operates at: tokens' alpha, or blocks' alphaColumn and alphaSlash. */
+const operatingAlphasOf = (s: SettingLike): number[] => {
+  const h = asHeadSetting(s);
+  return h.variant === 'tokens' ? [h.alpha] : [h.alphaColumn, h.alphaSlash];
+};
+
 export interface RivalsHooks {
   /** Before each head: (heads done, of, layer, head). Throw here to cancel. */
   onHead?: (done: number, of: number, layer: number, head: number) => void;
@@ -85,19 +104,23 @@ export interface RivalsHooks {
  * head: the 'minference' curve); `source` names it in errors. */
 export interface RivalsMInference { config: MInferenceConfig; source: string }
 
-/** The `blocks` variant's curve: its block size (default: rivalBlockSize of the tokens measured). */
+/** The `blocks` variant's curve: its block size (default: rivalBlockSize of the tokens measured)
+ * for every head not of a blocks setting (those use their own). */
 export interface RivalsBlocks { blockSize?: number }
 
 /** The curves of `layers` x `heads` on the first `maxTokens` tokens of the capture. `params` is one
- * set for every head or [layer][head]; every head sweeps the same alphas (the defaults plus every
- * measured head's operating alpha), so the mean curves are defined. */
-export async function rivalsStudy(cap: QKCapture | QKLayerSource, layers: readonly number[], heads: readonly number[], params: SampleParams | readonly (readonly SampleParams[])[], maxTokens = cap.S, hooks: RivalsHooks = {}, mi?: RivalsMInference, blocks: RivalsBlocks = {}): Promise<RivalsStudy> {
+ * tokens set for every head (the CLI's) or a setting per head, [layer][head], of either variant
+ * (the studio's: each head at its current setting, headRivalOptions); every head sweeps the same
+ * alphas (the defaults plus every measured head's operating alphas), so the mean curves are
+ * defined. Heads of a blocks setting draw their blocks curve at their own block size. */
+export async function rivalsStudy(cap: QKCapture | QKLayerSource, layers: readonly number[], heads: readonly number[], params: SampleParams | readonly (readonly SettingLike[])[], maxTokens = cap.S, hooks: RivalsHooks = {}, mi?: RivalsMInference, blocks: RivalsBlocks = {}): Promise<RivalsStudy> {
   const { S, d, numHeads, numKvHeads } = cap;
   if (mi) checkMInferenceFits(mi.config, isSource(cap) ? cap.numLayers : cap.q.length, layers, heads, mi.source);
   const T = Math.min(S, maxTokens);
   const blockSize = blocks.blockSize ?? rivalBlockSize(T);
-  const paramsOf = (l: number, h: number): SampleParams => ('alpha' in params ? params : params[l][h]);
-  const alphas = layers.flatMap((l) => heads.map((h) => paramsOf(l, h).alpha));
+  const paramsOf = (l: number, h: number): SettingLike => ('alpha' in params ? params : params[l][h]);
+  const alphas = layers.flatMap((l) => heads.flatMap((h) => operatingAlphasOf(paramsOf(l, h))));
+  const sizesOf = (ls: readonly number[]) => new Set(ls.flatMap((l) => heads.map((h) => headRivalOptions(paramsOf(l, h), alphas, blockSize).blockSize)));
   const t0 = performance.now();
   const head_curves: RivalsHeadEntry[] = [];
   const layer_curves: { layer: number; curves: RivalCurve[] }[] = [];
@@ -114,17 +137,17 @@ export async function rivalsStudy(cap: QKCapture | QKLayerSource, layers: readon
       const q = qk.q.subarray(h * R * d, h * R * d + T * d);
       const k = qk.k.subarray(g * R * d, g * R * d + T * d);
       const minference = mi && minferenceHead(mi.config, l, h, mi.source);
-      const curves = headCurves(q, k, T, d, { ...rivalOptions(paramsOf(l, h), alphas), minference, blockSize });
+      const curves = headCurves(q, k, T, d, { ...headRivalOptions(paramsOf(l, h), alphas, blockSize), minference });
       mine.push(curves);
       head_curves.push({ layer: l, head: h, kvHead: g, curves, ...(minference ? { minference } : {}) });
       await hooks.between?.();
     }
-    layer_curves.push({ layer: l, curves: modelCurves(mine) });
+    layer_curves.push({ layer: l, curves: mixedKnob(modelCurves(mine), sizesOf([l])) });
     hooks.onLayer?.(l, li + 1, layers.length, (performance.now() - t0) / 1000);
   }
   return {
     tokens: T, of: S, headDim: d, layers: [...layers], heads: [...heads], blockSize,
-    model_curves: modelCurves(head_curves.map((e) => e.curves)),
+    model_curves: mixedKnob(modelCurves(head_curves.map((e) => e.curves)), sizesOf(layers)),
     layer_curves, head_curves, seconds: (performance.now() - t0) / 1000,
   };
 }
@@ -132,3 +155,11 @@ export async function rivalsStudy(cap: QKCapture | QKLayerSource, layers: readon
 /** One head's curves in a study, or undefined where it was not measured. */
 export const curvesOf = (r: Pick<RivalsStudy, 'head_curves'>, layer: number, head: number): RivalCurve[] | undefined =>
   r.head_curves.find((e) => e.layer === layer && e.head === head)?.curves;
+
+/** A mean curve's knob names the first head's block size; heads of several block sizes (blocks
+ * heads at their own) make the blocks curve's a mean over them, and its knob says so. */
+function mixedKnob(curves: RivalCurve[], sizes: ReadonlySet<number | undefined>): RivalCurve[] {
+  if (sizes.size <= 1) return curves;
+  const list = [...sizes].sort((a, b) => (a ?? 0) - (b ?? 0)).join(', ');
+  return curves.map((c) => (c.pattern === 'sampleattention-blocks' ? { ...c, knob: `alpha, column = slash (blocks ${list}, each head's)` } : c));
+}

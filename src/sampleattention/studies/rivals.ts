@@ -145,8 +145,9 @@ export interface RivalOptions {
   rowRatio?: number;
   windowRatio?: number;
   /** SampleAttention `blocks`: block size (default rivalBlockSize(S)); it sweeps `alphas` as
-   * alphaColumn = alphaSlash at `rowRatio`. */
+   * alphaColumn = alphaSlash at `blocksRowRatio` (default: `rowRatio`). */
   blockSize?: number;
+  blocksRowRatio?: number;
   /** StreamingLLM: sink keys (default 4) and windows as shares of S. */
   sinks?: number;
   windowShares?: number[];
@@ -186,7 +187,7 @@ export function headCurves(q: Matrix, k: Matrix, S: number, d: number, o: RivalO
   const bad = blocksParamProblem('blockSize', b);
   if (bad) throw new RangeError(`headCurves: blockSize ${bad}.`);
   // Stage 1 of the blocks variant does not depend on alpha: scored once, selected per alpha.
-  const bRows = blocksSampledRows(S, b, rowRatio);
+  const bRows = blocksSampledRows(S, b, o.blocksRowRatio ?? rowRatio);
   const strips = stripScores(q, k, S, d, b, bRows, scale);
   const sinks = Math.min(o.sinks ?? 4, S);
   const est = estimateVerticalSlash(P, S, o.lastQ ?? 64);

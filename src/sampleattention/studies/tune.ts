@@ -42,7 +42,8 @@ export interface TuneGrid {
   windowRatio: number[];
   /** The blocks variant's grid; DEFAULT_BLOCKS_GRID when absent and `variant` asks for blocks. */
   blocks?: BlocksTuneGrid;
-  /** Which variants' settings the grid tries; absent: tokens (as the studio's auto-tune). */
+  /** Which variants' settings the grid tries; absent: tokens (the default of `sa-studio tune` and
+   * of the studio's auto-tune). */
   variant?: TuneVariant;
 }
 
@@ -118,7 +119,18 @@ export const isFullMask = (s: HeadSetting | SampleParams): boolean => (s as { va
 export const fullMaskHeads = <P extends HeadSetting | SampleParams>(choices: readonly (readonly HeadChoice<P>[])[]): string[] =>
   choices.flatMap((l, li) => l.flatMap((c, h) => (isFullMask(c.params) ? [`${li}:${h}`] : [])));
 
-/** `P`: the grid's points (HeadSetting; the studio's report narrows them to SampleParams). */
+/** How many heads chose each kind of setting: tokens, blocks, and the full mask (written as a
+ * tokens head, counted apart). `sa-studio tune`'s report and the studio's both say it. */
+export function variantCounts(choices: readonly (readonly HeadChoice[])[]): { tokens: number; blocks: number; full: number } {
+  const all = choices.flat();
+  const blocks = all.filter((c) => c.params.variant === 'blocks').length, full = all.filter((c) => isFullMask(c.params)).length;
+  return { tokens: all.length - blocks - full, blocks, full };
+}
+
+/** "12 heads tokens, 4 blocks, 0 the full mask". */
+export const variantCountsText = (n: ReturnType<typeof variantCounts>): string => `${n.tokens} heads tokens, ${n.blocks} blocks, ${n.full} the full mask`;
+
+/** `P`: the grid's points (HeadSetting). */
 export interface HeadChoice<P = HeadSetting> {
   /** Index into the grid points. */
   point: number;
@@ -239,7 +251,7 @@ export interface LayerSource {
 /** The whole model, the one home of tune's layer loop: caps[layer][text] are every layer's q/k on
  * every text, held (a forward's capture) or read per layer (a LayerSource); `onPoint(layer, text,
  * done, of)` after each grid point (throw there to cancel). `sa-studio tune` (with --model or
- * --qk) and the studio's auto-tune all call this. */
+ * --qk) and the studio's auto-tune (either variant, or both) all call this. */
 export async function tuneModel(ctx: GpuContext, shape: HeadShape, caps: readonly (readonly LayerCapture[])[] | LayerSource, rule: TuneRule, grid: TuneGrid, onPoint?: (layer: number, text: number, done: number, of: number) => void): Promise<TuneReport> {
   checkRule(rule);
   const points = gridPoints(grid, tuneLength(caps));

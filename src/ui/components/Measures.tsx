@@ -1,5 +1,6 @@
-// Measures of the chosen head and of the whole model, kernel latency, and two plots: recall vs
-// density as alpha moves (the chosen head) and per-layer bars.
+// Measures of the chosen head and of the whole model, kernel latency (either variant's kernels),
+// and two plots: recall vs density as alpha moves (the chosen head; blocks: both alphas together)
+// and per-layer bars.
 import { scaleLinear } from 'd3';
 import { headName, useStudio } from '../../state/store';
 import { chosenSelection, layerSummaries, modelSummary, paramsFor, type Summary } from '../../state/selectors';
@@ -52,19 +53,31 @@ export function Measures() {
   );
 }
 
+/** "dense 1.234 ms · sparse 0.456 ms" (tokens) or "dense ... · stages ... + block-sparse ..."
+ * (blocks), and the speedup of the head's timed work over dense. */
+const times = (t: { denseMs: number; sparseMs: number; stagesMs?: number }) => t.stagesMs !== undefined
+  ? `dense ${t.denseMs.toFixed(3)} ms · stages ${t.stagesMs.toFixed(3)} ms + block-sparse ${t.sparseMs.toFixed(3)} ms`
+  : `dense ${t.denseMs.toFixed(3)} ms · sparse ${t.sparseMs.toFixed(3)} ms`;
+const speedup = (t: { denseMs: number; sparseMs: number; stagesMs?: number }) => (t.denseMs / ((t.stagesMs ?? 0) + t.sparseMs)).toFixed(2);
+
 function Latency() {
   const lat = useStudio((s) => s.latency);
   const sel = useStudio(chosenSelection);
   if (!sel) return null;
   if (!lat) return <dl className="kv measures"><dt>Kernel latency</dt><dd className="muted">measuring...</dd></dl>;
   if (lat.note) return <dl className="kv measures"><dt>Kernel latency</dt><dd className="muted">{lat.note}</dd></dl>;
+  // What was timed, by variant: tokens times its sparse pass on the kept keys (its stages are not
+  // in the figure); blocks times its whole work, stages 1+2 and the block-sparse pass.
+  const what = lat.variant === 'blocks' ? 'blocks: stages 1+2 and the block-sparse pass' : 'tokens: the sparse pass over the kept keys and window';
   return (
     <dl className="kv measures" data-testid="latency">
       <dt>Kernel latency</dt>
-      <dd>f32: dense {lat.denseMs.toFixed(3)} ms · sparse {lat.sparseMs.toFixed(3)} ms</dd>
-      {lat.f16 ? <><dt>On tensor cores</dt><dd data-testid="latency-f16">f16: dense {lat.f16.denseMs.toFixed(3)} ms · sparse {lat.f16.sparseMs.toFixed(3)} ms</dd></> : null}
+      <dd data-testid="latency-variant">{what}</dd>
+      <dt>f32</dt>
+      <dd data-testid="latency-f32">{times(lat)}</dd>
+      {lat.f16 ? <><dt>On tensor cores</dt><dd data-testid="latency-f16">f16: {times(lat.f16)}</dd></> : null}
       <dt>Speedup</dt>
-      <dd><strong>{(lat.denseMs / lat.sparseMs).toFixed(2)}x</strong>{lat.f16 ? <> · f16 {(lat.f16.denseMs / lat.f16.sparseMs).toFixed(2)}x</> : null} <span className="muted">(median of {lat.repeats} runs, timestamp queries, this head alone)</span></dd>
+      <dd><strong data-testid="latency-speedup">{speedup(lat)}x</strong>{lat.f16 ? <> · f16 {speedup(lat.f16)}x</> : null} <span className="muted">(median of {lat.repeats} runs, timestamp queries, this head alone)</span></dd>
       <dt>Adapter</dt>
       <dd className="muted">{lat.adapter}</dd>
     </dl>
@@ -80,9 +93,14 @@ function SweepPlot() {
   const overrides = useStudio((s) => s.overrides);
   const p = chosen ? paramsFor({ defaults, overrides }, chosen.layer, chosen.head) : defaults;
   const W = 300, H = 150, m = { l: 40, r: 10, t: 10, b: 28 };
-  // The sweep moves tokens' alpha: a blocks head has none (params.ts clears it).
-  if (!sweep || !sel || p.variant !== 'tokens') return null;
-  const alpha = p.alpha;
+  // A sweep of another variant than the head's (a switch not yet measured) is not drawn.
+  if (!sweep || !sel || sweep.variant !== p.variant) return null;
+  // The head's operating point: tokens' alpha, or blocks' two alphas (on the curve when equal).
+  const here = p.variant === 'tokens' ? `alpha ${p.alpha}` : p.alphaColumn === p.alphaSlash ? `alphas ${p.alphaColumn}` : `alphas ${p.alphaColumn}/${p.alphaSlash}`;
+  const knob = sweep.variant === 'tokens' ? 'alpha' : 'alphaColumn = alphaSlash';
+  const caption = sweep.variant === 'tokens'
+    ? 'Recall vs density as alpha moves (this head, tokens)'
+    : `Recall vs density as alphaColumn = alphaSlash move (this head, blocks of ${sweep.blockSize})`;
   const pts = sweep.points;
   const dMax = Math.max(sel.density, ...pts.map((p) => p.density));
   const rMin = Math.min(sel.recallMean, ...pts.map((p) => p.recallMean));
@@ -90,21 +108,21 @@ function SweepPlot() {
   const y = scaleLinear().domain([Math.min(rMin, 0.99) - 0.005, 1]).range([H - m.b, m.t]);
   const path = pts.map((p, i) => `${i ? 'L' : 'M'}${x(p.density)},${y(p.recallMean)}`).join('');
   return (
-    <figure className="plot">
-      <figcaption>Recall vs density as alpha moves (this head)</figcaption>
-      <svg width={W} height={H} role="img" aria-label="Recall versus density as alpha moves">
+    <figure className="plot" data-testid="sweep" data-variant={sweep.variant}>
+      <figcaption data-testid="sweep-caption">{caption}</figcaption>
+      <svg width={W} height={H} role="img" aria-label={`Recall versus density as ${knob} moves`}>
         <line x1={m.l} x2={W - m.r} y1={H - m.b} y2={H - m.b} stroke="#323846" />
         <line x1={m.l} x2={m.l} y1={m.t} y2={H - m.b} stroke="#323846" />
         <path d={path} fill="none" stroke="#f2b84b" />
         {pts.map((p) => (
           <g key={p.alpha}>
             <circle cx={x(p.density)} cy={y(p.recallMean)} r={2.5} fill="#f2b84b" />
-            <title>alpha {p.alpha}: recall {p.recallMean.toFixed(4)}, density {pct(p.density)}</title>
+            <title>{knob} {p.alpha}: recall {p.recallMean.toFixed(4)}, density {pct(p.density)}</title>
           </g>
         ))}
         <circle cx={x(sel.density)} cy={y(sel.recallMean)} r={5} fill="none" stroke="#5fd39a" strokeWidth={2} />
         {/* Near the right edge the label goes to the left of the point, so it is never cut off. */}
-        <text x={x(sel.density) + (x(sel.density) > W - 80 ? -7 : 7)} y={y(sel.recallMean) + 12} fill="#5fd39a" fontSize={10} textAnchor={x(sel.density) > W - 80 ? 'end' : 'start'}>alpha {alpha}</text>
+        <text x={x(sel.density) + (x(sel.density) > W - 80 ? -7 : 7)} y={y(sel.recallMean) + 12} fill="#5fd39a" fontSize={10} textAnchor={x(sel.density) > W - 80 ? 'end' : 'start'}>{here}</text>
         <text x={(m.l + W) / 2} y={H - 6} fill="#9aa3b2" fontSize={10} textAnchor="middle">density (0 .. {pct(x.domain()[1])})</text>
         <text x={4} y={m.t + 8} fill="#9aa3b2" fontSize={10}>recall</text>
         <text x={4} y={H - m.b} fill="#9aa3b2" fontSize={10}>{y.domain()[0].toFixed(2)}</text>

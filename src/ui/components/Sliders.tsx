@@ -84,7 +84,6 @@ export function Sliders() {
       {chosen && overridden ? (
         <button onClick={resetOverride}>Reset {headName(chosen.layer, chosen.head)} to defaults</button>
       ) : null}
-      {values.variant === 'blocks' ? <div className="muted small-text">Auto-tune (Checks) tunes tokens heads only; `sa-studio tune --variant both` tunes both variants.</div> : null}
       <Timing />
     </section>
   );

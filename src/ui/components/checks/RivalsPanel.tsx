@@ -2,7 +2,8 @@
 // head and for the whole model, and a table of each pattern's recall at equal densities.
 import { headName, useStudio } from '../../../state/store';
 import { RIVALS_MAX_TOKENS, importMInference, runRivals } from '../../../state/check-actions';
-import { chosenSelection, paramsKey } from '../../../state/selectors';
+import { chosenSelection, paramsFor, paramsKey } from '../../../state/selectors';
+import { settingLongText } from '../../../sampleattention/spec/setting';
 import { recallAtDensity, type RivalCurve } from '../../../sampleattention/studies/rivals';
 import { curvesOf } from '../../../sampleattention/studies/rivals-study';
 import { PATTERN_STYLE, RivalsPlot } from './RivalsPlot';
@@ -50,7 +51,10 @@ export function RivalsPanel() {
   const S = s.prefill?.S ?? 0;
   const prefixNote = S > RIVALS_MAX_TOKENS ? ` Computed on the first ${RIVALS_MAX_TOKENS} of ${S} tokens (CPU float64, O(S^2 d) per head).` : '';
   // The live selection is the current setting's point when the curves cover the whole text.
-  const mark = headHere && sel && headHere.tokens === headHere.of ? { density: sel.density, recall: sel.recallMean } : null;
+  // It sits on (or, blocks with alphaColumn != alphaSlash, beside) its own variant's curve.
+  const mark = headHere && sel && headHere.tokens === headHere.of ? { density: sel.density, recall: sel.recallMean, pattern: sel.variant === 'blocks' ? 'sampleattention-blocks' as const : 'sampleattention' as const } : null;
+  // Each head is measured at its own setting (rivals-study.ts headRivalOptions).
+  const setting = headHere && headHere.paramsKey === key ? paramsFor(s, headHere.layer, headHere.head) : null;
   return (
     <section className="panel" aria-label="Rival patterns">
       <h2>Rival patterns</h2>
@@ -71,6 +75,7 @@ export function RivalsPanel() {
       {headHere ? (
         <div data-testid="rivals-head">
           <h3 className="subhead">{headName(headHere.layer, headHere.head)}{headHere.paramsKey !== key ? ' (parameters changed since)' : ''}</h3>
+          {setting ? <div className="muted small-text" data-testid="rivals-head-setting">SampleAttention at this head's setting, {settingLongText(setting)}{setting.variant === 'blocks' ? ' (its blocks curve sweeps alphaColumn = alphaSlash at its block size; the tokens curve is at the tokens defaults)' : ` (the blocks curve at block ${headHere.blockSize}, its rowRatio)`}</div> : null}
           <RivalsPlot curves={curvesOf(headHere, headHere.layer, headHere.head)!} label={`Recall versus density of every pattern, ${headName(headHere.layer, headHere.head)}`} mark={mark} />
           <AtDensity curves={curvesOf(headHere, headHere.layer, headHere.head)!} testid="rivals-head-table" />
         </div>

@@ -7,7 +7,9 @@ import { PALETTE, PATTERNS } from '../../../render/palette';
 /** The studio's style of each pattern: the shared palette's dark colour. */
 export const PATTERN_STYLE = Object.fromEntries(Object.entries(PATTERNS).map(([k, p]) => [k, { color: p.dark, label: p.label, dash: p.dash }])) as Record<PatternName, { color: string; label: string; dash?: string }>;
 
-export function RivalsPlot({ curves, label, mark }: { curves: RivalCurve[]; label: string; mark?: { density: number; recall: number } | null }) {
+/** `mark`: the head's current setting, in the colour of its variant's curve (`pattern`). */
+export function RivalsPlot({ curves, label, mark }: { curves: RivalCurve[]; label: string; mark?: { density: number; recall: number; pattern?: PatternName } | null }) {
+  const markColor = PATTERNS[mark?.pattern ?? 'sampleattention'].dark;
   const W = 360, H = 230, m = { l: 44, r: 12, t: 10, b: 34 };
   const all = curves.flatMap((c) => c.points);
   const rMin = Math.min(...all.map((p) => p.recallMean), mark?.recall ?? 1);
@@ -47,14 +49,14 @@ export function RivalsPlot({ curves, label, mark }: { curves: RivalCurve[]; labe
         })}
         {mark ? (
           <g>
-            <circle cx={x(mark.density)} cy={y(mark.recall)} r={5.5} fill="none" stroke={PATTERNS.sampleattention.dark} strokeWidth={2} />
+            <circle cx={x(mark.density)} cy={y(mark.recall)} r={5.5} fill="none" stroke={markColor} strokeWidth={2} data-testid="rivals-mark" data-mark-pattern={mark.pattern ?? 'sampleattention'} />
             <title>{`current setting: density ${mark.density.toFixed(4)}, recall ${mark.recall.toFixed(4)}`}</title>
           </g>
         ) : null}
       </svg>
       <div className="legend">
         {curves.map((c) => <span key={c.pattern}><i style={{ background: PATTERN_STYLE[c.pattern].color }} />{PATTERN_STYLE[c.pattern].label}</span>)}
-        {mark ? <span><i style={{ border: `2px solid ${PATTERNS.sampleattention.dark}`, background: 'transparent', width: 8, height: 8, borderRadius: 6 }} />current setting</span> : null}
+        {mark ? <span><i style={{ border: `2px solid ${markColor}`, background: 'transparent', width: 8, height: 8, borderRadius: 6 }} />current setting</span> : null}
       </div>
     </figure>
   );
