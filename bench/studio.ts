@@ -44,5 +44,15 @@ export async function benchStudio(ctx: GpuContext, o: { modelDir: string; textFi
     await engine.headPlanes(o.layer, o.head, 440, { r0, r1: Math.min(S, r0 + 440), c0, c1: Math.min(S, c0 + 440) });
     zoomMs.push(performance.now() - t0);
   }
-  return { S, model: m.name, layers: m.config.numLayers, heads, prefillMs: prefill.ms, chosenLayerMs: median(layerMs), selectMs: median(selectMs), precision: o.precision ?? 'f32', allLayersMs: median(modelMs), exactZoomMs: median(zoomMs), repeats: o.repeats };
+  // Where the chosen layer's run goes: its GPU passes (summed by kernel) beside its wall clock.
+  const prof = await engine.profileLayer(o.layer, params(0.9));
+  const byKernel = new Map<string, { ms: number; count: number }>();
+  for (const p of prof.passes) {
+    const e = byKernel.get(p.label) ?? { ms: 0, count: 0 };
+    e.ms += p.ms;
+    e.count++;
+    byKernel.set(p.label, e);
+  }
+  const layerPasses = [...byKernel].map(([label, e]) => ({ label, ...e })).sort((a, b) => b.ms - a.ms);
+  return { layerRunWallMs: prof.wallMs, layerPasses, S, model: m.name, layers: m.config.numLayers, heads, prefillMs: prefill.ms, chosenLayerMs: median(layerMs), selectMs: median(selectMs), precision: o.precision ?? 'f32', allLayersMs: median(modelMs), exactZoomMs: median(zoomMs), repeats: o.repeats };
 }

@@ -82,6 +82,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const S = list(f.S as string | undefined, [4096])[0];
     const r = await benchStudio(ctx, { modelDir: DEFAULT_MODEL_DIR, textFile: (f.text as string | undefined) ?? join(REPO_ROOT, 'public/texts/prose-nodejs-pull-requests.md'), S, repeats, layer: 3, head: 2, precision });
     console.log(`studio slider move, ${r.model} (${r.layers} layers x ${r.heads} heads), S ${r.S}, precision ${r.precision}: chosen layer + head view ${r.chosenLayerMs.toFixed(1)} ms (of which the layer's run + thumbnails ${r.selectMs.toFixed(1)} ms), all layers ${r.allLayersMs.toFixed(1)} ms, exact zoomed view (440 x 440 tokens) ${r.exactZoomMs.toFixed(1)} ms (wall clock, median of ${r.repeats}; prefill ${r.prefillMs.toFixed(0)} ms)`);
+    const gpuMs = r.layerPasses.reduce((a, p) => a + p.ms, 0);
+    console.log(`the chosen layer's run, once more: ${r.layerRunWallMs.toFixed(1)} ms wall clock, ${gpuMs.toFixed(1)} ms in GPU passes: ${r.layerPasses.map((p) => `${p.label}${p.count > 1 ? ` x${p.count}` : ''} ${p.ms.toFixed(2)}`).join(', ')}`);
     results.push({ kind: 'studio', ...r });
   } else if (f.forward && f.shape === '1b') {
     const { benchForward } = await import('../bench/forward');

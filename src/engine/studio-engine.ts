@@ -248,18 +248,35 @@ export class StudioEngine {
   }
 
   /** SampleAttention on one layer's inputs; the run replaces the layer's last one. */
-  private async runLayer(layer: number, params: readonly SettingLike[]): Promise<SampleRun> {
+  private async runLayer(layer: number, params: readonly SettingLike[], timer?: GpuTimer): Promise<SampleRun> {
     const c = this.shape;
     const g = await this.inputs(layer);
     const run = await runSampleAttention(this.ctx, {
       q: g.q, k: g.k, v: g.v,
       heads: c.numHeads, kvHeads: c.numKvHeads, S: this.S, d: c.headDim,
-      params, tensorCores: this.tensorCores,
+      params, tensorCores: this.tensorCores, timer,
     });
     this.runs[layer]?.dispose();
     this.runs[layer] = run;
     this.lastParams[layer] = params;
     return run;
+  }
+
+  /** Where a layer's run spends its time (benchmarks): each GPU pass's kernel time from timestamp
+   * queries, and the run's wall clock (passes, read-backs and the host's share of the measures). */
+  profileLayer(layer: number, params: readonly SettingLike[]): Promise<{ wallMs: number; passes: { label: string; ms: number }[] }> {
+    return this.exclusive(async () => {
+      if (!this.ctx.hasTimestamps) throw new Error('profileLayer needs the timestamp-query feature; this adapter has none.');
+      const timer = new GpuTimer(this.ctx, 512);
+      try {
+        const t0 = performance.now();
+        await this.runLayer(layer, params, timer);
+        const wallMs = performance.now() - t0;
+        return { wallMs, passes: await timer.read() };
+      } finally {
+        timer.destroy();
+      }
+    });
   }
 
   /** What the head view draws for one head of a layer's current run: its whole map pooled into a

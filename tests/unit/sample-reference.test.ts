@@ -346,3 +346,17 @@ test(`selectAll: query head h reads kv head floor(h / (heads / kvHeads)) (fast-c
   );
   assert.throws(() => selectAll(new Float32Array(3 * 4), new Float32Array(2 * 4), 3, 2, 2, 2), /not a multiple of kvHeads/);
 });
+
+test('percentile by quickselect equals the sorted list\'s nearest rank (ties, runs, odd sizes)', () => {
+  const r = rng(freshSeed());
+  for (const N of [1, 2, 3, 7, 100, 1001]) {
+    for (const kind of ['random', 'few values', 'sorted', 'reversed'] as const) {
+      const xs = Array.from({ length: N }, (_, i) => kind === 'random' ? r() : kind === 'few values' ? Math.floor(r() * 3) : kind === 'sorted' ? i : N - i);
+      const sorted = [...xs].sort((a, b) => a - b);
+      for (const p of [0, 5, 50, 95, 100]) {
+        const rank = Math.min(N, Math.max(1, Math.ceil((p / 100) * N)));
+        assert.equal(percentile(xs, p), sorted[rank - 1], `N ${N}, ${kind}, p ${p}`);
+      }
+    }
+  }
+});
