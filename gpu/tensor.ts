@@ -33,10 +33,52 @@ export function createTensor(ctx: GpuContext, label: string, shape: readonly num
     throw new LimitError(`Tensor ${label} ${shapeString(shape)} needs ${(size / 2 ** 20).toFixed(1)} MiB, more than this adapter's ${(max / 2 ** 20).toFixed(0)} MiB ${which}. Use a shorter sequence (--max-tokens) or a smaller model.`, size, max);
   }
   const buffer = ctx.device.createBuffer({ label, size: align4(size), usage: STORAGE });
-  // Poison through the queue, not mappedAtCreation: dawn.node can crash when V8 later collects
-  // the detached ArrayBuffer of a mapped range (seen as rare SIGSEGVs in tests).
-  if (poison) ctx.device.queue.writeBuffer(buffer, 0, new Float32Array(align4(size) / 4).fill(NaN));
+  if (poison) poisonBuffer(ctx, buffer, align4(size) / 4);
   return { buffer, shape: [...shape], label };
+}
+
+/** Buffers from this size up are poisoned by a fill kernel on the GPU: filling and uploading
+ * 64 MiB of NaN from the host took ~65 ms of a studio slider move at 32K (two (8, 32768, 32)
+ * outputs); the kernel takes microseconds and no host memory. Smaller ones go through the queue. */
+const POISON_ON_GPU_WORDS = 1 << 18; // 1 MiB
+const fillPipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
+
+const FILL_WGSL = `@group(0) @binding(0) var<storage, read_write> buf: array<u32>; // (n) words
+struct Params { n: u32, value: u32, rowStride: u32 }
+@group(0) @binding(1) var<uniform> p: Params;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  let i = id.x + id.y * p.rowStride;
+  if (i < p.n) { buf[i] = p.value; }
+}`;
+
+/** Fills `words` 32-bit words of a buffer with the f32 quiet NaN 0x7fc00000 (also what u32
+ * buffers are poisoned with), in queue order. Not mappedAtCreation: dawn.node can crash when V8
+ * later collects the detached ArrayBuffer of a mapped range (seen as rare SIGSEGVs in tests). */
+export function poisonBuffer(ctx: GpuContext, buffer: GPUBuffer, words: number): void {
+  if (words < POISON_ON_GPU_WORDS) {
+    ctx.device.queue.writeBuffer(buffer, 0, new Uint32Array(words).fill(0x7fc00000));
+    return;
+  }
+  // The launch by hand (kernel.ts imports timing.ts, which imports this file).
+  const dev = ctx.device;
+  let pipeline = fillPipelines.get(dev);
+  if (!pipeline) {
+    pipeline = dev.createComputePipeline({ label: 'poison (NaN fill)', layout: 'auto', compute: { module: dev.createShaderModule({ label: 'poison (NaN fill)', code: FILL_WGSL }), entryPoint: 'main' } });
+    fillPipelines.set(dev, pipeline);
+  }
+  const groups = Math.ceil(words / 256), max = dev.limits.maxComputeWorkgroupsPerDimension;
+  const y = Math.ceil(groups / max), x = Math.ceil(groups / y);
+  const params = dev.createBuffer({ label: 'poison params', size: 16, usage: Usage.UNIFORM | Usage.COPY_DST });
+  dev.queue.writeBuffer(params, 0, new Uint32Array([words, 0x7fc00000, x * 256, 0]));
+  const bind = dev.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer } }, { binding: 1, resource: { buffer: params } }] });
+  const encoder = dev.createCommandEncoder({ label: `poison ${buffer.label}` });
+  const pass = encoder.beginComputePass({ label: 'poison (NaN fill)' });
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bind);
+  pass.dispatchWorkgroups(x, y);
+  pass.end();
+  ctx.device.queue.submit([encoder.finish()]);
 }
 
 export function uploadTensor(ctx: GpuContext, label: string, shape: readonly number[], data: ArrayLike<number>): Tensor {

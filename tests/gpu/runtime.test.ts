@@ -37,3 +37,16 @@ test('runs a kernel over a poisoned output of awkward size, with timestamps', as
     timer.destroy();
   }
 });
+
+test('poisoned tensors read back as NaN everywhere, filled through the queue (small) or by the GPU fill kernel (from 1 MiB)', async () => {
+  const ctx = await gpu();
+  // Just under, at and past the 1 MiB switch, and odd sizes (a kernel that misses the tail fails).
+  for (const n of [3, (1 << 18) - 1, 1 << 18, (1 << 18) + 77, 3 * 100_003]) {
+    const t = createTensor(ctx, `poisoned ${n}`, [n], true);
+    const x = await readTensor(ctx, t);
+    let bad = -1;
+    for (let i = 0; i < n && bad < 0; i++) if (!Number.isNaN(x[i])) bad = i;
+    assert.equal(bad, -1, `${n} floats: element ${bad} is ${x[bad]}, not NaN`);
+    t.buffer.destroy();
+  }
+});
