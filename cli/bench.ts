@@ -32,7 +32,7 @@ const SPEC: FlagSpec = {
   precision: { kind: 'string', help: 'f32 (the exact kernels, default) or f16 (tensor cores: needs shader-f16 and chromium-experimental-subgroup-matrix)' },
   sweep: { kind: 'boolean', help: 'with --matmul N: the f16 tensor-core matmul kernels at N^3 (the default and the sweep\'s others), each checked against the default and float64' },
   only: { kind: 'string', help: 'with --sweep: time only the kernels whose name contains this text (the default is always timed)' },
-  'attend-kernel': { kind: 'string', help: 'f16 attention kernel: pipelined[:NSGxBKT] (default; e.g. pipelined:8x32) or staged[:BKT] (the first kernel, e.g. staged:64)' },
+  'attend-shape': { kind: 'string', help: 'f16 attention: the kernel shape NSGxBKT (NSG subgroups of 16 query rows, BKT keys a tile: 8x32, 4x32 or 4x64; default by head dim and adapter)' },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   text: { kind: 'string', help: 'with --studio: the text (default public/texts/prose-nodejs-pull-requests.md, 7517 tokens; for S above that, e.g. public/texts/prose-long-alice-in-wonderland.txt)' },
   out: { kind: 'string', help: 'also write the results as JSON here' },
@@ -109,7 +109,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
     if (pattern !== 'random' && pattern !== 'structured') throw new Error(`--pattern must be random or structured, got ${pattern}`);
     console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, tokens ${describeSetting({ variant: 'tokens', ...params })}${blocks ? `; ${describeSetting(blocksSetting(blocks))}` : ''}, precision ${precision}, median of ${repeats}`);
-    const f16opts = tc ? { tensorCores: tc, attendKernel: parseAttendKernel(f['attend-kernel'] as string | undefined) } : {};
+    const f16opts = tc ? { tensorCores: tc, attendKernel: parseAttendShape(f['attend-shape'] as string | undefined) } : {};
     const bHead = blocks ? ' blocks dense ms | blocks stages ms | blocks sparse ms | blocks speedup | blocks recall | blocks density | tiles visited |' : '';
     const bRule = blocks ? '----------------:|-----------------:|-----------------:|---------------:|--------------:|---------------:|--------------:|' : '';
     console.log(`|     S |   d | dense ms | stage1+2 ms | sparse ms | speedup | stages/dense | recall mean | recall min | density |${bHead}`);
@@ -142,20 +142,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** --attend-kernel: pipelined[:NSGxBKT] or staged[:BKT] (the shape's own checks run at dispatch). */
-export function parseAttendKernel(text: string | undefined): AttendKernel | undefined {
+/** --attend-shape NSGxBKT (the shape's own fit checks run at dispatch). */
+export function parseAttendShape(text: string | undefined): AttendKernel | undefined {
   if (text === undefined) return undefined;
-  const m = /^(pipelined|staged)(?::(\d+)(?:x(\d+))?)?$/.exec(text.trim());
-  const bad = () => new UsageError(`--attend-kernel must be pipelined, pipelined:NSGxBKT (NSG 4 or 8, BKT 32 or 64), staged or staged:BKT (32 or 64); got "${text}".`);
-  if (!m) throw bad();
-  if (m[1] === 'staged') {
-    if (m[3] !== undefined) throw bad();
-    const bkt = m[2] === undefined ? undefined : Number(m[2]);
-    if (bkt !== undefined && bkt !== 32 && bkt !== 64) throw bad();
-    return { kind: 'staged', bkt };
-  }
-  if (m[2] === undefined) return { kind: 'pipelined' };
-  const nsg = Number(m[2]), bkt = Number(m[3]);
-  if ((nsg !== 4 && nsg !== 8) || (bkt !== 32 && bkt !== 64)) throw bad();
-  return { kind: 'pipelined', shape: { nsg, bkt } };
+  const m = /^(\d+)x(\d+)$/.exec(text.trim());
+  const nsg = Number(m?.[1]), bkt = Number(m?.[2]);
+  if (!m || (nsg !== 4 && nsg !== 8) || (bkt !== 32 && bkt !== 64)) throw new UsageError(`--attend-shape must be NSGxBKT with NSG 4 or 8 and BKT 32 or 64 (e.g. 8x32); got "${text}".`);
+  return { shape: { nsg, bkt } };
 }

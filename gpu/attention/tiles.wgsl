@@ -1,5 +1,5 @@
 // The tiles one workgroup of the causal attention kernels walks, written once for both paths
-// (tiled.wgsl, f32 CUDA cores; tensorcore/attention.wgsl, f16 tensor cores): the query rows of a
+// (tiled.wgsl, f32 CUDA cores; tensorcore/flash.wgsl, f16 tensor cores): the query rows of a
 // block (row_of: S rows in order, or MODE 2's gathered sampled rows), and the key in each slot of
 // each key tile (key_of): keys 0 .. last in order (MODE 0 and 2), or for the SampleAttention mask
 // (MODE 1, docs/SAMPLEATTENTION.md step 8, W = max(w, 1)) first the stripe tiles, the head's kept
@@ -12,7 +12,7 @@
 @group(0) @binding(3) var<storage, read> idx: array<u32>;        // MODE 1: (heads, S) kept keys ascending; MODE 2 / column_sums: (heads, nMax) sampled rows; MODE 3: (2, heads, nb) kept blocks / bands
 @group(0) @binding(4) var<storage, read> cnt: array<u32>;        // MODE 1: (heads, 2) key count first; MODE 2 / column_sums: (heads) row counts
 @group(0) @binding(5) var<storage, read> win: array<u32>;        // MODE 1: (heads) window w
-fn window_of(h: u32) -> u32 { return win[h]; }                    // (tensorcore MODE 3 replaces these two lines: attention.ts)
+fn window_of(h: u32) -> u32 { return win[h]; }                    // (tensorcore MODE 3 replaces these two lines: flash.ts)
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;  // attend: (heads, S, D) output; column_sums: (heads, S) c_j
 @group(0) @binding(7) var<storage, read_write> lse: array<f32>;  // attend: (heads, S) or MODE 2 (heads, nMax); column_sums reads it
 struct Params { S: u32, group: u32, scale: f32, nMax: u32 } // nMax: MODE 2 / column_sums; MODE 3: the block size b

@@ -1,5 +1,5 @@
 // The `blocks` variant's mask M (docs/SAMPLEATTENTION.md, "Variant `blocks`", step 6) on the GPU,
-// written once for both block-sparse kernels (blocks-attend.wgsl, f32; tensorcore/attention.wgsl
+// written once for both block-sparse kernels (blocks-attend.wgsl, f32; tensorcore/flash.wgsl
 // MODE 3, f16):
 //   M_ij = 1 if j <= i and (kept column block floor(j / b) or kept slash band floor((i - j) / b)).
 // The including kernel defines fn kept_flag(x: u32) -> bool, flag x of the (2, heads, nb) kept

@@ -15,7 +15,7 @@
 // own sequential sum, then a fixed tree): no atomics (WGSL has no f32 atomics), and runs are
 // bit-for-bit reproducible.
 // On the tensor-core path (p.fromScores = 1) column_sums is not dispatched: c_j comes from that
-// path's stage 1 (tensorcore/attention.wgsl column_sums, (heads, S) colScores), with the same
+// path's stage 1 (tensorcore/flash.wgsl column_sums, (heads, S) colScores), with the same
 // definition; the diagonals stay here.
 // Prepended by blocks-stages.ts: const D: u32 (head dim) and fn operand(x: f32) -> f32, q and k
 // as the row pass read them (x, or x rounded to f16).

@@ -1,7 +1,7 @@
-// The pipelined tensor-core attention kernel (flash.wgsl): the `attend` entry of every attention
-// mode (dense, sparse, stage 1's rows, blocks) with K / V tiles as packed halves, the next tile
-// prefetched into registers, and four barriers a tile. attention.ts launches it (or the staged
-// kernel of attention.wgsl, kept for comparison and for column_sums) with the same bindings.
+// The tensor-core attention kernel (flash.wgsl): its `attend` entry for every attention mode
+// (dense, sparse, stage 1's rows, blocks) and its `column_sums` entry (stage 1's column scores),
+// with K / V tiles as packed halves, the next tile prefetched into registers, and four barriers a
+// tile; shapes, their workgroup memory and the WGSL generator. attention.ts launches them.
 import type { GpuContext } from '../device';
 import { matrixPrimitives } from './primitives';
 import type { TensorCoreMode } from './support';

@@ -1,24 +1,39 @@
-// Causal attention on tensor cores, pipelined: the `attend` entry of attention.wgsl (same bindings,
-// modes, tiles and outputs: dense flash attention with log-sum-exp, the sparse SampleAttention pass,
-// stage 1's sampled rows, the `blocks` mask) rebuilt to spend less time between matrix products.
-// flash.ts prepends the matrix primitives and the constants D, DP, DV, KSV, BKT, SS, PS, NSG, MODE,
-// WITH_V, and replaces the //@ lines with code unrolled over the 16 x 16 matrices. What differs from
-// attention.wgsl:
+// Causal attention on tensor cores, pipelined: the f16 twin of gpu/attention/tiled.wgsl, with the
+// same bindings and modes (dense flash attention with log-sum-exp, the sparse SampleAttention
+// pass, stage 1's sampled rows, the `blocks` mask), and stage 1's column scores (column_sums, at
+// the end). q, k, v stay f32 in memory and are rounded to f16 as they are staged; scores, softmax,
+// sums and outputs are f32. flash.ts prepends the matrix primitives and the constants D, DP, DV,
+// KSV, BKT, SS, PS, NSG, SV_LEN, MODE, WITH_V, and replaces the //@ lines with code unrolled over
+// the 16 x 16 matrices.
 //  - K and V tiles live in workgroup memory as packed halves (vec4<u32>, 8 halves an element, rows
 //    padded by one element), written with 16-byte stores, in separate arrays (sK, sV);
 //  - the next tile's K and V are read from storage into registers while this tile is computed
 //    (K_{t+1} is written to sK once every subgroup has finished Q K_t^T, V_{t+1} to sV once P V_t is
-//    done), so a tile costs four workgroup barriers, not six, and global latency hides behind the
-//    products;
-//  - the per-row reference max is raised row by row in the softmax (p is written against the new
-//    max at once); only O's rescale, which goes through workgroup memory, needs the workgroup's
-//    decision, read with one uniform load;
-//  - Q is staged once through sP in chunks of BKT dimensions (no sQ), so NSG = 8 subgroups
-//    (BQ = 128 rows sharing each K/V tile) fit in 48 KiB at 32 keys a tile.
+//    done), so a tile costs four workgroup barriers, and global latency hides behind the products;
+//  - Q is staged once through sP in chunks of BKT dimensions, so NSG = 8 subgroups (BQ = 128 rows
+//    sharing each K / V tile) fit in 48 KiB at 32 keys a tile.
+// (The first, staged kernel, attention.wgsl, took six barriers a tile and staged one f16 at a
+// time; it is in commit 82b1501, its figures in docs/benchmarks.md.)
 //
 // Subgroup sg owns query rows 16 sg .. 16 sg + 15 of the block: their Q (f16 left operands) and O
 // (f32 accumulators) stay in registers; threads 2r and 2r + 1 run row r's softmax (interleaved
-// keys: the pair hits neighbouring banks). Reference max and TAU as in attention.wgsl.
+// keys: the pair hits neighbouring banks). The softmax keeps a reference max m per row and
+// exponentiates against it (p = exp(s - m)); a row raises m only when a tile's max passes it by
+// more than TAU, so p <= e^TAU fits f16, and O, whose elements cannot be read in registers, is
+// rescaled through workgroup memory only on a tile where some row raised it (rare after the first
+// tiles; the workgroup decides with one uniform load).
+//
+// MODE 0 (dense):  rows q0 .. q0 + BQ - 1, keys 0 .. last row, kept where j <= i.
+// MODE 1 (sparse): the SampleAttention mask M (docs/SAMPLEATTENTION.md step 8), W = max(w, 1):
+//   stripe tiles: the head's kept keys (ascending idx list), kept where j <= i and i - j >= W;
+//   band tiles:   keys max(0, q0 - W + 1) .. last row, kept where j <= i and i - j < W.
+// MODE 2 (stage-1 rows): query rows gathered from the head's sampled-row list; lse per slot.
+// MODE 3 (blocks): the `blocks` variant's mask M (docs/SAMPLEATTENTION.md, "Variant `blocks`"):
+//   MODE 0's key tiles, but a tile holding no entry of M is skipped whole (the exact tile test of
+//   gpu/sample/blocks-mask.wgsl, also the f32 kernel's, so both visit the same tiles at the same
+//   64 x 32 tile), and inside a kept tile each entry is kept where j <= i and M_ij: the set of
+//   (i, j) summed is exactly M. The kept flags are in idx; the tiles visited go to binding 5
+//   (flash.ts swaps its declaration); Params' nMax word is the block size b.
 
 const NT: u32 = NSG * 32u;
 const BQ: u32 = NSG * 16u;

@@ -6,7 +6,7 @@ import { createTensor, destroyAll, readTensor, uploadTensor } from '../../gpu/te
 import { createDenseOutputs, destroyDenseOutputs } from '../../gpu/attention/flash';
 import { createSparseOutputs, destroyKeySets, destroySparseOutputs, uploadKeySets } from '../../gpu/sample/sparse';
 import { createStage1Outputs, destroyStage1, uploadSampledRows } from '../../gpu/sample/stage1';
-import { attentionF16WorkgroupBytes, flashF16Dispatch, keysPerTile, sparseF16Dispatch, stage1F16Dispatches, type AttendKernel } from '../../gpu/tensorcore/attention';
+import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches, type AttendKernel } from '../../gpu/tensorcore/attention';
 import { flashShape, flashUnfit, type FlashShape } from '../../gpu/tensorcore/flash';
 import type { GpuContext } from '../../gpu/device';
 import type { TensorCoreMode } from '../../gpu/tensorcore/support';
@@ -30,23 +30,20 @@ const cases = [
   { heads: 4, kvHeads: 2, S: 333, d: 32, pattern: 'structured' as const },
 ];
 
-/** Every attend kernel this adapter can run at d: the pipelined one at each shape that fits (its
- * default first) and the staged one; what does not fit is named (lavapipe's 32 KiB of workgroup
- * memory holds no d = 128 kernel beside the emulation's scratch). */
+/** Every attend kernel shape this adapter can run at d, its default first; what does not fit is
+ * named (lavapipe's 32 KiB of workgroup memory holds no d = 128 kernel beside the emulation's
+ * scratch). */
 function kernelsFor(ctx: GpuContext, tc: TensorCoreMode, d: number): { run: { name: string; k: AttendKernel }[]; unfit: string[] } {
   const run: { name: string; k: AttendKernel }[] = [], unfit: string[] = [];
   let def: FlashShape | undefined;
   try { def = flashShape(ctx, d, 'dense', tc); } catch { /* no shape fits: listed below */ }
-  if (def) run.push({ name: `pipelined ${def.nsg}x${def.bkt} (default)`, k: { kind: 'pipelined' } });
+  if (def) run.push({ name: `${def.nsg}x${def.bkt} (default)`, k: {} });
   for (const shape of [{ nsg: 4, bkt: 64 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 32 }] as const) {
     if (def && shape.nsg === def.nsg && shape.bkt === def.bkt) continue;
     const why = flashUnfit(ctx, d, shape, tc);
-    if (why) unfit.push(`pipelined ${shape.nsg}x${shape.bkt}: ${why}`);
-    else run.push({ name: `pipelined ${shape.nsg}x${shape.bkt}`, k: { kind: 'pipelined', shape } });
+    if (why) unfit.push(`${shape.nsg}x${shape.bkt}: ${why}`);
+    else run.push({ name: `${shape.nsg}x${shape.bkt}`, k: { shape } });
   }
-  const staged = attentionF16WorkgroupBytes(d, tc, keysPerTile(d, tc)), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
-  if (staged <= max) run.push({ name: 'staged', k: { kind: 'staged' } });
-  else unfit.push(`staged: ${staged} bytes of workgroup memory exceed the adapter's ${max}`);
   return { run, unfit };
 }
 
