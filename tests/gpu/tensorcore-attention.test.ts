@@ -80,15 +80,18 @@ for (const c of cases) {
     for (const kern of kernels.run) {
       const dense = createDenseOutputs(ctx, shape);
       const sparse = createSparseOutputs(ctx, shape, true);
+      const lseOnly = createSparseOutputs(ctx, shape, false); // the pass without v (tune, captures without v)
       const s1 = createStage1Outputs(ctx, shape, sr.nMax);
       try {
         await checked(ctx.device, `f16 attention, ${kern.name}`, () => run(ctx, [
           flashF16Dispatch(ctx, tc, shape, q, k, v, dense, scale, kern.k),
           sparseF16Dispatch(ctx, tc, shape, q, k, v, ks, sparse, scale, kern.k),
+          sparseF16Dispatch(ctx, tc, shape, q, k, undefined, ks, lseOnly, scale, kern.k),
           ...stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, scale, kern.k),
         ]));
         const dOut = await readTensor(ctx, dense.out), dLse = await readTensor(ctx, dense.lse);
         const sOut = await readTensor(ctx, sparse.out!), sLse = await readTensor(ctx, sparse.lse);
+        const oLse = await readTensor(ctx, lseOnly.lse);
         const rowLse = await readTensor(ctx, s1.rowLse), scores = await readTensor(ctx, s1.scores);
         let worstDense = 0, worstSparse = 0, worstLse = 0, worstScore = 0;
         for (let h = 0; h < heads; h++) {
@@ -101,7 +104,7 @@ for (const c of cases) {
           const sref = maskedAttention(hq, hk, hv, S, d, scale, (i, j) => i - j < W || set.has(j));
           worstSparse = Math.max(worstSparse, compareWithinBound(`${kern.name}: sparse head ${h}`, sOut, sref.out, sref.bound, () => true, S, d, h * S * d));
           for (let i = 0; i < S; i++) {
-            worstLse = Math.max(worstLse, Math.abs(dLse[h * S + i] - ref.lse[i]), Math.abs(sLse[h * S + i] - sref.lse[i]));
+            worstLse = Math.max(worstLse, Math.abs(dLse[h * S + i] - ref.lse[i]), Math.abs(sLse[h * S + i] - sref.lse[i]), Math.abs(oLse[h * S + i] - sref.lse[i]));
           }
           // Stage 1: the sampled rows' lse and c_j = sum over sampled rows of P_ij.
           const cj = new Float64Array(S);
@@ -126,6 +129,7 @@ for (const c of cases) {
       } finally {
         destroyDenseOutputs(dense);
         destroySparseOutputs(sparse);
+        destroySparseOutputs(lseOnly);
         destroyStage1(s1);
       }
     }
