@@ -10,13 +10,9 @@ import { checkAttentionShape, type AttentionShape } from '../attention/shapes';
 import type { DenseOutputs } from '../attention/flash';
 import type { KeySets, SparseOutputs } from '../sample/sparse';
 import type { SampledRows, Stage1Outputs } from '../sample/stage1';
-import { checkBlocksSparseInputs, type BlocksSparseOutputs } from '../sample/blocks-sparse';
+import { BLOCKS_BQ, checkBlocksSparseInputs, type BlocksSparseOutputs } from '../sample/blocks-sparse';
 import { flashRows, flashShape, flashSource, flashUnfit, type FlashMode, type FlashShape } from './flash';
 import type { TensorCoreMode } from './support';
-
-/** Rows a workgroup of the `blocks` pass owns (its tiles-visited counts are per 64 x 32 tile,
- * the f32 kernel's). */
-const BLOCKS_BQ = 64;
 
 /** The `attend` kernel's shape (flash.wgsl); absent, the adapter's default (flashShape). The
  * first, staged kernel (attention.wgsl: K and V staged one f16 at a time, six barriers a key
@@ -25,11 +21,11 @@ const BLOCKS_BQ = 64;
 export type AttendKernel = { shape?: FlashShape };
 
 /** The `attend` kernel's code and rows per workgroup; a named error when the asked shape cannot run. */
-function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}): { code: string; rows: number; keys: number } {
+function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}): { code: string; rows: number } {
   const shape = k.shape ?? flashShape(ctx, d, mode, tc);
   const why = flashUnfit(ctx, d, shape, tc, withV);
   if (why) throw new RangeError(`tensor-core attention (d ${d}, ${mode}): shape ${shape.nsg} subgroups x ${shape.bkt} keys cannot run: ${why}.`);
-  return { code: flashSource(d, mode, withV, tc, shape), rows: flashRows(shape), keys: shape.bkt };
+  return { code: flashSource(d, mode, withV, tc, shape), rows: flashRows(shape) };
 }
 
 /** Dense causal attention of every head: out (heads, S, d) and lse (heads, S), as flashDispatch. */
@@ -65,12 +61,11 @@ export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: Atte
   const kk = attendKernel(ctx, tc, s.d, 'rows', false, kernel);
   const asked = kernel?.shape;
   const csShape = asked && !flashUnfit(ctx, s.d, asked, tc, false, 'column_sums') ? asked : flashShape(ctx, s.d, 'rows', tc, 'column_sums');
-  const cs = { code: flashSource(s.d, 'rows', false, tc, csShape), keys: csShape.bkt };
   const buffers = [q.buffer, k.buffer, q.buffer, rows.rows, rows.nRows, q.buffer, o.scores.buffer, o.rowLse.buffer];
   const params = [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax)];
   return [
     { kernel: { label: 'stage1 row lse f16', code: kk.code, entryPoint: 'attend' }, buffers, params, workgroups: [ceilDiv(rows.nMax, kk.rows), s.heads] },
-    { kernel: { label: 'stage1 column sums f16', code: cs.code, entryPoint: 'column_sums' }, buffers, params, workgroups: [ceilDiv(s.S, cs.keys), s.heads] },
+    { kernel: { label: 'stage1 column sums f16', code: flashSource(s.d, 'rows', false, tc, csShape), entryPoint: 'column_sums' }, buffers, params, workgroups: [ceilDiv(s.S, csShape.bkt), s.heads] },
   ];
 }
 
@@ -82,10 +77,9 @@ export const BLOCKS_F16_KEY_TILE = 32;
  * and tiles-visited counts): f16 operands, f32 scores, softmax and sums. */
 export function blocksSparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, b: number, kept: GPUBuffer, o: BlocksSparseOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch {
   checkBlocksSparseInputs('f16 blocks attention', s, q, k, v, b, kept);
-  const shape: FlashShape = { nsg: 4, bkt: BLOCKS_F16_KEY_TILE }; // BLOCKS_BQ x BLOCKS_F16_KEY_TILE
-  const why = flashUnfit(ctx, s.d, shape, tc);
-  if (why) throw new Error(`f16 blocks attention: head dimension ${s.d} cannot run here: ${why}.`);
-  const ak = attendKernel(ctx, tc, s.d, 'blocks', true, { shape });
+  // flashShape's `blocks` shape: BLOCKS_BQ x BLOCKS_F16_KEY_TILE tiles; attendKernel names a head
+  // dimension that does not fit.
+  const ak = attendKernel(ctx, tc, s.d, 'blocks', true);
   return {
     kernel: { label: 'blocks sparse attention f16', code: ak.code, entryPoint: 'attend' },
     // kept stands in for the unused cnt binding (read-only, never read).

@@ -44,15 +44,13 @@ export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode
  * then 64 x 64. */
 export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: TensorCoreMode, entry: FlashEntry = 'attend'): FlashShape {
   if (mode === 'blocks') return { nsg: 4, bkt: 32 };
-  const max = ctx.device.limits.maxComputeWorkgroupStorageSize;
-  const threads = ctx.device.limits.maxComputeInvocationsPerWorkgroup;
   // Column sums: 64 rows x 32 keys first (2.16 ms at S 32768, d 64, 8 heads, 5% rows, against
   // 2.69 at 128 x 32 and 3.34 at 64 x 64; same call as above).
   const candidates: FlashShape[] = entry === 'column_sums'
     ? [{ nsg: 4, bkt: 32 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 64 }]
     : [{ nsg: 8, bkt: 32 }, { nsg: 4, bkt: 32 }, { nsg: 4, bkt: 64 }];
-  for (const s of candidates) if (flashWorkgroupBytes(d, s, tc, mode !== 'rows', entry) <= max && 32 * s.nsg <= threads) return s;
-  throw new Error(`tensor-core attention: head dimension ${d} needs ${flashWorkgroupBytes(d, { nsg: 4, bkt: 32 }, tc, mode !== 'rows', entry)} bytes of workgroup memory at the smallest tile; this adapter offers ${max}. Use --precision f32.`);
+  for (const s of candidates) if (!flashUnfit(ctx, d, s, tc, mode !== 'rows', entry)) return s;
+  throw new Error(`tensor-core attention: head dimension ${d} needs ${flashWorkgroupBytes(d, { nsg: 4, bkt: 32 }, tc, mode !== 'rows', entry)} bytes of workgroup memory at the smallest tile; this adapter offers ${ctx.device.limits.maxComputeWorkgroupStorageSize}. Use --precision f32.`);
 }
 
 /** Why this shape cannot run for head dimension d here, or null. */
@@ -72,14 +70,14 @@ const TILES_LINES = [
 
 /** The tile walk of gpu/attention/tiles.wgsl; MODE 3 turns binding 5 into its tiles-visited output
  * (read_write: no other binding is free within 8 storage buffers). */
-export function tileWalk(mode: FlashMode): string {
+function tileWalk(mode: FlashMode): string {
   if (mode !== 'blocks') return tilesWgsl;
   if (!WINDOW_LINES.test(tilesWgsl)) throw new Error('tensor-core attention: gpu/attention/tiles.wgsl no longer declares binding 5 and window_of as the kernels expect.');
   return tilesWgsl.replace(WINDOW_LINES, TILES_LINES);
 }
 
 /** q, k, v bindings and their 4-wide loaders (vec4 loads when d % 4 == 0). */
-export function qkvBindings(d: number): { bindings: string; loaders: string } {
+function qkvBindings(d: number): { bindings: string; loaders: string } {
   const vec = d % 4 === 0;
   const bindings = vec
     ? ['q', 'k', 'v'].map((b, i) => `@group(0) @binding(${i}) var<storage, read> ${b}: array<vec4<f32>>;`).join('\n') + ' // (heads | kvHeads, S, D / 4)'

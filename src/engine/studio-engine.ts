@@ -53,7 +53,7 @@ export class StudioEngine {
   private runs: (SampleRun | null)[] = [];
   /** Each layer's overview thumbnails, the dense map's max P per cell: they depend on the layer's
    * q and k only, never on the settings, so a slider move reuses them (at 32K pooling the 8 heads'
-   * whole maps cost most of a move). A new prefill, capture or precision drops them. */
+   * whole maps cost most of a move). releaseLayers (a new prefill, capture or precision) drops them. */
   private thumbs: (PooledMap[] | null)[] = [];
   /** The current text's token ids; S is their count. */
   private ids: Int32Array | null = null;
@@ -180,7 +180,6 @@ export class StudioEngine {
     this.ids = ids;
     this.gpuLayers = layers;
     this.runs = layers.map(() => null);
-    this.thumbs = [];
     return { ms: performance.now() - t0 };
   }
 
@@ -202,7 +201,6 @@ export class StudioEngine {
       const i = src.info;
       this.ids = i.ids ?? new Int32Array(i.S);
       this.runs = i.layers.map(() => null);
-      this.thumbs = [];
       return captureOpened(src.summary(), i.ids, i.text);
     });
   }
