@@ -9,12 +9,7 @@
 # (The logs of 2026-12-02 ran it with --attend-kernel pipelined:NSGxBKT|staged; the staged kernel
 # has since been deleted and the flag is --attend-shape NSGxBKT.)
 set -u
-OUT=${1:?output folder}
-source .device/env.sh
-SA="node .device/sa-studio.mjs"
-TEXT=public/texts/prose-long-alice-in-wonderland.txt
-LOG=$OUT/flash.log
-step() { echo "=== $(date +%T) $*" >> "$LOG"; }
+source bench/device/common.sh flash "$@"
 step tests; (cd .device && timeout 90 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -90) >> "$LOG" 2>&1
 if [ "${QUICK:-}" = 1 ]; then
   for K in 4x64 8x32 4x32; do

@@ -5,12 +5,7 @@
 # and transformers' prefill of the same model beside them. Needs .device/ (shared/device/pack.sh +
 # the sa-studio bundle, see docs/benchmarks.md). Usage: bash bench/device/long-context.sh $OUT
 set -u
-OUT=${1:?output folder}
-source .device/env.sh
-SA="node .device/sa-studio.mjs"
-TEXT=public/texts/prose-long-alice-in-wonderland.txt
-LOG=$OUT/long-context.log
-step() { echo "=== $(date +%T) $*" >> "$LOG"; }
+source bench/device/common.sh long-context "$@"
 step tune; timeout 120 $SA tune --model default --text $TEXT --max-tokens 32768 --target-recall 0.95 --precision f16 --out $OUT/sampleattention-tuned.json >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
 CFG=$OUT/sampleattention-tuned.json
 [ -f "$CFG" ] || CFG=public/models/default/sampleattention-tuned.json

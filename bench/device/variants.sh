@@ -9,12 +9,7 @@
 # layer 3), ttft with the shipped both-variant config and the studio at 32K (a recheck after a
 # kernel change).
 set -u
-OUT=${1:?output folder}
-source .device/env.sh
-SA="node .device/sa-studio.mjs"
-TEXT=public/texts/prose-long-alice-in-wonderland.txt
-LOG=$OUT/variants.log
-step() { echo "=== $(date +%T) $*" >> "$LOG"; }
+source bench/device/common.sh variants "$@"
 if [ "${QUICK:-}" = 1 ]; then
   step tests; (cd .device && timeout 120 node --test --test-reporter=spec tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|Error" | head -40) >> "$LOG" 2>&1
   step synthetic f16; timeout 60 $SA bench --variant blocks --S 32768 --d 64 --precision f16 --repeats 5 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
