@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { parseFlags, table, usage, UsageError, type FlagSpec } from './args';
 import { requireTensorCores } from '../gpu/tensorcore/support';
 import type { AttendKernel } from '../gpu/tensorcore/attention';
+import { ROW_SPLITS_MAX } from '../gpu/sample/stage1';
 import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter } from '../gpu/device';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
@@ -33,6 +34,7 @@ const SPEC: FlagSpec = {
   sweep: { kind: 'boolean', help: 'with --matmul N: the f16 tensor-core matmul kernels at N^3 (the default and the sweep\'s others), each checked against the default and float64' },
   only: { kind: 'string', help: 'with --sweep: time only the kernels whose name contains this text (the default is always timed)' },
   'attend-shape': { kind: 'string', help: 'f16 attention: the kernel shape NSGxBKT (NSG subgroups of 16 query rows, BKT keys a tile: 8x32, 4x32 or 4x64; default by head dim and adapter)' },
+  'row-splits': { kind: 'number', help: `f16 attention: key ranges stage 1's row pass splits each block of sampled rows into (1 .. ${ROW_SPLITS_MAX}; default one per 64 key tiles, 1 = unsplit)` },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   text: { kind: 'string', help: 'with --studio: the text (default public/texts/prose-nodejs-pull-requests.md, 7517 tokens; for S above that, e.g. public/texts/prose-long-alice-in-wonderland.txt)' },
   out: { kind: 'string', help: 'also write the results as JSON here' },
@@ -109,7 +111,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const pattern = ((f.pattern as string | undefined) ?? 'structured') as 'random' | 'structured';
     if (pattern !== 'random' && pattern !== 'structured') throw new Error(`--pattern must be random or structured, got ${pattern}`);
     console.log(`heads ${heads}, kv heads ${kvHeads}, pattern ${pattern}, tokens ${describeSetting({ variant: 'tokens', ...params })}${blocks ? `; ${describeSetting(blocksSetting(blocks))}` : ''}, precision ${precision}, median of ${repeats}`);
-    const f16opts = tc ? { tensorCores: tc, attendKernel: parseAttendShape(f['attend-shape'] as string | undefined) } : {};
+    const f16opts = tc ? { tensorCores: tc, attendKernel: attendKernelFlags(f['attend-shape'] as string | undefined, f['row-splits'] as number | undefined) } : {};
     const bHead = blocks ? ' blocks dense ms | blocks stages ms | blocks sparse ms | blocks speedup | blocks recall | blocks density | tiles visited |' : '';
     const bRule = blocks ? '----------------:|-----------------:|-----------------:|---------------:|--------------:|---------------:|--------------:|' : '';
     console.log(`|     S |   d | dense ms | stage1+2 ms | sparse ms | speedup | stages/dense | recall mean | recall min | density |${bHead}`);
@@ -140,6 +142,13 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   if (f.out) writeFileSync(f.out as string, JSON.stringify({ adapter, results }, null, 2));
   return 0;
+}
+
+/** --attend-shape and --row-splits. */
+function attendKernelFlags(shape: string | undefined, splits: number | undefined): AttendKernel | undefined {
+  if (splits !== undefined && (!Number.isInteger(splits) || splits < 1 || splits > ROW_SPLITS_MAX)) throw new UsageError(`--row-splits must be an integer from 1 to ${ROW_SPLITS_MAX}; got ${splits}.`);
+  const k = parseAttendShape(shape);
+  return splits === undefined ? k : { ...k, rowSplits: splits };
 }
 
 /** --attend-shape NSGxBKT (the shape's own fit checks run at dispatch). */

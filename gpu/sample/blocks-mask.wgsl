@@ -32,3 +32,16 @@ fn tile_in_blocks_mask(bh: BlocksHead, i0: u32, i1: u32, j0: u32, j1: u32) -> bo
   for (var o = dmin / bh.b; o <= (i1 - j0) / bh.b; o++) { if (kept_flag(bh.band + o)) { return true; } }
   return false;
 }
+
+// Does M hold every entry (i, j), j <= i, of that tile? Yes when each of its column blocks is
+// kept, or each distance band it meets is (the same ranges as above); a kernel then tests only
+// j <= i inside it instead of two flags an entry.
+fn tile_full_in_blocks_mask(bh: BlocksHead, i0: u32, i1: u32, j0: u32, j1: u32) -> bool {
+  var cols = true;
+  for (var J = j0 / bh.b; J <= j1 / bh.b; J++) { if (!kept_flag(bh.col + J)) { cols = false; break; } }
+  if (cols) { return true; }
+  var dmin = 0u;
+  if (i0 > j1) { dmin = i0 - j1; }
+  for (var o = dmin / bh.b; o <= (i1 - j0) / bh.b; o++) { if (!kept_flag(bh.band + o)) { return false; } }
+  return true;
+}

@@ -37,9 +37,16 @@ export function uploadSampledRows(ctx: GpuContext, S: number, perHead: readonly 
   };
 }
 
+/** Most key ranges the tensor-core row pass splits a block of sampled rows into (rowSplits in
+ * gpu/tensorcore/flash.ts); its partial lse go to Stage1Outputs.rowParts. */
+export const ROW_SPLITS_MAX = 8;
+
 export interface Stage1Outputs {
   /** (heads, nMax) f32 */
   rowLse: Tensor;
+  /** (heads, ROW_SPLITS_MAX, nMax) f32: the tensor-core row pass's partial lse per key range
+   * (scratch; the f32 kernel does not use it). */
+  rowParts: Tensor;
   /** (heads, S) f32: c_j */
   scores: Tensor;
 }
@@ -47,12 +54,13 @@ export interface Stage1Outputs {
 export function createStage1Outputs(ctx: GpuContext, s: AttentionShape, nMax: number): Stage1Outputs {
   return {
     rowLse: createTensor(ctx, 'stage1 row lse', [s.heads, nMax], true), // (heads, nMax) f32
+    rowParts: createTensor(ctx, 'stage1 row lse per key range', [s.heads, ROW_SPLITS_MAX, nMax], true), // (heads, ROW_SPLITS_MAX, nMax) f32
     scores: createTensor(ctx, 'stage1 column scores', [s.heads, s.S], true), // (heads, S) f32
   };
 }
 
 export function destroyStage1(o: Stage1Outputs, rows?: SampledRows): void {
-  destroyAll(o.rowLse, o.scores, rows?.rows, rows?.nRows);
+  destroyAll(o.rowLse, o.rowParts, o.scores, rows?.rows, rows?.nRows);
 }
 
 /** `tile` forces a tile shape (tests); both dispatches use it. */

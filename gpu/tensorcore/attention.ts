@@ -11,21 +11,21 @@ import type { DenseOutputs } from '../attention/flash';
 import type { KeySets, SparseOutputs } from '../sample/sparse';
 import type { SampledRows, Stage1Outputs } from '../sample/stage1';
 import { BLOCKS_BQ, checkBlocksSparseInputs, type BlocksSparseOutputs } from '../sample/blocks-sparse';
-import { flashRows, flashShape, flashSource, flashUnfit, type FlashMode, type FlashShape } from './flash';
+import { flashRows, flashShape, flashSource, flashUnfit, rowSplits, type FlashMode, type FlashShape } from './flash';
 import type { TensorCoreMode } from './support';
 
 /** The `attend` kernel's shape (flash.wgsl); absent, the adapter's default (flashShape). The
  * first, staged kernel (attention.wgsl: K and V staged one f16 at a time, six barriers a key
  * tile) lost to it at every shape on the H200 (docs/benchmarks.md) and was deleted (it is in
  * commit 82b1501). */
-export type AttendKernel = { shape?: FlashShape };
+export type AttendKernel = { shape?: FlashShape; rowSplits?: number };
 
 /** The `attend` kernel's code and rows per workgroup; a named error when the asked shape cannot run. */
-function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}): { code: string; rows: number } {
+function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}, splits = 1): { code: string; rows: number } {
   const shape = k.shape ?? flashShape(ctx, d, mode, tc);
   const why = flashUnfit(ctx, d, shape, tc, withV);
   if (why) throw new RangeError(`tensor-core attention (d ${d}, ${mode}): shape ${shape.nsg} subgroups x ${shape.bkt} keys cannot run: ${why}.`);
-  return { code: flashSource(d, mode, withV, tc, shape), rows: flashRows(shape) };
+  return { code: flashSource(d, mode, withV, tc, shape, splits), rows: flashRows(shape) };
 }
 
 /** Dense causal attention of every head: out (heads, S, d) and lse (heads, S), as flashDispatch. */
@@ -55,17 +55,27 @@ export function sparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: Attent
 
 /** Stage 1, as stage1Dispatches: the sampled rows' lse, then the column scores c_j, both on the
  * chosen kernel (the pipelined column sums at the asked shape where it fits their arrays, else at
- * their own default). */
+ * their own default). The row pass splits each block's keys into rowSplits ranges (kernel.rowSplits
+ * forces a count; 1: unsplit) and a third pass merges their partial lse (o.rowParts). */
 export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, o: Stage1Outputs, scale = 1 / Math.sqrt(s.d), kernel?: AttendKernel): Dispatch[] {
   checkAttentionShape('f16 stage 1', s, q, k);
-  const kk = attendKernel(ctx, tc, s.d, 'rows', false, kernel);
+  const rowShape = kernel?.shape ?? flashShape(ctx, s.d, 'rows', tc);
+  const splits = kernel?.rowSplits ?? rowSplits(s.S, rowShape);
+  const kk = attendKernel(ctx, tc, s.d, 'rows', false, { shape: rowShape }, splits);
   const asked = kernel?.shape;
   const csShape = asked && !flashUnfit(ctx, s.d, asked, tc, false, 'column_sums') ? asked : flashShape(ctx, s.d, 'rows', tc, 'column_sums');
-  const buffers = [q.buffer, k.buffer, q.buffer, rows.rows, rows.nRows, q.buffer, o.scores.buffer, o.rowLse.buffer];
   const params = [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax)];
+  // q stands in for the unused v and window bindings (read-only, never read); out is the row
+  // pass's partial lse when split, the column scores in column_sums.
+  const bind = (out: Tensor) => [q.buffer, k.buffer, q.buffer, rows.rows, rows.nRows, q.buffer, out.buffer, o.rowLse.buffer];
+  const rowPass: Dispatch = { kernel: { label: 'stage1 row lse f16', code: kk.code, entryPoint: 'attend' }, buffers: bind(o.rowParts), params, workgroups: [ceilDiv(rows.nMax, kk.rows) * splits, s.heads] };
+  const combine: Dispatch[] = splits > 1
+    ? [{ kernel: { label: 'stage1 row lse merge f16', code: kk.code, entryPoint: 'combine_rows' }, buffers: bind(o.rowParts), params, workgroups: [ceilDiv(rows.nMax, 64), s.heads] }]
+    : [];
   return [
-    { kernel: { label: 'stage1 row lse f16', code: kk.code, entryPoint: 'attend' }, buffers, params, workgroups: [ceilDiv(rows.nMax, kk.rows), s.heads] },
-    { kernel: { label: 'stage1 column sums f16', code: flashSource(s.d, 'rows', false, tc, csShape), entryPoint: 'column_sums' }, buffers, params, workgroups: [ceilDiv(s.S, csShape.bkt), s.heads] },
+    rowPass,
+    ...combine,
+    { kernel: { label: 'stage1 column sums f16', code: flashSource(s.d, 'rows', false, tc, csShape), entryPoint: 'column_sums' }, buffers: bind(o.scores), params, workgroups: [ceilDiv(s.S, csShape.bkt), s.heads] },
   ];
 }
 

@@ -8,6 +8,7 @@ import type { TensorCoreMode } from './support';
 import flashWgsl from './flash.wgsl';
 import tilesWgsl from '../attention/tiles.wgsl';
 import blocksMaskWgsl from '../sample/blocks-mask.wgsl';
+import { ROW_SPLITS_MAX } from '../sample/stage1';
 
 export type FlashMode = 'dense' | 'sparse' | 'rows' | 'blocks';
 /** The module's entry points: attention rows (every mode), or stage 1's column scores. */
@@ -25,13 +26,13 @@ export const flashRows = (s: FlashShape): number => 16 * s.nsg;
 
 /** Workgroup bytes of flash.wgsl's arrays for one entry (each rounded up to 16 bytes) and,
  * emulated, the primitives' two f16 scratch matrices per subgroup: attend uses sK, sV, sS, sP,
- * sCorr and two flags; column_sums uses sQ, sK and sS. */
+ * sCorr, sJ and two flags; column_sums uses sQ, sK, sS and the two row arrays. */
 export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode, withV = true, entry: FlashEntry = 'attend'): number {
   const DP = Math.ceil(d / 16) * 16, KSV = DP / 8 + 1, BQ = flashRows(s);
   const r16 = (n: number) => Math.ceil(n / 16) * 16;
   const arrays = entry === 'attend'
-    ? [s.bkt * KSV * 16, withV ? s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 4, 4]
-    : [BQ * KSV * 16, s.bkt * KSV * 16, BQ * (s.bkt + 4) * 4];
+    ? [s.bkt * KSV * 16, withV ? s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 2 * s.bkt * 4, 4, 4]
+    : [BQ * KSV * 16, s.bkt * KSV * 16, BQ * (s.bkt + 4) * 4, 2 * BQ * 4, 2 * BQ * 4];
   const emulation = tc === 'emulated' ? [2 * s.nsg * 256 * 2] : [];
   return [...arrays, ...emulation].reduce((a, n) => a + r16(n), 0);
 }
@@ -88,7 +89,16 @@ function qkvBindings(d: number): { bindings: string; loaders: string } {
   return { bindings, loaders: ['q', 'k', 'v'].map(loader).join('\n') };
 }
 
-export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: TensorCoreMode, s: FlashShape): string {
+/** Key ranges that split each block of stage 1's sampled rows (MODE 2) over workgroups: one per
+ * 64 key tiles, at most ROW_SPLITS_MAX (at S 32768 and 32-key tiles, 8: 8 x 13 blocks x 8 heads
+ * workgroups instead of 104, fewer than the H200's 132 multiprocessors). */
+export function rowSplits(S: number, s: FlashShape): number {
+  return Math.max(1, Math.min(ROW_SPLITS_MAX, Math.floor(Math.ceil(S / s.bkt) / 64)));
+}
+
+/** splits: MODE 2's key ranges (rowSplits); 1 elsewhere. */
+export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: TensorCoreMode, s: FlashShape, splits = 1): string {
+  if (!Number.isInteger(splits) || splits < 1 || splits > ROW_SPLITS_MAX || (splits > 1 && mode !== 'rows')) throw new RangeError(`tensor-core attention: ${splits} key splits (1 .. ${ROW_SPLITS_MAX}, more than 1 only for stage 1's rows).`);
   const DP = Math.ceil(d / 16) * 16, DV = DP / 8, KSV = DV + 1;
   const { bkt } = s;
   const SS = bkt + 4, PS = bkt + 8;
@@ -118,12 +128,20 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     rep(nd, (c) => `    sA${n} = mma(load_left_sQ(sg * 16u * KSV + ${2 * c}u, KSV), load_right_t_sK(${16 * n * KSV + 2 * c}u, KSV), sA${n});`),
     `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`,
   ].join('\n'));
+  // The softmax of thread (r, half) over keys u = 2 uu + half, unrolled so the scores stay in registers.
+  const scores = rep(bkt / 2, (uu) => `    let s${uu} = masked_score(h, t, ${2 * uu}u + half, r, i, pl, bh, kb, full);\n    tmax = max(tmax, s${uu});`);
+  const probs = rep(bkt / 2, (uu) => [
+    `    { let pr = select(0.0, exp(s${uu} - m), s${uu} > HALF_NEG); l += pr;`,
+    `      if (WITH_V) { sP[r * PS + ${2 * uu}u + half] = f16(pr); } }`,
+  ].join('\n'));
   const { bindings, loaders } = qkvBindings(d);
   const body = flashWgsl
     .replace('//@BINDINGS_QKV', bindings)
     .replace('//@LOADERS', loaders)
     .replace('//@STAGE_Q', stageQ + (withV ? '\n' + rep(nd, (n) => `  var oA${n} = acc_zero();`) : ''))
     .replace('//@QK', qk)
+    .replace('//@SCORES', scores)
+    .replace('//@PROBS', probs)
     .replace('//@CS_QK', csQk)
     .replace('//@RESCALE_O', withV ? rescale : '')
     .replace('//@PV', withV ? pv : '')
@@ -133,6 +151,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     `const D: u32 = ${d}u;`, `const DP: u32 = ${DP}u;`, `const DV: u32 = ${DV}u;`, `const KSV: u32 = ${KSV}u;`,
     `const BKT: u32 = ${bkt}u;`, `const SS: u32 = ${SS}u;`, `const PS: u32 = ${PS}u;`, `const NSG: u32 = ${s.nsg}u;`,
     `const SV_LEN: u32 = ${withV ? bkt * KSV : 1}u;`, `const MODE: u32 = ${MODE_ID[mode]}u;`, `const WITH_V: bool = ${withV};`,
+    `const SPLIT: u32 = ${splits}u;`,
   ];
   const prims = matrixPrimitives({
     emulate: tc === 'emulated',

@@ -28,6 +28,10 @@
 //   stripe tiles: the head's kept keys (ascending idx list), kept where j <= i and i - j >= W;
 //   band tiles:   keys max(0, q0 - W + 1) .. last row, kept where j <= i and i - j < W.
 // MODE 2 (stage-1 rows): query rows gathered from the head's sampled-row list; lse per slot.
+//   The keys are split into SPLIT ranges of tiles, one workgroup each (a head has few blocks of
+//   sampled rows, each walking up to S keys: unsplit, a few hundred workgroups leave most of the
+//   GPU idle while the longest walk runs); each writes its range's partial lse to out
+//   (heads, SPLIT, nMax), and combine_rows merges them into lse (heads, nMax).
 // MODE 3 (blocks): the `blocks` variant's mask M (docs/SAMPLEATTENTION.md, "Variant `blocks`"):
 //   MODE 0's key tiles, but a tile holding no entry of M is skipped whole (the exact tile test of
 //   gpu/sample/blocks-mask.wgsl, also the f32 kernel's, so both visit the same tiles at the same
@@ -53,6 +57,7 @@ var<workgroup> sV: array<vec4<u32>, SV_LEN>;        // [key][dim / 8] (1 element
 var<workgroup> sS: array<f32, BQ * SS>;             // [row][key] scores; also 16 x 16 f32 scratch per subgroup
 var<workgroup> sP: array<f16, BQ * PS>;             // [row][key] probabilities; Q chunks while staging
 var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old - m_new) of this tile
+var<workgroup> sJ: array<u32, 2u * BKT>;          // MODE 1: the keys of tile t and of the next, by halves
 var<workgroup> sFlagA: atomic<u32>;
 var<workgroup> sFlag: u32;
 
@@ -94,6 +99,20 @@ fn stage_q_chunk(h: u32, q0: u32, lid: u32, c0: u32) {
   }
 }
 
+// Row i's scaled score of slot u of tile t (in sS), NEG outside the mode's mask; kb: MODE 1's
+// half of sJ, full: MODE 3's whole-tile test.
+fn masked_score(h: u32, t: u32, u: u32, r: u32, i: u32, pl: TilePlan, bh: BlocksHead, kb: u32, full: bool) -> f32 {
+  var j: u32;
+  if (MODE == 1u) { j = sJ[kb * BKT + u]; } else { j = key_of(h, t, u, pl); }
+  var keep = i != NONE && j != NONE && j <= i;
+  if (MODE == 1u && keep) {
+    let far = (i - j) >= pl.W;
+    if (t < pl.stripeTiles) { keep = far; } else { keep = !far; }
+  }
+  if (MODE == 3u && keep && !full) { keep = in_blocks_mask(bh, i, j); }
+  return select(NEG, sS[r * SS + u] * p.scale, keep);
+}
+
 // The tile after t that holds work (MODE 3 skips tiles without an entry of the mask; uniform).
 fn next_tile(t: u32, pl: TilePlan, bh: BlocksHead, q0: u32) -> u32 {
   var n = t + 1u;
@@ -113,7 +132,9 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   keep_bindings(lid);
   let h = wid.y;
   let g = h / p.group;
-  let q0 = (nwg.x - 1u - wid.x) * BQ; // the longest (last) query blocks start first
+  // The longest (last) query blocks start first; MODE 2's SPLIT key ranges of a block side by side.
+  let split = wid.x % SPLIT;
+  let q0 = (nwg.x / SPLIT - 1u - wid.x / SPLIT) * BQ;
   let sg = lid / 32u;
   let lane = lid % 32u;
   let r = lid / 2u;          // the row this thread's softmax works on
@@ -122,7 +143,14 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 
   let nValid = valid_rows(h, q0);
   if (nValid == 0u) { return; } // uniform: the whole workgroup leaves
-  let pl = plan_tiles(h, q0, nValid);
+  var pl = plan_tiles(h, q0, nValid);
+  // MODE 2: this workgroup's range of key tiles, SPLIT_TILES(S) tiles from split * that.
+  var t = 0u;
+  if (SPLIT > 1u) {
+    let per = (p.S + SPLIT * BKT - 1u) / (SPLIT * BKT);
+    t = min(split * per, pl.nTiles);
+    pl.nTiles = min(pl.nTiles, t + per);
+  }
   var bh: BlocksHead;
   if (MODE == 3u) { bh = blocks_head(h, nwg.y, p.nMax, p.S); }
   var visited = 0u; // MODE 3: key tiles not skipped
@@ -132,10 +160,17 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   var rk: array<vec4<u32>, KV_PER>;
   var rv: array<vec4<u32>, KV_PER>;
   // The first tile with work into sK / sV, the one after it into registers.
-  var t = 0u;
   if (MODE == 3u) { t = next_tile(NONE, pl, bh, q0); } // NONE + 1 wraps to 0
   var tn = next_tile(t, pl, bh, q0);
   if (lid == 0u) { atomicStore(&sFlagA, 0u); }
+  // MODE 1's keys come from the head's kept list in storage: each tile's are read once, by
+  // threads lid < BKT with the tile's K / V, and the scores read them from sJ (half kb).
+  var rj = NONE;
+  var kb = 0u;
+  if (MODE == 1u && lid < BKT) {
+    if (t < pl.nTiles) { sJ[lid] = key_of(h, t, lid, pl); }
+    if (tn < pl.nTiles) { rj = key_of(h, tn, lid, pl); }
+  }
   for (var x = 0u; x < KV_PER; x++) {
     let e = lid + x * NT;
     if (e < BKT * DV && t < pl.nTiles) {
@@ -163,22 +198,16 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
         let e = lid + x * NT;
         if (e < BKT * DV) { sK[(e / DV) * KSV + e % DV] = rk[x]; }
       }
+      // The other half was last read in tile t - 1's scores, before its B2.
+      if (MODE == 1u && lid < BKT) { sJ[(kb ^ 1u) * BKT + lid] = rj; }
     }
     // Scores of this thread's keys, scaled and masked in place; the row's tile max.
+    var full = false; // MODE 3: M holds the whole tile's causal part (uniform)
+    if (MODE == 3u) { full = tile_full_in_blocks_mask(bh, q0, pl.last, t * BKT, min(t * BKT + BKT - 1u, pl.last)); }
+    // The thread's HALF_KEYS scores stay in registers (s0, s1, ..., unrolled by flash.ts): read
+    // from sS once, never written back.
     var tmax = NEG;
-    for (var uu = 0u; uu < HALF_KEYS; uu++) {
-      let u = 2u * uu + half;
-      let j = key_of(h, t, u, pl);
-      var keep = i != NONE && j != NONE && j <= i;
-      if (MODE == 1u && keep) {
-        let far = (i - j) >= pl.W;
-        if (t < pl.stripeTiles) { keep = far; } else { keep = !far; }
-      }
-      if (MODE == 3u && keep) { keep = in_blocks_mask(bh, i, j); }
-      let s = select(NEG, sS[r * SS + u] * p.scale, keep);
-      sS[r * SS + u] = s;
-      tmax = max(tmax, s);
-    }
+//@SCORES
     tmax = max(tmax, subgroupShuffleXor(tmax, 1u));
     // Row by row: raise m when the tile's max passes it by more than TAU (both threads of the
     // pair decide alike); O's share of the factor waits for the workgroup's decision below.
@@ -190,13 +219,8 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       atomicOr(&sFlagA, 1u);
     }
     if (WITH_V && half == 0u) { sCorr[r] = corr; }
-    for (var uu = 0u; uu < HALF_KEYS; uu++) {
-      let u = 2u * uu + half;
-      let s = sS[r * SS + u];
-      let pr = select(0.0, exp(s - m), s > HALF_NEG); // masked: exactly 0
-      l += pr;
-      if (WITH_V) { sP[r * PS + u] = f16(pr); }
-    }
+    // p = exp(s - m), masked entries exactly 0 (unrolled as above).
+//@PROBS
     if (WITH_V) {
       workgroupBarrier(); // B2: P, sCorr, the flag and K_{t+1} visible
       if (lid == 0u) { sFlag = atomicExchange(&sFlagA, 0u); }
@@ -217,6 +241,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     }
     t = tn;
     tn = next_tile(t, pl, bh, q0);
+    kb ^= 1u;
     for (var x = 0u; x < KV_PER; x++) {
       let e = lid + x * NT;
       if (e < BKT * DV && tn < pl.nTiles) {
@@ -224,6 +249,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
         if (WITH_V) { rv[x] = kv_chunk(g, h, tn, e, pl, true); }
       }
     }
+    if (MODE == 1u && lid < BKT && tn < pl.nTiles) { rj = key_of(h, tn, lid, pl); }
   }
 
   // Row sums of the pair; outputs through the per-subgroup scratch (lane l of subgroup sg holds
@@ -234,8 +260,10 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 //@STORE_O
   }
   if (half == 0u && i != NONE) {
-    let val = m + log(l);
-    if (MODE == 2u) { lse[h * p.nMax + q0 + r] = val; } else { lse[h * p.S + i] = val; }
+    let val = select(NEG, m + log(l), l > 0.0); // NEG: a split range without keys of this row
+    if (MODE == 2u && SPLIT > 1u) { out[(h * SPLIT + split) * p.nMax + q0 + r] = val; }
+    else if (MODE == 2u) { lse[h * p.nMax + q0 + r] = val; }
+    else { lse[h * p.S + i] = val; }
   }
 //@RECORD_TILES
 }
@@ -255,6 +283,21 @@ fn scale_scratch(sg: u32, lane: u32) {
   for (var t = 0u; t < 8u; t++) { sS[sg * 256u + lane * 8u + t] *= corr; }
 }
 
+// MODE 2 split: lse_i = log(sum over the SPLIT ranges of exp(partial)), from the largest partial
+// (every row has key 0, so some partial is finite). One thread per (slot, head).
+@compute @workgroup_size(64)
+fn combine_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  keep_bindings(lid);
+  let slot = gid.x;
+  let h = gid.y;
+  if (slot >= cnt[h]) { return; }
+  var mx = NEG;
+  for (var x = 0u; x < SPLIT; x++) { mx = max(mx, out[(h * SPLIT + x) * p.nMax + slot]); }
+  var sum = 0.0;
+  for (var x = 0u; x < SPLIT; x++) { sum += exp(out[(h * SPLIT + x) * p.nMax + slot] - mx); }
+  lse[h * p.nMax + slot] = mx + log(sum);
+}
+
 // Stage 1's column scores (docs/SAMPLEATTENTION.md step 4), pipelined like attend:
 // c_j = sum over sampled rows i >= j of exp(scale q_i . k_j - lse_i). One workgroup per (key tile
 // of BKT keys, head): K stays in sK while the sampled rows stream through sQ in blocks of BQ as
@@ -262,6 +305,16 @@ fn scale_scratch(sg: u32, lane: u32) {
 // block. Threads (u, part) sum key u over every (NT / BKT)-th row of a block.
 const Q_PER: u32 = (BQ * DV + NT - 1u) / NT; // 8-half chunks of a Q block per thread
 var<workgroup> sQ: array<vec4<u32>, BQ * KSV>; // [row][dim / 8] packed halves (column_sums only)
+// Row index and lse of each slot of the block in sQ, double-buffered (written with the next block
+// while this one is summed), so the inner sum reads workgroup memory, not storage.
+var<workgroup> sRowI: array<u32, 2u * BQ>;
+var<workgroup> sRowL: array<f32, 2u * BQ>;
+
+// Row index (NONE past the head's n rows) and lse of slot `slot`.
+fn row_entry(h: u32, slot: u32, n: u32) -> vec2<u32> {
+  if (slot >= n) { return vec2<u32>(NONE, 0u); }
+  return vec2<u32>(idx[h * p.nMax + slot], bitcast<u32>(lse[h * p.nMax + slot]));
+}
 
 // Dims c .. c + 7 of the sampled row in slot `slot` (zeros past the head's n rows).
 fn q_chunk(h: u32, slot: u32, n: u32, c: u32) -> vec4<u32> {
@@ -302,10 +355,18 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   let j = j0 + u;
   var acc = 0.0;
   var rq: array<vec4<u32>, Q_PER>;
+  var rRow = vec2<u32>(NONE, 0u); // threads lid < BQ: the next block's slot lid
   var c0 = lo;
+  var buf = 0u;
   for (var x = 0u; x < Q_PER; x++) {
     let e = lid + x * NT;
     if (e < BQ * DV) { sQ[(e / DV) * KSV + e % DV] = q_chunk(h, c0 + e / DV, n, 8u * (e % DV)); }
+  }
+  if (lid < BQ) {
+    let e = row_entry(h, c0 + lid, n);
+    sRowI[lid] = e.x;
+    sRowL[lid] = bitcast<f32>(e.y);
+    rRow = row_entry(h, c0 + BQ + lid, n);
   }
   for (var x = 0u; x < Q_PER; x++) {
     let e = lid + x * NT;
@@ -320,19 +381,26 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
         let e = lid + x * NT;
         if (e < BQ * DV) { sQ[(e / DV) * KSV + e % DV] = rq[x]; }
       }
+      // The other buffer was last read before the previous block's second barrier.
+      if (lid < BQ) {
+        sRowI[(buf ^ 1u) * BQ + lid] = rRow.x;
+        sRowL[(buf ^ 1u) * BQ + lid] = bitcast<f32>(rRow.y);
+      }
     }
-    for (var rr = part; rr < BQ; rr += parts) {
-      let slot = c0 + rr;
-      if (slot >= n) { break; }
-      let i = idx[h * p.nMax + slot];
-      if (j <= i && j < S) { acc += exp(sS[rr * SS + u] * p.scale - lse[h * p.nMax + slot]); }
+    if (j < S) {
+      for (var rr = part; rr < BQ; rr += parts) {
+        let i = sRowI[buf * BQ + rr];
+        if (i != NONE && j <= i) { acc += exp(sS[rr * SS + u] * p.scale - sRowL[buf * BQ + rr]); }
+      }
     }
     workgroupBarrier(); // scores consumed; the next block visible
     c0 += BQ;
+    buf ^= 1u;
     for (var x = 0u; x < Q_PER; x++) {
       let e = lid + x * NT;
       if (e < BQ * DV && c0 + BQ < n) { rq[x] = q_chunk(h, c0 + BQ + e / DV, n, 8u * (e % DV)); }
     }
+    if (lid < BQ && c0 + BQ < n) { rRow = row_entry(h, c0 + BQ + lid, n); }
   }
   sS[part * BKT + u] = acc;
   workgroupBarrier();

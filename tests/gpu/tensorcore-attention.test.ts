@@ -5,7 +5,7 @@ import { checked } from '../../gpu/device';
 import { createTensor, destroyAll, readTensor, uploadTensor } from '../../gpu/tensor';
 import { createDenseOutputs, destroyDenseOutputs } from '../../gpu/attention/flash';
 import { createSparseOutputs, destroyKeySets, destroySparseOutputs, uploadKeySets } from '../../gpu/sample/sparse';
-import { createStage1Outputs, destroyStage1, uploadSampledRows } from '../../gpu/sample/stage1';
+import { createStage1Outputs, destroyStage1, ROW_SPLITS_MAX, uploadSampledRows } from '../../gpu/sample/stage1';
 import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches, type AttendKernel } from '../../gpu/tensorcore/attention';
 import { flashShape, flashUnfit, type FlashShape } from '../../gpu/tensorcore/flash';
 import type { GpuContext } from '../../gpu/device';
@@ -38,6 +38,9 @@ function kernelsFor(ctx: GpuContext, tc: TensorCoreMode, d: number): { run: { na
   let def: FlashShape | undefined;
   try { def = flashShape(ctx, d, 'dense', tc); } catch { /* no shape fits: listed below */ }
   if (def) run.push({ name: `${def.nsg}x${def.bkt} (default)`, k: {} });
+  // Stage 1's row pass split over key ranges (the default splits only from S = 64 key tiles up):
+  // 3 ranges, and the most, where short rows leave whole ranges without keys.
+  if (def) for (const rowSplits of [3, ROW_SPLITS_MAX]) run.push({ name: `${def.nsg}x${def.bkt}, ${rowSplits} key ranges`, k: { rowSplits } });
   for (const shape of [{ nsg: 4, bkt: 64 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 32 }] as const) {
     if (def && shape.nsg === def.nsg && shape.bkt === def.bkt) continue;
     const why = flashUnfit(ctx, d, shape, tc);

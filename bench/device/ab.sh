@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# A kernel change measured against the build before it, side by side in one device call: BASE
+# (.device/sa-studio-base.mjs, the bundle of the commit before the change) and NEW
+# (.device/sa-studio.mjs) alternate on each figure, so both see the same machine state.
+# PART=1 (a first call): the tensor-core tests on real subgroup matrices (NEW), the synthetic
+# pattern and torch; PART=2 (a second): real heads of the default model, its TTFT, the 1B-shaped
+# prefill (NEW, transformers beside it) and the studio.
+# Usage: PART=1|2 bash bench/device/ab.sh $OUT
+set -u
+source bench/device/common.sh ab${PART:-1} "$@"
+BASE="node .device/sa-studio-base.mjs"
+both() { # both LABEL TIMEOUT ARGS...: the same command on BASE, then NEW
+  local label=$1 t=$2; shift 2
+  for which in base new; do
+    local cli=$SA; [ $which = base ] && cli=$BASE
+    step "$label [$which]"; timeout "$t" $cli "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  done
+}
+if [ "${PART:-1}" = 1 ]; then
+step tests; (cd .device && timeout 120 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -90) >> "$LOG" 2>&1
+both "synthetic d64" 60 bench --precision f16 --S 32768,65536 --d 64 --repeats 5
+step "synthetic d64, row pass unsplit [new]"; timeout 30 $SA bench --precision f16 --S 32768 --d 64 --repeats 5 --row-splits 1 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 5
+step torch; timeout 60 python3 bench/torch-yardsticks.py --S 32768,65536 --d 64,128 --reps 10 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+step done; exit 0
+fi
+step "capture 32K"; timeout 25 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+both "real heads L3 tokens + blocks" 40 bench --qk /tmp/cap32k.safetensors --layer 3 --variant blocks --precision f16 --repeats 5
+both "ttft tokens" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
+both "ttft both" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned-both.json --precision f16 --repeats 5
+step "prefill 1b [new]"; timeout 60 $SA bench --forward --shape 1b --precision f16 --S 32768 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+step "torch 1b prefill"; timeout 40 python3 bench/torch-yardsticks.py --S 32768 --d 64 --reps 5 --prefill 32768 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+step "studio f16 [new]"; timeout 40 $SA bench --studio --S 32768 --text $TEXT --precision f16 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+step done
