@@ -76,8 +76,10 @@ export function nodeGpu(): Promise<GpuContext> {
     // Dawn's Vulkan loader needs libvulkan.so.1; say so plainly instead of "no adapter".
     // Dawn offers shader-f16 and subgroup matrices (tensor cores) on NVIDIA's Vulkan driver only
     // with these toggles (it trusts f16 there by default from driver 615.71 on); elsewhere they
-    // change nothing. SA_STUDIO_DAWN_SAFE=1 leaves them off.
-    const flags = env.SA_STUDIO_DAWN_SAFE === '1' ? [] : ['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'];
+    // change nothing. Timestamps unquantized: Dawn rounds them as browsers do (to 2^16 ns on the
+    // H200), which hid every pass under 65 us and rounded the stage passes' times.
+    // SA_STUDIO_DAWN_SAFE=1 leaves all three off.
+    const flags = env.SA_STUDIO_DAWN_SAFE === '1' ? [] : ['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia', 'disable-dawn-features=timestamp_quantization'];
     const gpu = (instance = mod.create(flags));
     try {
       return await acquireDevice(gpu);

@@ -24,6 +24,7 @@ both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 5
 step torch; timeout 60 python3 bench/torch-yardsticks.py --S 32768,65536 --d 64,128 --reps 10 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
 step done; exit 0
 fi
+both "synthetic d64 again" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
 step "capture 32K"; timeout 25 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
 both "real heads L3 tokens + blocks" 40 bench --qk /tmp/cap32k.safetensors --layer 3 --variant blocks --precision f16 --repeats 5
 both "ttft tokens" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5

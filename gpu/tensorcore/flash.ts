@@ -129,7 +129,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`,
   ].join('\n'));
   // The softmax of thread (r, half) over keys u = 2 uu + half, unrolled so the scores stay in registers.
-  const scores = rep(bkt / 2, (uu) => `    let s${uu} = masked_score(h, t, ${2 * uu}u + half, r, i, pl, bh, kb, full);\n    tmax = max(tmax, s${uu});`);
+  const scores = rep(bkt / 2, (uu) => `    let s${uu} = masked_score(h, t, ${2 * uu}u + half, r, i, pl, bh, kb, tm);\n    tmax = max(tmax, s${uu});`);
   const probs = rep(bkt / 2, (uu) => [
     `    { let pr = select(0.0, exp(s${uu} - m), s${uu} > HALF_NEG); l += pr;`,
     `      if (WITH_V) { sP[r * PS + ${2 * uu}u + half] = f16(pr); } }`,

@@ -100,8 +100,8 @@ fn stage_q_chunk(h: u32, q0: u32, lid: u32, c0: u32) {
 }
 
 // Row i's scaled score of slot u of tile t (in sS), NEG outside the mode's mask; kb: MODE 1's
-// half of sJ, full: MODE 3's whole-tile test.
-fn masked_score(h: u32, t: u32, u: u32, r: u32, i: u32, pl: TilePlan, bh: BlocksHead, kb: u32, full: bool) -> f32 {
+// half of sJ, tm: MODE 3's tile mask.
+fn masked_score(h: u32, t: u32, u: u32, r: u32, i: u32, pl: TilePlan, bh: BlocksHead, kb: u32, tm: TileMask) -> f32 {
   var j: u32;
   if (MODE == 1u) { j = sJ[kb * BKT + u]; } else { j = key_of(h, t, u, pl); }
   var keep = i != NONE && j != NONE && j <= i;
@@ -109,7 +109,7 @@ fn masked_score(h: u32, t: u32, u: u32, r: u32, i: u32, pl: TilePlan, bh: Blocks
     let far = (i - j) >= pl.W;
     if (t < pl.stripeTiles) { keep = far; } else { keep = !far; }
   }
-  if (MODE == 3u && keep && !full) { keep = in_blocks_mask(bh, i, j); }
+  if (MODE == 3u && keep) { keep = in_tile_mask(tm, bh, i, j); }
   return select(NEG, sS[r * SS + u] * p.scale, keep);
 }
 
@@ -202,8 +202,8 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       if (MODE == 1u && lid < BKT) { sJ[(kb ^ 1u) * BKT + lid] = rj; }
     }
     // Scores of this thread's keys, scaled and masked in place; the row's tile max.
-    var full = false; // MODE 3: M holds the whole tile's causal part (uniform)
-    if (MODE == 3u) { full = tile_full_in_blocks_mask(bh, q0, pl.last, t * BKT, min(t * BKT + BKT - 1u, pl.last)); }
+    var tm: TileMask; // MODE 3: the tile's kept blocks and bands (uniform)
+    if (MODE == 3u) { tm = tile_mask(bh, q0, pl.last, t * BKT, min(t * BKT + BKT - 1u, pl.last)); }
     // The thread's HALF_KEYS scores stay in registers (s0, s1, ..., unrolled by flash.ts): read
     // from sS once, never written back.
     var tmax = NEG;
