@@ -4,7 +4,8 @@
 # (.device/sa-studio.mjs) alternate on each figure, so both see the same machine state.
 # PART=1 (a first call): the tensor-core tests on real subgroup matrices (NEW), the synthetic
 # pattern and torch; PART=2 (a second): real heads of the default model, its TTFT, the 1B-shaped
-# prefill (NEW, transformers beside it) and the studio.
+# prefill (NEW, transformers beside it) and the studio; PART=3: a short recheck (tests, the
+# synthetic pattern, real heads of the default model at each kernel shape).
 # Usage: PART=1|2 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
@@ -16,6 +17,17 @@ both() { # both LABEL TIMEOUT ARGS...: the same command on BASE, then NEW
     step "$label [$which]"; timeout "$t" $cli "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
   done
 }
+if [ "${PART:-1}" = 3 ]; then
+  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -60) >> "$LOG" 2>&1
+  both "synthetic d64" 60 bench --precision f16 --S 32768,65536 --d 64 --repeats 7
+  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  step "capture 32K"; timeout 25 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  for K in default 4x32 4x64; do # (a shape given applies to the column sums too where it fits)
+    F=""; [ $K != default ] && F="--attend-shape $K"
+    step "real heads L3 d32 $K [new]"; timeout 30 $SA bench --qk /tmp/cap32k.safetensors --layer 3 --precision f16 --repeats 5 $F >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  done
+  step done; exit 0
+fi
 if [ "${PART:-1}" = 1 ]; then
 step tests; (cd .device && timeout 120 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -90) >> "$LOG" 2>&1
 both "synthetic d64" 60 bench --precision f16 --S 32768,65536 --d 64 --repeats 5

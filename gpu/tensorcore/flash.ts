@@ -123,11 +123,18 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     rep(nd, (n) => `      oA${n} = mma(pL${u}, load_right_sV(${16 * u * KSV + 2 * n}u, KSV), oA${n});`),
   ].join('\n'));
   const store = rep(nd, (n) => `    store_acc_sS(sg * 256u, oA${n}, 16u);\n    workgroupBarrier();\n    write_out(h, i, sg, lane, ${16 * n}u, l);\n    workgroupBarrier();`);
-  const csQk = rep(nk, (n) => [
-    `    var sA${n} = acc_zero();`,
-    rep(nd, (c) => `    sA${n} = mma(load_left_sQ(sg * 16u * KSV + ${2 * c}u, KSV), load_right_t_sK(${16 * n * KSV + 2 * c}u, KSV), sA${n});`),
-    `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`,
-  ].join('\n'));
+  // Column sums: the workgroup's K tile stays in registers (right operands, loaded once); each
+  // block's Q rows are loaded once per 16 dimensions.
+  const csK = rep(nk, (n) => rep(nd, (c) => `  let kR${n}_${c} = load_right_t_sK(${16 * n * KSV + 2 * c}u, KSV);`));
+  const csQk = [
+    rep(nk, (n) => `    var sA${n} = acc_zero();`),
+    rep(nd, (c) => [
+      `    { let qL = load_left_sQ(sg * 16u * KSV + ${2 * c}u, KSV);`,
+      rep(nk, (n) => `      sA${n} = mma(qL, kR${n}_${c}, sA${n});`),
+      '    }',
+    ].join('\n')),
+    rep(nk, (n) => `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`),
+  ].join('\n');
   // The softmax of thread (r, half) over keys u = 2 uu + half, unrolled so the scores stay in registers.
   const scores = rep(bkt / 2, (uu) => `    let s${uu} = masked_score(h, t, ${2 * uu}u + half, r, i, pl, bh, kb, tm);\n    tmax = max(tmax, s${uu});`);
   const probs = rep(bkt / 2, (uu) => [
@@ -142,6 +149,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     .replace('//@QK', qk)
     .replace('//@SCORES', scores)
     .replace('//@PROBS', probs)
+    .replace('//@CS_K', csK)
     .replace('//@CS_QK', csQk)
     .replace('//@RESCALE_O', withV ? rescale : '')
     .replace('//@PV', withV ? pv : '')

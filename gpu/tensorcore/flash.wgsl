@@ -302,7 +302,8 @@ fn combine_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invoca
 // c_j = sum over sampled rows i >= j of exp(scale q_i . k_j - lse_i). One workgroup per (key tile
 // of BKT keys, head): K stays in sK while the sampled rows stream through sQ in blocks of BQ as
 // packed halves, the next block read into registers while this one is summed; two barriers a
-// block. Threads (u, part) sum key u over every (NT / BKT)-th row of a block.
+// block; the K tile's matrices are read from sK once, into registers. Threads (u, part) sum key u
+// over every (NT / BKT)-th row of a block.
 const Q_PER: u32 = (BQ * DV + NT - 1u) / NT; // 8-half chunks of a Q block per thread
 var<workgroup> sQ: array<vec4<u32>, BQ * KSV>; // [row][dim / 8] packed halves (column_sums only)
 // Row index and lse of each slot of the block in sQ, double-buffered (written with the next block
@@ -373,6 +374,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     if (e < BQ * DV) { rq[x] = q_chunk(h, c0 + BQ + e / DV, n, 8u * (e % DV)); }
   }
   workgroupBarrier();
+//@CS_K
   while (c0 < n) {
 //@CS_QK
     workgroupBarrier(); // scores visible; every subgroup is done with sQ
