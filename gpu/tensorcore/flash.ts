@@ -39,7 +39,7 @@ export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode
 
 /** The default shape for head dimension d in this mode: the `blocks` pass keeps the f32 kernel's
  * 64 x 32 tiles (both report the same tiles visited); otherwise the fastest on the H200 where it
- * fits in the adapter's workgroup memory: 128 rows x 32 keys (8 subgroups share each K / V tile;
+ * fits in the adapter's workgroup memory: at d <= 32, 64 rows x 32 keys; above, 128 rows x 32 keys (8 subgroups share each K / V tile;
  * 21.96 ms at S 32768, d 64, 8 heads, against 25.36 for 64 x 32 and 42.60 for 64 x 64, whose
  * 64-key softmax rows cost more than the wider tile saves; docs/benchmarks.md), then 64 x 32,
  * then 64 x 64. */
@@ -47,8 +47,12 @@ export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: Tens
   if (mode === 'blocks') return { nsg: 4, bkt: 32 };
   // Column sums: 64 rows x 32 keys first (2.16 ms at S 32768, d 64, 8 heads, 5% rows, against
   // 2.69 at 128 x 32 and 3.34 at 64 x 64; same call as above).
-  const candidates: FlashShape[] = entry === 'column_sums'
-    ? [{ nsg: 4, bkt: 32 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 64 }]
+  // Attention at d <= 32 (the default model): 64 x 32 first (real heads of its layer 3 at S
+  // 32768: dense 13.52 ms against 15.22 at 128 x 32 and 19.71 at 64 x 64; sparse 12.73 against
+  // 13.95; log h200-ab3.log): with products this short, more workgroups a multiprocessor beat
+  // sharing a K / V tile over 128 rows.
+  const candidates: FlashShape[] = entry === 'column_sums' ? [{ nsg: 4, bkt: 32 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 64 }]
+    : d <= 32 ? [{ nsg: 4, bkt: 32 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 64 }]
     : [{ nsg: 8, bkt: 32 }, { nsg: 4, bkt: 32 }, { nsg: 4, bkt: 64 }];
   for (const s of candidates) if (!flashUnfit(ctx, d, s, tc, mode !== 'rows', entry)) return s;
   throw new Error(`tensor-core attention: head dimension ${d} needs ${flashWorkgroupBytes(d, { nsg: 4, bkt: 32 }, tc, mode !== 'rows', entry)} bytes of workgroup memory at the smallest tile; this adapter offers ${ctx.device.limits.maxComputeWorkgroupStorageSize}. Use --precision f32.`);
