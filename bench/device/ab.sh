@@ -5,7 +5,8 @@
 # PART=1 (a first call): the tensor-core tests on real subgroup matrices (NEW), the synthetic
 # pattern and torch; PART=2 (a second): real heads of the default model, its TTFT, the 1B-shaped
 # prefill (NEW, transformers beside it) and the studio; PART=3: a short recheck (tests, the
-# synthetic pattern, real heads of the default model at each kernel shape).
+# synthetic pattern, real heads of the default model at each kernel shape); PART=4: the default
+# model's TTFT twice, interleaved, and the studio.
 # Usage: PART=1|2 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
@@ -17,6 +18,13 @@ both() { # both LABEL TIMEOUT ARGS...: the same command on BASE, then NEW
     step "$label [$which]"; timeout "$t" $cli "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
   done
 }
+if [ "${PART:-1}" = 4 ]; then # the default model's TTFT, twice each, interleaved; the studio
+  for rep in 1 2; do
+    both "ttft tokens, round $rep" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
+  done
+  step "studio f16 [new]"; timeout 40 $SA bench --studio --S 32768 --text $TEXT --precision f16 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  step done; exit 0
+fi
 if [ "${PART:-1}" = 3 ]; then
   step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -60) >> "$LOG" 2>&1
   both "synthetic d64" 60 bench --precision f16 --S 32768,65536 --d 64 --repeats 7
