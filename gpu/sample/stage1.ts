@@ -44,17 +44,18 @@ export const ROW_SPLITS_MAX = 8;
 export interface Stage1Outputs {
   /** (heads, nMax) f32 */
   rowLse: Tensor;
-  /** (heads, ROW_SPLITS_MAX, nMax) f32: the tensor-core row pass's partial lse per key range
-   * (scratch; the f32 kernel does not use it). */
+  /** (heads, splits, nMax) f32, splits <= ROW_SPLITS_MAX: the tensor-core row pass's partial lse
+   * per key range (scratch; the f32 kernel does not use it). */
   rowParts: Tensor;
   /** (heads, S) f32: c_j */
   scores: Tensor;
 }
 
-export function createStage1Outputs(ctx: GpuContext, s: AttentionShape, nMax: number): Stage1Outputs {
+/** rowSplits: the key ranges rowParts holds (1 where only the f32 kernel runs). */
+export function createStage1Outputs(ctx: GpuContext, s: AttentionShape, nMax: number, rowSplits = ROW_SPLITS_MAX): Stage1Outputs {
   return {
     rowLse: createTensor(ctx, 'stage1 row lse', [s.heads, nMax], true), // (heads, nMax) f32
-    rowParts: createTensor(ctx, 'stage1 row lse per key range', [s.heads, ROW_SPLITS_MAX, nMax], true), // (heads, ROW_SPLITS_MAX, nMax) f32
+    rowParts: createTensor(ctx, 'stage1 row lse per key range', [s.heads, rowSplits, nMax], true), // (heads, rowSplits, nMax) f32
     scores: createTensor(ctx, 'stage1 column scores', [s.heads, s.S], true), // (heads, S) f32
   };
 }

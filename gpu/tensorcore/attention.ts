@@ -61,6 +61,7 @@ export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: Atte
   checkAttentionShape('f16 stage 1', s, q, k);
   const rowShape = kernel?.shape ?? flashShape(ctx, s.d, 'rows', tc);
   const splits = kernel?.rowSplits ?? rowSplits(s.S, rowShape);
+  if (o.rowParts.shape[1] < splits) throw new RangeError(`f16 stage 1: ${splits} key ranges need rowParts of (heads, ${splits}, nMax); it holds ${o.rowParts.shape[1]} (createStage1Outputs' rowSplits).`);
   const kk = attendKernel(ctx, tc, s.d, 'rows', false, { shape: rowShape }, splits);
   const asked = kernel?.shape;
   const csShape = asked && !flashUnfit(ctx, s.d, asked, tc, false, 'column_sums') ? asked : flashShape(ctx, s.d, 'rows', tc, 'column_sums');

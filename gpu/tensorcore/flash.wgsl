@@ -144,7 +144,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let nValid = valid_rows(h, q0);
   if (nValid == 0u) { return; } // uniform: the whole workgroup leaves
   var pl = plan_tiles(h, q0, nValid);
-  // MODE 2: this workgroup's range of key tiles, SPLIT_TILES(S) tiles from split * that.
+  // MODE 2 split: this workgroup's range of key tiles, `per` of them from split * per.
   var t = 0u;
   if (SPLIT > 1u) {
     let per = (p.S + SPLIT * BKT - 1u) / (SPLIT * BKT);
@@ -201,7 +201,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       // The other half was last read in tile t - 1's scores, before its B2.
       if (MODE == 1u && lid < BKT) { sJ[(kb ^ 1u) * BKT + lid] = rj; }
     }
-    // Scores of this thread's keys, scaled and masked in place; the row's tile max.
+    // Scores of this thread's keys, scaled and masked; the row's tile max.
     var tm: TileMask; // MODE 3: the tile's kept blocks and bands (uniform)
     if (MODE == 3u) { tm = tile_mask(bh, q0, pl.last, t * BKT, min(t * BKT + BKT - 1u, pl.last)); }
     // The thread's HALF_KEYS scores stay in registers (s0, s1, ..., unrolled by flash.ts): read

@@ -7,7 +7,7 @@ import type { Dispatch } from '../../../gpu/kernel';
 import { destroyAll, uploadU32, type Tensor } from '../../../gpu/tensor';
 import type { AttentionShape } from '../../../gpu/attention/shapes';
 import { flashDispatch, type DenseOutputs } from '../../../gpu/attention/flash';
-import { createStage1Outputs, destroyStage1, stage1Dispatches, uploadSampledRows, type SampledRows } from '../../../gpu/sample/stage1';
+import { createStage1Outputs, destroyStage1, ROW_SPLITS_MAX, stage1Dispatches, uploadSampledRows, type SampledRows } from '../../../gpu/sample/stage1';
 import { createStage2, destroyStage2, stage2Dispatches } from '../../../gpu/sample/stage2';
 import { sparseDispatch, type KeySets, type SparseOutputs } from '../../../gpu/sample/sparse';
 import { blocksSparseDispatch, type BlocksSparseOutputs } from '../../../gpu/sample/blocks-sparse';
@@ -24,7 +24,7 @@ export function selectionStages(ctx: GpuContext, shape: AttentionShape, q: Tenso
   const rows = params.map((p) => sampledRows(S, p.rowRatio));
   const windowsHost = params.map((p) => windowSize(S, p.windowRatio));
   const sr = uploadSampledRows(ctx, S, rows);
-  const s1 = createStage1Outputs(ctx, shape, sr.nMax);
+  const s1 = createStage1Outputs(ctx, shape, sr.nMax, tc ? ROW_SPLITS_MAX : 1);
   const s2 = createStage2(ctx, heads, S, params.map((p) => p.alpha), rows.map((r) => r.length));
   const windows = uploadU32(ctx, 'sample windows', windowsHost); // (heads) u32
   const keys: KeySets = { keyList: s2.keyList.buffer, keyStats: s2.stats.buffer, windows };
