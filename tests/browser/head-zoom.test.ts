@@ -286,7 +286,11 @@ test('a bad checkpoint pick names what is wrong and the studio stays usable', as
   await screenshot(page, 'pick-3-truncated');
 
   // Still usable: the bundled fixture opens and runs to ready.
+  // The picked folder of the test before is still open (the last good model), under the same
+  // name and ready, so wait for the error to clear (the new load has begun) before waiting for
+  // ready: otherwise both waits pass at once, on the old model, before the load starts.
   await page.getByLabel('Bundled model').selectOption('fixture-llama3');
+  await page.locator('[data-testid="status"].error').waitFor({ state: 'detached', timeout: READY_MS });
   await page.getByTestId('model-name').filter({ hasText: 'fixture-llama3' }).waitFor({ timeout: READY_MS });
   await waitReady(page, READY_MS);
   assert.equal(await page.locator('[data-testid="status"].error').count(), 0);
