@@ -44,10 +44,9 @@ const SPEC: FlagSpec = {
 /** q, k, v of one layer of a capture file (v drawn at random when the file has none: it only
  * feeds the output pass, whose time does not depend on its values). */
 async function readCaptured(file: string, layer: number) {
-  const { readFileSync } = await import('node:fs');
-  const { parseQkSafetensors } = await import('../src/sampleattention/formats/qk-file');
+  const { readQkLayer } = await import('./capture-input');
   const { mulberry32, randn } = await import('../src/util/random');
-  const t = parseQkSafetensors(readFileSync(file), file, layer);
+  const t = await readQkLayer(file, layer);
   return { ...t, v: t.v ?? randn(mulberry32(1), t.kvHeads * t.S * t.d) };
 }
 

@@ -2,11 +2,11 @@
 // layer by layer (src/sampleattention/formats/capture-file.ts) through a file descriptor, and the
 // GPU, with the one-layer limit checked before anything is read. The verbs then run the same
 // studies as with --model; only the source of the layer tensors differs.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter, type GpuContext } from '../gpu/device';
 import { CaptureFile, type ByteSource } from '../src/sampleattention/formats/capture-file';
-import { QkFileError } from '../src/sampleattention/formats/qk-file';
+import { parseQkSafetensors, QkFileError, type QkTensors } from '../src/sampleattention/formats/qk-file';
 import { gpuLimits, guardCaptureLayer } from '../src/model/memory-plan';
 import { UsageError, type FlagSpec } from './args';
 
@@ -30,7 +30,9 @@ export function fileSource(path: string): ByteSource & { close(): void } {
       const out = new Uint8Array(length);
       let got = 0;
       while (got < length) {
-        const n = readSync(fd, out, got, length - got, offset + got);
+        // At most 1 GiB a call: readSync refuses lengths past 2 GiB, and one tensor of a 128K
+        // capture (Llama-3.1-8B's q of a layer) is 2 GiB.
+        const n = readSync(fd, out, got, Math.min(length - got, 1 << 30), offset + got);
         if (n === 0) break;
         got += n;
       }
@@ -77,4 +79,36 @@ export function modelOrCapture(verb: string, f: Record<string, unknown>, textFla
   const missing = ['model', textFlag].filter((k) => f[k] === undefined);
   if (missing.length) throw new UsageError(`${verb}: ${missing.map((k) => `--${k}`).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required (or --qk CAPTURE, a file written by \`sa-studio capture\`).`);
   return 'model';
+}
+
+/** One layer of `--qk` for the verbs that take a single layer (select, bench, convert). With
+ * `layer`, the model layer's q.<layer>, k.<layer> (v.<layer>) of a capture, read alone through
+ * CaptureFile: never the whole file, so a capture past 2 GiB (Node's limit for reading a file
+ * whole; tools/capture writes 96 GiB for Llama-3.1-8B at 128K) works as a small one does. Without
+ * it, a select file's q, k (v), read whole (parseQkSafetensors, which says "pass --layer L" when
+ * the file is a capture). Errors are QkFileErrors naming the file. */
+export async function readQkLayer(file: string, layer?: number): Promise<QkTensors> {
+  if (layer === undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'ERR_FS_FILE_TOO_LARGE' ? 'over 2 GiB, too large to read whole; a capture (q.<layer>, k.<layer>) with --layer L is read one layer at a time' : (e as Error).message;
+      throw new QkFileError(`--qk ${file}: cannot read it (${why}); write one with \`sa-studio capture\`.`, { file });
+    }
+    return parseQkSafetensors(bytes, file, undefined);
+  }
+  if (!(Number.isInteger(layer) && layer >= 0)) throw new UsageError(`--layer must be a layer index (an integer, 0 or more), got ${layer}.`);
+  const src = fileSource(file);
+  try {
+    const capture = await CaptureFile.open(src, file);
+    const { info } = capture;
+    const i = info.layers.indexOf(layer);
+    if (i < 0) throw new QkFileError(`${file}: no tensor named "q.${layer}": the capture holds model layer(s) ${info.layers.join(', ')}; pass one of them as --layer.`, { file, tensor: `q.${layer}` });
+    const t = await capture.readLayer(i, { v: true });
+    return { q: t.q, k: t.k, v: t.v, heads: info.heads, kvHeads: info.kvHeads, S: t.T, d: info.headDim };
+  } finally {
+    src.close();
+  }
 }

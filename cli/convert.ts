@@ -3,12 +3,12 @@
 // {"<head>": ["vertical_and_slash", vertical_size, slash_size, recall]}. How the sizes are derived
 // lives with the conversion (src/sampleattention/formats/minference-convert.ts) and in
 // docs/tune-eval.md; this file reads the inputs, writes the file and says what it did.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { HELP_FLAG, parseFlags, printedHelp, table, UsageError, type FlagSpec } from './args';
 import { readConfigFile } from '../src/sampleattention/formats/config-file-node';
 import { toMInference, type Converted } from '../src/sampleattention/formats/minference-convert';
 import { serializeMInference } from '../src/sampleattention/formats/minference-file';
-import { parseQkSafetensors, QkFileError, type QkTensors } from '../src/sampleattention/formats/qk-file';
+import { readQkLayer } from './capture-input';
 
 const SPEC: FlagSpec = {
   config: { kind: 'string', required: true, help: 'studio per-head config JSON (docs/config-schema.md)' },
@@ -26,24 +26,14 @@ const SUMMARY = [
   '  recall = the measured recallMean; S = the capture\'s tokens with --qk, else the config\'s text.tokens',
 ].join('\n');
 
-/** Layer l's q/k of a capture file, read once. */
-function captureReader(file: string): (layer: number) => QkTensors {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new QkFileError(`--qk ${file}: cannot read it (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}); write one with \`sa-studio capture\`.`, { file });
-  }
-  return (layer) => parseQkSafetensors(bytes, file, layer);
-}
-
 export async function convertCommand(argv: string[]): Promise<number> {
   if (printedHelp(argv, 'convert', SUMMARY, SPEC)) return 0;
   const f = parseFlags('convert', argv, SPEC);
   if (f.to !== 'minference') throw new UsageError(`convert: --to ${f.to} is not a target this verb knows; give --to minference.`);
   const file = f.config as string;
   const cfg = readConfigFile(file);
-  const conv = toMInference(cfg, file, f.qk === undefined ? undefined : captureReader(f.qk as string));
+  // One layer of the capture at a time (CaptureFile): a capture past memory or 2 GiB converts.
+  const conv = await toMInference(cfg, file, f.qk === undefined ? undefined : (l) => readQkLayer(f.qk as string, l));
   writeFileSync(f.out as string, serializeMInference(conv.minference));
   if (conv.warning) process.stderr.write(`convert: warning: ${conv.warning}\n`);
   console.log(formatConvert(file, f.out as string, f.qk as string | undefined, cfg.model.name, conv));

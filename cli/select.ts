@@ -3,7 +3,7 @@
 // the float64 reference (src/sampleattention/spec/reference.ts). The lead will add a GPU path; the output
 // format stays the same. `--variant blocks` selects column blocks and slash bands instead
 // (select-blocks.ts); `tokens` stays the default and its output is unchanged.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { SAMPLE_FLAGS, flagParams } from './sample-flags';
 import { parseFlags, usage, UsageError, type FlagSpec } from './args';
 import { VARIANT_FLAGS, blocksFlagParams, flagVariant } from './variant-flags';
@@ -12,7 +12,8 @@ import type { BlocksParams } from '../src/sampleattention/spec/blocks/params';
 import { type SampleParams } from '../src/sampleattention/spec/params';
 import { type HeadSelection } from '../src/sampleattention/spec/selection';
 import { selectAll } from '../src/sampleattention/spec/reference';
-import { parseQkSafetensors, QkFileError, type QkTensors } from '../src/sampleattention/formats/qk-file';
+import { QkFileError, type QkTensors } from '../src/sampleattention/formats/qk-file';
+import { readQkLayer } from './capture-input';
 import { oneLine } from '../gpu/errors';
 
 const SPEC: FlagSpec = {
@@ -71,18 +72,11 @@ export async function selectCommand(argv: string[], io: CommandIo = defaultIo): 
   }
 
   const file = flags.qk as string;
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    io.stderr(`select: cannot read --qk ${file}: ${(e as Error).message}. Give a file written by \`sa-studio capture\`.`);
-    return 2;
-  }
   let t;
   try {
-    t = parseQkSafetensors(bytes, file, flags.layer as number | undefined);
+    t = await readQkLayer(file, flags.layer as number | undefined);
   } catch (e) {
-    if (e instanceof QkFileError) {
+    if (e instanceof QkFileError || e instanceof UsageError) {
       io.stderr(`select: ${oneLine(e.message)}`);
       return 2;
     }

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const only = process.argv.slice(2); // optional step names: typecheck unit gpu browser stories
+const only = process.argv.slice(2); // optional step names: typecheck python unit gpu browser stories
 const want = (step) => only.length === 0 || only.includes(step);
 
 function ensureSystemPackages() {
@@ -65,6 +65,13 @@ if (!existsSync(join(root, 'node_modules'))) {
 }
 if (want('gpu') || want('browser') || want('stories')) ensureSystemPackages();
 if (want('typecheck')) step('typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], 10);
+// tools/capture's Python unit tests (standard library + numpy; torch is not needed: fake_stack/
+// stands in for it). Skipped, and said so in the summary, where python3 or numpy is missing.
+if (want('python')) {
+  const probe = spawnSync('python3', ['-c', 'import numpy'], { cwd: root });
+  if (probe.status === 0) step('python (tools/capture)', 'python3', ['-m', 'unittest', 'discover', '-s', 'tools/capture'], 5);
+  else results.push({ name: 'python (tools/capture)', ok: true, skipped: true, s: 0, why: ` (skipped: ${probe.error ? 'no python3' : 'python3 has no numpy'})` });
+}
 const unit = findTests('tests/unit');
 if (want('unit') && unit.length) step(`unit (${unit.length} files)`, process.execPath, nodeTest(unit, 2, 300_000), 20);
 const gpu = findTests('tests/gpu');
@@ -78,7 +85,8 @@ const stories = findTests('tests/stories');
 if (want('stories') && stories.length) step(`stories (${stories.length} files)`, process.execPath, nodeTest(stories, 1, 480_000), 8);
 
 console.log('\n=== summary');
-for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name}  ${r.s.toFixed(0)} s${r.why}`);
+for (const r of results) console.log(`${r.skipped ? 'SKIP' : r.ok ? 'PASS' : 'FAIL'}  ${r.name}  ${r.s.toFixed(0)} s${r.why}`);
 const failed = results.filter((r) => !r.ok).length;
-console.log(`${results.length - failed} steps passed, ${failed} failed`);
+const skipped = results.filter((r) => r.skipped).length;
+console.log(`${results.length - failed - skipped} steps passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);

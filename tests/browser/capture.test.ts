@@ -2,10 +2,11 @@
 // `sa-studio capture` (the llama3 fixture, 64 tokens) opened through "Open capture..." shows every
 // head and a head view without the model, names itself in the header, says why the model's check
 // is off, recomputes when "Alpha" moves, and the rival panel imports a MInference config whose
-// point appears beside SampleAttention's. Screenshot: test-results/screenshots/capture-open.png.
+// point appears beside SampleAttention's; kernel latency is timed on the captured head, and a file
+// dropped onto the page opens as a picked one does. Screenshot: test-results/screenshots/capture-open.png.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { openStudio, screenshot, unexpectedErrors, waitReady, type Studio } from './helpers/browser';
@@ -60,6 +61,9 @@ test('a capture opens without the model: heads, head view, a slider, and a MInfe
   await page.waitForFunction(([r, d]) => document.querySelector('[data-testid="head-recall"]')?.textContent !== r && document.querySelector('[data-testid="head-density"]')?.textContent !== d, [recall0, density0], { timeout: STEP_MS });
   await page.getByTestId('recompute-time').filter({ hasText: 'whole model' }).waitFor({ timeout: STEP_MS });
 
+  // Kernel latency times the captured head's dense and sparse passes (no model needed).
+  await page.getByTestId('latency-f32').filter({ hasText: /dense \d+(\.\d+)? ms · sparse \d+(\.\d+)? ms/ }).waitFor({ timeout: STEP_MS });
+
   await page.getByLabel('Import MInference config').setInputFiles(MI);
   await page.getByTestId('minference-point').waitFor({ timeout: STEP_MS });
   assert.match((await page.getByTestId('minference-point').textContent())!, /density 0\.\d{4}, recall 0\.\d{4}|density 1\.0000, recall 1\.0000/);
@@ -68,5 +72,19 @@ test('a capture opens without the model: heads, head view, a slider, and a MInfe
   await screenshot(page, 'capture-rivals');
   await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, 'capture-open');
+  assert.deepEqual(unexpectedErrors(st.errors), []);
+});
+
+test('a capture dropped onto the page opens as the picked one does', async () => {
+  const { page } = st;
+  const dt = await page.evaluateHandle(({ b, name }) => {
+    const d = new DataTransfer();
+    d.items.add(new File([new Uint8Array(b)], name));
+    return d;
+  }, { b: Array.from(readFileSync(FILE)), name: 'dropped.safetensors' });
+  await page.dispatchEvent('.studio', 'drop', { dataTransfer: dt });
+  await page.getByTestId('capture-badge').filter({ hasText: `capture: dropped.safetensors (fixture-llama3, ${S} tokens, 2 layers)` }).waitFor({ timeout: STEP_MS });
+  await waitReady(page, READY_MS);
+  assert.match((await page.getByTestId('capture-info').textContent())!, /dropped\.safetensors/);
   assert.deepEqual(unexpectedErrors(st.errors), []);
 });

@@ -29,11 +29,11 @@ function studio(S: number, d: number, s: number) {
   return { cfg, caps, sels };
 }
 
-test(`studio config -> MInference -> parse: sizes, recall and pattern per head; exact vertical sizes with a capture (SEED=${seed})`, () => {
+test(`studio config -> MInference -> parse: sizes, recall and pattern per head; exact vertical sizes with a capture (SEED=${seed})`, async () => {
   const S = 41, d = 8;
   const { cfg, caps, sels } = studio(S, d, seed);
   for (const withCapture of [false, true]) {
-    const conv = toMInference(cfg, 'cfg.json', withCapture ? (l) => caps[l] : undefined);
+    const conv = await toMInference(cfg, 'cfg.json', withCapture ? (l) => caps[l] : undefined);
     assert.equal(conv.vertical, withCapture ? 'exact' : 'estimated');
     assert.equal(conv.S, S);
     assert.equal(conv.warning, null);
@@ -52,7 +52,7 @@ test(`studio config -> MInference -> parse: sizes, recall and pattern per head; 
   }
   // A capture of another length: the sizes follow the capture, and the verb is told.
   const short = caps.map((c) => ({ ...c, S: 20, q: c.q.subarray(0, c.heads * 20 * d), k: c.k.subarray(0, c.kvHeads * 20 * d) }));
-  assert.match(toMInference(cfg, 'cfg.json', (l) => short[l]).warning!, /capture has 20 tokens and the config was measured on 41/);
+  assert.match((await toMInference(cfg, 'cfg.json', (l) => short[l])).warning!, /capture has 20 tokens and the config was measured on 41/);
 });
 
 test('the density estimate of vertical_size is exact for keys placed symmetrically outside the window', () => {
@@ -73,13 +73,13 @@ test('the density estimate of vertical_size is exact for keys placed symmetrical
   assert.equal(slashSizeOf(100, 0), 1, 'the diagonal survives w = 0');
 });
 
-test('a studio config without measures and without a capture cannot be converted: the path says which head', () => {
+test('a studio config without measures and without a capture cannot be converted: the path says which head', async () => {
   const { cfg } = studio(12, 4, seed + 1);
   delete (cfg.layers[1].heads[2] as { measured?: unknown }).measured;
-  assert.throws(() => toMInference(cfg, 'cfg.json'), (e: unknown) => e instanceof InputError && /layers\[1\]\.heads\[2\]\.measured: missing.*--qk/.test((e as Error).message));
+  await assert.rejects(toMInference(cfg, 'cfg.json'), (e: unknown) => e instanceof InputError && /layers\[1\]\.heads\[2\]\.measured: missing.*--qk/.test((e as Error).message));
   // With the capture the reference supplies both the size and the recall.
   const { caps } = studio(12, 4, seed + 1);
-  assert.ok(toMInference(cfg, 'cfg.json', (l) => caps[l]).heads.every((h) => h.recall > 0));
+  assert.ok((await toMInference(cfg, 'cfg.json', (l) => caps[l])).heads.every((h) => h.recall > 0));
 });
 
 test('MInference\'s own shapes parse: floats and old integer scores, stream_llm heads', () => {

@@ -2,7 +2,7 @@
 // with grouped-query heads, and every bad input gets a clear message and a non-zero status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectCommand, type CommandIo } from '../../cli/select';
@@ -89,7 +89,7 @@ test('select refuses bad flags and bad files with a message that says what is wr
     ['window ratio negative', ['--qk', ok, '--out', out, '--window-ratio', '-0.5'], 2, /--window-ratio -0\.5 is outside \[0, 1\]/],
     ['not a number', ['--qk', ok, '--out', out, '--alpha', 'high'], 2, /--alpha must be a number/],
     ['unknown flag', ['--qk', ok, '--out', out, '--beta', '1'], 2, /unknown flag --beta/],
-    ['no such file', ['--qk', join(dir, 'nope.safetensors'), '--out', out], 2, /cannot read --qk/],
+    ['no such file', ['--qk', join(dir, 'nope.safetensors'), '--out', out], 2, /--qk .*nope\.safetensors: cannot read it \(no such file\)/],
     ['missing k', ['--qk', file('no-k.safetensors', [{ name: 'q', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 2, /no tensor named "k".*found: q/],
     ['missing q', ['--qk', file('no-q.safetensors', [{ name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 2, /no tensor named "q"/],
     ['F16 q', ['--qk', file('f16.safetensors', [{ name: 'q', dtype: 'F16', shape: [1, 2, 2], data: f32(4) }, { name: 'k', dtype: 'F32', shape: [1, 2, 2], data: f32(4) }]), '--out', out], 2, /"q" has dtype F16; select needs F32/],
@@ -131,4 +131,50 @@ test('select --layer L reads q.L / k.L of a capture file, and a capture file wit
   const io2 = capture();
   assert.equal(await selectCommand(['--qk', path, '--out', outPath], io2), 2);
   assert.match(io2.err.join('\n'), /no tensor named "q".*pass --layer L/);
+});
+
+test('select --layer reads one layer of a capture past 2 GiB (a sparse file), where reading it whole fails', async () => {
+  // tools/capture writes captures of tens of GiB; Node reads no file over 2 GiB whole
+  // (ERR_FS_FILE_TOO_LARGE). The file: q.0, k.0 of a small layer, then a 2.1 GiB F32 "pad" that
+  // is never written (a hole: no disk used). Only the header and layer 0's bytes are read.
+  const seed = freshSeed();
+  const r = rng(seed);
+  const heads = 2, kvHeads = 1, S = 19, d = 4;
+  const q = randn(r, heads * S * d), k = randn(r, kvHeads * S * d);
+  const padValues = 2 ** 29 + 2 ** 25; // F32 values: 2.125 GiB
+  const qb = q.byteLength, kb = k.byteLength;
+  let json = JSON.stringify({
+    'q.0': { dtype: 'F32', shape: [heads, S, d], data_offsets: [0, qb] },
+    'k.0': { dtype: 'F32', shape: [kvHeads, S, d], data_offsets: [qb, qb + kb] },
+    pad: { dtype: 'F32', shape: [padValues], data_offsets: [qb + kb, qb + kb + 4 * padValues] },
+  });
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const path = join(dir, 'huge-capture.safetensors');
+  const head = new Uint8Array(8 + json.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(json.length), true);
+  head.set(new TextEncoder().encode(json), 8);
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, head);
+    writeSync(fd, new Uint8Array(q.buffer));
+    writeSync(fd, new Uint8Array(k.buffer));
+    ftruncateSync(fd, head.length + qb + kb + 4 * padValues);
+  } finally {
+    closeSync(fd);
+  }
+  assert.ok(statSync(path).size > 2 ** 31, 'the file is past 2 GiB');
+  const outPath = join(dir, 'sel-huge.json');
+  const io = capture();
+  assert.equal(await selectCommand(['--qk', path, '--layer', '0', '--out', outPath], io), 0, io.err.join('\n'));
+  const json0 = JSON.parse(readFileSync(outPath, 'utf8'));
+  const want = selectHead(q.subarray(S * d, 2 * S * d), k, S, d, json0.params, { head: 1 });
+  assert.deepEqual(json0.heads[1], JSON.parse(JSON.stringify(want)), `seed ${seed}`);
+  // A layer it does not hold is named with the ones it does; without --layer the size is the reason.
+  const io2 = capture();
+  assert.equal(await selectCommand(['--qk', path, '--layer', '3', '--out', outPath], io2), 2);
+  assert.match(io2.err.join('\n'), /no tensor named "q\.3": the capture holds model layer\(s\) 0; pass one of them as --layer/);
+  const io3 = capture();
+  assert.equal(await selectCommand(['--qk', path, '--out', outPath], io3), 2);
+  assert.match(io3.err.join('\n'), /over 2 GiB, too large to read whole; a capture .* with --layer L is read one layer at a time/);
+  rmSync(path);
 });

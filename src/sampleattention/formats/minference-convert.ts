@@ -50,40 +50,42 @@ export interface Converted {
 }
 
 /** The studio config as MInference's file. `capture(l)` gives layer l's q/k (sa-studio capture's
- * q.<l>, k.<l>) for exact vertical sizes; without it the sizes are estimated. */
-export function toMInference(cfg: SampleConfig, source: string, capture?: (layer: number) => QkTensors): Converted {
+ * q.<l>, k.<l>) for exact vertical sizes; without it the sizes are estimated. Layers are read and
+ * converted one at a time, so a capture larger than memory converts: only one layer is held. */
+export async function toMInference(cfg: SampleConfig, source: string, capture?: (layer: number) => QkTensors | Promise<QkTensors>): Promise<Converted> {
   const problems: string[] = [];
-  const layers = cfg.layers.map((layer, l) => {
-    const cap = capture?.(l);
+  const blocks = cfg.layers.flatMap((layer, l) => layer.heads.flatMap((h, i) => (h.variant === 'blocks' ? [`layers[${l}].heads[${i}].variant: blocks heads have no MInference vertical_and_slash pattern (its slash lines are diagonals, not bands of blocks); convert a config of tokens heads`] : [])));
+  if (blocks.length) throw new ConfigError(blocks, source, 'cannot be converted to MInference');
+  let S = cfg.text.tokens;
+  const heads: ConvertedHead[] = [];
+  const minference: MInferenceConfig = [];
+  for (let l = 0; l < cfg.layers.length; l++) {
+    const cap = capture ? await capture(l) : undefined;
     if (cap) {
       const m = cfg.model;
       if (cap.heads !== m.heads || cap.kvHeads !== m.kvHeads || cap.d !== m.headDim) {
         throw new ConfigError([`model: the config is for ${m.heads} heads / ${m.kvHeads} kv heads / headDim ${m.headDim}, the capture's layer ${l} has ${cap.heads} / ${cap.kvHeads} / ${cap.d}`], source, 'does not fit the capture');
       }
+      if (l === 0) S = cap.S; // sa-studio capture's layers all have one length
     }
-    return { l, cap, heads: layer.heads };
-  });
-  const S = layers[0]?.cap?.S ?? cfg.text.tokens;
-  const heads: ConvertedHead[] = [];
-  const blocks = layers.flatMap(({ l, heads: hs }) => hs.flatMap((h, i) => (h.variant === 'blocks' ? [`layers[${l}].heads[${i}].variant: blocks heads have no MInference vertical_and_slash pattern (its slash lines are diagonals, not bands of blocks); convert a config of tokens heads`] : [])));
-  if (blocks.length) throw new ConfigError(blocks, source, 'cannot be converted to MInference');
-  const minference: MInferenceConfig = layers.map(({ l, cap, heads: all }) => new Map((all as (TokensSetting & { measured?: HeadMeasures })[]).map((h, i): [number, MInferenceHead] => {
-    let verticalSize: number, recall = h.measured?.recallMean;
-    if (cap) {
-      const g = kvHeadOf(i, cap.heads, cap.kvHeads);
-      const sel = selectHead(headView(cap.q, i, cap.S, cap.d), headView(cap.k, g, cap.S, cap.d), cap.S, cap.d, h);
-      verticalSize = sel.selectedKeys.length;
-      recall ??= sel.recallMean;
-    } else if (h.measured) {
-      verticalSize = estimateVerticalSize(S, h.windowRatio, h.measured.density);
-    } else {
-      problems.push(`layers[${l}].heads[${i}].measured: missing, so vertical_size cannot be estimated; pass the capture (--qk) to re-run the selection`);
-      verticalSize = 0;
-    }
-    const slashSize = slashSizeOf(S, h.windowRatio);
-    heads.push({ layer: l, head: i, verticalSize, slashSize, recall: recall ?? 0 });
-    return [i, { pattern: 'vertical_and_slash', verticalSize, slashSize, score: recall ?? 0 }];
-  })));
+    minference.push(new Map((cfg.layers[l].heads as (TokensSetting & { measured?: HeadMeasures })[]).map((h, i): [number, MInferenceHead] => {
+      let verticalSize: number, recall = h.measured?.recallMean;
+      if (cap) {
+        const g = kvHeadOf(i, cap.heads, cap.kvHeads);
+        const sel = selectHead(headView(cap.q, i, cap.S, cap.d), headView(cap.k, g, cap.S, cap.d), cap.S, cap.d, h);
+        verticalSize = sel.selectedKeys.length;
+        recall ??= sel.recallMean;
+      } else if (h.measured) {
+        verticalSize = estimateVerticalSize(S, h.windowRatio, h.measured.density);
+      } else {
+        problems.push(`layers[${l}].heads[${i}].measured: missing, so vertical_size cannot be estimated; pass the capture (--qk) to re-run the selection`);
+        verticalSize = 0;
+      }
+      const slashSize = slashSizeOf(S, h.windowRatio);
+      heads.push({ layer: l, head: i, verticalSize, slashSize, recall: recall ?? 0 });
+      return [i, { pattern: 'vertical_and_slash', verticalSize, slashSize, score: recall ?? 0 }];
+    })));
+  }
   if (problems.length) throw new ConfigError(problems, source, 'cannot be converted to MInference');
   const warning = capture && S !== cfg.text.tokens
     ? `the capture has ${S} tokens and the config was measured on ${cfg.text.tokens}: the sizes are for ${S} tokens and the recall is the config's (measured on its own text).`

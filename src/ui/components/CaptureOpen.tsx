@@ -39,7 +39,7 @@ export function CaptureOpen() {
             <dt>tokens</dt><dd>{c.S}</dd>
           </dl>
           <div className="muted small-text" data-testid="capture-limits">
-            Read layer by layer: one layer is {size(c.layerBytes)} of q/k{c.hasV ? '/v' : ''}; {c.maxResident >= c.layers.length ? `all ${c.layers.length} stay on the GPU once read.` : `up to ${c.maxResident} stay on the GPU; the others are read from the file again when needed.`}
+            Read layer by layer: one layer is {size(c.layerBytes)} of q/k{c.hasV ? '/v' : ''}; {c.maxResident >= c.layers.length ? `all ${c.layers.length} stay on the GPU once read.` : `up to ${c.maxResident} stay on the GPU; the others are read from the file again when needed.`}{' '}
             Limit: a layer's q must fit one GPU buffer ({size(c.bindingBytes)} here), so at {c.heads} heads x d {c.headDim} at most {c.maxTokens} tokens; larger captures are refused with these numbers.
           </div>
           <div className="note" data-testid="capture-off">{captureOff(s, 'check')} {captureOff(s, 'tokens')}{c.identity ? '' : ` Config export: ${c.identityProblem}`}</div>
