@@ -68,7 +68,15 @@ if (want('typecheck')) step('typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tscon
 // tools/capture's Python unit tests (standard library + numpy; torch is not needed: fake_stack/
 // stands in for it). Skipped, and said so in the summary, where python3 or numpy is missing.
 if (want('python')) {
-  const probe = spawnSync('python3', ['-c', 'import numpy'], { cwd: root });
+  let probe = spawnSync('python3', ['-c', 'import numpy'], { cwd: root });
+  // A fresh Debian machine: its python3 and numpy from apt (Debian 12's numpy 1.24 passes them).
+  if (probe.status !== 0 && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('Installing Debian packages the Python tests need: python3 python3-numpy');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'python3', 'python3-numpy'], { stdio: 'inherit', env });
+    probe = spawnSync('python3', ['-c', 'import numpy'], { cwd: root });
+  }
   if (probe.status === 0) step('python (tools/capture)', 'python3', ['-m', 'unittest', 'discover', '-s', 'tools/capture'], 5);
   else results.push({ name: 'python (tools/capture)', ok: true, skipped: true, s: 0, why: ` (skipped: ${probe.error ? 'no python3' : 'python3 has no numpy'})` });
 }
