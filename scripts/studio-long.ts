@@ -67,7 +67,8 @@ function descendants(root: number): number[] {
 }
 function procType(pid: number): string | null {
   try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    // Chromium rewrites its children's argv into one space-separated string: split on both.
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
     if (!/chrom/.test(cmd[0] ?? '')) return null;
     const t = cmd.find((a) => a.startsWith('--type='));
     if (!t) return 'browser';
@@ -246,7 +247,8 @@ async function main(): Promise<void> {
     // Wheel-zoom on the lower-left (causal) part until one token per cell; each d3 wheel step of
     // 300 px is x2^0.6, so at 32K (64-token cells at 512 px) about 11 steps give the exact view.
     const box = (await map.boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.7);
+    // Just below the diagonal (query a little past key), where the attention is.
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.62);
     const tZoom = Date.now();
     let steps = 0;
     for (; steps < 40; steps++) {
