@@ -39,10 +39,10 @@ export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode
 
 /** The default shape for head dimension d in this mode: the `blocks` pass keeps the f32 kernel's
  * 64 x 32 tiles (both report the same tiles visited); otherwise the fastest on the H200 where it
- * fits in the adapter's workgroup memory: at d <= 32, 64 rows x 32 keys; above, 128 rows x 32 keys (8 subgroups share each K / V tile;
- * 21.96 ms at S 32768, d 64, 8 heads, against 25.36 for 64 x 32 and 42.60 for 64 x 64, whose
- * 64-key softmax rows cost more than the wider tile saves; docs/benchmarks.md), then 64 x 32,
- * then 64 x 64. */
+ * fits in the adapter's workgroup memory: above d 32, 128 rows x 32 keys (8 subgroups share each
+ * K / V tile; 21.96 ms at S 32768, d 64, 8 heads, against 25.36 for 64 x 32 and 42.60 for 64 x 64,
+ * whose 64-key softmax rows cost more than the wider tile saves; docs/benchmarks.md), then 64 x 32,
+ * then 64 x 64; at d <= 32, 64 x 32 first (below). */
 export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: TensorCoreMode, entry: FlashEntry = 'attend'): FlashShape {
   if (mode === 'blocks') return { nsg: 4, bkt: 32 };
   // Column sums: 64 rows x 32 keys first (2.16 ms at S 32768, d 64, 8 heads, 5% rows, against
@@ -51,8 +51,8 @@ export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: Tens
   // 32768: dense 13.52 ms against 15.22 at 128 x 32 and 19.71 at 64 x 64; sparse 12.73 against
   // 13.95; log h200-ab3.log): with products this short, more workgroups a multiprocessor beat
   // sharing a K / V tile over 128 rows.
-  const candidates: FlashShape[] = entry === 'column_sums' ? [{ nsg: 4, bkt: 32 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 64 }]
-    : d <= 32 ? [{ nsg: 4, bkt: 32 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 64 }]
+  const candidates: FlashShape[] = entry === 'column_sums' || d <= 32
+    ? [{ nsg: 4, bkt: 32 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 64 }]
     : [{ nsg: 8, bkt: 32 }, { nsg: 4, bkt: 32 }, { nsg: 4, bkt: 64 }];
   for (const s of candidates) if (!flashUnfit(ctx, d, s, tc, mode !== 'rows', entry)) return s;
   throw new Error(`tensor-core attention: head dimension ${d} needs ${flashWorkgroupBytes(d, { nsg: 4, bkt: 32 }, tc, mode !== 'rows', entry)} bytes of workgroup memory at the smallest tile; this adapter offers ${ctx.device.limits.maxComputeWorkgroupStorageSize}. Use --precision f32.`);
@@ -94,8 +94,8 @@ function qkvBindings(d: number): { bindings: string; loaders: string } {
 }
 
 /** Key ranges that split each block of stage 1's sampled rows (MODE 2) over workgroups: one per
- * 64 key tiles, at most ROW_SPLITS_MAX (at S 32768 and 32-key tiles, 8: 8 x 13 blocks x 8 heads
- * workgroups instead of 104, fewer than the H200's 132 multiprocessors). */
+ * 64 key tiles, at most ROW_SPLITS_MAX. At S 32768 with 32-key tiles that is 8, so 13 blocks x 8
+ * heads give 832 workgroups instead of 104, which left most of the H200's 132 multiprocessors idle. */
 export function rowSplits(S: number, s: FlashShape): number {
   return Math.max(1, Math.min(ROW_SPLITS_MAX, Math.floor(Math.ceil(S / s.bkt) / 64)));
 }

@@ -46,7 +46,6 @@ const TILE_KEYS: u32 = BKT; // for gpu/attention/tiles.wgsl
 const NEG: f32 = -1e30;
 const HALF_NEG: f32 = -5e29;
 const TAU: f32 = 8.0;          // raise a row's max when a tile's exceeds it by more than this (p <= e^8 < 65504)
-const HALF_KEYS: u32 = BKT / 2u;
 const KV_PER: u32 = (BKT * DV + NT - 1u) / NT; // 8-half chunks of a K (or V) tile per thread
 
 //@BINDINGS_QKV
@@ -204,7 +203,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     // Scores of this thread's keys, scaled and masked; the row's tile max.
     var tm: TileMask; // MODE 3: the tile's kept blocks and bands (uniform)
     if (MODE == 3u) { tm = tile_mask(bh, q0, pl.last, t * BKT, min(t * BKT + BKT - 1u, pl.last)); }
-    // The thread's HALF_KEYS scores stay in registers (s0, s1, ..., unrolled by flash.ts): read
+    // The thread's BKT / 2 scores stay in registers (s0, s1, ..., unrolled by flash.ts): read
     // from sS once, never written back.
     var tmax = NEG;
 //@SCORES
