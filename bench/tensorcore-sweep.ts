@@ -13,12 +13,19 @@ import { defaultMatmulKernel, matmulF16Dispatch, matmulKernelName, STAGED_MATMUL
 import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32 } from '../src/util/random';
 
-/** What the sweep times beside the default: the staged fallback at the default's block, and the
- * single-buffered vec16 (it tied the default on the H200: 2.228 ms both). The other candidates of
- * the first sweep lost or did not fit 48 KiB of workgroup memory (docs/benchmarks.md). */
+/** What the sweep times beside the default (256 x 128 x 32, one buffer, where it fits): the
+ * staged fallback, the former default 128 x 128 x 32 with two buffers and with one, and the other
+ * blocks that fit 48 KiB only with one buffer: 128 x 256 (32 x 128 a subgroup) and 128 x 128 x 64,
+ * and 128 x 128 on 4 subgroups of 64 x 64. In two H200 calls those three and the 4-subgroup block
+ * moved by 2x between calls (37-85, 25-66 and 20-42 TFLOP/s) while the default and the former
+ * default moved by 2% (docs/benchmarks.md). */
 export const MATMUL_SWEEP: MatmulKernel[] = [
   { kind: 'staged', tile: STAGED_MATMUL_TILE },
+  { kind: 'vec16', shape: VEC16_MATMUL_SHAPE },
   { kind: 'vec16', shape: { ...VEC16_MATMUL_SHAPE, nbuf: 1 } },
+  { kind: 'vec16', shape: { SGR: 4, SGC: 2, TM: 2, TN: 8, BK: 32, nbuf: 1 } },
+  { kind: 'vec16', shape: { ...VEC16_MATMUL_SHAPE, BK: 64, nbuf: 1 } },
+  { kind: 'vec16', shape: { SGR: 2, SGC: 2, TM: 4, TN: 4, BK: 32, nbuf: 2 } },
 ];
 
 export interface SweepRow {
@@ -86,7 +93,7 @@ export async function matmulSweep(ctx: GpuContext, tc: TensorCoreMode, n: number
   const timer = new GpuTimer(ctx);
   const rows: SweepRow[] = [];
   try {
-    const dflt = defaultMatmulKernel(ctx, tc, K);
+    const dflt = defaultMatmulKernel(ctx, tc, K, N);
     const base = matmulF16Dispatch(ctx, tc, { x, w, y: yRef }, dflt);
     await checked(ctx.device, 'matmul sweep default', () => run(ctx, [fillRandomDispatch(ctx, x, 11, 1), base]));
     const xs = await readTensor(ctx, x), ref = await readTensor(ctx, yRef);

@@ -113,7 +113,7 @@ export function loadFixture(patch: Partial<StudioState> = {}): void {
     chosen: { ...CHOSEN },
     detail: f.detail,
     overlay: 0,
-    timing: { layerMs: 41, modelMs: 118, heads: HEADS },
+    timing: { layerMs: 41, modelMs: 118, heads: HEADS, othersDone: f.layers.length - 1, others: f.layers.length - 1 },
     latency: { denseMs: 0.412, sparseMs: 0.137, repeats: 21, adapter: 'fixture (no GPU)', variant: 'tokens', key: 'fixture' },
     sweep: f.sweep,
     configMessage: null,

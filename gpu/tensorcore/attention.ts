@@ -11,7 +11,7 @@ import type { DenseOutputs } from '../attention/flash';
 import type { KeySets, SparseOutputs } from '../sample/sparse';
 import type { SampledRows, Stage1Outputs } from '../sample/stage1';
 import { BLOCKS_BQ, checkBlocksSparseInputs, type BlocksSparseOutputs } from '../sample/blocks-sparse';
-import { flashRows, flashShape, flashSource, flashUnfit, rowSplits, type FlashMode, type FlashShape } from './flash';
+import { flashRows, flashShape, flashShapeName, flashSource, flashUnfit, rowSplits, type FlashMode, type FlashShape } from './flash';
 import type { TensorCoreMode } from './support';
 
 /** The `attend` kernel's shape (flash.wgsl); absent, the adapter's default (flashShape). The
@@ -22,9 +22,12 @@ export type AttendKernel = { shape?: FlashShape; rowSplits?: number };
 
 /** The `attend` kernel's code and rows per workgroup; a named error when the asked shape cannot run. */
 function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}, splits = 1): { code: string; rows: number } {
-  const shape = k.shape ?? flashShape(ctx, d, mode, tc);
+  // Without V (stage 1's row pass, the sparse pass's lse only) one K buffer: its two barriers a
+  // tile are needed either way.
+  const base = k.shape ?? flashShape(ctx, d, mode, tc);
+  const shape = withV ? base : { ...base, kvBuffers: 1 as const };
   const why = flashUnfit(ctx, d, shape, tc, withV);
-  if (why) throw new RangeError(`tensor-core attention (d ${d}, ${mode}): shape ${shape.nsg} subgroups x ${shape.bkt} keys cannot run: ${why}.`);
+  if (why) throw new RangeError(`tensor-core attention (d ${d}, ${mode}): shape ${flashShapeName(shape)} (${shape.nsg} subgroups x ${shape.bkt} keys, ${shape.kvBuffers ?? 1} K / V buffers) cannot run: ${why}.`);
   return { code: flashSource(d, mode, withV, tc, shape, splits), rows: flashRows(shape) };
 }
 
@@ -63,7 +66,7 @@ export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: Atte
   const splits = kernel?.rowSplits ?? rowSplits(s.S, rowShape);
   if (o.rowParts.shape[1] < splits) throw new RangeError(`f16 stage 1: ${splits} key ranges need rowParts of (heads, ${splits}, nMax); it holds ${o.rowParts.shape[1]} (createStage1Outputs' rowSplits).`);
   const kk = attendKernel(ctx, tc, s.d, 'rows', false, { shape: rowShape }, splits);
-  const asked = kernel?.shape;
+  const asked = kernel?.shape && { nsg: kernel.shape.nsg, bkt: kernel.shape.bkt };
   const csShape = asked && !flashUnfit(ctx, s.d, asked, tc, false, 'column_sums') ? asked : flashShape(ctx, s.d, 'rows', tc, 'column_sums');
   const params = [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax)];
   // q stands in for the unused v and window bindings (read-only, never read); out is the row

@@ -19,19 +19,29 @@ const MODE_ID: Record<FlashMode, number> = { dense: 0, sparse: 1, rows: 2, block
 export interface FlashShape {
   nsg: 4 | 8;
   bkt: 32 | 64;
+  /** K / V tiles in workgroup memory (absent: 1). 2 double-buffers them: the next tile is written
+   * while this one is read, one barrier a tile fewer, and the tile after it is loaded into
+   * registers a whole softmax earlier. Slower on the H200 at every shape it fits (d 64, 128 x 32:
+   * dense 20.76 ms against 19.01; d 32, 64 x 32: 23.59 against 13.61; docs/benchmarks.md), so
+   * only on request (`bench --attend-shape 8x32x2`); attention with V only. */
+  kvBuffers?: 1 | 2;
 }
+
+/** "8x32", or "8x32x2" with two K / V buffers. */
+export const flashShapeName = (s: FlashShape): string => `${s.nsg}x${s.bkt}${(s.kvBuffers ?? 1) === 2 ? 'x2' : ''}`;
 
 /** Query rows a workgroup owns. */
 export const flashRows = (s: FlashShape): number => 16 * s.nsg;
 
 /** Workgroup bytes of flash.wgsl's arrays for one entry (each rounded up to 16 bytes) and,
  * emulated, the primitives' two f16 scratch matrices per subgroup: attend uses sK, sV, sS, sP,
- * sCorr, sJ and two flags; column_sums uses sQ, sK, sS and the two row arrays. */
+ * sCorr, sJ and a flag; column_sums uses sQ, sK, sS and the two row arrays. */
 export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode, withV = true, entry: FlashEntry = 'attend'): number {
   const DP = Math.ceil(d / 16) * 16, KSV = DP / 8 + 1, BQ = flashRows(s);
   const r16 = (n: number) => Math.ceil(n / 16) * 16;
+  const nb = s.kvBuffers ?? 1;
   const arrays = entry === 'attend'
-    ? [s.bkt * KSV * 16, withV ? s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 2 * s.bkt * 4, 4, 4]
+    ? [nb * s.bkt * KSV * 16, withV ? nb * s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 2 * s.bkt * 4, 4]
     : [BQ * KSV * 16, s.bkt * KSV * 16, BQ * (s.bkt + 4) * 4, 2 * BQ * 4, 2 * BQ * 4];
   const emulation = tc === 'emulated' ? [2 * s.nsg * 256 * 2] : [];
   return [...arrays, ...emulation].reduce((a, n) => a + r16(n), 0);
@@ -60,7 +70,8 @@ export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: Tens
 
 /** Why this shape cannot run for head dimension d here, or null. */
 export function flashUnfit(ctx: GpuContext, d: number, s: FlashShape, tc: TensorCoreMode, withV = true, entry: FlashEntry = 'attend'): string | null {
-  if (!(s.nsg === 4 || s.nsg === 8) || !(s.bkt === 32 || s.bkt === 64)) return `bad shape ${JSON.stringify(s)} (nsg 4 or 8, bkt 32 or 64)`;
+  if (!(s.nsg === 4 || s.nsg === 8) || !(s.bkt === 32 || s.bkt === 64) || !(s.kvBuffers === undefined || s.kvBuffers === 1 || s.kvBuffers === 2)) return `bad shape ${JSON.stringify(s)} (nsg 4 or 8, bkt 32 or 64, kvBuffers 1 or 2)`;
+  if ((s.kvBuffers ?? 1) === 2 && !(withV && entry === 'attend')) return 'two K / V buffers are for attention with V only';
   const bytes = flashWorkgroupBytes(d, s, tc, withV, entry), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
   if (bytes > max) return `${bytes} bytes of workgroup memory exceed the adapter's ${max}`;
   if (32 * s.nsg > ctx.device.limits.maxComputeInvocationsPerWorkgroup) return `${32 * s.nsg} threads exceed the adapter's ${ctx.device.limits.maxComputeInvocationsPerWorkgroup}`;
@@ -118,13 +129,13 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
   ].join('\n'));
   const qk = rep(nk, (n) => [
     `    var sA${n} = acc_zero();`,
-    rep(nd, (c) => `    sA${n} = mma(qL${c}, load_right_t_sK(${16 * n * KSV + 2 * c}u, KSV), sA${n});`),
+    rep(nd, (c) => `    sA${n} = mma(qL${c}, load_right_t_sK(kvo + ${16 * n * KSV + 2 * c}u, KSV), sA${n});`),
     `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`,
   ].join('\n'));
   const rescale = rep(nd, (n) => `        store_acc_sS(sg * 256u, oA${n}, 16u);\n        workgroupBarrier();\n        scale_scratch(sg, lane);\n        workgroupBarrier();\n        oA${n} = load_acc_sS(sg * 256u, 16u);\n        workgroupBarrier();`);
   const pv = rep(nk, (u) => [
     `      let pL${u} = load_left_sP(sg * 16u * PS + ${16 * u}u, PS);`,
-    rep(nd, (n) => `      oA${n} = mma(pL${u}, load_right_sV(${16 * u * KSV + 2 * n}u, KSV), oA${n});`),
+    rep(nd, (n) => `      oA${n} = mma(pL${u}, load_right_sV(kvo + ${16 * u * KSV + 2 * n}u, KSV), oA${n});`),
   ].join('\n'));
   const store = rep(nd, (n) => `    store_acc_sS(sg * 256u, oA${n}, 16u);\n    workgroupBarrier();\n    write_out(h, i, sg, lane, ${16 * n}u, l);\n    workgroupBarrier();`);
   // Column sums: the workgroup's K tile stays in registers (right operands, loaded once); each
@@ -140,9 +151,19 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     rep(nk, (n) => `    store_acc_sS(sg * 16u * SS + ${16 * n}u, sA${n}, SS);`),
   ].join('\n');
   // The softmax of thread (r, half) over keys u = 2 uu + half, unrolled so the scores stay in registers.
-  const scores = rep(bkt / 2, (uu) => `    let s${uu} = masked_score(h, t, ${2 * uu}u + half, r, i, pl, bh, kb, tm);\n    tmax = max(tmax, s${uu});`);
+  // A tile every key of which every row of the block keeps (below the diagonal, dense or stage 1's
+  // rows) skips the mask.
+  const scores = [
+    rep(bkt / 2, (uu) => `    var s${uu}: f32;`),
+    '    if (full) {',
+    rep(bkt / 2, (uu) => `      s${uu} = sS[r * SS + ${2 * uu}u + half] * sc2;`),
+    '    } else {',
+    rep(bkt / 2, (uu) => `      s${uu} = masked_score(h, t, ${2 * uu}u + half, r, i, pl, bh, kb, tm);`),
+    '    }',
+    rep(bkt / 2, (uu) => `    tmax = max(tmax, s${uu});`),
+  ].join('\n');
   const probs = rep(bkt / 2, (uu) => [
-    `    { let pr = select(0.0, exp(s${uu} - m), s${uu} > HALF_NEG); l += pr;`,
+    `    { let pr = select(0.0, exp2(s${uu} - m), s${uu} > HALF_NEG); l += pr;`,
     `      if (WITH_V) { sP[r * PS + ${2 * uu}u + half] = f16(pr); } }`,
   ].join('\n'));
   const { bindings, loaders } = qkvBindings(d);
@@ -163,7 +184,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     `const D: u32 = ${d}u;`, `const DP: u32 = ${DP}u;`, `const DV: u32 = ${DV}u;`, `const KSV: u32 = ${KSV}u;`,
     `const BKT: u32 = ${bkt}u;`, `const SS: u32 = ${SS}u;`, `const PS: u32 = ${PS}u;`, `const NSG: u32 = ${s.nsg}u;`,
     `const SV_LEN: u32 = ${withV ? bkt * KSV : 1}u;`, `const MODE: u32 = ${MODE_ID[mode]}u;`, `const WITH_V: bool = ${withV};`,
-    `const SPLIT: u32 = ${splits}u;`,
+    `const SPLIT: u32 = ${splits}u;`, `const KVB: u32 = ${withV ? s.kvBuffers ?? 1 : 1}u;`,
   ];
   const prims = matrixPrimitives({
     emulate: tc === 'emulated',
@@ -178,3 +199,4 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
   });
   return [prims, ...consts, body, tileWalk(mode), blocksMaskWgsl].join('\n');
 }
+

@@ -7,9 +7,13 @@
 // the 16 x 16 matrices.
 //  - K and V tiles live in workgroup memory as packed halves (vec4<u32>, 8 halves an element, rows
 //    padded by one element), written with 16-byte stores, in separate arrays (sK, sV);
-//  - the next tile's K and V are read from storage into registers while this tile is computed
-//    (K_{t+1} is written to sK once every subgroup has finished Q K_t^T, V_{t+1} to sV once P V_t is
-//    done), so a tile costs four workgroup barriers, and global latency hides behind the products;
+//  - the next tile's K and V are read from storage into registers while this tile is computed.
+//    With one buffer each (KVB = 1), K_{t+1} is written to sK once every subgroup has finished
+//    Q K_t^T and V_{t+1} to sV once P V_t is done: four workgroup barriers a tile (B1, B2, the
+//    uniform load B3, which is two, and B4). With two (KVB = 2, on request: slower on the H200,
+//    flash.ts's FlashShape says by how much), both go to the other buffer right after B1 and the
+//    tile after them is read into registers then: B4 goes, and the loads have the whole softmax
+//    and P V to land;
 //  - Q is staged once through sP in chunks of BKT dimensions, so NSG = 8 subgroups (BQ = 128 rows
 //    sharing each K / V tile) fit in 48 KiB at 32 keys a tile.
 // (The first, staged kernel, attention.wgsl, took six barriers a tile and staged one f16 at a
@@ -18,10 +22,10 @@
 // Subgroup sg owns query rows 16 sg .. 16 sg + 15 of the block: their Q (f16 left operands) and O
 // (f32 accumulators) stay in registers; threads 2r and 2r + 1 run row r's softmax (interleaved
 // keys: the pair hits neighbouring banks). The softmax keeps a reference max m per row and
-// exponentiates against it (p = exp(s - m)); a row raises m only when a tile's max passes it by
-// more than TAU, so p <= e^TAU fits f16, and O, whose elements cannot be read in registers, is
-// rescaled through workgroup memory only on a tile where some row raised it (rare after the first
-// tiles; the workgroup decides with one uniform load).
+// exponentiates against it (p = exp(s - m), as exp2 of scores in log2 units); a row raises m
+// only when a tile's max passes it by more than TAU, so p <= e^8 fits f16, and O, whose elements
+// cannot be read in registers, is rescaled through workgroup memory only on a tile where some row
+// raised it (rare after the first tiles; the workgroup decides with one uniform load).
 //
 // MODE 0 (dense):  rows q0 .. q0 + BQ - 1, keys 0 .. last row, kept where j <= i.
 // MODE 1 (sparse): the SampleAttention mask M (docs/SAMPLEATTENTION.md step 8), W = max(w, 1):
@@ -45,20 +49,23 @@ const NONE: u32 = 0xffffffffu;
 const TILE_KEYS: u32 = BKT; // for gpu/attention/tiles.wgsl
 const NEG: f32 = -1e30;
 const HALF_NEG: f32 = -5e29;
-const TAU: f32 = 8.0;          // raise a row's max when a tile's exceeds it by more than this (p <= e^8 < 65504)
+// Scores are kept in log2 units (scale log2(e) q . k), so the softmax exponentiates with exp2.
+const LOG2E: f32 = 1.4426950408889634;
+const LN2: f32 = 0.6931471805599453;
+const TAU: f32 = 8.0 * LOG2E;  // raise a row's max when a tile's exceeds it by more than this (p <= e^8 < 65504)
 const KV_PER: u32 = (BKT * DV + NT - 1u) / NT; // 8-half chunks of a K (or V) tile per thread
 
 //@BINDINGS_QKV
 // Bindings 3 .. 8 (idx, cnt, win, out, lse, p): gpu/attention/tiles.wgsl.
 
-var<workgroup> sK: array<vec4<u32>, BKT * KSV>;     // [key][dim / 8] packed halves
-var<workgroup> sV: array<vec4<u32>, SV_LEN>;        // [key][dim / 8] (1 element without V)
+var<workgroup> sK: array<vec4<u32>, KVB * BKT * KSV>; // [buffer][key][dim / 8] packed halves
+var<workgroup> sV: array<vec4<u32>, KVB * SV_LEN>;    // [buffer][key][dim / 8] (1 element without V)
 var<workgroup> sS: array<f32, BQ * SS>;             // [row][key] scores; also 16 x 16 f32 scratch per subgroup
 var<workgroup> sP: array<f16, BQ * PS>;             // [row][key] probabilities; Q chunks while staging
 var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old - m_new) of this tile
 var<workgroup> sJ: array<u32, 2u * BKT>;          // MODE 1: the keys of tile t and of the next, by halves
-var<workgroup> sFlagA: atomic<u32>;
-var<workgroup> sFlag: u32;
+var<workgroup> sFlagA: atomic<u32>;                 // 1 when some row raised its max this tile
+var<workgroup> sFlag: u32;                          // sFlagA moved by lid 0 for the uniform load
 
 // q4(i, c), k4(j, c), v4(j, c): dims c .. c + 3 of a row, 0 past D (h / g select the head).
 //@LOADERS
@@ -109,7 +116,7 @@ fn masked_score(h: u32, t: u32, u: u32, r: u32, i: u32, pl: TilePlan, bh: Blocks
     if (t < pl.stripeTiles) { keep = far; } else { keep = !far; }
   }
   if (MODE == 3u && keep) { keep = in_tile_mask(tm, bh, i, j); }
-  return select(NEG, sS[r * SS + u] * p.scale, keep);
+  return select(NEG, sS[r * SS + u] * (p.scale * LOG2E), keep);
 }
 
 // The tile after t that holds work (MODE 3 skips tiles without an entry of the mask; uniform).
@@ -162,6 +169,9 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   if (MODE == 3u) { t = next_tile(NONE, pl, bh, q0); } // NONE + 1 wraps to 0
   var tn = next_tile(t, pl, bh, q0);
   if (lid == 0u) { atomicStore(&sFlagA, 0u); }
+  // Tiles of keys j <= every row of the block (rows ascend: row 0 is the first) skip the mask.
+  let firstRow = row_of(h, q0, 0u);
+  let sc2 = p.scale * LOG2E;
   // MODE 1's keys come from the head's kept list in storage: each tile's are read once, by
   // threads lid < BKT with the tile's K / V, and the scores read them from sJ (half kb).
   var rj = NONE;
@@ -190,16 +200,37 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   var l = 0.0;     // this thread's share of row r's sum
   while (t < pl.nTiles) {
     visited++;
+    let kvo = (kb % KVB) * BKT * KSV;         // this tile's K / V buffer
+    let nko = ((kb ^ 1u) % KVB) * BKT * KSV;  // the next tile's (the same with one buffer)
 //@QK
-    workgroupBarrier(); // B1: scores visible; every subgroup is done with sK
+    // B1: scores visible; every subgroup is done with this tile's K (one buffer: K_{t+1} may
+    // replace it) and with tile t - 1's V and P (two buffers: V_{t+1} may replace V_{t-1}).
+    workgroupBarrier();
     if (tn < pl.nTiles) {
       for (var x = 0u; x < KV_PER; x++) {
         let e = lid + x * NT;
-        if (e < BKT * DV) { sK[(e / DV) * KSV + e % DV] = rk[x]; }
+        if (e < BKT * DV) {
+          sK[nko + (e / DV) * KSV + e % DV] = rk[x];
+          if (KVB == 2u && WITH_V) { sV[nko + (e / DV) * KSV + e % DV] = rv[x]; }
+        }
       }
       // The other half was last read in tile t - 1's scores, before its B2.
       if (MODE == 1u && lid < BKT) { sJ[(kb ^ 1u) * BKT + lid] = rj; }
     }
+    // Two buffers: the tile after t + 1 into registers now, in flight through the softmax and P V.
+    var tn2 = NONE;
+    if (KVB == 2u) {
+      tn2 = next_tile(tn, pl, bh, q0);
+      for (var x = 0u; x < KV_PER; x++) {
+        let e = lid + x * NT;
+        if (e < BKT * DV && tn2 < pl.nTiles) {
+          rk[x] = kv_chunk(g, h, tn2, e, pl, false);
+          if (WITH_V) { rv[x] = kv_chunk(g, h, tn2, e, pl, true); }
+        }
+      }
+      if (MODE == 1u && lid < BKT && tn2 < pl.nTiles) { rj = key_of(h, tn2, lid, pl); }
+    }
+    let full = (MODE == 0u || MODE == 2u) && (t + 1u) * BKT <= firstRow + 1u;
     // Scores of this thread's keys, scaled and masked; the row's tile max.
     var tm: TileMask; // MODE 3: the tile's kept blocks and bands (uniform)
     if (MODE == 3u) { tm = tile_mask(bh, q0, pl.last, t * BKT, min(t * BKT + BKT - 1u, pl.last)); }
@@ -212,43 +243,51 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     // pair decide alike); O's share of the factor waits for the workgroup's decision below.
     var corr = 1.0;
     if (tmax > m + TAU) {
-      corr = exp(m - tmax);
+      corr = exp2(m - tmax);
       m = tmax;
       l *= corr;
       atomicOr(&sFlagA, 1u);
     }
     if (WITH_V && half == 0u) { sCorr[r] = corr; }
-    // p = exp(s - m), masked entries exactly 0 (unrolled as above).
+    // p = exp(s - m) (= exp2 of the log2-unit scores), masked entries exactly 0 (unrolled as above).
 //@PROBS
     if (WITH_V) {
-      workgroupBarrier(); // B2: P, sCorr, the flag and K_{t+1} visible
+      workgroupBarrier(); // B2: P, sCorr, the flag and K_{t+1} (two buffers: V_{t+1}) visible
+      // B3. (Reading the flag with the uniform load alone, B2 dropped and the flag cleared after
+      // it, passed the emulation but gave wrong outputs on the H200, plain or atomic; kept as is.)
       if (lid == 0u) { sFlag = atomicExchange(&sFlagA, 0u); }
-      let rescale = workgroupUniformLoad(&sFlag) != 0u; // B3
+      let rescale = workgroupUniformLoad(&sFlag) != 0u;
       if (rescale) {
 //@RESCALE_O
       }
 //@PV
-      workgroupBarrier(); // B4: every subgroup is done with sV and sP
-      if (tn < pl.nTiles) {
-        for (var x = 0u; x < KV_PER; x++) {
-          let e = lid + x * NT;
-          if (e < BKT * DV) { sV[(e / DV) * KSV + e % DV] = rv[x]; }
+      if (KVB == 1u) {
+        workgroupBarrier(); // B4: every subgroup is done with sV and sP
+        if (tn < pl.nTiles) {
+          for (var x = 0u; x < KV_PER; x++) {
+            let e = lid + x * NT;
+            if (e < BKT * DV) { sV[(e / DV) * KSV + e % DV] = rv[x]; }
+          }
         }
       }
     } else {
       workgroupBarrier(); // B2: sS and sP consumed, K_{t+1} visible
     }
     t = tn;
-    tn = next_tile(t, pl, bh, q0);
     kb ^= 1u;
-    for (var x = 0u; x < KV_PER; x++) {
-      let e = lid + x * NT;
-      if (e < BKT * DV && tn < pl.nTiles) {
-        rk[x] = kv_chunk(g, h, tn, e, pl, false);
-        if (WITH_V) { rv[x] = kv_chunk(g, h, tn, e, pl, true); }
+    if (KVB == 2u) {
+      tn = tn2;
+    } else {
+      tn = next_tile(t, pl, bh, q0);
+      for (var x = 0u; x < KV_PER; x++) {
+        let e = lid + x * NT;
+        if (e < BKT * DV && tn < pl.nTiles) {
+          rk[x] = kv_chunk(g, h, tn, e, pl, false);
+          if (WITH_V) { rv[x] = kv_chunk(g, h, tn, e, pl, true); }
+        }
       }
+      if (MODE == 1u && lid < BKT && tn < pl.nTiles) { rj = key_of(h, tn, lid, pl); }
     }
-    if (MODE == 1u && lid < BKT && tn < pl.nTiles) { rj = key_of(h, tn, lid, pl); }
   }
 
   // Row sums of the pair; outputs through the per-subgroup scratch (lane l of subgroup sg holds
@@ -259,7 +298,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 //@STORE_O
   }
   if (half == 0u && i != NONE) {
-    let val = select(NEG, m + log(l), l > 0.0); // NEG: a split range without keys of this row
+    let val = select(NEG, (m + log2(l)) * LN2, l > 0.0); // natural log; NEG: a split range without keys of this row
     if (MODE == 2u && SPLIT > 1u) { out[(h * SPLIT + split) * p.nMax + q0 + r] = val; }
     else if (MODE == 2u) { lse[h * p.nMax + q0 + r] = val; }
     else { lse[h * p.S + i] = val; }
@@ -353,6 +392,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   let part = lid / BKT;
   let parts = NT / BKT;
   let j = j0 + u;
+  let sc2 = p.scale * LOG2E; // exp(scale s - lse) = exp2(sc2 s - lse log2(e)): sRowL holds lse log2(e)
   var acc = 0.0;
   var rq: array<vec4<u32>, Q_PER>;
   var rRow = vec2<u32>(NONE, 0u); // threads lid < BQ: the next block's slot lid
@@ -365,7 +405,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   if (lid < BQ) {
     let e = row_entry(h, c0 + lid, n);
     sRowI[lid] = e.x;
-    sRowL[lid] = bitcast<f32>(e.y);
+    sRowL[lid] = bitcast<f32>(e.y) * LOG2E;
     rRow = row_entry(h, c0 + BQ + lid, n);
   }
   for (var x = 0u; x < Q_PER; x++) {
@@ -385,13 +425,13 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
       // The other buffer was last read before the previous block's second barrier.
       if (lid < BQ) {
         sRowI[(buf ^ 1u) * BQ + lid] = rRow.x;
-        sRowL[(buf ^ 1u) * BQ + lid] = bitcast<f32>(rRow.y);
+        sRowL[(buf ^ 1u) * BQ + lid] = bitcast<f32>(rRow.y) * LOG2E;
       }
     }
     if (j < S) {
       for (var rr = part; rr < BQ; rr += parts) {
         let i = sRowI[buf * BQ + rr];
-        if (i != NONE && j <= i) { acc += exp(sS[rr * SS + u] * p.scale - sRowL[buf * BQ + rr]); }
+        if (i != NONE && j <= i) { acc += exp2(sS[rr * SS + u] * sc2 - sRowL[buf * BQ + rr]); }
       }
     }
     workgroupBarrier(); // scores consumed; the next block visible

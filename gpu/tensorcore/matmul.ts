@@ -1,8 +1,9 @@
 // The f16 tensor-core matmul y = x W^T (+ b): f32 x, f16 W in Linear layout (N, K), f32 y, f32
 // accumulation. matmulF16Dispatch is the one entry point; it picks one of two kernels:
-//  - vec16 (matmul-vec16.ts), 128 x 128 x 32 blocks of 8 subgroups, 16-byte loads, two workgroup
-//    buffers: the default wherever K % 8 == 0 and its 48 KiB of workgroup memory fit. H200,
-//    4096^3, median of 20 (docs/benchmarks.md): 2.228 ms = 61.7 TFLOP/s;
+//  - vec16 (matmul-vec16.ts), 16-byte loads: the default wherever K % 8 == 0, at 256 x 128 x 32
+//    (8 subgroups of 64 x 64, one workgroup buffer) for K, N >= 1024 where it fits, else
+//    128 x 128 x 32 (two buffers). H200, 4096^3, median of 20 (docs/benchmarks.md): 1.984-2.018 ms = 69 TFLOP/s, and
+//    2.179-2.208 ms = 63 TFLOP/s for the smaller block;
 //  - staged (matmul.wgsl, here), the same block with 4-half loads and one buffer: the fallback
 //    for any other K (K % 4 != 0 reads scalars) or a smaller adapter: 2.490 ms = 55.2 TFLOP/s.
 // Tests force other shapes of either kernel to cover block edges.
@@ -28,15 +29,30 @@ export interface MatmulTile {
 /** The staged kernel's block where it is the fallback: 8 subgroups, 128 x 128 x 32 (best of its own H200 sweep). */
 export const STAGED_MATMUL_TILE: MatmulTile = { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 32, pad: 8 };
 
-/** The default kernel's shape: 8 subgroups, 128 x 128 x 32, double-buffered. */
+/** The default kernel's shape: 8 subgroups of 64 x 64 (16 accumulators each), 256 x 128 x 32,
+ * one buffer (two do not fit 48 KiB at this block). H200, 4096^3, two calls: 1.984 and 2.018 ms
+ * (69 TFLOP/s) against 2.179 and 2.208 for VEC16_MATMUL_SHAPE beside it (docs/benchmarks.md). */
+export const VEC16_MATMUL_LARGE: Vec16Shape = { SGR: 4, SGC: 2, TM: 4, TN: 4, BK: 32, nbuf: 1 };
+
+/** The default where the large block does not fit (an adapter with less workgroup memory, the
+ * emulation): 8 subgroups, 128 x 128 x 32, double-buffered (the default until 2026-12-02). */
 export const VEC16_MATMUL_SHAPE: Vec16Shape = { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 32, nbuf: 2 };
 
 /** Which kernel, and its block shape. */
 export type MatmulKernel = { kind: 'vec16'; shape: Vec16Shape } | { kind: 'staged'; tile: MatmulTile };
 
-/** vec16 wherever it applies to reduction length K on this device, else the staged kernel. */
-export function defaultMatmulKernel(ctx: GpuContext, mode: TensorCoreMode, K: number): MatmulKernel {
-  return vec16Unfit(ctx, mode, VEC16_MATMUL_SHAPE, K) === null ? { kind: 'vec16', shape: VEC16_MATMUL_SHAPE } : { kind: 'staged', tile: STAGED_MATMUL_TILE };
+/** The large block pays where both the reduction and the outputs are long: its epilogue writes
+ * 16 tiles a subgroup (two barriers each), which a short K does not amortise, and a narrow N
+ * leaves few workgroups. With it for every matmul the default model (K 256 / 704, N 128 .. 704)
+ * prefilled 32K tokens 10% slower on the H200 (docs/benchmarks.md). */
+export const LARGE_MATMUL_MIN = 1024;
+
+/** vec16 wherever it applies to reduction length K on this device (its large block where it
+ * fits and K, N >= LARGE_MATMUL_MIN), else the staged kernel. */
+export function defaultMatmulKernel(ctx: GpuContext, mode: TensorCoreMode, K: number, N = 0): MatmulKernel {
+  const shapes = K >= LARGE_MATMUL_MIN && N >= LARGE_MATMUL_MIN ? [VEC16_MATMUL_LARGE, VEC16_MATMUL_SHAPE] : [VEC16_MATMUL_SHAPE];
+  for (const shape of shapes) if (vec16Unfit(ctx, mode, shape, K) === null) return { kind: 'vec16', shape };
+  return { kind: 'staged', tile: STAGED_MATMUL_TILE };
 }
 
 export function matmulKernelName(k: MatmulKernel): string {
@@ -145,7 +161,7 @@ export function matmulF16Dispatch(ctx: GpuContext, mode: TensorCoreMode, a: Matm
   if (x.shape[1] !== K) throw new RangeError(`f16 matmul: x ${x.label} ${shapeString(x.shape)} has ${x.shape[1]} columns but W ${w.label} ${shapeString(w.shape)} expects K = ${K}.`);
   if (xRow0 + M > x.shape[0]) throw new RangeError(`f16 matmul: rows ${xRow0} .. ${xRow0 + M} of x ${x.label} ${shapeString(x.shape)} do not exist.`);
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) throw new RangeError(`f16 matmul: bias ${bias.label} ${shapeString(bias.shape)} must be (${N}).`);
-  const k = kernel ?? defaultMatmulKernel(ctx, mode, K);
+  const k = kernel ?? defaultMatmulKernel(ctx, mode, K, N);
   if (k.kind === 'vec16') {
     const unfit = vec16Unfit(ctx, mode, k.shape, K);
     if (unfit) throw new RangeError(`f16 matmul ${matmulKernelName(k)}: ${unfit}.`);

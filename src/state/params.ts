@@ -96,6 +96,8 @@ async function recomputeLoop(): Promise<void> {
     const t0 = performance.now();
     let layerMs = 0;
     let complete = true;
+    let othersDone = 0;
+    const others = L - 1;
     for (const l of order) {
       const result = await e.selectLayer(l, layerParams(get(), l, heads));
       const layers = [...get().layers];
@@ -109,7 +111,10 @@ async function recomputeLoop(): Promise<void> {
         }
         await nextFrame();
         layerMs = performance.now() - t0;
-        set({ timing: { layerMs, modelMs: null, heads } });
+        set({ timing: { layerMs, modelMs: null, heads, othersDone, others } });
+      } else {
+        othersDone++;
+        if (othersDone < others) set({ timing: { layerMs, modelMs: null, heads, othersDone, others } });
       }
       if (dirty) {
         complete = false;
@@ -117,7 +122,7 @@ async function recomputeLoop(): Promise<void> {
       }
       await yieldToUi();
     }
-    if (complete) set({ timing: { layerMs, modelMs: performance.now() - t0, heads } });
+    if (complete) set({ timing: { layerMs, modelMs: performance.now() - t0, heads, othersDone, others } });
   }
   scheduleTail();
 }

@@ -82,7 +82,9 @@ export interface StudioState {
   detail: HeadDetail | null;
   overlay: number;
   /** The last recompute: time from the change to the chosen layer's redraw, and the whole model's. */
-  timing: { layerMs: number; modelMs: number | null; heads: number } | null;
+  /** The last slider move: the chosen layer's time (to its redraw), the whole model's once done,
+   * and how many of the other layers have run again so far. */
+  timing: { layerMs: number; modelMs: number | null; heads: number; othersDone: number; others: number } | null;
   latency: (LatencyResult & { key: string }) | null;
   /** The chosen head's alpha sweep: tokens' alpha, or blocks' alphaColumn = alphaSlash at its
    * block size (params.ts sweepSetting). */

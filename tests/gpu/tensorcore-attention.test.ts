@@ -7,7 +7,7 @@ import { createDenseOutputs, destroyDenseOutputs } from '../../gpu/attention/fla
 import { createSparseOutputs, destroyKeySets, destroySparseOutputs, uploadKeySets } from '../../gpu/sample/sparse';
 import { createStage1Outputs, destroyStage1, ROW_SPLITS_MAX, uploadSampledRows } from '../../gpu/sample/stage1';
 import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches, type AttendKernel } from '../../gpu/tensorcore/attention';
-import { flashShape, flashUnfit, type FlashShape } from '../../gpu/tensorcore/flash';
+import { flashShape, flashShapeName, flashUnfit, type FlashShape } from '../../gpu/tensorcore/flash';
 import type { GpuContext } from '../../gpu/device';
 import type { TensorCoreMode } from '../../gpu/tensorcore/support';
 import { headView, kvHeadOf, sampledRows } from '../../src/sampleattention/spec/reference';
@@ -30,22 +30,25 @@ const cases = [
   { heads: 4, kvHeads: 2, S: 333, d: 32, pattern: 'structured' as const },
 ];
 
-/** Every attend kernel shape this adapter can run at d, its default first; what does not fit is
- * named (lavapipe's 32 KiB of workgroup memory holds no d = 128 kernel beside the emulation's
- * scratch). */
+/** Every attend kernel shape this adapter can run at d (one and two K / V buffers), its default
+ * first; what does not fit is named (lavapipe's 32 KiB of workgroup memory holds no d = 128
+ * kernel beside the emulation's scratch). Stage 1's row pass always runs one K buffer. */
 function kernelsFor(ctx: GpuContext, tc: TensorCoreMode, d: number): { run: { name: string; k: AttendKernel }[]; unfit: string[] } {
   const run: { name: string; k: AttendKernel }[] = [], unfit: string[] = [];
   let def: FlashShape | undefined;
   try { def = flashShape(ctx, d, 'dense', tc); } catch { /* no shape fits: listed below */ }
-  if (def) run.push({ name: `${def.nsg}x${def.bkt} (default)`, k: {} });
+  if (def) run.push({ name: `${flashShapeName(def)} (default)`, k: {} });
   // Stage 1's row pass split over key ranges (the default splits only from S = 64 key tiles up):
   // 3 ranges, and the most, where short rows leave whole ranges without keys.
-  if (def) for (const rowSplits of [3, ROW_SPLITS_MAX]) run.push({ name: `${def.nsg}x${def.bkt}, ${rowSplits} key ranges`, k: { rowSplits } });
-  for (const shape of [{ nsg: 4, bkt: 64 }, { nsg: 8, bkt: 32 }, { nsg: 4, bkt: 32 }] as const) {
-    if (def && shape.nsg === def.nsg && shape.bkt === def.bkt) continue;
-    const why = flashUnfit(ctx, d, shape, tc);
-    if (why) unfit.push(`${shape.nsg}x${shape.bkt}: ${why}`);
-    else run.push({ name: `${shape.nsg}x${shape.bkt}`, k: { shape } });
+  if (def) for (const rowSplits of [3, ROW_SPLITS_MAX]) run.push({ name: `${flashShapeName(def)}, ${rowSplits} key ranges`, k: { rowSplits } });
+  for (const [nsg, bkt] of [[4, 64], [8, 32], [4, 32]] as const) {
+    for (const kvBuffers of [1, 2] as const) {
+      const shape: FlashShape = { nsg, bkt, kvBuffers };
+      if (def && flashShapeName(shape) === flashShapeName(def)) continue;
+      const why = flashUnfit(ctx, d, shape, tc);
+      if (why) unfit.push(`${flashShapeName(shape)}: ${why}`);
+      else run.push({ name: flashShapeName(shape), k: { shape } });
+    }
   }
   return { run, unfit };
 }

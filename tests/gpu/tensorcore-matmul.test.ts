@@ -4,7 +4,7 @@ import { run } from '../../gpu/kernel';
 import { checked } from '../../gpu/device';
 import { createTensor, destroyAll, readTensor, uploadTensor, uploadTensorF16 } from '../../gpu/tensor';
 import { toF16 } from '../../gpu/tensorcore/half';
-import { defaultMatmulKernel, matmulF16Dispatch, matmulKernelName, VEC16_MATMUL_SHAPE, type MatmulKernel } from '../../gpu/tensorcore/matmul';
+import { defaultMatmulKernel, matmulF16Dispatch, matmulKernelName, VEC16_MATMUL_LARGE, VEC16_MATMUL_SHAPE, type MatmulKernel } from '../../gpu/tensorcore/matmul';
 import { vec16Unfit } from '../../gpu/tensorcore/matmul-vec16';
 import { MATMUL_SWEEP } from '../../bench/tensorcore-sweep';
 import { freshSeed, gpu, randn, rng } from '../helpers/gpu';
@@ -45,7 +45,9 @@ for (const c of cases) {
     assert.equal(dflt.kind, tooBig ? 'staged' : c.kind, `K ${c.K}: the default picked ${matmulKernelName(dflt)}`);
     // Real subgroup matrices: the default as forward calls it (no kernel given), the sweep's other
     // kernels and the small block. Emulated: the small block of the kind K allows.
-    const kernels: (MatmulKernel | undefined)[] = mode === 'real' ? [undefined, ...MATMUL_SWEEP.filter((k) => k.kind !== 'vec16' || c.K % 8 === 0), c.small] : [c.small];
+    // The large block is the default only from K, N >= 1024 (larger than these cases): forced here.
+    const large: MatmulKernel = { kind: 'vec16', shape: VEC16_MATMUL_LARGE };
+    const kernels: (MatmulKernel | undefined)[] = mode === 'real' ? [undefined, ...[large, ...MATMUL_SWEEP].filter((k) => k.kind !== 'vec16' || c.K % 8 === 0), c.small] : [c.small];
     const r = rng(seed);
     const rows = c.M + c.xRow0;
     const x = randn(r, rows * c.K), w = randn(r, c.N * c.K, 0.5), b = randn(r, c.N);

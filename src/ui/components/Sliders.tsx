@@ -95,7 +95,7 @@ function Timing() {
   return (
     <div className="small-text" data-testid="recompute-time">
       Recomputed the chosen layer ({t.heads} heads) and redrew in <strong>{t.layerMs.toFixed(0)} ms</strong>
-      {t.modelMs !== null ? <>; whole model in {t.modelMs.toFixed(0)} ms</> : '; other layers in progress...'}
+      {t.modelMs !== null ? <>; whole model in {t.modelMs.toFixed(0)} ms</> : `; other layers in progress: ${t.othersDone} of ${t.others} done...`}
     </div>
   );
 }

@@ -24,7 +24,11 @@ function maskTest(sel: HeadResult, S: number): (i: number, j: number) => boolean
   return blocksPredicate(blocksMask(S, sel.blockSize, sel.columnBlocks, sel.slashBands));
 }
 
-/** The zoomed view's planes are asked for this long after the zoom or pan settles (latest wins). */
+/** The zoomed view's planes are asked for this long after the zoom or pan settles (latest wins).
+ * A new whole-map detail over a still viewport (a slider move) asks at once: the request then
+ * reaches the engine before the recompute (state/params.ts, which waits a frame after the chosen
+ * layer) queues the other layers, so the zoomed view returns after the chosen layer, not after the
+ * whole model. */
 const VIEWPORT_DEBOUNCE_MS = 120;
 
 export function HeadView({ size }: { size: number }) {
@@ -65,6 +69,7 @@ export function HeadView({ size }: { size: number }) {
   // Zoomed in on a block-pooled map: ask for the visible viewport at the canvas's resolution once
   // the zoom settles (debounced, latest wins) and draw it over the pooled whole map.
   const reqGen = useRef(0);
+  const lastAsked = useRef('');
   useEffect(() => {
     const gen = ++reqGen.current;
     setRefining(false);
@@ -81,13 +86,17 @@ export function HeadView({ size }: { size: number }) {
     };
     if (zoom && zoom.planes.maxP.block === block && covers(zoom.viewport, visible)) return;
     setRefining(true);
-    const timer = setTimeout(() => {
-      void headViewport(chosen.layer, chosen.head, side, v).then((d) => {
-        if (gen !== reqGen.current) return;
-        setRefining(false);
-        if (d) setZoomed({ detail: d, base: detail });
-      });
-    }, VIEWPORT_DEBOUNCE_MS);
+    const key = `${chosen.layer}:${chosen.head}:${side}:${v.r0}:${v.r1}:${v.c0}:${v.c1}`;
+    const still = key === lastAsked.current;
+    lastAsked.current = key;
+    const ask = () => void headViewport(chosen.layer, chosen.head, side, v).then((d) => {
+      if (gen !== reqGen.current) return;
+      setRefining(false);
+      if (d) setZoomed({ detail: d, base: detail });
+    });
+    // Asked in the effect itself, which React runs before the recompute's next frame.
+    if (still) return ask();
+    const timer = setTimeout(ask, VIEWPORT_DEBOUNCE_MS);
     return () => clearTimeout(timer);
     // `zoom` is read, not a trigger: its arrival must not ask again.
   }, [detail, visible, M, S, dpr, chosen?.layer, chosen?.head]);
