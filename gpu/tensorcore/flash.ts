@@ -199,4 +199,3 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
   });
   return [prims, ...consts, body, tileWalk(mode), blocksMaskWgsl].join('\n');
 }
-

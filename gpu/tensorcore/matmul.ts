@@ -2,8 +2,8 @@
 // accumulation. matmulF16Dispatch is the one entry point; it picks one of two kernels:
 //  - vec16 (matmul-vec16.ts), 16-byte loads: the default wherever K % 8 == 0, at 256 x 128 x 32
 //    (8 subgroups of 64 x 64, one workgroup buffer) for K, N >= 1024 where it fits, else
-//    128 x 128 x 32 (two buffers). H200, 4096^3, median of 20 (docs/benchmarks.md): 1.984-2.018 ms = 69 TFLOP/s, and
-//    2.179-2.208 ms = 63 TFLOP/s for the smaller block;
+//    128 x 128 x 32 (two buffers). H200, 4096^3, median of 20 (docs/benchmarks.md):
+//    1.984-2.018 ms = 69 TFLOP/s, and 2.179-2.208 ms = 63 TFLOP/s for the smaller block;
 //  - staged (matmul.wgsl, here), the same block with 4-half loads and one buffer: the fallback
 //    for any other K (K % 4 != 0 reads scalars) or a smaller adapter: 2.490 ms = 55.2 TFLOP/s.
 // Tests force other shapes of either kernel to cover block edges.
@@ -44,7 +44,7 @@ export type MatmulKernel = { kind: 'vec16'; shape: Vec16Shape } | { kind: 'stage
 /** The large block pays where both the reduction and the outputs are long: its epilogue writes
  * 16 tiles a subgroup (two barriers each), which a short K does not amortise, and a narrow N
  * leaves few workgroups. With it for every matmul the default model (K 256 / 704, N 128 .. 704)
- * prefilled 32K tokens 10% slower on the H200 (docs/benchmarks.md). */
+ * read a 10% slower dense TTFT at 32K on the H200 (docs/benchmarks.md, PART=6). */
 export const LARGE_MATMUL_MIN = 1024;
 
 /** vec16 wherever it applies to reduction length K on this device (its large block where it

@@ -81,7 +81,6 @@ export interface StudioState {
   chosen: { layer: number; head: number } | null;
   detail: HeadDetail | null;
   overlay: number;
-  /** The last recompute: time from the change to the chosen layer's redraw, and the whole model's. */
   /** The last slider move: the chosen layer's time (to its redraw), the whole model's once done,
    * and how many of the other layers have run again so far. */
   timing: { layerMs: number; modelMs: number | null; heads: number; othersDone: number; others: number } | null;
