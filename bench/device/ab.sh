@@ -24,26 +24,33 @@ both() { # both LABEL TIMEOUT ARGS...: the same command on BASE, then NEW
     step "$label [$which]"; timeout "$t" $cli "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
   done
 }
-if [ "${PART:-1}" = 7 ]; then # the matmul's large block only for K, N >= 1024: its tests, TTFT, the 1B prefill
-  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -40) >> "$LOG" 2>&1
+ttft_twice() { # the default model's TTFT at 32K with the tuned config, two rounds, BASE and NEW interleaved
   for rep in 1 2; do
     both "ttft tokens, round $rep" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
   done
-  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+}
+studio_new() { # a studio slider move at 32K on NEW
   step "studio f16 [new]"; timeout 40 $SA bench --studio --S 32768 --text $TEXT --precision f16 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+}
+model_ab() { # PART=5 and 6: the default model's real heads, TTFT twice, the studio, the 1B prefill
+  step "capture 32K"; timeout 25 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  both "real heads L3 tokens + blocks" 40 bench --qk /tmp/cap32k.safetensors --layer 3 --variant blocks --precision f16 --repeats 5
+  ttft_twice
+  studio_new
+  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+}
+if [ "${PART:-1}" = 7 ]; then # the matmul's large block only for K, N >= 1024: its tests, TTFT, the 1B prefill
+  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -40) >> "$LOG" 2>&1
+  ttft_twice
+  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  studio_new
   step done; exit 0
 fi
 if [ "${PART:-1}" = 6 ]; then # a recheck after PART=5: tests, both builds on everything that changed
   step tests; (cd .device && timeout 120 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -90) >> "$LOG" 2>&1
   both "synthetic d64" 60 bench --precision f16 --S 32768 --d 64 --repeats 7
   both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
-  step "capture 32K"; timeout 25 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  both "real heads L3 tokens + blocks" 40 bench --qk /tmp/cap32k.safetensors --layer 3 --variant blocks --precision f16 --repeats 5
-  for rep in 1 2; do
-    both "ttft tokens, round $rep" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
-  done
-  step "studio f16 [new]"; timeout 40 $SA bench --studio --S 32768 --text $TEXT --precision f16 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  model_ab
   step "matmul sweep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
   step done; exit 0
 fi
@@ -51,13 +58,7 @@ if [ "${PART:-1}" = 5 ]; then
   step tests; (cd .device && timeout 150 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -120) >> "$LOG" 2>&1
   both "synthetic d64" 60 bench --precision f16 --S 32768,65536 --d 64 --repeats 7
   both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
-  step "capture 32K"; timeout 25 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  both "real heads L3 tokens + blocks" 40 bench --qk /tmp/cap32k.safetensors --layer 3 --variant blocks --precision f16 --repeats 5
-  for rep in 1 2; do
-    both "ttft tokens, round $rep" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
-  done
-  step "studio f16 [new]"; timeout 40 $SA bench --studio --S 32768 --text $TEXT --precision f16 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  model_ab
   step "torch 1b prefill"; timeout 40 python3 bench/torch-yardsticks.py --S 32768 --d 64 --reps 5 --prefill 32768 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
   step "synthetic d64 32K, robustness off [new]"; SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 40 $SA bench --precision f16 --S 32768 --d 64 --repeats 7 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
   step "matmul sweep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
@@ -66,10 +67,8 @@ if [ "${PART:-1}" = 5 ]; then
   step done; exit 0
 fi
 if [ "${PART:-1}" = 4 ]; then # the default model's TTFT, twice each, interleaved; the studio
-  for rep in 1 2; do
-    both "ttft tokens, round $rep" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
-  done
-  step "studio f16 [new]"; timeout 40 $SA bench --studio --S 32768 --text $TEXT --precision f16 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  ttft_twice
+  studio_new
   step done; exit 0
 fi
 if [ "${PART:-1}" = 3 ]; then
@@ -98,5 +97,5 @@ both "ttft tokens" 40 ttft --model default --text $TEXT --lengths 32768 --config
 both "ttft both" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned-both.json --precision f16 --repeats 5
 step "prefill 1b [new]"; timeout 60 $SA bench --forward --shape 1b --precision f16 --S 32768 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
 step "torch 1b prefill"; timeout 40 python3 bench/torch-yardsticks.py --S 32768 --d 64 --reps 5 --prefill 32768 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-step "studio f16 [new]"; timeout 40 $SA bench --studio --S 32768 --text $TEXT --precision f16 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+studio_new
 step done

@@ -166,8 +166,20 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     `    { let pr = select(0.0, exp2(s${uu} - m), s${uu} > HALF_NEG); l += pr;`,
     `      if (WITH_V) { sP[r * PS + ${2 * uu}u + half] = f16(pr); } }`,
   ].join('\n'));
+  // One tile's K / V chunks of this thread from storage into registers (rk, rv): the first
+  // prefetch and each tile's next, written once here.
+  const loadRegs = (_: string, tile: string) => [
+    '  for (var x = 0u; x < KV_PER; x++) {',
+    '    let e = lid + x * NT;',
+    `    if (e < BKT * DV && ${tile} < pl.nTiles) {`,
+    `      rk[x] = kv_chunk(g, h, ${tile}, e, pl, false);`,
+    `      if (WITH_V) { rv[x] = kv_chunk(g, h, ${tile}, e, pl, true); }`,
+    '    }',
+    '  }',
+  ].join('\n');
   const { bindings, loaders } = qkvBindings(d);
   const body = flashWgsl
+    .replace(/^\/\/@LOAD_REGS\((\w+)\)$/gm, loadRegs)
     .replace('//@BINDINGS_QKV', bindings)
     .replace('//@LOADERS', loaders)
     .replace('//@STAGE_Q', stageQ + (withV ? '\n' + rep(nd, (n) => `  var oA${n} = acc_zero();`) : ''))

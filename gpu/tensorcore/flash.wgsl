@@ -4,7 +4,7 @@
 // the end). q, k, v stay f32 in memory and are rounded to f16 as they are staged; scores, softmax,
 // sums and outputs are f32. flash.ts prepends the matrix primitives and the constants D, DP, DV,
 // KSV, BKT, SS, PS, NSG, SV_LEN, MODE, WITH_V, and replaces the //@ lines with code unrolled over
-// the 16 x 16 matrices.
+// the 16 x 16 matrices (//@LOAD_REGS(tile): that tile's K / V chunks of this thread into rk / rv).
 //  - K and V tiles live in workgroup memory as packed halves (vec4<u32>, 8 halves an element, rows
 //    padded by one element), written with 16-byte stores, in separate arrays (sK, sV);
 //  - the next tile's K and V are read from storage into registers while this tile is computed.
@@ -187,13 +187,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       if (WITH_V) { sV[(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, true); }
     }
   }
-  for (var x = 0u; x < KV_PER; x++) {
-    let e = lid + x * NT;
-    if (e < BKT * DV && tn < pl.nTiles) {
-      rk[x] = kv_chunk(g, h, tn, e, pl, false);
-      if (WITH_V) { rv[x] = kv_chunk(g, h, tn, e, pl, true); }
-    }
-  }
+//@LOAD_REGS(tn)
   workgroupBarrier();
 
   var m = NEG;     // reference max of row r (both threads of the pair hold the same)
@@ -221,13 +215,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     var tn2 = NONE;
     if (KVB == 2u) {
       tn2 = next_tile(tn, pl, bh, q0);
-      for (var x = 0u; x < KV_PER; x++) {
-        let e = lid + x * NT;
-        if (e < BKT * DV && tn2 < pl.nTiles) {
-          rk[x] = kv_chunk(g, h, tn2, e, pl, false);
-          if (WITH_V) { rv[x] = kv_chunk(g, h, tn2, e, pl, true); }
-        }
-      }
+//@LOAD_REGS(tn2)
       if (MODE == 1u && lid < BKT && tn2 < pl.nTiles) { rj = key_of(h, tn2, lid, pl); }
     }
     let full = (MODE == 0u || MODE == 2u) && (t + 1u) * BKT <= firstRow + 1u;
@@ -279,13 +267,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       tn = tn2;
     } else {
       tn = next_tile(t, pl, bh, q0);
-      for (var x = 0u; x < KV_PER; x++) {
-        let e = lid + x * NT;
-        if (e < BKT * DV && tn < pl.nTiles) {
-          rk[x] = kv_chunk(g, h, tn, e, pl, false);
-          if (WITH_V) { rv[x] = kv_chunk(g, h, tn, e, pl, true); }
-        }
-      }
+//@LOAD_REGS(tn)
       if (MODE == 1u && lid < BKT && tn < pl.nTiles) { rj = key_of(h, tn, lid, pl); }
     }
   }
