@@ -13,7 +13,10 @@
 # PART=6: a recheck after PART=5 (tests, both builds on the synthetic pattern, real heads, TTFT,
 # the 1B prefill; the studio and the matmul sweep on NEW).
 # PART=7: the matmul's block rule (tests, TTFT twice, the 1B prefill, the studio).
-# Usage: PART=1..7 bash bench/device/ab.sh $OUT
+# PART=8: 16-byte-aligned matrix arrays (tests with and without WebGPU's bounds checks, both
+# builds on the synthetic pattern and the default model, NEW without the checks, the matmul
+# sweep twice to see whether its 128 x 256 block's time moves between runs, torch).
+# Usage: PART=1..8 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -39,6 +42,32 @@ model_ab() { # PART=5 and 6: the default model's real heads, TTFT twice, the stu
   studio_new
   both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
 }
+norobust() { # norobust LABEL TIMEOUT ARGS...: NEW without WebGPU's bounds checks
+  local label=$1 t=$2; shift 2
+  step "$label, robustness off [new]"; SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout "$t" $SA "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+}
+if [ "${PART:-1}" = 8 ]; then
+  T="tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs"
+  step tests; (cd .device && timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -120) >> "$LOG" 2>&1
+  step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -120) >> "$LOG" 2>&1
+  both "synthetic d64" 60 bench --precision f16 --S 32768 --d 64 --repeats 7
+  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  norobust "synthetic d64" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
+  norobust "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  for K in 4x32-r32 4x32x2-r32 2x32-r32; do # 32 query rows a subgroup
+    step "synthetic d64 $K [new]"; timeout 40 $SA bench --precision f16 --S 32768 --d 64 --repeats 7 --attend-shape $K >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  done
+  step "synthetic d128 4x32-r32 [new]"; timeout 40 $SA bench --precision f16 --S 32768 --d 128 --repeats 7 --attend-shape 4x32-r32 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  model_ab # (captures /tmp/cap32k.safetensors)
+  for K in 4x32-r32 2x32-r32; do
+    step "real heads L3 $K [new]"; timeout 40 $SA bench --qk /tmp/cap32k.safetensors --layer 3 --precision f16 --repeats 5 --attend-shape $K >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  done
+  norobust "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  for rep in 1 2; do step "matmul sweep $rep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"; done
+  norobust "matmul sweep" 60 bench --matmul 4096 --sweep --repeats 20
+  step torch; timeout 60 python3 bench/torch-yardsticks.py --S 32768 --d 64,128 --reps 10 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  step done; exit 0
+fi
 if [ "${PART:-1}" = 7 ]; then # the matmul's large block only for K, N >= 1024: its tests, TTFT, the 1B prefill
   step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -40) >> "$LOG" 2>&1
   ttft_twice

@@ -3,7 +3,7 @@
 // pass, stage 1's sampled rows, the `blocks` mask), and stage 1's column scores (column_sums, at
 // the end). q, k, v stay f32 in memory and are rounded to f16 as they are staged; scores, softmax,
 // sums and outputs are f32. flash.ts prepends the matrix primitives and the constants D, DP, DV,
-// KSV, BKT, SS, PS, NSG, SV_LEN, MODE, WITH_V, and replaces the //@ lines with code unrolled over
+// KSV, BKT, SSV, PSV, NSG, SV_LEN, MODE, WITH_V, and replaces the //@ lines with code unrolled over
 // the 16 x 16 matrices (//@LOAD_REGS(tile): that tile's K / V chunks of this thread into rk / rv).
 //  - K and V tiles live in workgroup memory as packed halves (vec4<u32>, 8 halves an element, rows
 //    padded by one element), written with 16-byte stores, in separate arrays (sK, sV);
@@ -19,9 +19,12 @@
 // (The first, staged kernel, attention.wgsl, took six barriers a tile and staged one f16 at a
 // time; it is in commit 82b1501, its figures in docs/benchmarks.md.)
 //
-// Subgroup sg owns query rows 16 sg .. 16 sg + 15 of the block: their Q (f16 left operands) and O
-// (f32 accumulators) stay in registers; threads 2r and 2r + 1 run row r's softmax (interleaved
-// keys: the pair hits neighbouring banks). The softmax keeps a reference max m per row and
+// Subgroup sg owns query rows 16 TQ sg .. 16 TQ sg + 16 TQ - 1 of the block (TQ = 1 or 2 blocks
+// of 16: with 2, each K / V operand read from workgroup memory serves two products): their Q (f16
+// left operands) and O (f32 accumulators) stay in registers. Row r's softmax runs on TPR = 2 / TQ
+// threads, each on BKT / TPR keys in a row, read from sS in 16-byte loads, their probabilities
+// written to sP as packed halves in 16-byte stores (at 32 keys, rows of 9 and 5 vec4s: the 8
+// threads of each quarter warp hit 8 different 16-byte banks). The softmax keeps a reference max m per row and
 // exponentiates against it (p = exp(s - m), as exp2 of scores in log2 units); a row raises m
 // only when a tile's max passes it by more than TAU, so p <= e^8 fits f16, and O, whose elements
 // cannot be read in registers, is rescaled through workgroup memory only on a tile where some row
@@ -44,7 +47,7 @@
 //   (flash.ts swaps its declaration); Params' nMax word is the block size b.
 
 const NT: u32 = NSG * 32u;
-const BQ: u32 = NSG * 16u;
+const BQ: u32 = NSG * 16u * TQ;
 const NONE: u32 = 0xffffffffu;
 const TILE_KEYS: u32 = BKT; // for gpu/attention/tiles.wgsl
 const NEG: f32 = -1e30;
@@ -60,9 +63,14 @@ const KV_PER: u32 = (BKT * DV + NT - 1u) / NT; // 8-half chunks of a K (or V) ti
 
 var<workgroup> sK: array<vec4<u32>, KVB * BKT * KSV>; // [buffer][key][dim / 8] packed halves
 var<workgroup> sV: array<vec4<u32>, KVB * SV_LEN>;    // [buffer][key][dim / 8] (1 element without V)
-var<workgroup> sS: array<f32, BQ * SS>;             // [row][key] scores; also 16 x 16 f32 scratch per subgroup
-var<workgroup> sP: array<f16, BQ * PS>;             // [row][key] probabilities; Q chunks while staging
+// sS and sP are arrays of 16-byte elements so that they start 16-byte aligned: as array<f32> and
+// array<f16> the driver may place them after the 4-byte flags, and the H200's matrix loads and
+// stores then read and write 4 or 8 bytes off (every test failed with Dawn's bounds checks off;
+// with them on, the checks' runtime offsets hid it).
+var<workgroup> sS: array<vec4<f32>, BQ * SSV>;      // [row][key / 4] scores; also 16 x 16 f32 scratch per subgroup
+var<workgroup> sP: array<vec4<u32>, BQ * PSV>;      // [row][key / 8] probabilities as packed halves; Q chunks while staging
 var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old - m_new) of this tile
+var<workgroup> sL: array<f32, BQ>;                  // row r's sum, for the output's writers
 var<workgroup> sJ: array<u32, 2u * BKT>;          // MODE 1: the keys of tile t and of the next, by halves
 var<workgroup> sFlagA: atomic<u32>;                 // 1 when some row raised its max this tile
 var<workgroup> sFlag: u32;                          // sFlagA moved by lid 0 for the uniform load
@@ -94,20 +102,19 @@ fn kv_chunk(g: u32, h: u32, t: u32, e: u32, pl: TilePlan, isV: bool) -> vec4<u32
 
 // Dims c0 .. c0 + BKT - 1 of the block's Q rows (gathered in MODE 2) into sP as f16, zeros outside.
 fn stage_q_chunk(h: u32, q0: u32, lid: u32, c0: u32) {
-  for (var x = lid; x < BQ * (BKT / 4u); x += NT) {
-    let r = x / (BKT / 4u);
-    let c = 4u * (x % (BKT / 4u));
+  for (var x = lid; x < BQ * (BKT / 8u); x += NT) {
+    let r = x / (BKT / 8u);
+    let c = 8u * (x % (BKT / 8u));
     let i = row_of(h, q0, r);
-    var val = vec4<f16>(0.0);
-    if (i != NONE && c0 + c < DP) { val = vec4<f16>(q4(h, i, c0 + c)); }
-    let o = r * PS + c;
-    sP[o] = val.x; sP[o + 1u] = val.y; sP[o + 2u] = val.z; sP[o + 3u] = val.w;
+    var val = vec4<u32>(0u);
+    if (i != NONE && c0 + c < DP) { val = pack8(q4(h, i, c0 + c), q4(h, i, c0 + c + 4u)); }
+    sP[r * PSV + c / 8u] = val;
   }
 }
 
-// Row i's scaled score of slot u of tile t (in sS), NEG outside the mode's mask; kb: MODE 1's
-// half of sJ, tm: MODE 3's tile mask.
-fn masked_score(h: u32, t: u32, u: u32, r: u32, i: u32, pl: TilePlan, bh: BlocksHead, kb: u32, tm: TileMask) -> f32 {
+// Row i's scaled score of slot u of tile t (raw: its product, read from sS), NEG outside the
+// mode's mask; kb: MODE 1's half of sJ, tm: MODE 3's tile mask.
+fn masked_score(h: u32, t: u32, u: u32, i: u32, pl: TilePlan, bh: BlocksHead, kb: u32, tm: TileMask, raw: f32) -> f32 {
   var j: u32;
   if (MODE == 1u) { j = sJ[kb * BKT + u]; } else { j = key_of(h, t, u, pl); }
   var keep = i != NONE && j != NONE && j <= i;
@@ -116,7 +123,7 @@ fn masked_score(h: u32, t: u32, u: u32, r: u32, i: u32, pl: TilePlan, bh: Blocks
     if (t < pl.stripeTiles) { keep = far; } else { keep = !far; }
   }
   if (MODE == 3u && keep) { keep = in_tile_mask(tm, bh, i, j); }
-  return select(NEG, sS[r * SS + u] * (p.scale * LOG2E), keep);
+  return select(NEG, raw * (p.scale * LOG2E), keep);
 }
 
 // The tile after t that holds work (MODE 3 skips tiles without an entry of the mask; uniform).
@@ -143,8 +150,8 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let q0 = (nwg.x / SPLIT - 1u - wid.x / SPLIT) * BQ;
   let sg = lid / 32u;
   let lane = lid % 32u;
-  let r = lid / 2u;          // the row this thread's softmax works on
-  let half = lid % 2u;       // which of the pair's interleaved keys
+  let r = lid / TPR;         // the row this thread's softmax works on
+  let half = lid % TPR;      // which part of the tile's keys (half * BKT / TPR ..)
   let i = row_of(h, q0, r);
 
   let nValid = valid_rows(h, q0);
@@ -223,10 +230,10 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     var tm: TileMask; // MODE 3: the tile's kept blocks and bands (uniform)
     if (MODE == 3u) { tm = tile_mask(bh, q0, pl.last, t * BKT, min(t * BKT + BKT - 1u, pl.last)); }
     // The thread's BKT / 2 scores stay in registers (s0, s1, ..., unrolled by flash.ts): read
-    // from sS once, never written back.
+    // from sS once, 4 at a time, never written back.
     var tmax = NEG;
 //@SCORES
-    tmax = max(tmax, subgroupShuffleXor(tmax, 1u));
+    if (TPR == 2u) { tmax = max(tmax, subgroupShuffleXor(tmax, 1u)); }
     // Row by row: raise m when the tile's max passes it by more than TAU (both threads of the
     // pair decide alike); O's share of the factor waits for the workgroup's decision below.
     var corr = 1.0;
@@ -272,9 +279,10 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     }
   }
 
-  // Row sums of the pair; outputs through the per-subgroup scratch (lane l of subgroup sg holds
-  // row 16 sg + l / 2 = r: the thread that owns that row's sum).
-  l += subgroupShuffleXor(l, 1u);
+  // Row sums (of the pair when TPR = 2) to sL; outputs through the per-subgroup scratch (lane l
+  // of subgroup sg holds row row0 + l / 2 of a 16-row tile, which need not be its own row).
+  if (TPR == 2u) { l += subgroupShuffleXor(l, 1u); }
+  if (half == 0u) { sL[r] = l; }
   workgroupBarrier();
   if (WITH_V) {
 //@STORE_O
@@ -288,19 +296,24 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 //@RECORD_TILES
 }
 
-// One 16 x 16 output tile (dims c0 ..) of subgroup sg from the scratch in sS to out, divided by l.
-fn write_out(h: u32, i: u32, sg: u32, lane: u32, c0: u32, l: f32) {
+// One 16 x 16 output tile (rows row0 .., dims c0 ..) of subgroup sg from the scratch in sS to
+// out, divided by the row's sum.
+fn write_out(h: u32, q0: u32, row0: u32, sg: u32, lane: u32, c0: u32) {
+  let row = row0 + lane / 2u;
+  let i = row_of(h, q0, row);
   if (i == NONE) { return; }
+  let l = sL[row];
   for (var t = 0u; t < 8u; t++) {
     let c = c0 + (lane % 2u) * 8u + t;
-    if (c < D) { out[(h * p.S + i) * D + c] = sS[sg * 256u + lane * 8u + t] / l; }
+    if (c < D) { out[(h * p.S + i) * D + c] = sS[sg * 64u + lane * 2u + t / 4u][t % 4u] / l; }
   }
 }
 
-// Scales this lane's 8 scratch values (row 16 sg + lane / 2) by the row's factor.
-fn scale_scratch(sg: u32, lane: u32) {
-  let corr = sCorr[sg * 16u + lane / 2u];
-  for (var t = 0u; t < 8u; t++) { sS[sg * 256u + lane * 8u + t] *= corr; }
+// Scales this lane's 8 scratch values (row row0 + lane / 2 of the block) by the row's factor.
+fn scale_scratch(row0: u32, sg: u32, lane: u32) {
+  let corr = sCorr[row0 + lane / 2u];
+  sS[sg * 64u + lane * 2u] *= corr;
+  sS[sg * 64u + lane * 2u + 1u] *= corr;
 }
 
 // MODE 2 split: lse_i = log(sum over the SPLIT ranges of exp(partial)), from the largest partial
@@ -413,7 +426,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     if (j < S) {
       for (var rr = part; rr < BQ; rr += parts) {
         let i = sRowI[buf * BQ + rr];
-        if (i != NONE && j <= i) { acc += exp2(sS[rr * SS + u] * sc2 - sRowL[buf * BQ + rr]); }
+        if (i != NONE && j <= i) { acc += exp2(sS[rr * SSV + u / 4u][u % 4u] * sc2 - sRowL[buf * BQ + rr]); }
       }
     }
     workgroupBarrier(); // scores consumed; the next block visible
@@ -425,11 +438,11 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     }
     if (lid < BQ && c0 + BQ < n) { rRow = row_entry(h, c0 + BQ + lid, n); }
   }
-  sS[part * BKT + u] = acc;
+  sS[(part * BKT + u) / 4u][u % 4u] = acc;
   workgroupBarrier();
   if (part == 0u && j < S) {
     var total = 0.0;
-    for (var x = 0u; x < parts; x++) { total += sS[x * BKT + u]; }
+    for (var x = 0u; x < parts; x++) { total += sS[(x * BKT + u) / 4u][u % 4u]; }
     out[h * S + j] = total;
   }
 }

@@ -75,7 +75,7 @@ export function matmulVec16Source(s: Vec16Shape, mode: TensorCoreMode): string {
     .replace('//@STORE_REGS_0', storeRegs('0u'))
     .replace('//@LOAD_REGS_NEXT', loadRegs('kn'))
     .replace('//@SLAB', slab)
-    .replace('//@EPILOGUE_SCRATCH', lines((i, j) => `  store_acc_sC(sg * 256u, acc${i}_${j}, 16u);\n  workgroupBarrier();\n  write_tile(sg, lane, row0 + sr + ${16 * i}u, col0 + sc + ${16 * j}u);\n  workgroupBarrier();`));
+    .replace('//@EPILOGUE_SCRATCH', lines((i, j) => `  store_acc_sC(sg * 64u, acc${i}_${j}, 4u);\n  workgroupBarrier();\n  write_tile(sg, lane, row0 + sr + ${16 * i}u, col0 + sc + ${16 * j}u);\n  workgroupBarrier();`));
   const consts = [
     `const BM: u32 = ${BM}u;`, `const BN: u32 = ${BN}u;`, `const BK: u32 = ${BK}u;`, `const NT: u32 = ${NT}u;`,
     `const NSG: u32 = ${NSG}u;`, `const SGC: u32 = ${SGC}u;`, `const TM: u32 = ${TM}u;`, `const TN: u32 = ${TN}u;`,
@@ -87,7 +87,7 @@ export function matmulVec16Source(s: Vec16Shape, mode: TensorCoreMode): string {
     arrays: [
       { name: 'sA', elem: 'f16x8', uses: ['left'] },
       { name: 'sB', elem: 'f16x8', uses: ['right_t'] },
-      { name: 'sC', elem: 'f32', uses: ['acc'] },
+      { name: 'sC', elem: 'f32x4', uses: ['acc'] },
     ],
   });
   return [prims, ...consts, body].join('\n');

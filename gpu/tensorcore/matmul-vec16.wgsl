@@ -22,7 +22,7 @@ struct Params { M: u32, N: u32, K: u32, hasBias: u32, xRow0: u32 }
 
 var<workgroup> sA: array<vec4<u32>, NBUF * BM * ASV>;  // [buf][m][k / 8], 8 halves an element
 var<workgroup> sB: array<vec4<u32>, NBUF * BN * BSV>;  // [buf][n][k / 8]
-var<workgroup> sC: array<f32, NSG * 256u>;             // epilogue: one 16 x 16 tile per subgroup
+var<workgroup> sC: array<vec4<f32>, NSG * 64u>;       // epilogue: one 16 x 16 f32 tile per subgroup (vec4s: 16-byte aligned, primitives.ts)
 
 // 8 consecutive k of row r of x / row n of W as packed halves; zeros outside.
 fn x_chunk(r: u32, k: u32) -> vec4<u32> {
@@ -75,7 +75,7 @@ fn write_tile(sg: u32, lane: u32, r0: u32, c0: u32) {
     let r = r0 + e / 16u;
     let c = c0 + e % 16u;
     if (r < p.M && c < p.N) {
-      var v = sC[sg * 256u + e];
+      var v = sC[sg * 64u + e / 4u][e % 4u];
       if (p.hasBias == 1u) { v += bias[c]; }
       y[r * p.N + c] = v;
     }

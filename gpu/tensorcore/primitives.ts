@@ -26,8 +26,12 @@ export interface MatrixArray {
   /** Element type of the workgroup or storage array: 'f16x8' is array<vec4<u32>> holding 8 halves
    * an element (16-byte loads and stores); its offsets and strides count those 8-half elements,
    * so rows start on 16 bytes (Dawn's relaxed subgroupMatrixLoad rule: any numeric array element
-   * whose size is at least the matrix element's). */
-  elem: 'f16' | 'f32' | 'f16x8';
+   * whose size is at least the matrix element's); 'f32x4' is array<vec4<f32>> for accumulators,
+   * offsets and strides in vec4s. Arrays a matrix is loaded from or stored to are 16-byte types
+   * so that their start is 16-byte aligned whatever order the driver places workgroup variables
+   * in (Vulkan asks 16-byte aligned pointers of cooperative-matrix loads and stores; an array<f16>
+   * or array<f32> may land 4 or 8 bytes off, and does: see flash.wgsl). */
+  elem: 'f16' | 'f32' | 'f16x8' | 'f32x4';
   uses: readonly ('left' | 'right' | 'right_t' | 'acc')[];
 }
 
@@ -108,6 +112,7 @@ function emulated(o: PrimitiveOptions): string {
   const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
   for (const a of o.arrays) {
     if (a.elem === 'f16x8') { out.push(...emulatedPacked(a)); continue; }
+    if (a.elem === 'f32x4') { out.push(...emulatedAccVec4(a)); continue; }
     const cast = a.elem === 'f16' ? '' : 'f16';
     for (const u of a.uses) {
       if (u === 'left' || u === 'right') {
@@ -123,6 +128,16 @@ function emulated(o: PrimitiveOptions): string {
     }
   }
   return out.join('\n');
+}
+
+/** Emulated accumulator stores and loads on an array<vec4<f32>> (offsets and strides in vec4s). */
+function emulatedAccVec4(a: MatrixArray): string[] {
+  if (a.uses.some((u) => u !== 'acc')) throw new Error(`matrix primitives: vec4<f32> array ${a.name} holds accumulators only.`);
+  const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
+  return [
+    `fn store_acc_${a.name}(off: u32, m: AccM, stride: u32) { ${rc} for (var t = 0u; t < 8u; t++) { ${a.name}[off + row * stride + (col0 + t) / 4u][(col0 + t) % 4u] = m.v[t]; } }`,
+    `fn load_acc_${a.name}(off: u32, stride: u32) -> AccM { var m: AccM; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = ${a.name}[off + row * stride + (col0 + t) / 4u][(col0 + t) % 4u]; } return m; }`,
+  ];
 }
 
 /** Emulated loads from an array<vec4<u32>> of packed halves (offsets and strides in vec4s). */
