@@ -13,17 +13,17 @@ import { defaultMatmulKernel, matmulF16Dispatch, matmulKernelName, STAGED_MATMUL
 import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32 } from '../src/util/random';
 
-/** What the sweep times beside the default (256 x 128 x 32, one buffer, where it fits): the
- * staged fallback, the former default 128 x 128 x 32 with two buffers and with one, and the other
- * blocks that fit 48 KiB only with one buffer: 128 x 256 (32 x 128 a subgroup) and 128 x 128 x 64,
- * and 128 x 128 on 4 subgroups of 64 x 64. In two H200 calls those three and the 4-subgroup block
- * moved by 2x between calls (37-85, 25-66 and 20-42 TFLOP/s) while the default and the former
- * default moved by 2% (docs/benchmarks.md). */
+/** What the sweep times beside the default (128 x 256 x 32, one buffer, where it fits): the
+ * staged fallback, the default of small K or N (128 x 128 x 32, two buffers) and with one, the
+ * other blocks that fit 48 KiB only with one buffer: 256 x 128 (64 x 64 a subgroup, the default
+ * before 2026-12-02) and 128 x 128 x 64, and 128 x 128 on 4 subgroups of 64 x 64. In the first
+ * H200 calls 128 x 256, 128 x 128 x 64 and the 4-subgroup block moved by 2x between calls (37-85,
+ * 25-66 and 20-42 TFLOP/s); 128 x 256 then read 84.4 in four sweeps running (docs/benchmarks.md). */
 export const MATMUL_SWEEP: MatmulKernel[] = [
   { kind: 'staged', tile: STAGED_MATMUL_TILE },
   { kind: 'vec16', shape: VEC16_MATMUL_SHAPE },
   { kind: 'vec16', shape: { ...VEC16_MATMUL_SHAPE, nbuf: 1 } },
-  { kind: 'vec16', shape: { SGR: 4, SGC: 2, TM: 2, TN: 8, BK: 32, nbuf: 1 } },
+  { kind: 'vec16', shape: { SGR: 4, SGC: 2, TM: 4, TN: 4, BK: 32, nbuf: 1 } },
   { kind: 'vec16', shape: { ...VEC16_MATMUL_SHAPE, BK: 64, nbuf: 1 } },
   { kind: 'vec16', shape: { SGR: 2, SGC: 2, TM: 4, TN: 4, BK: 32, nbuf: 2 } },
 ];

@@ -8,7 +8,6 @@ import { writeFileSync } from 'node:fs';
 import { parseFlags, table, usage, UsageError, type FlagSpec } from './args';
 import { requireTensorCores } from '../gpu/tensorcore/support';
 import type { AttendKernel } from '../gpu/tensorcore/attention';
-import type { FlashShape } from '../gpu/tensorcore/flash';
 import { ROW_SPLITS_MAX } from '../gpu/sample/stage1';
 import { nodeGpu } from '../gpu/node-gpu';
 import { describeAdapter } from '../gpu/device';
@@ -34,7 +33,7 @@ const SPEC: FlagSpec = {
   precision: { kind: 'string', help: 'f32 (the exact kernels, default) or f16 (tensor cores: needs shader-f16 and chromium-experimental-subgroup-matrix)' },
   sweep: { kind: 'boolean', help: 'with --matmul N: the f16 tensor-core matmul kernels at N^3 (the default and the sweep\'s others), each checked against the default and float64' },
   only: { kind: 'string', help: 'with --sweep: time only the kernels whose name contains this text (the default is always timed)' },
-  'attend-shape': { kind: 'string', help: 'f16 attention: the kernel shape NSGxBKT[xB][-rR] (NSG subgroups of R query rows, 16 (default) or 32, BKT keys a tile: 8x32, 4x32, 4x64, 4x32-r32 or 2x32-r32; B K / V buffers, 1 (default) or 2; default shape by head dim and adapter)' },
+  'attend-shape': { kind: 'string', help: 'f16 attention: the kernel shape NSGxBKT[xB] (NSG subgroups of 16 query rows, BKT keys a tile: 8x32, 4x32 or 4x64; B K / V buffers, 1 (default) or 2; default shape by head dim and adapter)' },
   'row-splits': { kind: 'number', help: `f16 attention: key ranges stage 1's row pass splits each block of sampled rows into (1 .. ${ROW_SPLITS_MAX}; default one per 64 key tiles, 1 = unsplit)` },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   text: { kind: 'string', help: 'with --studio: the text (default public/texts/prose-nodejs-pull-requests.md, 7517 tokens; for S above that, e.g. public/texts/prose-long-alice-in-wonderland.txt)' },
@@ -151,14 +150,13 @@ function attendKernelFlags(shape: string | undefined, splits: number | undefined
   return splits === undefined ? k : { ...k, rowSplits: splits };
 }
 
-/** --attend-shape NSGxBKT[xB][-rR] (the shape's own fit checks run at dispatch; B K / V buffers,
- * 1 when absent; R query rows a subgroup, 16 when absent). */
+/** --attend-shape NSGxBKT[xB] (the shape's own fit checks run at dispatch; B K / V buffers, 1 when absent). */
 export function parseAttendShape(text: string | undefined): AttendKernel | undefined {
   if (text === undefined) return undefined;
-  const m = /^(\d+)x(\d+)(?:x(\d+))?(?:-r(\d+))?$/.exec(text.trim());
-  const nsg = Number(m?.[1]), bkt = Number(m?.[2]), kvBuffers = m?.[3] === undefined ? undefined : Number(m[3]), rows = m?.[4] === undefined ? undefined : Number(m[4]);
-  if (!m || (nsg !== 2 && nsg !== 4 && nsg !== 8) || (bkt !== 32 && bkt !== 64) || !(kvBuffers === undefined || kvBuffers === 1 || kvBuffers === 2) || !(rows === undefined || rows === 16 || rows === 32)) {
-    throw new UsageError(`--attend-shape must be NSGxBKT, NSGxBKTxB or either with -rR, NSG 2, 4 or 8, BKT 32 or 64, B (K / V buffers) 1 or 2 and R (query rows a subgroup) 16 or 32 (e.g. 8x32, 8x32x1 or 4x32-r32); got "${text}".`);
+  const m = /^(\d+)x(\d+)(?:x(\d+))?$/.exec(text.trim());
+  const nsg = Number(m?.[1]), bkt = Number(m?.[2]), kvBuffers = m?.[3] === undefined ? undefined : Number(m[3]);
+  if (!m || (nsg !== 4 && nsg !== 8) || (bkt !== 32 && bkt !== 64) || !(kvBuffers === undefined || kvBuffers === 1 || kvBuffers === 2)) {
+    throw new UsageError(`--attend-shape must be NSGxBKT or NSGxBKTxB with NSG 4 or 8, BKT 32 or 64 and B (K / V buffers) 1 or 2 (e.g. 8x32 or 8x32x1); got "${text}".`);
   }
-  return { shape: { nsg, bkt, ...(kvBuffers === undefined ? {} : { kvBuffers }), ...(rows === undefined ? {} : { rows }) } as FlashShape };
+  return { shape: kvBuffers === undefined ? { nsg, bkt } : { nsg, bkt, kvBuffers } };
 }

@@ -15,8 +15,12 @@
 # PART=7: the matmul's block rule (tests, TTFT twice, the 1B prefill, the studio).
 # PART=8: 16-byte-aligned matrix arrays (tests with and without WebGPU's bounds checks, both
 # builds on the synthetic pattern and the default model, NEW without the checks, the matmul
-# sweep twice to see whether its 128 x 256 block's time moves between runs, torch).
-# Usage: PART=1..8 bash bench/device/ab.sh $OUT
+# sweep twice to see whether its 128 x 256 block's time moves between runs, torch); its
+# 32-rows-a-subgroup shapes (-r32) need commit 653b7bd.
+# PART=9: the same with the column sums in 16-byte loads and the matmul's 128 x 256 block as its
+# default (its log also times 16-key tiles on 8 and 16 subgroups, removed after it).
+# PART=10: PART=9 again on the final build, with 4K, 16K and 64K beside 32K.
+# Usage: PART=1..10 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -46,6 +50,24 @@ norobust() { # norobust LABEL TIMEOUT ARGS...: NEW without WebGPU's bounds check
   local label=$1 t=$2; shift 2
   step "$label, robustness off [new]"; SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout "$t" $SA "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
 }
+if [ "${PART:-1}" = 9 ] || [ "${PART:-1}" = 10 ]; then # PART=10: PART=9 on the final build, with 4K-64K on NEW
+  T="tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs"
+  step tests; (cd .device && timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -140) >> "$LOG" 2>&1
+  step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)" | head -40) >> "$LOG" 2>&1
+  both "synthetic d64" 60 bench --precision f16 --S 32768 --d 64 --repeats 7
+  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  norobust "synthetic d64" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
+  if [ "$PART" = 10 ]; then
+    norobust "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+    step "synthetic d64 4K-64K [new]"; timeout 60 $SA bench --precision f16 --S 4096,16384,65536 --d 64 --repeats 7 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  fi
+  model_ab # (captures /tmp/cap32k.safetensors)
+  norobust "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  for rep in 1 2; do step "matmul sweep $rep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"; done
+  TS=32768; [ "$PART" = 10 ] && TS=4096,16384,32768,65536
+  step "torch 1b prefill"; timeout 90 python3 bench/torch-yardsticks.py --S $TS --d 64,128 --reps 10 --prefill 32768 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  step done; exit 0
+fi
 if [ "${PART:-1}" = 8 ]; then
   T="tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs"
   step tests; (cd .device && timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -120) >> "$LOG" 2>&1

@@ -15,9 +15,11 @@ export type FlashMode = 'dense' | 'sparse' | 'rows' | 'blocks';
 export type FlashEntry = 'attend' | 'column_sums';
 const MODE_ID: Record<FlashMode, number> = { dense: 0, sparse: 1, rows: 2, blocks: 3 };
 
-/** NSG subgroups of 16 (or 32) query rows each (BQ = 16 NSG or 32 NSG rows a workgroup), BKT keys a tile. */
+/** NSG subgroups of 16 query rows each (BQ = 16 NSG rows a workgroup), BKT keys a tile. (32 rows
+ * a subgroup, in commit 653b7bd, and 16-key tiles on 8 and 16 subgroups were tried on the H200 and
+ * lost at d 64 and d 128; docs/benchmarks.md.) */
 export interface FlashShape {
-  nsg: 2 | 4 | 8;
+  nsg: 4 | 8;
   bkt: 32 | 64;
   /** K / V tiles in workgroup memory (absent: 1). 2 double-buffers them: the next tile is written
    * while this one is read, one barrier a tile fewer, and the tile after it is loaded into
@@ -25,27 +27,23 @@ export interface FlashShape {
    * dense 20.76 ms against 19.01; d 32, 64 x 32: 23.59 against 13.61; docs/benchmarks.md), so
    * only on request (`bench --attend-shape 8x32x2`); attention with V only. */
   kvBuffers?: 1 | 2;
-  /** Query rows a subgroup owns (absent: 16). 32: two 16-row blocks, so each K / V operand read
-   * from workgroup memory serves two products and a row's softmax runs on one thread (attention
-   * only; the column sums keep 16). */
-  rows?: 16 | 32;
 }
 
-/** "8x32", "8x32x2" with two K / V buffers, "4x32-r32" with 32 rows a subgroup. */
-export const flashShapeName = (s: FlashShape): string => `${s.nsg}x${s.bkt}${(s.kvBuffers ?? 1) === 2 ? 'x2' : ''}${(s.rows ?? 16) === 32 ? '-r32' : ''}`;
+/** "8x32", or "8x32x2" with two K / V buffers. */
+export const flashShapeName = (s: FlashShape): string => `${s.nsg}x${s.bkt}${(s.kvBuffers ?? 1) === 2 ? 'x2' : ''}`;
 
 /** Query rows a workgroup owns. */
-export const flashRows = (s: FlashShape): number => (s.rows ?? 16) * s.nsg;
+export const flashRows = (s: FlashShape): number => 16 * s.nsg;
 
 /** Workgroup bytes of flash.wgsl's arrays for one entry (each rounded up to 16 bytes) and,
  * emulated, the primitives' two f16 scratch matrices per subgroup: attend uses sK, sV, sS, sP,
- * sCorr, sL, sJ and a flag; column_sums uses sQ, sK, sS and the two row arrays. */
+ * sCorr, sJ and a flag; column_sums uses sQ, sK, sS and the two row arrays. */
 export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode, withV = true, entry: FlashEntry = 'attend'): number {
   const DP = Math.ceil(d / 16) * 16, KSV = DP / 8 + 1, BQ = flashRows(s);
   const r16 = (n: number) => Math.ceil(n / 16) * 16;
   const nb = s.kvBuffers ?? 1;
   const arrays = entry === 'attend'
-    ? [nb * s.bkt * KSV * 16, withV ? nb * s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, BQ * 4, 2 * s.bkt * 4, 4]
+    ? [nb * s.bkt * KSV * 16, withV ? nb * s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 2 * s.bkt * 4, 4]
     : [BQ * KSV * 16, s.bkt * KSV * 16, BQ * (s.bkt + 4) * 4, 2 * BQ * 4, 2 * BQ * 4];
   const emulation = tc === 'emulated' ? [2 * s.nsg * 256 * 2] : [];
   return [...arrays, ...emulation].reduce((a, n) => a + r16(n), 0);
@@ -74,8 +72,7 @@ export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: Tens
 
 /** Why this shape cannot run for head dimension d here, or null. */
 export function flashUnfit(ctx: GpuContext, d: number, s: FlashShape, tc: TensorCoreMode, withV = true, entry: FlashEntry = 'attend'): string | null {
-  if (!(s.nsg === 2 || s.nsg === 4 || s.nsg === 8) || !(s.bkt === 32 || s.bkt === 64) || !(s.kvBuffers === undefined || s.kvBuffers === 1 || s.kvBuffers === 2) || !(s.rows === undefined || s.rows === 16 || s.rows === 32)) return `bad shape ${JSON.stringify(s)} (nsg 2, 4 or 8, bkt 32 or 64, kvBuffers 1 or 2, rows 16 or 32)`;
-  if ((s.rows ?? 16) === 32 && entry !== 'attend') return '32 rows a subgroup are for attention (the column sums keep 16)';
+  if (!(s.nsg === 4 || s.nsg === 8) || !(s.bkt === 32 || s.bkt === 64) || !(s.kvBuffers === undefined || s.kvBuffers === 1 || s.kvBuffers === 2)) return `bad shape ${JSON.stringify(s)} (nsg 4 or 8, bkt 32 or 64, kvBuffers 1 or 2)`;
   if ((s.kvBuffers ?? 1) === 2 && !(withV && entry === 'attend')) return 'two K / V buffers are for attention with V only';
   const bytes = flashWorkgroupBytes(d, s, tc, withV, entry), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
   if (bytes > max) return `${bytes} bytes of workgroup memory exceed the adapter's ${max}`;
@@ -123,39 +120,30 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
   const { bkt } = s;
   // Rows of sS and sP in 16-byte elements, padded by one (4 f32 or 8 f16) against bank conflicts.
   const SSV = bkt / 4 + 1, PSV = bkt / 8 + 1;
-  // A subgroup owns tq blocks of 16 query rows (rows sg * 16 tq ..): each K / V operand read from
-  // workgroup memory serves tq products. A row's softmax runs on tpr threads, each on hk keys.
-  const tq = (s.rows ?? 16) / 16, tpr = 2 / tq, hk = bkt / tpr;
+  const hk = bkt / 2; // keys of a tile each thread of a row's pair holds (keys half * hk ..)
   const nd = DP / 16, nk = bkt / 16;
   const rep = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n');
-  const rb = (q: number) => `(sg * ${16 * tq}u + ${16 * q}u)`; // the first row of the subgroup's block q
   // Q: chunk cc holds dims cc * bkt ..; matrix c (dims 16 c ..) is read from its chunk.
   const chunks = Math.ceil(DP / bkt);
   const stageQ = rep(chunks, (cc) => [
     cc > 0 ? '  workgroupBarrier();' : '',
     `  stage_q_chunk(h, q0, lid, ${cc * bkt}u);`,
     '  workgroupBarrier();',
-    rep(tq, (q) => rep(nd, (c) => (Math.floor((16 * c) / bkt) === cc ? `  let qL${q}_${c} = load_left_sP(${rb(q)} * PSV + ${(16 * c - cc * bkt) / 8}u, PSV);` : ''))),
+    rep(nd, (c) => (Math.floor((16 * c) / bkt) === cc ? `  let qL${c} = load_left_sP(sg * 16u * PSV + ${(16 * c - cc * bkt) / 8}u, PSV);` : '')),
   ].join('\n'));
+  // sS and sP offsets and strides count 16-byte elements (SSV, PSV a row); the per-subgroup
+  // 16 x 16 f32 scratch is 64 of them.
   const qk = rep(nk, (n) => [
-    rep(tq, (q) => `    var sA${q}_${n} = acc_zero();`),
-    rep(nd, (c) => [
-      `    { let kR = load_right_t_sK(kvo + ${16 * n * KSV + 2 * c}u, KSV);`,
-      rep(tq, (q) => `      sA${q}_${n} = mma(qL${q}_${c}, kR, sA${q}_${n});`),
-      '    }',
-    ].join('\n')),
-    rep(tq, (q) => `    store_acc_sS(${rb(q)} * SSV + ${4 * n}u, sA${q}_${n}, SSV);`),
+    `    var sA${n} = acc_zero();`,
+    rep(nd, (c) => `    sA${n} = mma(qL${c}, load_right_t_sK(kvo + ${16 * n * KSV + 2 * c}u, KSV), sA${n});`),
+    `    store_acc_sS(sg * 16u * SSV + ${4 * n}u, sA${n}, SSV);`,
   ].join('\n'));
-  const rescale = rep(tq, (q) => rep(nd, (n) => `        store_acc_sS(sg * 64u, oA${q}_${n}, 4u);\n        workgroupBarrier();\n        scale_scratch(${rb(q)}, sg, lane);\n        workgroupBarrier();\n        oA${q}_${n} = load_acc_sS(sg * 64u, 4u);\n        workgroupBarrier();`));
+  const rescale = rep(nd, (n) => `        store_acc_sS(sg * 64u, oA${n}, 4u);\n        workgroupBarrier();\n        scale_scratch(sg, lane);\n        workgroupBarrier();\n        oA${n} = load_acc_sS(sg * 64u, 4u);\n        workgroupBarrier();`);
   const pv = rep(nk, (u) => [
-    rep(tq, (q) => `      let pL${q}_${u} = load_left_sP(${rb(q)} * PSV + ${2 * u}u, PSV);`),
-    rep(nd, (n) => [
-      `      { let vR = load_right_sV(kvo + ${16 * u * KSV + 2 * n}u, KSV);`,
-      rep(tq, (q) => `        oA${q}_${n} = mma(pL${q}_${u}, vR, oA${q}_${n});`),
-      '      }',
-    ].join('\n')),
+    `      let pL${u} = load_left_sP(sg * 16u * PSV + ${2 * u}u, PSV);`,
+    rep(nd, (n) => `      oA${n} = mma(pL${u}, load_right_sV(kvo + ${16 * u * KSV + 2 * n}u, KSV), oA${n});`),
   ].join('\n'));
-  const store = rep(tq, (q) => rep(nd, (n) => `    store_acc_sS(sg * 64u, oA${q}_${n}, 4u);\n    workgroupBarrier();\n    write_out(h, q0, ${rb(q)}, sg, lane, ${16 * n}u);\n    workgroupBarrier();`));
+  const store = rep(nd, (n) => `    store_acc_sS(sg * 64u, oA${n}, 4u);\n    workgroupBarrier();\n    write_out(h, i, sg, lane, ${16 * n}u, l);\n    workgroupBarrier();`);
   // Column sums: the workgroup's K tile stays in registers (right operands, loaded once); each
   // block's Q rows are loaded once per 16 dimensions.
   const csK = rep(nk, (n) => rep(nd, (c) => `  let kR${n}_${c} = load_right_t_sK(${16 * n * KSV + 2 * c}u, KSV);`));
@@ -183,7 +171,14 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     rep(hk, (uu) => `    tmax = max(tmax, s${uu});`),
   ].join('\n');
   const probs = [
-    rep(hk, (uu) => `    let pr${uu} = select(0.0, exp2(s${uu} - m), s${uu} > HALF_NEG); l += pr${uu};`),
+    // A full tile's scores are all finite and so is m: no masked entry to zero.
+    rep(hk, (uu) => `    var pr${uu}: f32;`),
+    '    if (full) {',
+    rep(hk, (uu) => `      pr${uu} = exp2(s${uu} - m);`),
+    '    } else {',
+    rep(hk, (uu) => `      pr${uu} = select(0.0, exp2(s${uu} - m), s${uu} > HALF_NEG);`),
+    '    }',
+    rep(hk, (uu) => `    l += pr${uu};`),
     '    if (WITH_V) {',
     rep(hk / 8, (q) => {
       const e = (o: number) => `pr${8 * q + o}`;
@@ -207,7 +202,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     .replace(/^\/\/@LOAD_REGS\((\w+)\)$/gm, loadRegs)
     .replace('//@BINDINGS_QKV', bindings)
     .replace('//@LOADERS', loaders)
-    .replace('//@STAGE_Q', stageQ + (withV ? '\n' + rep(tq, (q) => rep(nd, (n) => `  var oA${q}_${n} = acc_zero();`)) : ''))
+    .replace('//@STAGE_Q', stageQ + (withV ? '\n' + rep(nd, (n) => `  var oA${n} = acc_zero();`) : ''))
     .replace('//@QK', qk)
     .replace('//@SCORES', scores)
     .replace('//@PROBS', probs)
@@ -219,7 +214,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     .replace('//@RECORD_TILES', mode === 'blocks' ? '  if (lid == 0u) { win[h * nwg.x + q0 / BQ] = visited; }' : '');
   const consts = [
     `const D: u32 = ${d}u;`, `const DP: u32 = ${DP}u;`, `const DV: u32 = ${DV}u;`, `const KSV: u32 = ${KSV}u;`,
-    `const BKT: u32 = ${bkt}u;`, `const SSV: u32 = ${SSV}u;`, `const PSV: u32 = ${PSV}u;`, `const NSG: u32 = ${s.nsg}u;`, `const TQ: u32 = ${tq}u;`, `const TPR: u32 = ${tpr}u;`,
+    `const BKT: u32 = ${bkt}u;`, `const SSV: u32 = ${SSV}u;`, `const PSV: u32 = ${PSV}u;`, `const NSG: u32 = ${s.nsg}u;`,
     `const SV_LEN: u32 = ${withV ? bkt * KSV : 1}u;`, `const MODE: u32 = ${MODE_ID[mode]}u;`, `const WITH_V: bool = ${withV};`,
     `const SPLIT: u32 = ${splits}u;`, `const KVB: u32 = ${withV ? s.kvBuffers ?? 1 : 1}u;`,
   ];

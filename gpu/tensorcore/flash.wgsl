@@ -19,12 +19,11 @@
 // (The first, staged kernel, attention.wgsl, took six barriers a tile and staged one f16 at a
 // time; it is in commit 82b1501, its figures in docs/benchmarks.md.)
 //
-// Subgroup sg owns query rows 16 TQ sg .. 16 TQ sg + 16 TQ - 1 of the block (TQ = 1 or 2 blocks
-// of 16: with 2, each K / V operand read from workgroup memory serves two products): their Q (f16
-// left operands) and O (f32 accumulators) stay in registers. Row r's softmax runs on TPR = 2 / TQ
-// threads, each on BKT / TPR keys in a row, read from sS in 16-byte loads, their probabilities
-// written to sP as packed halves in 16-byte stores (at 32 keys, rows of 9 and 5 vec4s: the 8
-// threads of each quarter warp hit 8 different 16-byte banks). The softmax keeps a reference max m per row and
+// Subgroup sg owns query rows 16 sg .. 16 sg + 15 of the block: their Q (f16 left operands) and O
+// (f32 accumulators) stay in registers. Threads 2r and 2r + 1 run row r's softmax, each on half of
+// the tile's keys (BKT / 2 in a row), read from sS in 16-byte loads, their probabilities written
+// to sP as packed halves in 16-byte stores (at 32 keys, rows of 9 and 5 vec4s: the 8 threads of
+// each quarter warp hit 8 different 16-byte banks). The softmax keeps a reference max m per row and
 // exponentiates against it (p = exp(s - m), as exp2 of scores in log2 units); a row raises m
 // only when a tile's max passes it by more than TAU, so p <= e^8 fits f16, and O, whose elements
 // cannot be read in registers, is rescaled through workgroup memory only on a tile where some row
@@ -47,7 +46,7 @@
 //   (flash.ts swaps its declaration); Params' nMax word is the block size b.
 
 const NT: u32 = NSG * 32u;
-const BQ: u32 = NSG * 16u * TQ;
+const BQ: u32 = NSG * 16u;
 const NONE: u32 = 0xffffffffu;
 const TILE_KEYS: u32 = BKT; // for gpu/attention/tiles.wgsl
 const NEG: f32 = -1e30;
@@ -63,14 +62,15 @@ const KV_PER: u32 = (BKT * DV + NT - 1u) / NT; // 8-half chunks of a K (or V) ti
 
 var<workgroup> sK: array<vec4<u32>, KVB * BKT * KSV>; // [buffer][key][dim / 8] packed halves
 var<workgroup> sV: array<vec4<u32>, KVB * SV_LEN>;    // [buffer][key][dim / 8] (1 element without V)
-// sS and sP are arrays of 16-byte elements so that they start 16-byte aligned: as array<f32> and
-// array<f16> the driver may place them after the 4-byte flags, and the H200's matrix loads and
-// stores then read and write 4 or 8 bytes off (every test failed with Dawn's bounds checks off;
-// with them on, the checks' runtime offsets hid it).
+// sS and sP are arrays of 16-byte elements, so each starts 16-byte aligned whatever order the
+// driver lays workgroup variables out in. As array<f32> and array<f16> (beside the 4-byte flags)
+// every attention test failed on the H200 with Dawn's bounds checks off, and passed with them on;
+// as 16-byte types every test passes both ways. The likely cause: matrix loads and stores
+// compiled for aligned addresses (Vulkan asks aligned pointers of cooperative-matrix loads) on an
+// array the driver had placed 4 or 8 bytes off, which the checked code path happened to tolerate.
 var<workgroup> sS: array<vec4<f32>, BQ * SSV>;      // [row][key / 4] scores; also 16 x 16 f32 scratch per subgroup
 var<workgroup> sP: array<vec4<u32>, BQ * PSV>;      // [row][key / 8] probabilities as packed halves; Q chunks while staging
 var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old - m_new) of this tile
-var<workgroup> sL: array<f32, BQ>;                  // row r's sum, for the output's writers
 var<workgroup> sJ: array<u32, 2u * BKT>;          // MODE 1: the keys of tile t and of the next, by halves
 var<workgroup> sFlagA: atomic<u32>;                 // 1 when some row raised its max this tile
 var<workgroup> sFlag: u32;                          // sFlagA moved by lid 0 for the uniform load
@@ -150,8 +150,8 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let q0 = (nwg.x / SPLIT - 1u - wid.x / SPLIT) * BQ;
   let sg = lid / 32u;
   let lane = lid % 32u;
-  let r = lid / TPR;         // the row this thread's softmax works on
-  let half = lid % TPR;      // which part of the tile's keys (half * BKT / TPR ..)
+  let r = lid / 2u;          // the row this thread's softmax works on
+  let half = lid % 2u;       // which half of the tile's keys (half * BKT / 2 ..)
   let i = row_of(h, q0, r);
 
   let nValid = valid_rows(h, q0);
@@ -233,7 +233,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     // from sS once, 4 at a time, never written back.
     var tmax = NEG;
 //@SCORES
-    if (TPR == 2u) { tmax = max(tmax, subgroupShuffleXor(tmax, 1u)); }
+    tmax = max(tmax, subgroupShuffleXor(tmax, 1u));
     // Row by row: raise m when the tile's max passes it by more than TAU (both threads of the
     // pair decide alike); O's share of the factor waits for the workgroup's decision below.
     var corr = 1.0;
@@ -279,10 +279,9 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     }
   }
 
-  // Row sums (of the pair when TPR = 2) to sL; outputs through the per-subgroup scratch (lane l
-  // of subgroup sg holds row row0 + l / 2 of a 16-row tile, which need not be its own row).
-  if (TPR == 2u) { l += subgroupShuffleXor(l, 1u); }
-  if (half == 0u) { sL[r] = l; }
+  // Row sums of the pair; outputs through the per-subgroup scratch (lane l of subgroup sg holds
+  // row 16 sg + l / 2 = r: the thread that owns that row's sum).
+  l += subgroupShuffleXor(l, 1u);
   workgroupBarrier();
   if (WITH_V) {
 //@STORE_O
@@ -296,22 +295,18 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 //@RECORD_TILES
 }
 
-// One 16 x 16 output tile (rows row0 .., dims c0 ..) of subgroup sg from the scratch in sS to
-// out, divided by the row's sum.
-fn write_out(h: u32, q0: u32, row0: u32, sg: u32, lane: u32, c0: u32) {
-  let row = row0 + lane / 2u;
-  let i = row_of(h, q0, row);
+// One 16 x 16 output tile (dims c0 ..) of subgroup sg from the scratch in sS to out, divided by l.
+fn write_out(h: u32, i: u32, sg: u32, lane: u32, c0: u32, l: f32) {
   if (i == NONE) { return; }
-  let l = sL[row];
   for (var t = 0u; t < 8u; t++) {
     let c = c0 + (lane % 2u) * 8u + t;
     if (c < D) { out[(h * p.S + i) * D + c] = sS[sg * 64u + lane * 2u + t / 4u][t % 4u] / l; }
   }
 }
 
-// Scales this lane's 8 scratch values (row row0 + lane / 2 of the block) by the row's factor.
-fn scale_scratch(row0: u32, sg: u32, lane: u32) {
-  let corr = sCorr[row0 + lane / 2u];
+// Scales this lane's 8 scratch values (row 16 sg + lane / 2) by the row's factor.
+fn scale_scratch(sg: u32, lane: u32) {
+  let corr = sCorr[sg * 16u + lane / 2u];
   sS[sg * 64u + lane * 2u] *= corr;
   sS[sg * 64u + lane * 2u + 1u] *= corr;
 }
@@ -335,8 +330,8 @@ fn combine_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invoca
 // c_j = sum over sampled rows i >= j of exp(scale q_i . k_j - lse_i). One workgroup per (key tile
 // of BKT keys, head): K stays in sK while the sampled rows stream through sQ in blocks of BQ as
 // packed halves, the next block read into registers while this one is summed; two barriers a
-// block; the K tile's matrices are read from sK once, into registers. Threads (u, part) sum key u
-// over every (NT / BKT)-th row of a block.
+// block; the K tile's matrices are read from sK once, into registers. Threads (u4, part) sum keys
+// 4 u4 .. 4 u4 + 3 (one 16-byte load of scores a row) over every (4 NT / BKT)-th row of a block.
 const Q_PER: u32 = (BQ * DV + NT - 1u) / NT; // 8-half chunks of a Q block per thread
 var<workgroup> sQ: array<vec4<u32>, BQ * KSV>; // [row][dim / 8] packed halves (column_sums only)
 // Row index and lse of each slot of the block in sQ, double-buffered (written with the next block
@@ -383,12 +378,13 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     let mid = (lo + hi) / 2u;
     if (idx[h * p.nMax + mid] < j0) { lo = mid + 1u; } else { hi = mid; }
   }
-  let u = lid % BKT;
-  let part = lid / BKT;
-  let parts = NT / BKT;
-  let j = j0 + u;
+  let u4 = lid % (BKT / 4u);   // this thread's keys: j0 + 4 u4 .. + 3 (one 16-byte load of scores a row)
+  let part = lid / (BKT / 4u);
+  let parts = NT / (BKT / 4u);
+  let j = j0 + 4u * u4;
+  let js = vec4<u32>(j) + vec4<u32>(0u, 1u, 2u, 3u);
   let sc2 = p.scale * LOG2E; // exp(scale s - lse) = exp2(sc2 s - lse log2(e)): sRowL holds lse log2(e)
-  var acc = 0.0;
+  var acc = vec4<f32>(0.0);
   var rq: array<vec4<u32>, Q_PER>;
   var rRow = vec2<u32>(NONE, 0u); // threads lid < BQ: the next block's slot lid
   var c0 = lo;
@@ -426,7 +422,10 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     if (j < S) {
       for (var rr = part; rr < BQ; rr += parts) {
         let i = sRowI[buf * BQ + rr];
-        if (i != NONE && j <= i) { acc += exp2(sS[rr * SSV + u / 4u][u % 4u] * sc2 - sRowL[buf * BQ + rr]); }
+        if (i != NONE && j <= i) {
+          let e = exp2(sS[rr * SSV + u4] * sc2 - sRowL[buf * BQ + rr]);
+          acc += select(vec4<f32>(0.0), e, js <= vec4<u32>(i));
+        }
       }
     }
     workgroupBarrier(); // scores consumed; the next block visible
@@ -438,11 +437,11 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     }
     if (lid < BQ && c0 + BQ < n) { rRow = row_entry(h, c0 + BQ + lid, n); }
   }
-  sS[(part * BKT + u) / 4u][u % 4u] = acc;
+  sS[part * (BKT / 4u) + u4] = acc; // NT vec4s: within sS's BQ rows
   workgroupBarrier();
   if (part == 0u && j < S) {
-    var total = 0.0;
-    for (var x = 0u; x < parts; x++) { total += sS[(x * BKT + u) / 4u][u % 4u]; }
-    out[h * S + j] = total;
+    var total = vec4<f32>(0.0);
+    for (var x = 0u; x < parts; x++) { total += sS[x * (BKT / 4u) + u4]; }
+    for (var e = 0u; e < 4u; e++) { if (j + e < S) { out[h * S + j + e] = total[e]; } }
   }
 }

@@ -1,9 +1,9 @@
 // The f16 tensor-core matmul y = x W^T (+ b): f32 x, f16 W in Linear layout (N, K), f32 y, f32
 // accumulation. matmulF16Dispatch is the one entry point; it picks one of two kernels:
-//  - vec16 (matmul-vec16.ts), 16-byte loads: the default wherever K % 8 == 0, at 256 x 128 x 32
-//    (8 subgroups of 64 x 64, one workgroup buffer) for K, N >= 1024 where it fits, else
+//  - vec16 (matmul-vec16.ts), 16-byte loads: the default wherever K % 8 == 0, at 128 x 256 x 32
+//    (8 subgroups of 32 x 128, one workgroup buffer) for K, N >= 1024 where it fits, else
 //    128 x 128 x 32 (two buffers). H200, 4096^3, median of 20 (docs/benchmarks.md):
-//    1.984-2.018 ms = 69 TFLOP/s, and 2.179-2.208 ms = 63 TFLOP/s for the smaller block;
+//    1.627 ms = 84.4 TFLOP/s, and 2.214 ms = 62.1 TFLOP/s for the smaller block;
 //  - staged (matmul.wgsl, here), the same block with 4-half loads and one buffer: the fallback
 //    for any other K (K % 4 != 0 reads scalars) or a smaller adapter: 2.490 ms = 55.2 TFLOP/s.
 // Tests force other shapes of either kernel to cover block edges.
@@ -29,10 +29,11 @@ export interface MatmulTile {
 /** The staged kernel's block where it is the fallback: 8 subgroups, 128 x 128 x 32 (best of its own H200 sweep). */
 export const STAGED_MATMUL_TILE: MatmulTile = { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 32, pad: 8 };
 
-/** The default kernel's shape: 8 subgroups of 64 x 64 (16 accumulators each), 256 x 128 x 32,
- * one buffer (two do not fit 48 KiB at this block). H200, 4096^3, two calls: 1.984 and 2.018 ms
- * (69 TFLOP/s) against 2.179 and 2.208 for VEC16_MATMUL_SHAPE beside it (docs/benchmarks.md). */
-export const VEC16_MATMUL_LARGE: Vec16Shape = { SGR: 4, SGC: 2, TM: 4, TN: 4, BK: 32, nbuf: 1 };
+/** The default kernel's shape: 8 subgroups of 32 x 128 (16 accumulators each), 128 x 256 x 32,
+ * one buffer (two do not fit 48 KiB at this block). H200, 4096^3: 1.627-1.628 ms (84.4 TFLOP/s)
+ * in four of five sweeps over three calls (once 37), against 2.011-2.015 for 256 x 128 x 32 (64 x 64
+ * a subgroup, the default before 2026-12-02) beside it (docs/benchmarks.md, PART=8). */
+export const VEC16_MATMUL_LARGE: Vec16Shape = { SGR: 4, SGC: 2, TM: 2, TN: 8, BK: 32, nbuf: 1 };
 
 /** The default where the large block does not fit (an adapter with less workgroup memory, the
  * emulation): 8 subgroups, 128 x 128 x 32, double-buffered (the default until 2026-12-02). */

@@ -27,10 +27,10 @@ export interface MatrixArray {
    * an element (16-byte loads and stores); its offsets and strides count those 8-half elements,
    * so rows start on 16 bytes (Dawn's relaxed subgroupMatrixLoad rule: any numeric array element
    * whose size is at least the matrix element's); 'f32x4' is array<vec4<f32>> for accumulators,
-   * offsets and strides in vec4s. Arrays a matrix is loaded from or stored to are 16-byte types
-   * so that their start is 16-byte aligned whatever order the driver places workgroup variables
-   * in (Vulkan asks 16-byte aligned pointers of cooperative-matrix loads and stores; an array<f16>
-   * or array<f32> may land 4 or 8 bytes off, and does: see flash.wgsl). */
+   * offsets and strides in vec4s. The kernels give every array a matrix is loaded from or
+   * stored to a 16-byte element type, so that it starts 16-byte aligned whatever order the driver
+   * lays workgroup variables out in: with array<f16> and array<f32> beside 4-byte variables the
+   * attention kernels failed on the H200 without Dawn's bounds checks (flash.wgsl says more). */
   elem: 'f16' | 'f32' | 'f16x8' | 'f32x4';
   uses: readonly ('left' | 'right' | 'right_t' | 'acc')[];
 }

@@ -41,9 +41,9 @@ function kernelsFor(ctx: GpuContext, tc: TensorCoreMode, d: number): { run: { na
   // Stage 1's row pass split over key ranges (the default splits only from S = 64 key tiles up):
   // 3 ranges, and the most, where short rows leave whole ranges without keys.
   if (def) for (const rowSplits of [3, ROW_SPLITS_MAX]) run.push({ name: `${flashShapeName(def)}, ${rowSplits} key ranges`, k: { rowSplits } });
-  for (const [nsg, bkt, rows] of [[4, 64, 16], [8, 32, 16], [4, 32, 16], [4, 32, 32], [2, 32, 32]] as const) {
+  for (const [nsg, bkt] of [[4, 64], [8, 32], [4, 32]] as const) {
     for (const kvBuffers of [1, 2] as const) {
-      const shape: FlashShape = { nsg, bkt, kvBuffers, rows };
+      const shape: FlashShape = { nsg, bkt, kvBuffers };
       if (def && flashShapeName(shape) === flashShapeName(def)) continue;
       const why = flashUnfit(ctx, d, shape, tc);
       if (why) unfit.push(`${flashShapeName(shape)}: ${why}`);
