@@ -78,9 +78,9 @@ export function nodeGpu(): Promise<GpuContext> {
     // with these toggles (it trusts f16 there by default from driver 615.71 on); elsewhere they
     // change nothing. Timestamps unquantized: Dawn rounds them as browsers do (to 2^16 ns on the
     // H200), which hid every pass under 65 us and rounded the stage passes' times.
-    // SA_STUDIO_DAWN_SAFE=1 leaves all three off. SA_STUDIO_DAWN_NO_ROBUSTNESS=1 (a measurement
-    // only: what WebGPU's bounds checks cost the kernels; no browser runs without them) adds
-    // Dawn's disable_robustness.
+    // SA_STUDIO_DAWN_SAFE=1 leaves all three off. SA_STUDIO_DAWN_NO_ROBUSTNESS=1 (to measure what
+    // WebGPU's bounds checks cost the kernels: every f16 test passes without them on the H200, but
+    // no browser runs without them, so the default keeps them) adds Dawn's disable_robustness.
     const unsafe = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia', ...(env.SA_STUDIO_DAWN_NO_ROBUSTNESS === '1' ? ['disable_robustness'] : [])];
     const flags = env.SA_STUDIO_DAWN_SAFE === '1' ? [] : [`enable-dawn-features=${unsafe.join(',')}`, 'disable-dawn-features=timestamp_quantization'];
     const gpu = (instance = mod.create(flags));

@@ -20,7 +20,9 @@
 # PART=9: the same with the column sums in 16-byte loads and the matmul's 128 x 256 block as its
 # default (its log also times 16-key tiles on 8 and 16 subgroups, removed after it).
 # PART=10: PART=9 again on the final build, with 4K, 16K and 64K beside 32K.
-# Usage: PART=1..10 bash bench/device/ab.sh $OUT
+# PART=11: the matmul's block at BK 16 with two buffers (NEW: 128 x 256 x 16 as the default for
+# K, N >= 1024, against BASE's 128 x 256 x 32 with one): matmul tests, sweeps, the 1B prefill.
+# Usage: PART=1..11 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -50,6 +52,15 @@ norobust() { # norobust LABEL TIMEOUT ARGS...: NEW without WebGPU's bounds check
   local label=$1 t=$2; shift 2
   step "$label, robustness off [new]"; SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout "$t" $SA "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
 }
+if [ "${PART:-1}" = 11 ]; then
+  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -60) >> "$LOG" 2>&1
+  step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)" | head -20) >> "$LOG" 2>&1
+  for rep in 1 2; do step "matmul sweep $rep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"; done
+  norobust "matmul sweep" 60 bench --matmul 4096 --sweep --repeats 20
+  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  both "prefill 1b, again" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  step done; exit 0
+fi
 if [ "${PART:-1}" = 9 ] || [ "${PART:-1}" = 10 ]; then # PART=10: PART=9 on the final build, with 4K-64K on NEW
   T="tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs"
   step tests; (cd .device && timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -140) >> "$LOG" 2>&1

@@ -56,10 +56,13 @@ export function defaultMatmulKernel(ctx: GpuContext, mode: TensorCoreMode, K: nu
   return { kind: 'staged', tile: STAGED_MATMUL_TILE };
 }
 
+/** "vec16 128x256x32 1buf", with the subgroup count where it is not 8 ("... 4sg"): two blocks of
+ * one size on different subgroup counts are different kernels. */
 export function matmulKernelName(k: MatmulKernel): string {
   const s = k.kind === 'vec16' ? k.shape : k.tile;
   const block = `${s.SGR * s.TM * 16}x${s.SGC * s.TN * 16}x${s.BK}`;
-  return k.kind === 'vec16' ? `vec16 ${block} ${k.shape.nbuf}buf` : `staged ${block}`;
+  const sg = s.SGR * s.SGC === 8 ? '' : ` ${s.SGR * s.SGC}sg`;
+  return k.kind === 'vec16' ? `vec16 ${block} ${k.shape.nbuf}buf${sg}` : `staged ${block}${sg}`;
 }
 
 export function tileBlock(t: MatmulTile): { BM: number; BN: number } {
