@@ -22,7 +22,9 @@
 # PART=10: PART=9 again on the final build, with 4K, 16K and 64K beside 32K.
 # PART=11: the matmul's block at BK 16 with two buffers (NEW: 128 x 256 x 16 as the default for
 # K, N >= 1024, against BASE's 128 x 256 x 32 with one): matmul tests, sweeps, the 1B prefill.
-# Usage: PART=1..11 bash bench/device/ab.sh $OUT
+# PART=12: the matmul's workgroup tiles blocked by subgroup, so each matrix load has constant
+# offsets and strides (BASE: b592964): matmul tests, both builds' sweeps, the 1B prefill, TTFT.
+# Usage: PART=1..12 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -52,6 +54,17 @@ norobust() { # norobust LABEL TIMEOUT ARGS...: NEW without WebGPU's bounds check
   local label=$1 t=$2; shift 2
   step "$label, robustness off [new]"; SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout "$t" $SA "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
 }
+if [ "${PART:-1}" = 12 ]; then
+  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs tensorcore-attention.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -80) >> "$LOG" 2>&1
+  step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)" | head -20) >> "$LOG" 2>&1
+  for rep in 1 2; do both "matmul sweep $rep" 60 bench --matmul 4096 --sweep --repeats 20; done
+  norobust "matmul sweep" 60 bench --matmul 4096 --sweep --repeats 20
+  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  both "prefill 1b, again" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  norobust "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  both "ttft tokens" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
+  step done; exit 0
+fi
 if [ "${PART:-1}" = 11 ]; then
   step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -60) >> "$LOG" 2>&1
   step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)" | head -20) >> "$LOG" 2>&1

@@ -5,7 +5,7 @@
 import type { GpuContext } from '../device';
 import { ceilDiv, u32, type Dispatch } from '../kernel';
 import type { Tensor } from '../tensor';
-import { matrixPrimitives } from './primitives';
+import { blockedLoad, blockedStoreAcc, matrixPrimitives } from './primitives';
 import type { TensorCoreMode } from './support';
 import vec16Wgsl from './matmul-vec16.wgsl';
 
@@ -57,13 +57,14 @@ export function matmulVec16Source(s: Vec16Shape, mode: TensorCoreMode): string {
     `  for (var t = 0u; t < B_PER; t++) { let e = lid + t * NT; if (e < BN * KV) { rb[t] = w_chunk(col0 + e / KV, ${k} + 8u * (e % KV)); } }`,
   ].join('\n');
   const storeRegs = (b: string) => [
-    `  for (var t = 0u; t < A_PER; t++) { let e = lid + t * NT; if (e < BM * KV) { sA[${b} * (BM * ASV) + (e / KV) * ASV + e % KV] = ra[t]; } }`,
-    `  for (var t = 0u; t < B_PER; t++) { let e = lid + t * NT; if (e < BN * KV) { sB[${b} * (BN * BSV) + (e / KV) * BSV + e % KV] = rb[t]; } }`,
+    `  for (var t = 0u; t < A_PER; t++) { let e = lid + t * NT; if (e < BM * KV) { let m = e / KV; sA[${b} * SGR + m / (16u * TM)][(m % (16u * TM)) * ASV + e % KV] = ra[t]; } }`,
+    `  for (var t = 0u; t < B_PER; t++) { let e = lid + t * NT; if (e < BN * KV) { let n = e / KV; sB[${b} * SGC + n / (16u * TN)][(n % (16u * TN)) * BSV + e % KV] = rb[t]; } }`,
   ].join('\n');
+  const em = mode === 'emulated';
   // One slab's products, the BK / 16 steps unrolled (all of a step's loads before its products).
   const mmaSlab = rep(BK / 16, (q) => [
-    ...Array.from({ length: TM }, (_, i) => `      let a${q}_${i} = load_left_sA(buf * (BM * ASV) + (sr + ${16 * i}u) * ASV + ${2 * q}u, ASV);`),
-    ...Array.from({ length: TN }, (_, j) => `      let b${q}_${j} = load_right_t_sB(buf * (BN * BSV) + (sc + ${16 * j}u) * BSV + ${2 * q}u, BSV);`),
+    ...Array.from({ length: TM }, (_, i) => `      let a${q}_${i} = ${blockedLoad(em, 'sA', 'left', 'buf * SGR + sg / SGC', 16 * i * ASV + 2 * q, ASV)};`),
+    ...Array.from({ length: TN }, (_, j) => `      let b${q}_${j} = ${blockedLoad(em, 'sB', 'right_t', 'buf * SGC + sg % SGC', 16 * j * BSV + 2 * q, BSV)};`),
     lines((i, j) => `      acc${i}_${j} = mma(a${q}_${i}, b${q}_${j}, acc${i}_${j});`),
   ].join('\n'));
   const slab = s.nbuf === 1
@@ -75,19 +76,19 @@ export function matmulVec16Source(s: Vec16Shape, mode: TensorCoreMode): string {
     .replace('//@STORE_REGS_0', storeRegs('0u'))
     .replace('//@LOAD_REGS_NEXT', loadRegs('kn'))
     .replace('//@SLAB', slab)
-    .replace('//@EPILOGUE_SCRATCH', lines((i, j) => `  store_acc_sC(sg * 64u, acc${i}_${j}, 4u);\n  workgroupBarrier();\n  write_tile(sg, lane, row0 + sr + ${16 * i}u, col0 + sc + ${16 * j}u);\n  workgroupBarrier();`));
+    .replace('//@EPILOGUE_SCRATCH', lines((i, j) => `  ${blockedStoreAcc(em, 'sC', 'sg', `acc${i}_${j}`, 0, 4)}\n  workgroupBarrier();\n  write_tile(sg, lane, row0 + sr + ${16 * i}u, col0 + sc + ${16 * j}u);\n  workgroupBarrier();`));
   const consts = [
     `const BM: u32 = ${BM}u;`, `const BN: u32 = ${BN}u;`, `const BK: u32 = ${BK}u;`, `const NT: u32 = ${NT}u;`,
-    `const NSG: u32 = ${NSG}u;`, `const SGC: u32 = ${SGC}u;`, `const TM: u32 = ${TM}u;`, `const TN: u32 = ${TN}u;`,
+    `const NSG: u32 = ${NSG}u;`, `const SGR: u32 = ${SGR}u;`, `const SGC: u32 = ${SGC}u;`, `const TM: u32 = ${TM}u;`, `const TN: u32 = ${TN}u;`,
     `const KV: u32 = ${KV}u;`, `const ASV: u32 = ${ASV}u;`, `const BSV: u32 = ${BSV}u;`, `const NBUF: u32 = ${s.nbuf}u;`,
   ];
   const prims = matrixPrimitives({
     emulate: mode === 'emulated',
     subgroups: NSG,
     arrays: [
-      { name: 'sA', elem: 'f16x8', uses: ['left'] },
-      { name: 'sB', elem: 'f16x8', uses: ['right_t'] },
-      { name: 'sC', elem: 'f32x4', uses: ['acc'] },
+      { name: 'sA', elem: 'f16x8', uses: ['left'], blocked: true },
+      { name: 'sB', elem: 'f16x8', uses: ['right_t'], blocked: true },
+      { name: 'sC', elem: 'f32x4', uses: ['acc'], blocked: true },
     ],
   });
   return [prims, ...consts, body].join('\n');

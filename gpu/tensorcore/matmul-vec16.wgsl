@@ -20,9 +20,11 @@ const B_PER: u32 = (BN * KV + NT - 1u) / NT;   // 8-half chunks of W per thread 
 struct Params { M: u32, N: u32, K: u32, hasBias: u32, xRow0: u32 }
 @group(0) @binding(4) var<uniform> p: Params;
 
-var<workgroup> sA: array<vec4<u32>, NBUF * BM * ASV>;  // [buf][m][k / 8], 8 halves an element
-var<workgroup> sB: array<vec4<u32>, NBUF * BN * BSV>;  // [buf][n][k / 8]
-var<workgroup> sC: array<vec4<f32>, NSG * 64u>;       // epilogue: one 16 x 16 f32 tile per subgroup (vec4s: 16-byte aligned, primitives.ts)
+// Blocked by the subgroup row / column that reads them (primitives.ts, `blocked`): each matrix
+// load names its block and a constant offset and stride, which the bounds checks prove in range.
+var<workgroup> sA: array<array<vec4<u32>, 16u * TM * ASV>, NBUF * SGR>; // [buf, subgroup row][m][k / 8], 8 halves an element
+var<workgroup> sB: array<array<vec4<u32>, 16u * TN * BSV>, NBUF * SGC>; // [buf, subgroup col][n][k / 8]
+var<workgroup> sC: array<array<vec4<f32>, 64u>, NSG>;   // epilogue: one 16 x 16 f32 tile per subgroup
 
 // 8 consecutive k of row r of x / row n of W as packed halves; zeros outside.
 fn x_chunk(r: u32, k: u32) -> vec4<u32> {
@@ -75,7 +77,7 @@ fn write_tile(sg: u32, lane: u32, r0: u32, c0: u32) {
     let r = r0 + e / 16u;
     let c = c0 + e % 16u;
     if (r < p.M && c < p.N) {
-      var v = sC[sg * 64u + e / 4u][e % 4u];
+      var v = sC[sg][e / 4u][e % 4u];
       if (p.hasBias == 1u) { v += bias[c]; }
       y[r * p.N + c] = v;
     }

@@ -3,7 +3,8 @@
 //  - vec16 (matmul-vec16.ts), 16-byte loads: the default wherever K % 8 == 0, at 128 x 256 x 32
 //    (8 subgroups of 32 x 128, one workgroup buffer) for K, N >= 1024 where it fits, else
 //    128 x 128 x 32 (two buffers). H200, 4096^3, median of 20 (docs/benchmarks.md):
-//    1.627 ms = 84.4 TFLOP/s, and 2.214 ms = 62.1 TFLOP/s for the smaller block;
+//    1.160 ms = 118.4 TFLOP/s, and 1.847 ms = 74.4 TFLOP/s for the smaller block (its matrix
+//    loads blocked so that the bounds checks are proved at compile time: 85.8 and 63.4 before);
 //  - staged (matmul.wgsl, here), the same block with 4-half loads and one buffer: the fallback
 //    for any other K (K % 4 != 0 reads scalars) or a smaller adapter: 2.490 ms = 55.2 TFLOP/s.
 // Tests force other shapes of either kernel to cover block edges.
@@ -30,9 +31,9 @@ export interface MatmulTile {
 export const STAGED_MATMUL_TILE: MatmulTile = { SGR: 4, SGC: 2, TM: 2, TN: 4, BK: 32, pad: 8 };
 
 /** The default kernel's shape: 8 subgroups of 32 x 128 (16 accumulators each), 128 x 256 x 32,
- * one buffer (two do not fit 48 KiB at this block). H200, 4096^3: 1.627-1.628 ms (84.4 TFLOP/s)
- * in four of five sweeps over three calls (once 37), against 2.011-2.015 for 256 x 128 x 32 (64 x 64
- * a subgroup, the default before 2026-12-02) beside it (docs/benchmarks.md, PART=8). */
+ * one buffer (two do not fit 48 KiB at this block). H200, 4096^3: 84.4-85.8 TFLOP/s in eight
+ * sweeps over four calls, against 68.2-69.6 for 256 x 128 x 32 (64 x 64 a subgroup, the default
+ * before 2026-12-02) beside it; 118.4 once its loads were blocked (docs/benchmarks.md, PART=12). */
 export const VEC16_MATMUL_LARGE: Vec16Shape = { SGR: 4, SGC: 2, TM: 2, TN: 8, BK: 32, nbuf: 1 };
 
 /** The default where the large block does not fit (an adapter with less workgroup memory, the

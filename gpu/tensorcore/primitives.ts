@@ -33,6 +33,12 @@ export interface MatrixArray {
    * attention kernels failed on the H200 without Dawn's bounds checks (flash.wgsl says more). */
   elem: 'f16' | 'f32' | 'f16x8' | 'f32x4';
   uses: readonly ('left' | 'right' | 'right_t' | 'acc')[];
+  /** An array of blocks (array<array<elem, n>, m>): a matrix is read from one block, and the
+   * kernel writes its loads with blockedLoad / blockedStoreAcc, whose offsets and strides are
+   * literal constants on the real path. With constant offsets, strides and a fixed-size block,
+   * Dawn's bounds checks can prove the matrix in range at compile time and leave the load as it
+   * is; through a function parameter they wrap every load in a run-time test. */
+  blocked?: boolean;
 }
 
 export interface PrimitiveOptions {
@@ -65,6 +71,7 @@ function real(o: PrimitiveOptions): string {
     `fn mma(a: ${L}, b: ${R}, c: ${A}) -> ${A} { return subgroupMatrixMultiplyAccumulate(a, b, c); }`,
   ];
   for (const a of o.arrays) {
+    if (a.blocked) continue; // inline: blockedLoad / blockedStoreAcc
     for (const u of a.uses) {
       if (u === 'left') out.push(`fn load_left_${a.name}(off: u32, stride: u32) -> ${L} { return subgroupMatrixLoad<${L}, row_major>(&${a.name}, off, stride); }`);
       if (u === 'right') out.push(`fn load_right_${a.name}(off: u32, stride: u32) -> ${R} { return subgroupMatrixLoad<${R}, row_major>(&${a.name}, off, stride); }`);
@@ -111,6 +118,7 @@ function emulated(o: PrimitiveOptions): string {
   ];
   const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
   for (const a of o.arrays) {
+    if (a.blocked) { out.push(...emulatedBlocked(a)); continue; }
     if (a.elem === 'f16x8') { out.push(...emulatedPacked(a)); continue; }
     if (a.elem === 'f32x4') { out.push(...emulatedAccVec4(a)); continue; }
     const cast = a.elem === 'f16' ? '' : 'f16';
@@ -128,6 +136,43 @@ function emulated(o: PrimitiveOptions): string {
     }
   }
   return out.join('\n');
+}
+
+/** A blocked array's matrix load as a WGSL expression: element (r, c) as load_<use>_<arr>
+ * (above), counted from the start of block `blk` (a WGSL expression); off and stride are numbers,
+ * so the real path's call has literal constants. */
+export function blockedLoad(emulate: boolean, arr: string, use: 'left' | 'right' | 'right_t', blk: string, off: number, stride: number): string {
+  if (emulate) return `load_${use}_${arr}(${blk}, ${off}u, ${stride}u)`;
+  const T = use === 'left' ? L : R;
+  return `subgroupMatrixLoad<${T}, ${use === 'right_t' ? 'col_major' : 'row_major'}>(&${arr}[${blk}], ${off}u, ${stride}u)`;
+}
+
+/** A blocked f32x4 array's accumulator store (row-major) as a WGSL statement. */
+export function blockedStoreAcc(emulate: boolean, arr: string, blk: string, m: string, off: number, stride: number): string {
+  if (emulate) return `store_acc_${arr}(${blk}, ${off}u, ${m}, ${stride}u);`;
+  return `subgroupMatrixStore<row_major>(&${arr}[${blk}], ${off}u, ${m}, ${stride}u);`;
+}
+
+/** Emulated loads and stores of a blocked array (one more leading argument: the block). */
+function emulatedBlocked(a: MatrixArray): string[] {
+  const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
+  const out: string[] = [];
+  if (a.elem === 'f16x8') {
+    out.push(`fn emu_half_${a.name}(blk: u32, h: u32) -> f16 { return bitcast<vec2<f16>>(${a.name}[blk][h / 8u][(h % 8u) / 2u])[h % 2u]; }`);
+    for (const u of a.uses) {
+      if (u === 'left' || u === 'right') {
+        const T = u === 'left' ? 'LeftM' : 'RightM';
+        out.push(`fn load_${u}_${a.name}(blk: u32, off: u32, stride: u32) -> ${T} { var m: ${T}; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}(blk, (off + row * stride) * 8u + col0 + t); } return m; }`);
+      } else if (u === 'right_t') {
+        out.push(`fn load_right_t_${a.name}(blk: u32, off: u32, stride: u32) -> RightM { var m: RightM; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}(blk, (off + (col0 + t) * stride) * 8u + row); } return m; }`);
+      } else throw new Error(`matrix primitives: packed f16 array ${a.name} cannot hold accumulators.`);
+    }
+    return out;
+  }
+  if (a.elem === 'f32x4' && a.uses.every((u) => u === 'acc')) {
+    return [`fn store_acc_${a.name}(blk: u32, off: u32, m: AccM, stride: u32) { ${rc} for (var t = 0u; t < 8u; t++) { ${a.name}[blk][off + row * stride + (col0 + t) / 4u][(col0 + t) % 4u] = m.v[t]; } }`];
+  }
+  throw new Error(`matrix primitives: blocked arrays are f16x8 operands or f32x4 accumulators (${a.name}: ${a.elem}).`);
 }
 
 /** Emulated accumulator stores and loads on an array<vec4<f32>> (offsets and strides in vec4s). */
