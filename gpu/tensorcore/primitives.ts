@@ -118,7 +118,7 @@ function emulated(o: PrimitiveOptions): string {
   ];
   const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
   for (const a of o.arrays) {
-    if (a.blocked) { out.push(...emulatedBlocked(a)); continue; }
+    if (a.blocked && a.elem !== 'f16x8' && a.elem !== 'f32x4') throw new Error(`matrix primitives: blocked arrays are f16x8 or f32x4 (${a.name}: ${a.elem}).`);
     if (a.elem === 'f16x8') { out.push(...emulatedPacked(a)); continue; }
     if (a.elem === 'f32x4') { out.push(...emulatedAccVec4(a)); continue; }
     const cast = a.elem === 'f16' ? '' : 'f16';
@@ -153,48 +153,34 @@ export function blockedStoreAcc(emulate: boolean, arr: string, blk: string, m: s
   return `subgroupMatrixStore<row_major>(&${arr}[${blk}], ${off}u, ${m}, ${stride}u);`;
 }
 
-/** Emulated loads and stores of a blocked array (one more leading argument: the block). */
-function emulatedBlocked(a: MatrixArray): string[] {
-  const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
-  const out: string[] = [];
-  if (a.elem === 'f16x8') {
-    out.push(`fn emu_half_${a.name}(blk: u32, h: u32) -> f16 { return bitcast<vec2<f16>>(${a.name}[blk][h / 8u][(h % 8u) / 2u])[h % 2u]; }`);
-    for (const u of a.uses) {
-      if (u === 'left' || u === 'right') {
-        const T = u === 'left' ? 'LeftM' : 'RightM';
-        out.push(`fn load_${u}_${a.name}(blk: u32, off: u32, stride: u32) -> ${T} { var m: ${T}; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}(blk, (off + row * stride) * 8u + col0 + t); } return m; }`);
-      } else if (u === 'right_t') {
-        out.push(`fn load_right_t_${a.name}(blk: u32, off: u32, stride: u32) -> RightM { var m: RightM; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}(blk, (off + (col0 + t) * stride) * 8u + row); } return m; }`);
-      } else throw new Error(`matrix primitives: packed f16 array ${a.name} cannot hold accumulators.`);
-    }
-    return out;
-  }
-  if (a.elem === 'f32x4' && a.uses.every((u) => u === 'acc')) {
-    return [`fn store_acc_${a.name}(blk: u32, off: u32, m: AccM, stride: u32) { ${rc} for (var t = 0u; t < 8u; t++) { ${a.name}[blk][off + row * stride + (col0 + t) / 4u][(col0 + t) % 4u] = m.v[t]; } }`];
-  }
-  throw new Error(`matrix primitives: blocked arrays are f16x8 operands or f32x4 accumulators (${a.name}: ${a.elem}).`);
+/** A blocked array's emulated functions take the block first: the parameter, the array
+ * expression and the argument to pass on. */
+function blockParts(a: MatrixArray): { param: string; arr: string; arg: string } {
+  return a.blocked ? { param: 'blk: u32, ', arr: `${a.name}[blk]`, arg: 'blk, ' } : { param: '', arr: a.name, arg: '' };
 }
 
 /** Emulated accumulator stores and loads on an array<vec4<f32>> (offsets and strides in vec4s). */
 function emulatedAccVec4(a: MatrixArray): string[] {
   if (a.uses.some((u) => u !== 'acc')) throw new Error(`matrix primitives: vec4<f32> array ${a.name} holds accumulators only.`);
   const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
+  const { param, arr } = blockParts(a);
   return [
-    `fn store_acc_${a.name}(off: u32, m: AccM, stride: u32) { ${rc} for (var t = 0u; t < 8u; t++) { ${a.name}[off + row * stride + (col0 + t) / 4u][(col0 + t) % 4u] = m.v[t]; } }`,
-    `fn load_acc_${a.name}(off: u32, stride: u32) -> AccM { var m: AccM; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = ${a.name}[off + row * stride + (col0 + t) / 4u][(col0 + t) % 4u]; } return m; }`,
+    `fn store_acc_${a.name}(${param}off: u32, m: AccM, stride: u32) { ${rc} for (var t = 0u; t < 8u; t++) { ${arr}[off + row * stride + (col0 + t) / 4u][(col0 + t) % 4u] = m.v[t]; } }`,
+    `fn load_acc_${a.name}(${param}off: u32, stride: u32) -> AccM { var m: AccM; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = ${arr}[off + row * stride + (col0 + t) / 4u][(col0 + t) % 4u]; } return m; }`,
   ];
 }
 
 /** Emulated loads from an array<vec4<u32>> of packed halves (offsets and strides in vec4s). */
 function emulatedPacked(a: MatrixArray): string[] {
-  const out = [`fn emu_half_${a.name}(h: u32) -> f16 { return bitcast<vec2<f16>>(${a.name}[h / 8u][(h % 8u) / 2u])[h % 2u]; }`];
+  const { param, arr, arg } = blockParts(a);
+  const out = [`fn emu_half_${a.name}(${param}h: u32) -> f16 { return bitcast<vec2<f16>>(${arr}[h / 8u][(h % 8u) / 2u])[h % 2u]; }`];
   const rc = 'let row = emu_lane / 2u; let col0 = (emu_lane % 2u) * 8u;';
   for (const u of a.uses) {
     if (u === 'left' || u === 'right') {
       const T = u === 'left' ? 'LeftM' : 'RightM';
-      out.push(`fn load_${u}_${a.name}(off: u32, stride: u32) -> ${T} { var m: ${T}; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}((off + row * stride) * 8u + col0 + t); } return m; }`);
+      out.push(`fn load_${u}_${a.name}(${param}off: u32, stride: u32) -> ${T} { var m: ${T}; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}(${arg}(off + row * stride) * 8u + col0 + t); } return m; }`);
     } else if (u === 'right_t') {
-      out.push(`fn load_right_t_${a.name}(off: u32, stride: u32) -> RightM { var m: RightM; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}((off + (col0 + t) * stride) * 8u + row); } return m; }`);
+      out.push(`fn load_right_t_${a.name}(${param}off: u32, stride: u32) -> RightM { var m: RightM; ${rc} for (var t = 0u; t < 8u; t++) { m.v[t] = emu_half_${a.name}(${arg}(off + (col0 + t) * stride) * 8u + row); } return m; }`);
     } else throw new Error(`matrix primitives: packed f16 array ${a.name} cannot hold accumulators.`);
   }
   return out;
