@@ -24,7 +24,9 @@
 # K, N >= 1024, against BASE's 128 x 256 x 32 with one): matmul tests, sweeps, the 1B prefill.
 # PART=12: the matmul's workgroup tiles blocked by subgroup, so each matrix load has constant
 # offsets and strides (BASE: b592964): matmul tests, both builds' sweeps, the 1B prefill, TTFT.
-# Usage: PART=1..12 bash bench/device/ab.sh $OUT
+# PART=13: the attention kernels' arrays blocked as the matmul's (BASE: 299cbc7): their tests,
+# both builds on the synthetic pattern and the 1B prefill (short: little device time was left).
+# Usage: PART=1..13 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -54,6 +56,13 @@ norobust() { # norobust LABEL TIMEOUT ARGS...: NEW without WebGPU's bounds check
   local label=$1 t=$2; shift 2
   step "$label, robustness off [new]"; SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout "$t" $SA "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
 }
+if [ "${PART:-1}" = 13 ]; then
+  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)" | head -30) >> "$LOG" 2>&1
+  both "synthetic d64" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
+  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  step done; exit 0
+fi
 if [ "${PART:-1}" = 12 ]; then
   step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs tensorcore-attention.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -80) >> "$LOG" 2>&1
   step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)" | head -20) >> "$LOG" 2>&1

@@ -3,7 +3,7 @@
 // with K / V tiles as packed halves, the next tile prefetched into registers, and four barriers a
 // tile; shapes, their workgroup memory and the WGSL generator. attention.ts launches them.
 import type { GpuContext } from '../device';
-import { matrixPrimitives } from './primitives';
+import { blockedLoad, blockedStoreAcc, matrixPrimitives } from './primitives';
 import type { TensorCoreMode } from './support';
 import flashWgsl from './flash.wgsl';
 import tilesWgsl from '../attention/tiles.wgsl';
@@ -121,6 +121,11 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
   // Rows of sS and sP in 16-byte elements, padded by one (4 f32 or 8 f16) against bank conflicts.
   const SSV = bkt / 4 + 1, PSV = bkt / 8 + 1;
   const hk = bkt / 2; // keys of a tile each thread of a row's pair holds (keys half * hk ..)
+  const em = tc === 'emulated';
+  // Matrix loads and stores name a block (sK / sV: the buffer kvo; sS, sP, sQ: the subgroup's
+  // 16 rows) and constant offsets and strides (primitives.ts, `blocked`).
+  const ld = (arr: string, use: 'left' | 'right' | 'right_t' | 'acc', blk: string, off: number, stride: number) => blockedLoad(em, arr, use, blk, off, stride);
+  const st = (arr: string, blk: string, m: string, off: number, stride: number) => blockedStoreAcc(em, arr, blk, m, off, stride);
   const nd = DP / 16, nk = bkt / 16;
   const rep = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n');
   // Q: chunk cc holds dims cc * bkt ..; matrix c (dims 16 c ..) is read from its chunk.
@@ -129,39 +134,39 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     cc > 0 ? '  workgroupBarrier();' : '',
     `  stage_q_chunk(h, q0, lid, ${cc * bkt}u);`,
     '  workgroupBarrier();',
-    rep(nd, (c) => (Math.floor((16 * c) / bkt) === cc ? `  let qL${c} = load_left_sP(sg * 16u * PSV + ${(16 * c - cc * bkt) / 8}u, PSV);` : '')),
+    rep(nd, (c) => (Math.floor((16 * c) / bkt) === cc ? `  let qL${c} = ${ld('sP', 'left', 'sg', (16 * c - cc * bkt) / 8, PSV)};` : '')),
   ].join('\n'));
   // sS and sP offsets and strides count 16-byte elements (SSV, PSV a row); the per-subgroup
   // 16 x 16 f32 scratch is 64 of them.
   const qk = rep(nk, (n) => [
     `    var sA${n} = acc_zero();`,
-    rep(nd, (c) => `    sA${n} = mma(qL${c}, load_right_t_sK(kvo + ${16 * n * KSV + 2 * c}u, KSV), sA${n});`),
-    `    store_acc_sS(sg * 16u * SSV + ${4 * n}u, sA${n}, SSV);`,
+    rep(nd, (c) => `    sA${n} = mma(qL${c}, ${ld('sK', 'right_t', 'kvo', 16 * n * KSV + 2 * c, KSV)}, sA${n});`),
+    `    ${st('sS', 'sg', `sA${n}`, 4 * n, SSV)}`,
   ].join('\n'));
-  const rescale = rep(nd, (n) => `        store_acc_sS(sg * 64u, oA${n}, 4u);\n        workgroupBarrier();\n        scale_scratch(sg, lane);\n        workgroupBarrier();\n        oA${n} = load_acc_sS(sg * 64u, 4u);\n        workgroupBarrier();`);
+  const rescale = rep(nd, (n) => `        ${st('sS', 'sg', `oA${n}`, 0, 4)}\n        workgroupBarrier();\n        scale_scratch(sg, lane);\n        workgroupBarrier();\n        oA${n} = ${ld('sS', 'acc', 'sg', 0, 4)};\n        workgroupBarrier();`);
   const pv = rep(nk, (u) => [
-    `      let pL${u} = load_left_sP(sg * 16u * PSV + ${2 * u}u, PSV);`,
-    rep(nd, (n) => `      oA${n} = mma(pL${u}, load_right_sV(kvo + ${16 * u * KSV + 2 * n}u, KSV), oA${n});`),
+    `      let pL${u} = ${ld('sP', 'left', 'sg', 2 * u, PSV)};`,
+    rep(nd, (n) => `      oA${n} = mma(pL${u}, ${ld('sV', 'right', 'kvo', 16 * u * KSV + 2 * n, KSV)}, oA${n});`),
   ].join('\n'));
-  const store = rep(nd, (n) => `    store_acc_sS(sg * 64u, oA${n}, 4u);\n    workgroupBarrier();\n    write_out(h, i, sg, lane, ${16 * n}u, l);\n    workgroupBarrier();`);
+  const store = rep(nd, (n) => `    ${st('sS', 'sg', `oA${n}`, 0, 4)}\n    workgroupBarrier();\n    write_out(h, i, sg, lane, ${16 * n}u, l);\n    workgroupBarrier();`);
   // Column sums: the workgroup's K tile stays in registers (right operands, loaded once); each
   // block's Q rows are loaded once per 16 dimensions.
-  const csK = rep(nk, (n) => rep(nd, (c) => `  let kR${n}_${c} = load_right_t_sK(${16 * n * KSV + 2 * c}u, KSV);`));
+  const csK = rep(nk, (n) => rep(nd, (c) => `  let kR${n}_${c} = ${ld('sK', 'right_t', '0u', 16 * n * KSV + 2 * c, KSV)};`));
   const csQk = [
     rep(nk, (n) => `    var sA${n} = acc_zero();`),
     rep(nd, (c) => [
-      `    { let qL = load_left_sQ(sg * 16u * KSV + ${2 * c}u, KSV);`,
+      `    { let qL = ${ld('sQ', 'left', 'sg', 2 * c, KSV)};`,
       rep(nk, (n) => `      sA${n} = mma(qL, kR${n}_${c}, sA${n});`),
       '    }',
     ].join('\n')),
-    rep(nk, (n) => `    store_acc_sS(sg * 16u * SSV + ${4 * n}u, sA${n}, SSV);`),
+    rep(nk, (n) => `    ${st('sS', 'sg', `sA${n}`, 4 * n, SSV)}`),
   ].join('\n');
   // The softmax of thread (r, half) over keys u = half * hk + uu, unrolled so the scores stay in
   // registers: read 4 at a time (vec4 v{k} holds keys half * hk + 4 k ..), probabilities written
   // 8 at a time as packed halves. A tile every key of which every row of the block keeps (below
   // the diagonal, dense or stage 1's rows) skips the mask.
   const scores = [
-    rep(hk / 4, (k) => `    let v${k} = sS[r * SSV + half * ${hk / 4}u + ${k}u];`),
+    rep(hk / 4, (k) => `    let v${k} = sS[r / 16u][(r % 16u) * SSV + half * ${hk / 4}u + ${k}u];`),
     rep(hk, (uu) => `    var s${uu}: f32;`),
     '    if (full) {',
     rep(hk, (uu) => `      s${uu} = v${uu >> 2}[${uu & 3}] * sc2;`),
@@ -182,7 +187,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     '    if (WITH_V) {',
     rep(hk / 8, (q) => {
       const e = (o: number) => `pr${8 * q + o}`;
-      return `      sP[r * PSV + half * ${hk / 8}u + ${q}u] = pack8(vec4<f32>(${[0, 1, 2, 3].map(e).join(', ')}), vec4<f32>(${[4, 5, 6, 7].map(e).join(', ')}));`;
+      return `      sP[r / 16u][(r % 16u) * PSV + half * ${hk / 8}u + ${q}u] = pack8(vec4<f32>(${[0, 1, 2, 3].map(e).join(', ')}), vec4<f32>(${[4, 5, 6, 7].map(e).join(', ')}));`;
     }),
     '    }',
   ].join('\n');
@@ -222,11 +227,11 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     emulate: tc === 'emulated',
     subgroups: s.nsg,
     arrays: [
-      { name: 'sQ', elem: 'f16x8', uses: ['left'] },
-      { name: 'sK', elem: 'f16x8', uses: ['right_t'] },
-      { name: 'sV', elem: 'f16x8', uses: withV ? ['right'] : [] },
-      { name: 'sP', elem: 'f16x8', uses: ['left'] },
-      { name: 'sS', elem: 'f32x4', uses: ['acc'] },
+      { name: 'sQ', elem: 'f16x8', uses: ['left'], blocked: true },
+      { name: 'sK', elem: 'f16x8', uses: ['right_t'], blocked: true },
+      { name: 'sV', elem: 'f16x8', uses: withV ? ['right'] : [], blocked: true },
+      { name: 'sP', elem: 'f16x8', uses: ['left'], blocked: true },
+      { name: 'sS', elem: 'f32x4', uses: ['acc'], blocked: true },
     ],
   });
   return [prims, ...consts, body, tileWalk(mode), blocksMaskWgsl].join('\n');

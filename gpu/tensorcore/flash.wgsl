@@ -60,16 +60,19 @@ const KV_PER: u32 = (BKT * DV + NT - 1u) / NT; // 8-half chunks of a K (or V) ti
 //@BINDINGS_QKV
 // Bindings 3 .. 8 (idx, cnt, win, out, lse, p): gpu/attention/tiles.wgsl.
 
-var<workgroup> sK: array<vec4<u32>, KVB * BKT * KSV>; // [buffer][key][dim / 8] packed halves
-var<workgroup> sV: array<vec4<u32>, KVB * SV_LEN>;    // [buffer][key][dim / 8] (1 element without V)
+// Every array a matrix is read from is an array of blocks (primitives.ts, `blocked`): a load
+// names its block (a buffer, or a subgroup's 16 rows) and a constant offset and stride, which the
+// bounds checks prove in range at compile time.
+var<workgroup> sK: array<array<vec4<u32>, BKT * KSV>, KVB>; // [buffer][key][dim / 8] packed halves
+var<workgroup> sV: array<array<vec4<u32>, SV_LEN>, KVB>;    // [buffer][key][dim / 8] (1 element without V)
 // sS and sP are arrays of 16-byte elements, so each starts 16-byte aligned whatever order the
 // driver lays workgroup variables out in. As array<f32> and array<f16> (beside the 4-byte flags)
 // every attention test failed on the H200 with Dawn's bounds checks off, and passed with them on;
 // as 16-byte types every test passes both ways. The likely cause: matrix loads and stores
 // compiled for aligned addresses (Vulkan asks aligned pointers of cooperative-matrix loads) on an
 // array the driver had placed 4 or 8 bytes off, which the checked code path happened to tolerate.
-var<workgroup> sS: array<vec4<f32>, BQ * SSV>;      // [row][key / 4] scores; also 16 x 16 f32 scratch per subgroup
-var<workgroup> sP: array<vec4<u32>, BQ * PSV>;      // [row][key / 8] probabilities as packed halves; Q chunks while staging
+var<workgroup> sS: array<array<vec4<f32>, 16u * SSV>, NSG>; // [row / 16][row % 16][key / 4] scores; also a 16 x 16 f32 scratch per subgroup
+var<workgroup> sP: array<array<vec4<u32>, 16u * PSV>, NSG>; // [row / 16][row % 16][key / 8] probabilities as packed halves; Q chunks while staging
 var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old - m_new) of this tile
 var<workgroup> sJ: array<u32, 2u * BKT>;          // MODE 1: the keys of tile t and of the next, by halves
 var<workgroup> sFlagA: atomic<u32>;                 // 1 when some row raised its max this tile
@@ -108,7 +111,7 @@ fn stage_q_chunk(h: u32, q0: u32, lid: u32, c0: u32) {
     let i = row_of(h, q0, r);
     var val = vec4<u32>(0u);
     if (i != NONE && c0 + c < DP) { val = pack8(q4(h, i, c0 + c), q4(h, i, c0 + c + 4u)); }
-    sP[r * PSV + c / 8u] = val;
+    sP[r / 16u][(r % 16u) * PSV + c / 8u] = val;
   }
 }
 
@@ -190,8 +193,8 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   for (var x = 0u; x < KV_PER; x++) {
     let e = lid + x * NT;
     if (e < BKT * DV && t < pl.nTiles) {
-      sK[(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, false);
-      if (WITH_V) { sV[(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, true); }
+      sK[0][(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, false);
+      if (WITH_V) { sV[0][(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, true); }
     }
   }
 //@LOAD_REGS(tn)
@@ -201,8 +204,8 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   var l = 0.0;     // this thread's share of row r's sum
   while (t < pl.nTiles) {
     visited++;
-    let kvo = (kb % KVB) * BKT * KSV;         // this tile's K / V buffer
-    let nko = ((kb ^ 1u) % KVB) * BKT * KSV;  // the next tile's (the same with one buffer)
+    let kvo = kb % KVB;         // this tile's K / V buffer
+    let nko = (kb ^ 1u) % KVB;  // the next tile's (the same with one buffer)
 //@QK
     // B1: scores visible; every subgroup is done with this tile's K (one buffer: K_{t+1} may
     // replace it) and with tile t - 1's V and P (two buffers: V_{t+1} may replace V_{t-1}).
@@ -211,8 +214,8 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       for (var x = 0u; x < KV_PER; x++) {
         let e = lid + x * NT;
         if (e < BKT * DV) {
-          sK[nko + (e / DV) * KSV + e % DV] = rk[x];
-          if (KVB == 2u && WITH_V) { sV[nko + (e / DV) * KSV + e % DV] = rv[x]; }
+          sK[nko][(e / DV) * KSV + e % DV] = rk[x];
+          if (KVB == 2u && WITH_V) { sV[nko][(e / DV) * KSV + e % DV] = rv[x]; }
         }
       }
       // The other half was last read in tile t - 1's scores, before its B2.
@@ -261,7 +264,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
         if (tn < pl.nTiles) {
           for (var x = 0u; x < KV_PER; x++) {
             let e = lid + x * NT;
-            if (e < BKT * DV) { sV[(e / DV) * KSV + e % DV] = rv[x]; }
+            if (e < BKT * DV) { sV[0][(e / DV) * KSV + e % DV] = rv[x]; }
           }
         }
       }
@@ -300,15 +303,15 @@ fn write_out(h: u32, i: u32, sg: u32, lane: u32, c0: u32, l: f32) {
   if (i == NONE) { return; }
   for (var t = 0u; t < 8u; t++) {
     let c = c0 + (lane % 2u) * 8u + t;
-    if (c < D) { out[(h * p.S + i) * D + c] = sS[sg * 64u + lane * 2u + t / 4u][t % 4u] / l; }
+    if (c < D) { out[(h * p.S + i) * D + c] = sS[sg][lane * 2u + t / 4u][t % 4u] / l; }
   }
 }
 
 // Scales this lane's 8 scratch values (row 16 sg + lane / 2) by the row's factor.
 fn scale_scratch(sg: u32, lane: u32) {
   let corr = sCorr[sg * 16u + lane / 2u];
-  sS[sg * 64u + lane * 2u] *= corr;
-  sS[sg * 64u + lane * 2u + 1u] *= corr;
+  sS[sg][lane * 2u] *= corr;
+  sS[sg][lane * 2u + 1u] *= corr;
 }
 
 // MODE 2 split: lse_i = log(sum over the SPLIT ranges of exp(partial)), from the largest partial
@@ -333,7 +336,7 @@ fn combine_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invoca
 // block; the K tile's matrices are read from sK once, into registers. Threads (u4, part) sum keys
 // 4 u4 .. 4 u4 + 3 (one 16-byte load of scores a row) over every (4 NT / BKT)-th row of a block.
 const Q_PER: u32 = (BQ * DV + NT - 1u) / NT; // 8-half chunks of a Q block per thread
-var<workgroup> sQ: array<vec4<u32>, BQ * KSV>; // [row][dim / 8] packed halves (column_sums only)
+var<workgroup> sQ: array<array<vec4<u32>, 16u * KSV>, NSG>; // [row / 16][row % 16][dim / 8] packed halves (column_sums only)
 // Row index and lse of each slot of the block in sQ, double-buffered (written with the next block
 // while this one is summed), so the inner sum reads workgroup memory, not storage.
 var<workgroup> sRowI: array<u32, 2u * BQ>;
@@ -369,7 +372,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
       let c = 8u * (x % DV);
       val = pack8(k4(g, j, c), k4(g, j, c + 4u));
     }
-    sK[(x / DV) * KSV + x % DV] = val;
+    sK[0][(x / DV) * KSV + x % DV] = val;
   }
   // Rows ascend: rows below j0 see none of this tile's keys.
   var lo = 0u;
@@ -391,7 +394,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   var buf = 0u;
   for (var x = 0u; x < Q_PER; x++) {
     let e = lid + x * NT;
-    if (e < BQ * DV) { sQ[(e / DV) * KSV + e % DV] = q_chunk(h, c0 + e / DV, n, 8u * (e % DV)); }
+    if (e < BQ * DV) { sQ[e / DV / 16u][(e / DV % 16u) * KSV + e % DV] = q_chunk(h, c0 + e / DV, n, 8u * (e % DV)); }
   }
   if (lid < BQ) {
     let e = row_entry(h, c0 + lid, n);
@@ -411,7 +414,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     if (c0 + BQ < n) {
       for (var x = 0u; x < Q_PER; x++) {
         let e = lid + x * NT;
-        if (e < BQ * DV) { sQ[(e / DV) * KSV + e % DV] = rq[x]; }
+        if (e < BQ * DV) { sQ[e / DV / 16u][(e / DV % 16u) * KSV + e % DV] = rq[x]; }
       }
       // The other buffer was last read before the previous block's second barrier.
       if (lid < BQ) {
@@ -423,7 +426,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
       for (var rr = part; rr < BQ; rr += parts) {
         let i = sRowI[buf * BQ + rr];
         if (i != NONE && j <= i) {
-          let e = exp2(sS[rr * SSV + u4] * sc2 - sRowL[buf * BQ + rr]);
+          let e = exp2(sS[rr / 16u][(rr % 16u) * SSV + u4] * sc2 - sRowL[buf * BQ + rr]);
           acc += select(vec4<f32>(0.0), e, js <= vec4<u32>(i));
         }
       }
@@ -437,11 +440,12 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     }
     if (lid < BQ && c0 + BQ < n) { rRow = row_entry(h, c0 + BQ + lid, n); }
   }
-  sS[part * (BKT / 4u) + u4] = acc; // NT vec4s: within sS's BQ rows
+  let x0 = part * (BKT / 4u) + u4; // NT vec4s, counted flat over sS's blocks
+  sS[x0 / (16u * SSV)][x0 % (16u * SSV)] = acc;
   workgroupBarrier();
   if (part == 0u && j < S) {
     var total = vec4<f32>(0.0);
-    for (var x = 0u; x < parts; x++) { total += sS[x * (BKT / 4u) + u4]; }
+    for (var x = 0u; x < parts; x++) { let xi = x * (BKT / 4u) + u4; total += sS[xi / (16u * SSV)][xi % (16u * SSV)]; }
     for (var e = 0u; e < 4u; e++) { if (j + e < S) { out[h * S + j + e] = total[e]; } }
   }
 }

@@ -141,9 +141,9 @@ function emulated(o: PrimitiveOptions): string {
 /** A blocked array's matrix load as a WGSL expression: element (r, c) as load_<use>_<arr>
  * (above), counted from the start of block `blk` (a WGSL expression); off and stride are numbers,
  * so the real path's call has literal constants. */
-export function blockedLoad(emulate: boolean, arr: string, use: 'left' | 'right' | 'right_t', blk: string, off: number, stride: number): string {
+export function blockedLoad(emulate: boolean, arr: string, use: 'left' | 'right' | 'right_t' | 'acc', blk: string, off: number, stride: number): string {
   if (emulate) return `load_${use}_${arr}(${blk}, ${off}u, ${stride}u)`;
-  const T = use === 'left' ? L : R;
+  const T = use === 'left' ? L : use === 'acc' ? A : R;
   return `subgroupMatrixLoad<${T}, ${use === 'right_t' ? 'col_major' : 'row_major'}>(&${arr}[${blk}], ${off}u, ${stride}u)`;
 }
 
