@@ -33,7 +33,7 @@ const SPEC: FlagSpec = {
   precision: { kind: 'string', help: 'f32 (the exact kernels, default) or f16 (tensor cores: needs shader-f16 and chromium-experimental-subgroup-matrix)' },
   sweep: { kind: 'boolean', help: 'with --matmul N: the f16 tensor-core matmul kernels at N^3 (the default and the sweep\'s others), each checked against the default and float64' },
   only: { kind: 'string', help: 'with --sweep: time only the kernels whose name contains this text (the default is always timed)' },
-  'attend-shape': { kind: 'string', help: 'f16 attention: the kernel shape NSGxBKT[xB] (NSG subgroups of 16 query rows, BKT keys a tile: 8x32, 4x32 or 4x64; B K / V buffers, 1 (default) or 2; default shape by head dim and adapter)' },
+  'attend-shape': { kind: 'string', help: 'f16 attention: the kernel shape NSGxBKT (NSG subgroups of 16 query rows, BKT keys a tile: 8x32, 4x32 or 4x64; default shape by head dim and adapter)' },
   'row-splits': { kind: 'number', help: `f16 attention: key ranges stage 1's row pass splits each block of sampled rows into (1 .. ${ROW_SPLITS_MAX}; default one per 64 key tiles, 1 = unsplit)` },
   studio: { kind: 'boolean', help: 'time a studio slider move (the studio engine on the default model; --S one length, default 4096)' },
   text: { kind: 'string', help: 'with --studio: the text (default public/texts/prose-nodejs-pull-requests.md, 7517 tokens; for S above that, e.g. public/texts/prose-long-alice-in-wonderland.txt)' },
@@ -150,13 +150,13 @@ function attendKernelFlags(shape: string | undefined, splits: number | undefined
   return splits === undefined ? k : { ...k, rowSplits: splits };
 }
 
-/** --attend-shape NSGxBKT[xB] (the shape's own fit checks run at dispatch; B K / V buffers, 1 when absent). */
+/** --attend-shape NSGxBKT (the shape's own fit checks run at dispatch). */
 export function parseAttendShape(text: string | undefined): AttendKernel | undefined {
   if (text === undefined) return undefined;
-  const m = /^(\d+)x(\d+)(?:x(\d+))?$/.exec(text.trim());
-  const nsg = Number(m?.[1]), bkt = Number(m?.[2]), kvBuffers = m?.[3] === undefined ? undefined : Number(m[3]);
-  if (!m || (nsg !== 4 && nsg !== 8) || (bkt !== 32 && bkt !== 64) || !(kvBuffers === undefined || kvBuffers === 1 || kvBuffers === 2)) {
-    throw new UsageError(`--attend-shape must be NSGxBKT or NSGxBKTxB with NSG 4 or 8, BKT 32 or 64 and B (K / V buffers) 1 or 2 (e.g. 8x32 or 8x32x1); got "${text}".`);
+  const m = /^(\d+)x(\d+)$/.exec(text.trim());
+  const nsg = Number(m?.[1]), bkt = Number(m?.[2]);
+  if (!m || (nsg !== 4 && nsg !== 8) || (bkt !== 32 && bkt !== 64)) {
+    throw new UsageError(`--attend-shape must be NSGxBKT with NSG 4 or 8 and BKT 32 or 64 (e.g. 8x32); got "${text}".`);
   }
-  return { shape: kvBuffers === undefined ? { nsg, bkt } : { nsg, bkt, kvBuffers } };
+  return { shape: { nsg, bkt } };
 }

@@ -26,10 +26,25 @@
 # offsets and strides (BASE: b592964): matmul tests, both builds' sweeps, the 1B prefill, TTFT.
 # PART=13: the attention kernels' arrays blocked as the matmul's (BASE: 299cbc7): their tests,
 # both builds on the synthetic pattern and the 1B prefill (short: little device time was left).
-# Usage: PART=1..13 bash bench/device/ab.sh $OUT
+# PART=14: two barrier points a tile in the attention kernels (K_{t+1} and V_t written at B1, the
+# rescale flag's uniform load as the second; BASE: dc27caf): their tests with and without the
+# bounds checks, both builds on the synthetic pattern at 4K to 64K, real heads, the 1B prefill,
+# TTFT, the matmul sweep and torch.
+# PART=15: where the attention kernel's time goes, from builds not committed: probe1 (the softmax
+# replaced by a constant P), probe2 (half of P V's products), probe3 (no Q K^T products), beside
+# NEW at d 64 and d 128; cs (column sums reading K from sK at each use where more than 8 K
+# matrices would stay in registers) with its attention tests; BASE and NEW again at 16K and 32K.
+# Usage: PART=1..15 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
+PART=${PART:-1}
+ALL_TC="tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs"
+ATT_TC="tensorcore-attention.test.mjs tensorcore-blocks.test.mjs"
+new() { # new LABEL TIMEOUT ARGS...: NEW alone
+  local label=$1 t=$2; shift 2
+  step "$label [new]"; timeout "$t" $SA "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+}
 both() { # both LABEL TIMEOUT ARGS...: the same command on BASE, then NEW
   local label=$1 t=$2; shift 2
   for which in base new; do
@@ -37,149 +52,166 @@ both() { # both LABEL TIMEOUT ARGS...: the same command on BASE, then NEW
     step "$label [$which]"; timeout "$t" $cli "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
   done
 }
-ttft_twice() { # the default model's TTFT at 32K with the tuned config, two rounds, BASE and NEW interleaved
-  for rep in 1 2; do
-    both "ttft tokens, round $rep" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
-  done
-}
-studio_new() { # a studio slider move at 32K on NEW
-  step "studio f16 [new]"; timeout 40 $SA bench --studio --S 32768 --text $TEXT --precision f16 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-}
-model_ab() { # PART=5 and 6: the default model's real heads, TTFT twice, the studio, the 1B prefill
-  step "capture 32K"; timeout 25 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  both "real heads L3 tokens + blocks" 40 bench --qk /tmp/cap32k.safetensors --layer 3 --variant blocks --precision f16 --repeats 5
-  ttft_twice
-  studio_new
-  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
-}
 norobust() { # norobust LABEL TIMEOUT ARGS...: NEW without WebGPU's bounds checks
   local label=$1 t=$2; shift 2
   step "$label, robustness off [new]"; SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout "$t" $SA "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
 }
-if [ "${PART:-1}" = 13 ]; then
-  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)" | head -30) >> "$LOG" 2>&1
-  both "synthetic d64" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
-  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
-  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 12 ]; then
-  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs tensorcore-attention.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -80) >> "$LOG" 2>&1
-  step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)" | head -20) >> "$LOG" 2>&1
+tc_tests() { # tc_tests LABEL TIMEOUT LINES FILES...: NEW's bundled tensor-core tests (checks off when LABEL names it)
+  local label=$1 t=$2 n=$3; shift 3
+  local env=""; case "$label" in *"robustness off"*) env="SA_STUDIO_DAWN_NO_ROBUSTNESS=1";; esac
+  step "$label"; (cd .device && env $env timeout "$t" node --test --test-reporter=spec "$@" 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -"$n") >> "$LOG" 2>&1
+}
+torch() { # torch LABEL TIMEOUT ARGS...: bench/torch-yardsticks.py
+  local label=$1 t=$2; shift 2
+  step "$label"; timeout "$t" python3 bench/torch-yardsticks.py "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+}
+variant() { # variant NAME LABEL TIMEOUT ARGS...: a build not committed, .device/sa-studio-NAME.mjs
+  local name=$1 label=$2 t=$3; shift 3
+  step "$label [$name]"; timeout "$t" node .device/sa-studio-$name.mjs "$@" >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+}
+capture32k() { new "capture 32K" 25 capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors; }
+synthetic() { # synthetic REPEATS [S64]: both builds at d 64 (S64, default 32768) and d 128, 32K
+  both "synthetic d64" 60 bench --precision f16 --S "${2:-32768}" --d 64 --repeats "$1"
+  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats "$1"
+}
+prefill() { both "prefill 1b$1" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3; }
+sweep() { new "matmul sweep$1" 60 bench --matmul 4096 --sweep --repeats 20; }
+ttft() { both "ttft $1" 40 ttft --model default --text $TEXT --lengths 32768 --config "$2" --precision f16 --repeats 5; }
+TUNED=public/models/default/sampleattention-tuned.json
+ttft_twice() { # the default model's TTFT at 32K with the tuned config, two rounds, BASE and NEW interleaved
+  for rep in 1 2; do ttft "tokens, round $rep" $TUNED; done
+}
+studio_new() { new "studio f16" 40 bench --studio --S 32768 --text $TEXT --precision f16 --repeats 3; }
+real_heads() { both "real heads L3 tokens + blocks" 40 bench --qk /tmp/cap32k.safetensors --layer 3 --variant blocks --precision f16 --repeats 5; }
+model_ab() { # PART=5, 6, 8, 9, 10: the default model's real heads, TTFT twice, the studio, the 1B prefill
+  capture32k; real_heads; ttft_twice; studio_new; prefill ""
+}
+case "$PART" in
+15)
+  synthetic 7 16384,32768
+  for rep in 1 2; do
+    for V in probe1 probe2 probe3; do
+      variant $V "synthetic d64, round $rep" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
+      variant $V "synthetic d128, round $rep" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+    done
+    new "synthetic d64 + d128, round $rep" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7
+  done
+  tc_tests "tests [cs]" 150 60 tensorcore-attention-cs.test.mjs
+  for rep in 1 2; do
+    variant cs "synthetic d128, round $rep" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+    new "synthetic d128, round $rep" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  done
+  variant cs "synthetic d64" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
+  ;;
+14)
+  tc_tests tests 150 80 $ATT_TC
+  tc_tests "tests, robustness off" 150 40 $ATT_TC
+  synthetic 7 4096,16384,32768,65536
+  for K in 4x32 4x64; do new "synthetic d64 $K" 40 bench --precision f16 --S 32768 --d 64 --repeats 7 --attend-shape $K; done
+  capture32k; real_heads
+  prefill ""
+  ttft "tokens" $TUNED
+  sweep ""
+  torch "torch 1b prefill" 120 --S 4096,16384,32768,65536 --d 64,128 --reps 10 --prefill 32768
+  ;;
+13)
+  tc_tests tests 100 30 $ATT_TC
+  synthetic 7
+  prefill ""
+  ;;
+12)
+  tc_tests tests 100 80 tensorcore-matmul.test.mjs tensorcore-attention.test.mjs
+  tc_tests "tests, robustness off" 100 20 tensorcore-matmul.test.mjs
   for rep in 1 2; do both "matmul sweep $rep" 60 bench --matmul 4096 --sweep --repeats 20; done
   norobust "matmul sweep" 60 bench --matmul 4096 --sweep --repeats 20
-  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
-  both "prefill 1b, again" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  prefill ""; prefill ", again"
   norobust "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
-  both "ttft tokens" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 11 ]; then
-  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -60) >> "$LOG" 2>&1
-  step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)" | head -20) >> "$LOG" 2>&1
-  for rep in 1 2; do step "matmul sweep $rep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"; done
+  ttft "tokens" $TUNED
+  ;;
+11)
+  tc_tests tests 100 60 tensorcore-matmul.test.mjs
+  tc_tests "tests, robustness off" 100 20 tensorcore-matmul.test.mjs
+  for rep in 1 2; do sweep " $rep"; done
   norobust "matmul sweep" 60 bench --matmul 4096 --sweep --repeats 20
-  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
-  both "prefill 1b, again" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 9 ] || [ "${PART:-1}" = 10 ]; then # PART=10: PART=9 on the final build, with 4K-64K on NEW
-  T="tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs"
-  step tests; (cd .device && timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -140) >> "$LOG" 2>&1
-  step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)" | head -40) >> "$LOG" 2>&1
-  both "synthetic d64" 60 bench --precision f16 --S 32768 --d 64 --repeats 7
-  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  prefill ""; prefill ", again"
+  ;;
+9|10) # PART=10: PART=9 on the final build, with 4K-64K on NEW
+  tc_tests tests 150 140 $ALL_TC
+  tc_tests "tests, robustness off" 150 40 $ALL_TC
+  synthetic 7
   norobust "synthetic d64" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
   if [ "$PART" = 10 ]; then
     norobust "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
-    step "synthetic d64 4K-64K [new]"; timeout 60 $SA bench --precision f16 --S 4096,16384,65536 --d 64 --repeats 7 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+    new "synthetic d64 4K-64K" 60 bench --precision f16 --S 4096,16384,65536 --d 64 --repeats 7
   fi
   model_ab # (captures /tmp/cap32k.safetensors)
   norobust "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
-  for rep in 1 2; do step "matmul sweep $rep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"; done
+  for rep in 1 2; do sweep " $rep"; done
   TS=32768; [ "$PART" = 10 ] && TS=4096,16384,32768,65536
-  step "torch 1b prefill"; timeout 90 python3 bench/torch-yardsticks.py --S $TS --d 64,128 --reps 10 --prefill 32768 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 8 ]; then
-  T="tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs"
-  step tests; (cd .device && timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -120) >> "$LOG" 2>&1
-  step "tests, robustness off"; (cd .device && SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 150 node --test --test-reporter=spec $T 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -120) >> "$LOG" 2>&1
-  both "synthetic d64" 60 bench --precision f16 --S 32768 --d 64 --repeats 7
-  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  torch "torch 1b prefill" 90 --S $TS --d 64,128 --reps 10 --prefill 32768
+  ;;
+8) # (its 32-rows-a-subgroup shapes, -r32, need commit 653b7bd)
+  tc_tests tests 150 120 $ALL_TC
+  tc_tests "tests, robustness off" 150 120 $ALL_TC
+  synthetic 7
   norobust "synthetic d64" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
   norobust "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
-  for K in 4x32-r32 4x32x2-r32 2x32-r32; do # 32 query rows a subgroup
-    step "synthetic d64 $K [new]"; timeout 40 $SA bench --precision f16 --S 32768 --d 64 --repeats 7 --attend-shape $K >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  done
-  step "synthetic d128 4x32-r32 [new]"; timeout 40 $SA bench --precision f16 --S 32768 --d 128 --repeats 7 --attend-shape 4x32-r32 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  for K in 4x32-r32 4x32x2-r32 2x32-r32; do new "synthetic d64 $K" 40 bench --precision f16 --S 32768 --d 64 --repeats 7 --attend-shape $K; done
+  new "synthetic d128 4x32-r32" 40 bench --precision f16 --S 32768 --d 128 --repeats 7 --attend-shape 4x32-r32
   model_ab # (captures /tmp/cap32k.safetensors)
-  for K in 4x32-r32 2x32-r32; do
-    step "real heads L3 $K [new]"; timeout 40 $SA bench --qk /tmp/cap32k.safetensors --layer 3 --precision f16 --repeats 5 --attend-shape $K >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  done
+  for K in 4x32-r32 2x32-r32; do new "real heads L3 $K" 40 bench --qk /tmp/cap32k.safetensors --layer 3 --precision f16 --repeats 5 --attend-shape $K; done
   norobust "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
-  for rep in 1 2; do step "matmul sweep $rep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"; done
+  for rep in 1 2; do sweep " $rep"; done
   norobust "matmul sweep" 60 bench --matmul 4096 --sweep --repeats 20
-  step torch; timeout 60 python3 bench/torch-yardsticks.py --S 32768 --d 64,128 --reps 10 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 7 ]; then # the matmul's large block only for K, N >= 1024: its tests, TTFT, the 1B prefill
-  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -40) >> "$LOG" 2>&1
-  ttft_twice
-  both "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
-  studio_new
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 6 ]; then # a recheck after PART=5: tests, both builds on everything that changed
-  step tests; (cd .device && timeout 120 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -90) >> "$LOG" 2>&1
-  both "synthetic d64" 60 bench --precision f16 --S 32768 --d 64 --repeats 7
-  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  torch torch 60 --S 32768 --d 64,128 --reps 10
+  ;;
+7) # the matmul's large block only for K, N >= 1024: its tests, TTFT, the 1B prefill
+  tc_tests tests 100 40 tensorcore-matmul.test.mjs
+  ttft_twice; prefill ""; studio_new
+  ;;
+6) # a recheck after PART=5: tests, both builds on everything that changed
+  tc_tests tests 120 90 $ATT_TC
+  synthetic 7
   model_ab
-  step "matmul sweep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 5 ]; then
-  step tests; (cd .device && timeout 150 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -120) >> "$LOG" 2>&1
-  both "synthetic d64" 60 bench --precision f16 --S 32768,65536 --d 64 --repeats 7
-  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
+  sweep ""
+  ;;
+5)
+  tc_tests tests 150 120 $ALL_TC
+  synthetic 7 32768,65536
   model_ab
-  step "torch 1b prefill"; timeout 40 python3 bench/torch-yardsticks.py --S 32768 --d 64 --reps 5 --prefill 32768 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  step "synthetic d64 32K, robustness off [new]"; SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 40 $SA bench --precision f16 --S 32768 --d 64 --repeats 7 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  step "matmul sweep [new]"; timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  step "matmul sweep, robustness off [new]"; SA_STUDIO_DAWN_NO_ROBUSTNESS=1 timeout 60 $SA bench --matmul 4096 --sweep --repeats 20 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  step torch; timeout 60 python3 bench/torch-yardsticks.py --S 32768,65536 --d 64,128 --reps 10 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 4 ]; then # the default model's TTFT, twice each, interleaved; the studio
-  ttft_twice
-  studio_new
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 3 ]; then
-  step tests; (cd .device && timeout 100 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -60) >> "$LOG" 2>&1
-  both "synthetic d64" 60 bench --precision f16 --S 32768,65536 --d 64 --repeats 7
-  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 7
-  step "capture 32K"; timeout 25 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+  torch "torch 1b prefill" 40 --S 32768 --d 64 --reps 5 --prefill 32768
+  norobust "synthetic d64 32K" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
+  sweep ""
+  norobust "matmul sweep" 60 bench --matmul 4096 --sweep --repeats 20
+  torch torch 60 --S 32768,65536 --d 64,128 --reps 10
+  ;;
+4) # the default model's TTFT, twice each, interleaved; the studio
+  ttft_twice; studio_new
+  ;;
+3)
+  tc_tests tests 100 60 $ATT_TC
+  synthetic 7 32768,65536
+  capture32k
   for K in default 4x32 4x64; do # (a shape given applies to the column sums too where it fits)
     F=""; [ $K != default ] && F="--attend-shape $K"
-    step "real heads L3 d32 $K [new]"; timeout 30 $SA bench --qk /tmp/cap32k.safetensors --layer 3 --precision f16 --repeats 5 $F >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
+    new "real heads L3 d32 $K" 30 bench --qk /tmp/cap32k.safetensors --layer 3 --precision f16 --repeats 5 $F
   done
-  step done; exit 0
-fi
-if [ "${PART:-1}" = 1 ]; then
-step tests; (cd .device && timeout 120 node --test --test-reporter=spec tensorcore-attention.test.mjs tensorcore-blocks.test.mjs tensorcore-matmul.test.mjs 2>&1 | grep -E "^(✔|✖|ℹ)|worst|skipped|Error|error" | head -90) >> "$LOG" 2>&1
-both "synthetic d64" 60 bench --precision f16 --S 32768,65536 --d 64 --repeats 5
-step "synthetic d64, row pass unsplit [new]"; timeout 30 $SA bench --precision f16 --S 32768 --d 64 --repeats 5 --row-splits 1 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 5
-step torch; timeout 60 python3 bench/torch-yardsticks.py --S 32768,65536 --d 64,128 --reps 10 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-step done; exit 0
-fi
-both "synthetic d64 again" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
-step "capture 32K"; timeout 25 $SA capture --model default --text $TEXT --max-tokens 32768 --out /tmp/cap32k.safetensors >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-both "real heads L3 tokens + blocks" 40 bench --qk /tmp/cap32k.safetensors --layer 3 --variant blocks --precision f16 --repeats 5
-both "ttft tokens" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned.json --precision f16 --repeats 5
-both "ttft both" 40 ttft --model default --text $TEXT --lengths 32768 --config public/models/default/sampleattention-tuned-both.json --precision f16 --repeats 5
-step "prefill 1b [new]"; timeout 60 $SA bench --forward --shape 1b --precision f16 --S 32768 --repeats 3 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-step "torch 1b prefill"; timeout 40 python3 bench/torch-yardsticks.py --S 32768 --d 64 --reps 5 --prefill 32768 >> "$LOG" 2>&1; echo "rc $?" >> "$LOG"
-studio_new
+  ;;
+1)
+  tc_tests tests 120 90 $ALL_TC
+  both "synthetic d64" 60 bench --precision f16 --S 32768,65536 --d 64 --repeats 5
+  new "synthetic d64, row pass unsplit" 30 bench --precision f16 --S 32768 --d 64 --repeats 5 --row-splits 1
+  both "synthetic d128" 40 bench --precision f16 --S 32768 --d 128 --repeats 5
+  torch torch 60 --S 32768,65536 --d 64,128 --reps 10
+  ;;
+*) # PART=2
+  both "synthetic d64 again" 40 bench --precision f16 --S 32768 --d 64 --repeats 7
+  capture32k; real_heads
+  ttft "tokens" $TUNED
+  ttft "both" public/models/default/sampleattention-tuned-both.json
+  new "prefill 1b" 60 bench --forward --shape 1b --precision f16 --S 32768 --repeats 3
+  torch "torch 1b prefill" 40 --S 32768 --d 64 --reps 5 --prefill 32768
+  studio_new
+  ;;
+esac
 step done

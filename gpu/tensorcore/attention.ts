@@ -22,12 +22,9 @@ export type AttendKernel = { shape?: FlashShape; rowSplits?: number };
 
 /** The `attend` kernel's code and rows per workgroup; a named error when the asked shape cannot run. */
 function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}, splits = 1): { code: string; rows: number } {
-  // Without V (stage 1's row pass, the sparse pass's lse only) one K buffer: its two barriers a
-  // tile are needed either way.
-  const base = k.shape ?? flashShape(ctx, d, mode, tc);
-  const shape = withV ? base : { ...base, kvBuffers: 1 as const };
+  const shape = k.shape ?? flashShape(ctx, d, mode, tc);
   const why = flashUnfit(ctx, d, shape, tc, withV);
-  if (why) throw new RangeError(`tensor-core attention (d ${d}, ${mode}): shape ${flashShapeName(shape)} (${shape.nsg} subgroups x ${shape.bkt} keys, ${shape.kvBuffers ?? 1} K / V buffers) cannot run: ${why}.`);
+  if (why) throw new RangeError(`tensor-core attention (d ${d}, ${mode}): shape ${flashShapeName(shape)} (${shape.nsg} subgroups x ${shape.bkt} keys) cannot run: ${why}.`);
   return { code: flashSource(d, mode, withV, tc, shape, splits), rows: flashRows(shape) };
 }
 

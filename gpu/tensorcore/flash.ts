@@ -1,7 +1,7 @@
 // The tensor-core attention kernel (flash.wgsl): its `attend` entry for every attention mode
 // (dense, sparse, stage 1's rows, blocks) and its `column_sums` entry (stage 1's column scores),
-// with K / V tiles as packed halves, the next tile prefetched into registers, and four barriers a
-// tile; shapes, their workgroup memory and the WGSL generator. attention.ts launches them.
+// with K / V tiles as packed halves, the next tiles prefetched into registers, and two barrier
+// points a tile; shapes, their workgroup memory and the WGSL generator. attention.ts launches them.
 import type { GpuContext } from '../device';
 import { blockedLoad, blockedStoreAcc, matrixPrimitives } from './primitives';
 import type { TensorCoreMode } from './support';
@@ -16,21 +16,15 @@ export type FlashEntry = 'attend' | 'column_sums';
 const MODE_ID: Record<FlashMode, number> = { dense: 0, sparse: 1, rows: 2, blocks: 3 };
 
 /** NSG subgroups of 16 query rows each (BQ = 16 NSG rows a workgroup), BKT keys a tile. (32 rows
- * a subgroup, in commit 653b7bd, and 16-key tiles on 8 and 16 subgroups were tried on the H200 and
- * lost at d 64 and d 128; docs/benchmarks.md.) */
+ * a subgroup, in commit 653b7bd, 16-key tiles on 8 and 16 subgroups, and two K / V buffers, in
+ * commit dc27caf, were tried on the H200 and lost at d 64 and d 128; docs/benchmarks.md.) */
 export interface FlashShape {
   nsg: 4 | 8;
   bkt: 32 | 64;
-  /** K / V tiles in workgroup memory (absent: 1). 2 double-buffers them: the next tile is written
-   * while this one is read, one barrier a tile fewer, and the tile after it is loaded into
-   * registers a whole softmax earlier. Slower on the H200 at every shape it fits (d 64, 128 x 32:
-   * dense 20.76 ms against 19.01; d 32, 64 x 32: 23.59 against 13.61; docs/benchmarks.md), so
-   * only on request (`bench --attend-shape 8x32x2`); attention with V only. */
-  kvBuffers?: 1 | 2;
 }
 
-/** "8x32", or "8x32x2" with two K / V buffers. */
-export const flashShapeName = (s: FlashShape): string => `${s.nsg}x${s.bkt}${(s.kvBuffers ?? 1) === 2 ? 'x2' : ''}`;
+/** "8x32": subgroups x keys a tile. */
+export const flashShapeName = (s: FlashShape): string => `${s.nsg}x${s.bkt}`;
 
 /** Query rows a workgroup owns. */
 export const flashRows = (s: FlashShape): number => 16 * s.nsg;
@@ -41,9 +35,8 @@ export const flashRows = (s: FlashShape): number => 16 * s.nsg;
 export function flashWorkgroupBytes(d: number, s: FlashShape, tc: TensorCoreMode, withV = true, entry: FlashEntry = 'attend'): number {
   const DP = Math.ceil(d / 16) * 16, KSV = DP / 8 + 1, BQ = flashRows(s);
   const r16 = (n: number) => Math.ceil(n / 16) * 16;
-  const nb = s.kvBuffers ?? 1;
   const arrays = entry === 'attend'
-    ? [nb * s.bkt * KSV * 16, withV ? nb * s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 2 * s.bkt * 4, 4]
+    ? [s.bkt * KSV * 16, withV ? s.bkt * KSV * 16 : 16, BQ * (s.bkt + 4) * 4, BQ * (s.bkt + 8) * 2, BQ * 4, 2 * s.bkt * 4, 4]
     : [BQ * KSV * 16, s.bkt * KSV * 16, BQ * (s.bkt + 4) * 4, 2 * BQ * 4, 2 * BQ * 4];
   const emulation = tc === 'emulated' ? [2 * s.nsg * 256 * 2] : [];
   return [...arrays, ...emulation].reduce((a, n) => a + r16(n), 0);
@@ -72,8 +65,7 @@ export function flashShape(ctx: GpuContext, d: number, mode: FlashMode, tc: Tens
 
 /** Why this shape cannot run for head dimension d here, or null. */
 export function flashUnfit(ctx: GpuContext, d: number, s: FlashShape, tc: TensorCoreMode, withV = true, entry: FlashEntry = 'attend'): string | null {
-  if (!(s.nsg === 4 || s.nsg === 8) || !(s.bkt === 32 || s.bkt === 64) || !(s.kvBuffers === undefined || s.kvBuffers === 1 || s.kvBuffers === 2)) return `bad shape ${JSON.stringify(s)} (nsg 4 or 8, bkt 32 or 64, kvBuffers 1 or 2)`;
-  if ((s.kvBuffers ?? 1) === 2 && !(withV && entry === 'attend')) return 'two K / V buffers are for attention with V only';
+  if (!(s.nsg === 4 || s.nsg === 8) || !(s.bkt === 32 || s.bkt === 64)) return `bad shape ${JSON.stringify(s)} (nsg 4 or 8, bkt 32 or 64)`;
   const bytes = flashWorkgroupBytes(d, s, tc, withV, entry), max = ctx.device.limits.maxComputeWorkgroupStorageSize;
   if (bytes > max) return `${bytes} bytes of workgroup memory exceed the adapter's ${max}`;
   if (32 * s.nsg > ctx.device.limits.maxComputeInvocationsPerWorkgroup) return `${32 * s.nsg} threads exceed the adapter's ${ctx.device.limits.maxComputeInvocationsPerWorkgroup}`;
@@ -122,7 +114,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
   const SSV = bkt / 4 + 1, PSV = bkt / 8 + 1;
   const hk = bkt / 2; // keys of a tile each thread of a row's pair holds (keys half * hk ..)
   const em = tc === 'emulated';
-  // Matrix loads and stores name a block (sK / sV: the buffer kvo; sS, sP, sQ: the subgroup's
+  // Matrix loads and stores name a block (sK / sV: their one block 0; sS, sP, sQ: the subgroup's
   // 16 rows) and constant offsets and strides (primitives.ts, `blocked`).
   const ld = (arr: string, use: 'left' | 'right' | 'right_t' | 'acc', blk: string, off: number, stride: number) => blockedLoad(em, arr, use, blk, off, stride);
   const st = (arr: string, blk: string, m: string, off: number, stride: number) => blockedStoreAcc(em, arr, blk, m, off, stride);
@@ -140,13 +132,13 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
   // 16 x 16 f32 scratch is 64 of them.
   const qk = rep(nk, (n) => [
     `    var sA${n} = acc_zero();`,
-    rep(nd, (c) => `    sA${n} = mma(qL${c}, ${ld('sK', 'right_t', 'kvo', 16 * n * KSV + 2 * c, KSV)}, sA${n});`),
+    rep(nd, (c) => `    sA${n} = mma(qL${c}, ${ld('sK', 'right_t', '0u', 16 * n * KSV + 2 * c, KSV)}, sA${n});`),
     `    ${st('sS', 'sg', `sA${n}`, 4 * n, SSV)}`,
   ].join('\n'));
   const rescale = rep(nd, (n) => `        ${st('sS', 'sg', `oA${n}`, 0, 4)}\n        workgroupBarrier();\n        scale_scratch(sg, lane);\n        workgroupBarrier();\n        oA${n} = ${ld('sS', 'acc', 'sg', 0, 4)};\n        workgroupBarrier();`);
   const pv = rep(nk, (u) => [
     `      let pL${u} = ${ld('sP', 'left', 'sg', 2 * u, PSV)};`,
-    rep(nd, (n) => `      oA${n} = mma(pL${u}, ${ld('sV', 'right', 'kvo', 16 * u * KSV + 2 * n, KSV)}, oA${n});`),
+    rep(nd, (n) => `      oA${n} = mma(pL${u}, ${ld('sV', 'right', '0u', 16 * u * KSV + 2 * n, KSV)}, oA${n});`),
   ].join('\n'));
   const store = rep(nd, (n) => `    ${st('sS', 'sg', `oA${n}`, 0, 4)}\n    workgroupBarrier();\n    write_out(h, i, sg, lane, ${16 * n}u, l);\n    workgroupBarrier();`);
   // Column sums: the workgroup's K tile stays in registers (right operands, loaded once); each
@@ -191,20 +183,18 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     }),
     '    }',
   ].join('\n');
-  // One tile's K / V chunks of this thread from storage into registers (rk, rv): the first
+  // One tile's K or V chunks of this thread from storage into registers (rk, rv): the first
   // prefetch and each tile's next, written once here.
-  const loadRegs = (_: string, tile: string) => [
+  const loadRegs = (isV: boolean) => (_: string, tile: string) => isV && !withV ? '' : [
     '  for (var x = 0u; x < KV_PER; x++) {',
     '    let e = lid + x * NT;',
-    `    if (e < BKT * DV && ${tile} < pl.nTiles) {`,
-    `      rk[x] = kv_chunk(g, h, ${tile}, e, pl, false);`,
-    `      if (WITH_V) { rv[x] = kv_chunk(g, h, ${tile}, e, pl, true); }`,
-    '    }',
+    `    if (e < BKT * DV && ${tile} < pl.nTiles) { r${isV ? 'v' : 'k'}[x] = kv_chunk(g, h, ${tile}, e, pl, ${isV}); }`,
     '  }',
   ].join('\n');
   const { bindings, loaders } = qkvBindings(d);
   const body = flashWgsl
-    .replace(/^\/\/@LOAD_REGS\((\w+)\)$/gm, loadRegs)
+    .replace(/^\/\/@LOAD_K\((\w+)\)$/gm, loadRegs(false))
+    .replace(/^\/\/@LOAD_V\((\w+)\)$/gm, loadRegs(true))
     .replace('//@BINDINGS_QKV', bindings)
     .replace('//@LOADERS', loaders)
     .replace('//@STAGE_Q', stageQ + (withV ? '\n' + rep(nd, (n) => `  var oA${n} = acc_zero();`) : ''))
@@ -221,7 +211,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     `const D: u32 = ${d}u;`, `const DP: u32 = ${DP}u;`, `const DV: u32 = ${DV}u;`, `const KSV: u32 = ${KSV}u;`,
     `const BKT: u32 = ${bkt}u;`, `const SSV: u32 = ${SSV}u;`, `const PSV: u32 = ${PSV}u;`, `const NSG: u32 = ${s.nsg}u;`,
     `const SV_LEN: u32 = ${withV ? bkt * KSV : 1}u;`, `const MODE: u32 = ${MODE_ID[mode]}u;`, `const WITH_V: bool = ${withV};`,
-    `const SPLIT: u32 = ${splits}u;`, `const KVB: u32 = ${withV ? s.kvBuffers ?? 1 : 1}u;`,
+    `const SPLIT: u32 = ${splits}u;`,
   ];
   const prims = matrixPrimitives({
     emulate: tc === 'emulated',

@@ -4,16 +4,17 @@
 // the end). q, k, v stay f32 in memory and are rounded to f16 as they are staged; scores, softmax,
 // sums and outputs are f32. flash.ts prepends the matrix primitives and the constants D, DP, DV,
 // KSV, BKT, SSV, PSV, NSG, SV_LEN, MODE, WITH_V, and replaces the //@ lines with code unrolled over
-// the 16 x 16 matrices (//@LOAD_REGS(tile): that tile's K / V chunks of this thread into rk / rv).
+// the 16 x 16 matrices (//@LOAD_K(tile), //@LOAD_V(tile): that tile's K or V chunks of this thread
+// into rk or rv).
 //  - K and V tiles live in workgroup memory as packed halves (vec4<u32>, 8 halves an element, rows
 //    padded by one element), written with 16-byte stores, in separate arrays (sK, sV);
-//  - the next tile's K and V are read from storage into registers while this tile is computed.
-//    With one buffer each (KVB = 1), K_{t+1} is written to sK once every subgroup has finished
-//    Q K_t^T and V_{t+1} to sV once P V_t is done: four workgroup barriers a tile (B1, B2, the
-//    uniform load B3, which is two, and B4). With two (KVB = 2, on request: slower on the H200,
-//    flash.ts's FlashShape says by how much), both go to the other buffer right after B1 and the
-//    tile after them is read into registers then: B4 goes, and the loads have the whole softmax
-//    and P V to land;
+//  - the next tiles are read from storage into registers while this one is computed, and written
+//    to workgroup memory at the tile's first barrier B1 (after Q K_t^T): K_{t+1}, for the next
+//    tile's scores, and V_t, for this tile's P V, since every subgroup is then done with the last
+//    tile's P V as well. The uniform load that shares the rescale decision is the second barrier
+//    (it makes P, V_t and K_{t+1} visible): two barrier points a tile, three barriers. (Writing
+//    V_{t+1} after P V_t took a third barrier point; two K / V buffers, which dropped it, were
+//    slower on the H200, 20.76 ms against 19.01 at d 64; both are in commit dc27caf.);
 //  - Q is staged once through sP in chunks of BKT dimensions, so NSG = 8 subgroups (BQ = 128 rows
 //    sharing each K / V tile) fit in 48 KiB at 32 keys a tile.
 // (The first, staged kernel, attention.wgsl, took six barriers a tile and staged one f16 at a
@@ -63,8 +64,8 @@ const KV_PER: u32 = (BKT * DV + NT - 1u) / NT; // 8-half chunks of a K (or V) ti
 // Every array a matrix is read from is an array of blocks (primitives.ts, `blocked`): a load
 // names its block (a buffer, or a subgroup's 16 rows) and a constant offset and stride, which the
 // bounds checks prove in range at compile time.
-var<workgroup> sK: array<array<vec4<u32>, BKT * KSV>, KVB>; // [buffer][key][dim / 8] packed halves
-var<workgroup> sV: array<array<vec4<u32>, SV_LEN>, KVB>;    // [buffer][key][dim / 8] (1 element without V)
+var<workgroup> sK: array<array<vec4<u32>, BKT * KSV>, 1>; // [one block][key][dim / 8] packed halves
+var<workgroup> sV: array<array<vec4<u32>, SV_LEN>, 1>;    // [one block][key][dim / 8] (1 element without V)
 // sS and sP are arrays of 16-byte elements, so each starts 16-byte aligned whatever order the
 // driver lays workgroup variables out in. As array<f32> and array<f16> (beside the 4-byte flags)
 // every attention test failed on the H200 with Dawn's bounds checks off, and passed with them on;
@@ -75,8 +76,7 @@ var<workgroup> sS: array<array<vec4<f32>, 16u * SSV>, NSG>; // [row / 16][row % 
 var<workgroup> sP: array<array<vec4<u32>, 16u * PSV>, NSG>; // [row / 16][row % 16][key / 8] probabilities as packed halves; Q chunks while staging
 var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old - m_new) of this tile
 var<workgroup> sJ: array<u32, 2u * BKT>;          // MODE 1: the keys of tile t and of the next, by halves
-var<workgroup> sFlagA: atomic<u32>;                 // 1 when some row raised its max this tile
-var<workgroup> sFlag: u32;                          // sFlagA moved by lid 0 for the uniform load
+var<workgroup> sFlag: atomic<u32>;                  // 1 when some row raised its max this tile
 
 // q4(i, c), k4(j, c), v4(j, c): dims c .. c + 3 of a row, 0 past D (h / g select the head).
 //@LOADERS
@@ -175,15 +175,16 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 //@STAGE_Q
   var rk: array<vec4<u32>, KV_PER>;
   var rv: array<vec4<u32>, KV_PER>;
-  // The first tile with work into sK / sV, the one after it into registers.
+  // The first tile with work: its K into sK, its V into registers (written to sV at the loop's
+  // B1, once every subgroup is done with the last tile's P V); the next tile's K into registers.
   if (MODE == 3u) { t = next_tile(NONE, pl, bh, q0); } // NONE + 1 wraps to 0
   var tn = next_tile(t, pl, bh, q0);
-  if (lid == 0u) { atomicStore(&sFlagA, 0u); }
+  if (lid == 0u) { atomicStore(&sFlag, 0u); }
   // Tiles of keys j <= every row of the block (rows ascend: row 0 is the first) skip the mask.
   let firstRow = row_of(h, q0, 0u);
   let sc2 = p.scale * LOG2E;
   // MODE 1's keys come from the head's kept list in storage: each tile's are read once, by
-  // threads lid < BKT with the tile's K / V, and the scores read them from sJ (half kb).
+  // threads lid < BKT with the tile's K, and the scores read them from sJ (half kb).
   var rj = NONE;
   var kb = 0u;
   if (MODE == 1u && lid < BKT) {
@@ -192,42 +193,35 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   }
   for (var x = 0u; x < KV_PER; x++) {
     let e = lid + x * NT;
-    if (e < BKT * DV && t < pl.nTiles) {
-      sK[0][(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, false);
-      if (WITH_V) { sV[0][(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, true); }
-    }
+    if (e < BKT * DV && t < pl.nTiles) { sK[0][(e / DV) * KSV + e % DV] = kv_chunk(g, h, t, e, pl, false); }
   }
-//@LOAD_REGS(tn)
+//@LOAD_K(tn)
+//@LOAD_V(t)
   workgroupBarrier();
 
   var m = NEG;     // reference max of row r (both threads of the pair hold the same)
   var l = 0.0;     // this thread's share of row r's sum
   while (t < pl.nTiles) {
     visited++;
-    let kvo = kb % KVB;         // this tile's K / V buffer
-    let nko = (kb ^ 1u) % KVB;  // the next tile's (the same with one buffer)
 //@QK
-    // B1: scores visible; every subgroup is done with this tile's K (one buffer: K_{t+1} may
-    // replace it) and with tile t - 1's V and P (two buffers: V_{t+1} may replace V_{t-1}).
+    // B1: scores visible; every subgroup is done with this tile's K (K_{t+1} may replace it) and
+    // with tile t - 1's P V (V_t may replace V_{t-1}, and sP be rewritten).
     workgroupBarrier();
-    if (tn < pl.nTiles) {
-      for (var x = 0u; x < KV_PER; x++) {
-        let e = lid + x * NT;
-        if (e < BKT * DV) {
-          sK[nko][(e / DV) * KSV + e % DV] = rk[x];
-          if (KVB == 2u && WITH_V) { sV[nko][(e / DV) * KSV + e % DV] = rv[x]; }
-        }
+    for (var x = 0u; x < KV_PER; x++) {
+      let e = lid + x * NT;
+      if (e < BKT * DV) {
+        if (tn < pl.nTiles) { sK[0][(e / DV) * KSV + e % DV] = rk[x]; }
+        if (WITH_V) { sV[0][(e / DV) * KSV + e % DV] = rv[x]; }
       }
-      // The other half was last read in tile t - 1's scores, before its B2.
-      if (MODE == 1u && lid < BKT) { sJ[(kb ^ 1u) * BKT + lid] = rj; }
     }
-    // Two buffers: the tile after t + 1 into registers now, in flight through the softmax and P V.
-    var tn2 = NONE;
-    if (KVB == 2u) {
-      tn2 = next_tile(tn, pl, bh, q0);
-//@LOAD_REGS(tn2)
-      if (MODE == 1u && lid < BKT && tn2 < pl.nTiles) { rj = key_of(h, tn2, lid, pl); }
-    }
+    // The other half of sJ was last read in tile t - 1's scores, before this B1.
+    if (MODE == 1u && lid < BKT && tn < pl.nTiles) { sJ[(kb ^ 1u) * BKT + lid] = rj; }
+    // K of the tile after next and V of the next into registers: in flight through this tile's
+    // softmax and P V and the next tile's Q K^T.
+    let tn2 = next_tile(tn, pl, bh, q0);
+//@LOAD_K(tn2)
+//@LOAD_V(tn)
+    if (MODE == 1u && lid < BKT && tn2 < pl.nTiles) { rj = key_of(h, tn2, lid, pl); }
     let full = (MODE == 0u || MODE == 2u) && (t + 1u) * BKT <= firstRow + 1u;
     // Scores of this thread's keys, scaled and masked; the row's tile max.
     var tm: TileMask; // MODE 3: the tile's kept blocks and bands (uniform)
@@ -244,42 +238,27 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       corr = exp2(m - tmax);
       m = tmax;
       l *= corr;
-      atomicOr(&sFlagA, 1u);
+      atomicOr(&sFlag, 1u);
     }
     if (WITH_V && half == 0u) { sCorr[r] = corr; }
     // p = exp(s - m) (= exp2 of the log2-unit scores), masked entries exactly 0 (unrolled as above).
 //@PROBS
     if (WITH_V) {
-      workgroupBarrier(); // B2: P, sCorr, the flag and K_{t+1} (two buffers: V_{t+1}) visible
-      // B3. (Reading the flag with the uniform load alone, B2 dropped and the flag cleared after
-      // it, passed the emulation but gave wrong outputs on the H200, plain or atomic; kept as is.)
-      if (lid == 0u) { sFlag = atomicExchange(&sFlagA, 0u); }
+      // B2, the uniform load's two barriers: P, sCorr, V_t and K_{t+1} visible, and the flag read
+      // by every thread alike. Cleared after the second barrier (all have read it), before lid 0
+      // reaches the next B1 (after which the next tile's rows may set it).
       let rescale = workgroupUniformLoad(&sFlag) != 0u;
+      if (lid == 0u) { atomicStore(&sFlag, 0u); }
       if (rescale) {
 //@RESCALE_O
       }
 //@PV
-      if (KVB == 1u) {
-        workgroupBarrier(); // B4: every subgroup is done with sV and sP
-        if (tn < pl.nTiles) {
-          for (var x = 0u; x < KV_PER; x++) {
-            let e = lid + x * NT;
-            if (e < BKT * DV) { sV[0][(e / DV) * KSV + e % DV] = rv[x]; }
-          }
-        }
-      }
     } else {
-      workgroupBarrier(); // B2: sS and sP consumed, K_{t+1} visible
+      workgroupBarrier(); // B2: sS consumed, K_{t+1} visible
     }
     t = tn;
+    tn = tn2;
     kb ^= 1u;
-    if (KVB == 2u) {
-      tn = tn2;
-    } else {
-      tn = next_tile(t, pl, bh, q0);
-//@LOAD_REGS(tn)
-      if (MODE == 1u && lid < BKT && tn < pl.nTiles) { rj = key_of(h, tn, lid, pl); }
-    }
   }
 
   // Row sums of the pair; outputs through the per-subgroup scratch (lane l of subgroup sg holds

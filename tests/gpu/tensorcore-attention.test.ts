@@ -30,9 +30,9 @@ const cases = [
   { heads: 4, kvHeads: 2, S: 333, d: 32, pattern: 'structured' as const },
 ];
 
-/** Every attend kernel shape this adapter can run at d (one and two K / V buffers), its default
- * first; what does not fit is named (lavapipe's 32 KiB of workgroup memory holds no d = 128
- * kernel beside the emulation's scratch). Stage 1's row pass always runs one K buffer. */
+/** Every attend kernel shape this adapter can run at d, its default first; what does not fit is
+ * named (lavapipe's 32 KiB of workgroup memory holds no d = 128 kernel beside the emulation's
+ * scratch). */
 function kernelsFor(ctx: GpuContext, tc: TensorCoreMode, d: number): { run: { name: string; k: AttendKernel }[]; unfit: string[] } {
   const run: { name: string; k: AttendKernel }[] = [], unfit: string[] = [];
   let def: FlashShape | undefined;
@@ -42,13 +42,11 @@ function kernelsFor(ctx: GpuContext, tc: TensorCoreMode, d: number): { run: { na
   // 3 ranges, and the most, where short rows leave whole ranges without keys.
   if (def) for (const rowSplits of [3, ROW_SPLITS_MAX]) run.push({ name: `${flashShapeName(def)}, ${rowSplits} key ranges`, k: { rowSplits } });
   for (const [nsg, bkt] of [[4, 64], [8, 32], [4, 32]] as const) {
-    for (const kvBuffers of [1, 2] as const) {
-      const shape: FlashShape = { nsg, bkt, kvBuffers };
-      if (def && flashShapeName(shape) === flashShapeName(def)) continue;
-      const why = flashUnfit(ctx, d, shape, tc);
-      if (why) unfit.push(`${flashShapeName(shape)}: ${why}`);
-      else run.push({ name: flashShapeName(shape), k: { shape } });
-    }
+    const shape: FlashShape = { nsg, bkt };
+    if (def && flashShapeName(shape) === flashShapeName(def)) continue;
+    const why = flashUnfit(ctx, d, shape, tc);
+    if (why) unfit.push(`${flashShapeName(shape)}: ${why}`);
+    else run.push({ name: flashShapeName(shape), k: { shape } });
   }
   return { run, unfit };
 }
