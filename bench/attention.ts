@@ -15,6 +15,7 @@ import { createSparseOutputs, destroySparseOutputs, sparseDispatch } from '../gp
 import { createMeasureOutputs, destroyMeasureOutputs, measuresDispatch, readMeasures } from '../gpu/sample/measures';
 import { createMaskPlanes, destroyMaskPlanes, tokensPlanesDispatch, uploadHeadMap } from '../gpu/sample/mask-planes';
 import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches, type AttendKernel } from '../gpu/tensorcore/attention';
+import { kvHalvesFor, type KvHalves } from '../gpu/tensorcore/convert';
 import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32, randn } from '../src/util/random';
 import { sampledRows, validateParams, windowSize, type SampleParams } from '../src/sampleattention/spec/params';
@@ -59,6 +60,10 @@ export interface AttentionBenchResult {
   /** Self-check against float64 on a few rows per head: max relative error of a row's output. */
   denseCheck: number;
   sparseCheck: number;
+  /** Tensor cores at d % 8 == 0: the passes read K and V as f16, converted once from f32 by a pass
+   * of this median time (not in denseMs, stagesMs or sparseMs: the dense pass and SampleAttention
+   * share it, and torch's SDPA is timed on f16 inputs too). Absent when they read f32. */
+  kvToF16Ms?: number;
 }
 
 
@@ -161,16 +166,21 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
   const allHeads = Array.from({ length: heads }, (_, h) => h);
   const headMap = uploadHeadMap(ctx, allHeads);
   const timer = new GpuTimer(ctx, 256);
-  const dt: number[] = [], st: number[] = [], sp: number[] = [];
+  const dt: number[] = [], st: number[] = [], sp: number[] = [], kt: number[] = [];
+  let kv16: KvHalves | undefined;
   const stParts: { label: string; ms: number[] }[] = [];
   try {
     const tc = o.tensorCores, ak = o.attendKernel;
-    const stage1 = tc ? stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, undefined, ak) : stage1Dispatches(ctx, shape, q, k, sr, s1);
+    // Tensor cores read K and V as f16 where d allows (kvHalves: the one conversion pass).
+    kv16 = kvHalvesFor(ctx, tc, k, v);
+    const kk = kv16?.k ?? k, vv = kv16?.v ?? v;
+    const stage1 = tc ? stage1F16Dispatches(ctx, tc, shape, q, kk, sr, s1, undefined, ak) : stage1Dispatches(ctx, shape, q, k, sr, s1);
     const stages = [...stage1, ...stage2Dispatches(ctx, heads, S, s1.scores, s2)];
-    const denseD = tc ? flashF16Dispatch(ctx, tc, shape, q, k, v, dense, undefined, ak) : flashDispatch(ctx, shape, q, k, v, dense);
-    const sparseD = tc ? sparseF16Dispatch(ctx, tc, shape, q, k, v, keys, sparse, undefined, ak) : sparseDispatch(ctx, shape, q, k, v, keys, sparse);
-    await checked(ctx.device, 'attention bench warm-up', () => run(ctx, [...stages, denseD, sparseD]));
+    const denseD = tc ? flashF16Dispatch(ctx, tc, shape, q, kk, vv, dense, undefined, ak) : flashDispatch(ctx, shape, q, k, v, dense);
+    const sparseD = tc ? sparseF16Dispatch(ctx, tc, shape, q, kk, vv, keys, sparse, undefined, ak) : sparseDispatch(ctx, shape, q, k, v, keys, sparse);
+    await checked(ctx.device, 'attention bench warm-up', () => run(ctx, [...(kv16?.dispatches ?? []), ...stages, denseD, sparseD]));
     for (let rep = 0; rep < o.repeats; rep++) {
+      if (kv16) kt.push(await timed(ctx, timer, kv16.dispatches));
       dt.push(await timed(ctx, timer, [denseD]));
       const parts = await timedParts(ctx, timer, stages);
       st.push(parts.reduce((a, t) => a + t.ms, 0));
@@ -210,10 +220,11 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
       keysKept: avg((h) => counts[2 * h]),
       denseCheck,
       sparseCheck,
+      ...(kv16 ? { kvToF16Ms: median(kt) } : {}),
     };
   } finally {
     timer.destroy();
-    destroyAll(q, k, v, windows, headMap);
+    destroyAll(q, k, v, windows, headMap, kv16?.k, kv16?.v);
     destroyMaskPlanes(planes);
     destroyStage1(s1, sr);
     destroyStage2(s2);

@@ -34,7 +34,12 @@
 # replaced by a constant P), probe2 (half of P V's products), probe3 (no Q K^T products), beside
 # NEW at d 64 and d 128; cs (column sums reading K from sK at each use where more than 8 K
 # matrices would stay in registers) with its attention tests; BASE and NEW again at 16K and 32K.
-# Usage: PART=1..15 bash bench/device/ab.sh $OUT
+# PART=16: what reading K / V costs: probe4 (K / V chunks read as 16 bytes of storage, the size
+# of f16 K / V, values meaningless), probe5 (no K / V reads from storage), beside NEW.
+# PART=17: K and V given to the tensor-core attention passes as f16 (kvHalves; BASE: 2e8fcb6):
+# their tests with and without the bounds checks, both builds on the synthetic pattern at 4K to
+# 64K, real heads, the 1B prefill, TTFT twice, the studio and torch.
+# Usage: PART=1..17 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -87,6 +92,22 @@ model_ab() { # PART=5, 6, 8, 9, 10: the default model's real heads, TTFT twice, 
   capture32k; real_heads; ttft_twice; studio_new; prefill ""
 }
 case "$PART" in
+17)
+  tc_tests tests 150 80 $ATT_TC
+  tc_tests "tests, robustness off" 150 40 tensorcore-attention.test.mjs
+  synthetic 7 4096,16384,32768,65536
+  capture32k; real_heads
+  prefill ""
+  ttft_twice
+  studio_new
+  torch "torch 1b prefill" 120 --S 4096,16384,32768,65536 --d 64,128 --reps 10 --prefill 32768
+  ;;
+16)
+  for rep in 1 2; do
+    new "synthetic d64 + d128, round $rep" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7
+    for V in probe4 probe5; do variant $V "synthetic d64 + d128, round $rep" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7; done
+  done
+  ;;
 15)
   synthetic 7 16384,32768
   for rep in 1 2; do

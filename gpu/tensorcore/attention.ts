@@ -11,7 +11,7 @@ import type { DenseOutputs } from '../attention/flash';
 import type { KeySets, SparseOutputs } from '../sample/sparse';
 import type { SampledRows, Stage1Outputs } from '../sample/stage1';
 import { BLOCKS_BQ, checkBlocksSparseInputs, type BlocksSparseOutputs } from '../sample/blocks-sparse';
-import { flashRows, flashShape, flashShapeName, flashSource, flashUnfit, rowSplits, type FlashMode, type FlashShape } from './flash';
+import { flashRows, flashShape, flashShapeName, flashSource, flashUnfit, rowSplits, type FlashMode, type FlashShape, type KvType } from './flash';
 import type { TensorCoreMode } from './support';
 
 /** The `attend` kernel's shape (flash.wgsl); absent, the adapter's default (flashShape). The
@@ -20,18 +20,28 @@ import type { TensorCoreMode } from './support';
  * commit 82b1501). */
 export type AttendKernel = { shape?: FlashShape; rowSplits?: number };
 
+/** How K and V are stored (their dtype: f16 is read as it is, f32 rounded as it is staged); both
+ * alike, and f16 only at a head dimension that is a multiple of 8. Throws a message naming what
+ * differs. */
+export function kvTypeOf(what: string, d: number, k: Tensor, v?: Tensor): KvType {
+  const kt = k.dtype ?? 'f32';
+  if (v && (v.dtype ?? 'f32') !== kt) throw new RangeError(`${what}: k ${k.label} is ${kt} but v ${v.label} is ${v.dtype ?? 'f32'}; give both as f16 or both as f32.`);
+  if (kt === 'f16' && d % 8 !== 0) throw new RangeError(`${what}: f16 k and v need a head dimension that is a multiple of 8 (whole 16-byte chunks); d is ${d}. Give them as f32 (the kernel rounds them as it stages them).`);
+  return kt;
+}
+
 /** The `attend` kernel's code and rows per workgroup; a named error when the asked shape cannot run. */
-function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}, splits = 1): { code: string; rows: number } {
+function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}, splits = 1, kv: KvType = 'f32'): { code: string; rows: number } {
   const shape = k.shape ?? flashShape(ctx, d, mode, tc);
   const why = flashUnfit(ctx, d, shape, tc, withV);
   if (why) throw new RangeError(`tensor-core attention (d ${d}, ${mode}): shape ${flashShapeName(shape)} (${shape.nsg} subgroups x ${shape.bkt} keys) cannot run: ${why}.`);
-  return { code: flashSource(d, mode, withV, tc, shape, splits), rows: flashRows(shape) };
+  return { code: flashSource(d, mode, withV, tc, shape, splits, kv), rows: flashRows(shape) };
 }
 
 /** Dense causal attention of every head: out (heads, S, d) and lse (heads, S), as flashDispatch. */
 export function flashF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, o: DenseOutputs, scale = 1 / Math.sqrt(s.d), kernel?: AttendKernel): Dispatch {
   checkAttentionShape('f16 dense attention', s, q, k, v);
-  const kk = attendKernel(ctx, tc, s.d, 'dense', true, kernel);
+  const kk = attendKernel(ctx, tc, s.d, 'dense', true, kernel, 1, kvTypeOf('f16 dense attention', s.d, k, v));
   return {
     kernel: { label: 'flash attention f16', code: kk.code, entryPoint: 'attend' },
     buffers: [q.buffer, k.buffer, v.buffer, q.buffer, q.buffer, q.buffer, o.out.buffer, o.lse.buffer],
@@ -44,7 +54,7 @@ export function flashF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: Attenti
 export function sparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor | undefined, keys: KeySets, o: SparseOutputs, scale = 1 / Math.sqrt(s.d), kernel?: AttendKernel): Dispatch {
   checkAttentionShape('f16 sparse attention', s, q, k, v);
   if (!!v !== !!o.out) throw new Error('f16 sparse attention: give both v and an output tensor, or neither (log-sum-exp only).');
-  const kk = attendKernel(ctx, tc, s.d, 'sparse', !!v, kernel);
+  const kk = attendKernel(ctx, tc, s.d, 'sparse', !!v, kernel, 1, kvTypeOf('f16 sparse attention', s.d, k, v));
   return {
     kernel: { label: v ? 'sparse attention f16' : 'sparse lse f16', code: kk.code, entryPoint: 'attend' },
     buffers: [q.buffer, k.buffer, (v ?? k).buffer, keys.keyList, keys.keyStats, keys.windows, (o.out ?? o.placeholder ?? o.lse).buffer, o.lse.buffer],
@@ -62,7 +72,8 @@ export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: Atte
   const rowShape = kernel?.shape ?? flashShape(ctx, s.d, 'rows', tc);
   const splits = kernel?.rowSplits ?? rowSplits(s.S, rowShape);
   if (o.rowParts.shape[1] < splits) throw new RangeError(`f16 stage 1: ${splits} key ranges need rowParts of (heads, ${splits}, nMax); it holds ${o.rowParts.shape[1]} (createStage1Outputs' rowSplits).`);
-  const kk = attendKernel(ctx, tc, s.d, 'rows', false, { shape: rowShape }, splits);
+  const kv = kvTypeOf('f16 stage 1', s.d, k);
+  const kk = attendKernel(ctx, tc, s.d, 'rows', false, { shape: rowShape }, splits, kv);
   const asked = kernel?.shape && { nsg: kernel.shape.nsg, bkt: kernel.shape.bkt };
   const csShape = asked && !flashUnfit(ctx, s.d, asked, tc, false, 'column_sums') ? asked : flashShape(ctx, s.d, 'rows', tc, 'column_sums');
   const params = [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax)];
@@ -76,7 +87,7 @@ export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: Atte
   return [
     rowPass,
     ...combine,
-    { kernel: { label: 'stage1 column sums f16', code: flashSource(s.d, 'rows', false, tc, csShape), entryPoint: 'column_sums' }, buffers: bind(o.scores), params, workgroups: [ceilDiv(s.S, csShape.bkt), s.heads] },
+    { kernel: { label: 'stage1 column sums f16', code: flashSource(s.d, 'rows', false, tc, csShape, 1, kv), entryPoint: 'column_sums' }, buffers: bind(o.scores), params, workgroups: [ceilDiv(s.S, csShape.bkt), s.heads] },
   ];
 }
 
@@ -90,7 +101,7 @@ export function blocksSparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: 
   checkBlocksSparseInputs('f16 blocks attention', s, q, k, v, b, kept);
   // flashShape's `blocks` shape: BLOCKS_BQ x BLOCKS_F16_KEY_TILE tiles; attendKernel names a head
   // dimension that does not fit.
-  const ak = attendKernel(ctx, tc, s.d, 'blocks', true);
+  const ak = attendKernel(ctx, tc, s.d, 'blocks', true, {}, 1, kvTypeOf('f16 blocks attention', s.d, k, v));
   return {
     kernel: { label: 'blocks sparse attention f16', code: ak.code, entryPoint: 'attend' },
     // kept stands in for the unused cnt binding (read-only, never read).

@@ -1,7 +1,8 @@
 // Causal attention on tensor cores, pipelined: the f16 twin of gpu/attention/tiled.wgsl, with the
 // same bindings and modes (dense flash attention with log-sum-exp, the sparse SampleAttention
 // pass, stage 1's sampled rows, the `blocks` mask), and stage 1's column scores (column_sums, at
-// the end). q, k, v stay f32 in memory and are rounded to f16 as they are staged; scores, softmax,
+// the end). q is f32 in memory, rounded to f16 as it is staged; k and v are f16 (packed halves, read
+// as they are) or f32 (rounded as they are staged: twice the bytes, and slower); scores, softmax,
 // sums and outputs are f32. flash.ts prepends the matrix primitives and the constants D, DP, DV,
 // KSV, BKT, SSV, PSV, NSG, SV_LEN, MODE, WITH_V, and replaces the //@ lines with code unrolled over
 // the 16 x 16 matrices (//@LOAD_K(tile), //@LOAD_V(tile): that tile's K or V chunks of this thread
@@ -78,14 +79,15 @@ var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old 
 var<workgroup> sJ: array<u32, 2u * BKT>;          // MODE 1: the keys of tile t and of the next, by halves
 var<workgroup> sFlag: atomic<u32>;                  // 1 when some row raised its max this tile
 
-// q4(i, c), k4(j, c), v4(j, c): dims c .. c + 3 of a row, 0 past D (h / g select the head).
+// q4(h, i, c): dims c .. c + 3 of a query row, 0 past D; k8(g, j, c), v8(g, j, c): dims c .. c + 7
+// of a key row as packed halves, 0 past D (f16 K / V: one 16-byte load; f32: two, rounded).
 //@LOADERS
 
 fn kept_flag(x: u32) -> bool { return idx[x] != 0u; } // MODE 3, for blocks-mask.wgsl
 
 // Never true at run time: names every binding so the module has one layout in every mode.
 fn keep_bindings(lid: u32) {
-  if (lid == NONE) { out[0] = lse[0] + f32(idx[0] + cnt[0] + win[0]) + q4(0u, 0u, 0u).x + k4(0u, 0u, 0u).x + v4(0u, 0u, 0u).x; }
+  if (lid == NONE) { out[0] = lse[0] + f32(idx[0] + cnt[0] + win[0] + k8(0u, 0u, 0u).x + v8(0u, 0u, 0u).x) + q4(0u, 0u, 0u).x; }
 }
 
 fn pack8(a: vec4<f32>, b: vec4<f32>) -> vec4<u32> {
@@ -99,8 +101,8 @@ fn kv_chunk(g: u32, h: u32, t: u32, e: u32, pl: TilePlan, isV: bool) -> vec4<u32
   let j = key_of(h, t, e / DV, pl);
   if (j == NONE) { return vec4<u32>(0u); }
   let c = 8u * (e % DV);
-  if (isV) { return pack8(v4(g, j, c), v4(g, j, c + 4u)); }
-  return pack8(k4(g, j, c), k4(g, j, c + 4u));
+  if (isV) { return v8(g, j, c); }
+  return k8(g, j, c);
 }
 
 // Dims c0 .. c0 + BKT - 1 of the block's Q rows (gathered in MODE 2) into sP as f16, zeros outside.
@@ -349,7 +351,7 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     var val = vec4<u32>(0u);
     if (j < S) {
       let c = 8u * (x % DV);
-      val = pack8(k4(g, j, c), k4(g, j, c + 4u));
+      val = k8(g, j, c);
     }
     sK[0][(x / DV) * KSV + x % DV] = val;
   }

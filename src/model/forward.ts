@@ -22,6 +22,7 @@ import { uploadRopeTables } from '../../gpu/forward/rope';
 import { matmulF16Dispatch } from '../../gpu/tensorcore/matmul';
 import { gemvDispatch } from '../../gpu/decode/gemv';
 import { flashF16Dispatch } from '../../gpu/tensorcore/attention';
+import { kvHalvesFor } from '../../gpu/tensorcore/convert';
 import { createFiniteCounter, hostNonFinite, locateNonFinite, nonFiniteDispatch, NonFiniteResultSignal, readFiniteCounter, type ResidualProbe } from '../../gpu/forward/finite';
 import type { Linear, Model, Norm } from './model';
 
@@ -144,6 +145,9 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
     const gate = c.act === 'silu' ? t('mlp gate', [S, I]) : undefined; // (S, inter) f32
     const probs = useProbs ? t('attention probs', [nh, S, S]) : undefined; // (heads, S, S) f32
     const lse = !useProbs && !opts.attention ? t('attention lse', [nh, S]) : undefined; // (heads, S) f32
+    // The tensor-core dense pass reads K and V as f16 where hd allows (half the bytes of f32).
+    const kv16 = !useProbs && !opts.attention ? kvHalvesFor(ctx, model.tensorCores, k, v) : undefined;
+    if (kv16) owned.push(kv16.k, kv16.v!);
     let rope: RopeTables | undefined;
     if (c.rope) {
       rope = uploadRopeTables(ctx, c.rope, hd, S, p0); // (S, hd/2) f32 each, positions p0 ..
@@ -189,7 +193,8 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       } else if (probs) {
         rec(...attentionWithProbsDispatches(ctx, { q, k, v, probs, out: attnOut }));
       } else if (model.tensorCores) {
-        rec(flashF16Dispatch(ctx, model.tensorCores, { heads: nh, kvHeads: nkv, S, d: hd }, q, k, v, { out: attnOut, lse: lse! }));
+        if (kv16) rec(...kv16.dispatches);
+        rec(flashF16Dispatch(ctx, model.tensorCores, { heads: nh, kvHeads: nkv, S, d: hd }, q, kv16?.k ?? k, kv16?.v ?? v, { out: attnOut, lse: lse! }));
       } else {
         rec(flashDispatch(ctx, { heads: nh, kvHeads: nkv, S, d: hd }, q, k, v, { out: attnOut, lse: lse! }));
       }

@@ -8,6 +8,7 @@ import { createSparseOutputs, destroyKeySets, destroySparseOutputs, uploadKeySet
 import { createStage1Outputs, destroyStage1, ROW_SPLITS_MAX, uploadSampledRows } from '../../gpu/sample/stage1';
 import { flashF16Dispatch, sparseF16Dispatch, stage1F16Dispatches, type AttendKernel } from '../../gpu/tensorcore/attention';
 import { flashShape, flashShapeName, flashUnfit, type FlashShape } from '../../gpu/tensorcore/flash';
+import { kvHalves } from '../../gpu/tensorcore/convert';
 import type { GpuContext } from '../../gpu/device';
 import type { TensorCoreMode } from '../../gpu/tensorcore/support';
 import { headView, kvHeadOf, sampledRows } from '../../src/sampleattention/spec/reference';
@@ -33,11 +34,14 @@ const cases = [
 /** Every attend kernel shape this adapter can run at d, its default first; what does not fit is
  * named (lavapipe's 32 KiB of workgroup memory holds no d = 128 kernel beside the emulation's
  * scratch). */
-function kernelsFor(ctx: GpuContext, tc: TensorCoreMode, d: number): { run: { name: string; k: AttendKernel }[]; unfit: string[] } {
-  const run: { name: string; k: AttendKernel }[] = [], unfit: string[] = [];
+type KernelRun = { name: string; k: AttendKernel; kv16?: boolean };
+function kernelsFor(ctx: GpuContext, tc: TensorCoreMode, d: number): { run: KernelRun[]; unfit: string[] } {
+  const run: KernelRun[] = [], unfit: string[] = [];
   let def: FlashShape | undefined;
   try { def = flashShape(ctx, d, 'dense', tc); } catch { /* no shape fits: listed below */ }
   if (def) run.push({ name: `${flashShapeName(def)} (default)`, k: {} });
+  // K and V given as f16 (kvHalves, as the model and the bench give them): read as they are.
+  if (def) run.push({ name: `${flashShapeName(def)} (default), f16 K / V`, k: {}, kv16: true });
   // Stage 1's row pass split over key ranges (the default splits only from S = 64 key tiles up):
   // 3 ranges, and the most, where short rows leave whole ranges without keys.
   if (def) for (const rowSplits of [3, ROW_SPLITS_MAX]) run.push({ name: `${flashShapeName(def)}, ${rowSplits} key ranges`, k: { rowSplits } });
@@ -86,12 +90,15 @@ for (const c of cases) {
       const sparse = createSparseOutputs(ctx, shape, true);
       const lseOnly = createSparseOutputs(ctx, shape, false); // the pass without v (tune, captures without v)
       const s1 = createStage1Outputs(ctx, shape, sr.nMax);
+      const kv16 = kern.kv16 ? kvHalves(ctx, k, v) : undefined;
+      const kk = kv16?.k ?? k, vv = kv16?.v ?? v;
       try {
         await checked(ctx.device, `f16 attention, ${kern.name}`, () => run(ctx, [
-          flashF16Dispatch(ctx, tc, shape, q, k, v, dense, scale, kern.k),
-          sparseF16Dispatch(ctx, tc, shape, q, k, v, ks, sparse, scale, kern.k),
-          sparseF16Dispatch(ctx, tc, shape, q, k, undefined, ks, lseOnly, scale, kern.k),
-          ...stage1F16Dispatches(ctx, tc, shape, q, k, sr, s1, scale, kern.k),
+          ...(kv16?.dispatches ?? []),
+          flashF16Dispatch(ctx, tc, shape, q, kk, vv, dense, scale, kern.k),
+          sparseF16Dispatch(ctx, tc, shape, q, kk, vv, ks, sparse, scale, kern.k),
+          sparseF16Dispatch(ctx, tc, shape, q, kk, undefined, ks, lseOnly, scale, kern.k),
+          ...stage1F16Dispatches(ctx, tc, shape, q, kk, sr, s1, scale, kern.k),
         ]));
         const dOut = await readTensor(ctx, dense.out), dLse = await readTensor(ctx, dense.lse);
         const sOut = await readTensor(ctx, sparse.out!), sLse = await readTensor(ctx, sparse.lse);
@@ -135,6 +142,7 @@ for (const c of cases) {
         destroySparseOutputs(sparse);
         destroySparseOutputs(lseOnly);
         destroyStage1(s1);
+        destroyAll(kv16?.k, kv16?.v);
       }
     }
     destroyAll(q, k, v);

@@ -15,6 +15,7 @@ import { createBlocksSparseOutputs, destroyBlocksSparseOutputs, type BlocksSpars
 import type { TensorCoreMode } from '../../../gpu/tensorcore/support';
 import { blocksSampledRows, validateBlocksParams, type BlocksParams } from '../spec/blocks/params';
 import { blocksSparseFor, blocksStagesFor, flashFor } from './passes';
+import { kvHalvesFor } from '../../../gpu/tensorcore/convert';
 
 export interface BlocksKernelTimes {
   /** Dense flash attention of the same heads and precision. */
@@ -62,14 +63,17 @@ export async function timeBlocksKernels<T = undefined>(ctx: GpuContext, o: Block
   const sp = createBlocksSparseOutputs(ctx, s);
   const dense = createDenseOutputs(ctx, s);
   let timer: GpuTimer | null = null;
+  // On tensor cores the dense and block-sparse passes read f16 K / V, converted once before the
+  // timed runs as bench/attention.ts does (the stages' strip sums read f32 k).
+  const kv16 = kvHalvesFor(ctx, tc, k, v);
   try {
     const stages = blocksStagesFor(ctx, tc, s, q, k, sr, b, st);
-    const sparseD = blocksSparseFor(ctx, tc, s, q, k, v, b, st.kept.buffer, sp);
-    const denseD = flashFor(ctx, tc, s, q, k, v, dense);
+    const sparseD = blocksSparseFor(ctx, tc, s, q, kv16?.k ?? k, kv16?.v ?? v, b, st.kept.buffer, sp);
+    const denseD = flashFor(ctx, tc, s, q, kv16?.k ?? k, kv16?.v ?? v, dense);
     // One pass per dispatch of the largest timed group (the stages).
     timer = new GpuTimer(ctx, Math.max(1, stages.length));
     const precision = tc ? 'f16' : 'f32';
-    await checked(ctx.device, `blocks timing warm-up (${precision})`, () => run(ctx, [...stages, sparseD, denseD]));
+    await checked(ctx.device, `blocks timing warm-up (${precision})`, () => run(ctx, [...(kv16?.dispatches ?? []), ...stages, sparseD, denseD]));
     const dt: number[] = [], stt: number[] = [], spt: number[] = [];
     for (let r = 0; r < o.repeats; r++) {
       dt.push(await timed(ctx, timer, [denseD]));
@@ -83,6 +87,6 @@ export async function timeBlocksKernels<T = undefined>(ctx: GpuContext, o: Block
     destroyBlocksStages(st);
     destroyBlocksSparseOutputs(sp);
     destroyDenseOutputs(dense);
-    destroyAll(sr.rows, sr.nRows);
+    destroyAll(sr.rows, sr.nRows, kv16?.k, kv16?.v);
   }
 }

@@ -18,6 +18,7 @@ import type { PooledMap } from './pooled-map';
 import type { HeadResult, SettingLike } from '../spec/setting';
 import { percentile } from '../spec/stats';
 import type { TensorCoreMode } from '../../../gpu/tensorcore/support';
+import { kvHalvesFor } from '../../../gpu/tensorcore/convert';
 import { flashFor, sparseFor } from './passes';
 import { perHeadSettings } from './head-groups';
 import { selectionPlan } from './selection-plan';
@@ -106,15 +107,19 @@ export async function runSampleAttention(ctx: GpuContext, input: SampleInput): P
     disposeAll();
     throw e;
   }
+  // On tensor cores the dense pass reads f16 K / V, converted in its own steps (the selection
+  // plan converts its groups' inputs the same way).
+  const kv16 = reuseLse ? undefined : kvHalvesFor(ctx, tc, k, v);
   const steps: Step[] = [
     ...plan.steps,
     // Without v the dense pass still runs for its lse (recall needs the full P; k stands in for
     // v), unless that lse is known already.
-    ...(reuseLse ? [] : [flashFor(ctx, tc, shape, q, k, v ?? k, dense, scale)]),
+    ...(kv16?.dispatches ?? []),
+    ...(reuseLse ? [] : [flashFor(ctx, tc, shape, q, kv16?.k ?? k, kv16 ? kv16.v ?? kv16.k : v ?? k, dense, scale)]),
     measuresDispatch(ctx, { heads, S, d, lseDense: dense.lse, lseSparse: sparse.lse, col: planes.col.buffer, diagCum: planes.diagCum.buffer, outDense: v ? dense.out : undefined, outSparse: sparse.out }, meas),
   ];
   try {
-    await checked(ctx.device, 'SampleAttention', () => runSteps(ctx, steps, timer));
+    await checked(ctx.device, 'SampleAttention', () => runSteps(ctx, steps, timer)).finally(() => destroyAll(kv16?.k, kv16?.v));
     const parts = await plan.read();
     const recall = await readTensor(ctx, meas.recall);
     const m = await readMeasures(ctx, meas, heads, S, !!v);
@@ -166,11 +171,14 @@ async function poolMaps(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Te
 export async function denseAttention(ctx: GpuContext, input: AttentionInput & { v: Tensor }): Promise<DenseOutputs> {
   const shape: AttentionShape = { heads: input.heads, kvHeads: input.kvHeads, S: input.S, d: input.d };
   const o = createDenseOutputs(ctx, shape);
+  const kv16 = kvHalvesFor(ctx, input.tensorCores, input.k, input.v); // tensor cores: f16 K / V
   try {
-    await checked(ctx.device, 'dense attention', () => run(ctx, [flashFor(ctx, input.tensorCores, shape, input.q, input.k, input.v, o, input.scale)], input.timer));
+    await checked(ctx.device, 'dense attention', () => run(ctx, [...(kv16?.dispatches ?? []), flashFor(ctx, input.tensorCores, shape, input.q, kv16?.k ?? input.k, kv16?.v ?? input.v, o, input.scale)], input.timer));
   } catch (e) {
     destroyDenseOutputs(o);
     throw e;
+  } finally {
+    destroyAll(kv16?.k, kv16?.v);
   }
   return o;
 }

@@ -13,6 +13,7 @@ import { createBlocksStages, destroyBlocksStages } from '../../../gpu/sample/blo
 import { BLOCKS_BQ } from '../../../gpu/sample/blocks-sparse';
 import { blocksPlanesDispatch, tokensPlanesDispatch, uploadHeadMap, type MaskPlaneTensors } from '../../../gpu/sample/mask-planes';
 import type { TensorCoreMode } from '../../../gpu/tensorcore/support';
+import { kvHalvesFor } from '../../../gpu/tensorcore/convert';
 import { blocksSampledRows } from '../spec/blocks/params';
 import { settingParams, type BlocksHeadResult, type BlocksSetting, type CommonMeasures, type HeadSetting, type TokensHeadResult, type TokensSetting } from '../spec/setting';
 import { groupInputs, headGroups, scatterHeads } from './head-groups';
@@ -87,15 +88,18 @@ function tokensGroup(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tenso
   const gi = groupInputs(ctx, shape, q, k, v, heads);
   const gs = gi.shape, S = gs.S;
   const params = heads.map((h) => settingParams(settings[h] as TokensSetting));
-  const st = selectionStages(ctx, gs, gi.q, gi.k, params, scale, tc);
+  // On tensor cores the stages and the sparse pass read f16 K / V (converted here, in the steps).
+  const kv16 = kvHalvesFor(ctx, tc, gi.k, gi.v);
+  const st = selectionStages(ctx, gs, gi.q, kv16?.k ?? gi.k, params, scale, tc);
   const t = groupTarget(ctx, gs, gi.gathered, target, false);
   // Without an output the kernel binds a stand-in: two writable bindings may not alias.
   const placeholder = t.out ? undefined : createTensor(ctx, 'group sparse out placeholder', [4]); // (4) f32, never written
   const map = planes ? uploadHeadMap(ctx, heads) : undefined;
   const steps: Step[] = [
     ...gi.copies,
+    ...(kv16?.dispatches ?? []),
     ...st.dispatches,
-    sparseFor(ctx, tc, gs, gi.q, gi.k, gi.v, st.keys, { out: t.out, lse: t.lse, placeholder }, scale),
+    sparseFor(ctx, tc, gs, gi.q, kv16?.k ?? gi.k, kv16 ? kv16.v : gi.v, st.keys, { out: t.out, lse: t.lse, placeholder }, scale),
     ...scatter(heads, gs, gi.gathered, t, target),
     ...(planes && map ? [tokensPlanesDispatch(ctx, S, heads, map, st.s2.mask.buffer, st.windows, st.s1.scores.buffer, planes)] : []),
   ];
@@ -114,7 +118,7 @@ function tokensGroup(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tenso
         stage1Estimate: statsF[2 * i + 1],
       }]);
     },
-    free: () => { destroySelectionStages(st); destroyAll(...t.own, placeholder, map); gi.free(); },
+    free: () => { destroySelectionStages(st); destroyAll(...t.own, placeholder, map, kv16?.k, kv16?.v); gi.free(); },
   };
 }
 
@@ -131,10 +135,13 @@ function blocksGroup(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tenso
   const tiles = createTensor(ctx, 'blocks tiles visited', [gh, ceilDiv(S, BLOCKS_BQ)]); // (gh, ceil(S/64)) u32, not read
   const map = planes ? uploadHeadMap(ctx, heads) : undefined;
   const outs = { out: t.out!, lse: t.lse, tiles };
+  // On tensor cores the block-sparse pass reads f16 K / V; the stages' strip sums read f32 k.
+  const kv16 = kvHalvesFor(ctx, tc, gi.k, gi.v);
   const steps: Step[] = [
     ...gi.copies,
+    ...(kv16?.dispatches ?? []),
     ...blocksStagesFor(ctx, tc, gs, gi.q, gi.k, sr, b, bs, scale),
-    blocksSparseFor(ctx, tc, gs, gi.q, gi.k, gi.v ?? gi.k, b, bs.kept.buffer, outs, scale),
+    blocksSparseFor(ctx, tc, gs, gi.q, kv16?.k ?? gi.k, kv16 ? kv16.v ?? kv16.k : gi.v ?? gi.k, b, bs.kept.buffer, outs, scale),
     ...scatter(heads, gs, gi.gathered, t, target),
     ...(planes && map ? [blocksPlanesDispatch(ctx, S, b, heads, map, bs.kept.buffer, bs.strips.buffer, planes)] : []),
   ];
@@ -157,6 +164,6 @@ function blocksGroup(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tenso
         stage1SlashEstimate: statsF[2 * (gh + i) + 1],
       }]);
     },
-    free: () => { destroyBlocksStages(bs); destroyAll(sr.rows, sr.nRows, ...t.own, tiles, map); gi.free(); },
+    free: () => { destroyBlocksStages(bs); destroyAll(sr.rows, sr.nRows, ...t.own, tiles, map, kv16?.k, kv16?.v); gi.free(); },
   };
 }
