@@ -60,9 +60,10 @@ export interface AttentionBenchResult {
   /** Self-check against float64 on a few rows per head: max relative error of a row's output. */
   denseCheck: number;
   sparseCheck: number;
-  /** Tensor cores at d % 8 == 0: the passes read K and V as f16, converted once from f32 by a pass
-   * of this median time (not in denseMs, stagesMs or sparseMs: the dense pass and SampleAttention
-   * share it, and torch's SDPA is timed on f16 inputs too). Absent when they read f32. */
+  /** Tensor cores at d % 8 == 0: the passes read K and V (and stage 1 and the sparse pass q) as
+   * f16, converted once from f32 by passes of this median time (not in denseMs, stagesMs or
+   * sparseMs: the dense pass and SampleAttention share it, and torch's SDPA is timed on f16 inputs
+   * too). Absent when they read f32. */
   kvToF16Ms?: number;
 }
 
@@ -172,12 +173,14 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
   try {
     const tc = o.tensorCores, ak = o.attendKernel;
     // Tensor cores read K and V as f16 where d allows (kvHalves: the one conversion pass).
-    kv16 = kvHalvesFor(ctx, tc, k, v);
-    const kk = kv16?.k ?? k, vv = kv16?.v ?? v;
-    const stage1 = tc ? stage1F16Dispatches(ctx, tc, shape, q, kk, sr, s1, undefined, ak) : stage1Dispatches(ctx, shape, q, k, sr, s1);
+    // (q too: stage 1's column sums read it once per key tile; the dense pass reads f32 q, as the
+    // model's does.)
+    kv16 = kvHalvesFor(ctx, tc, k, v, q);
+    const kk = kv16?.k ?? k, vv = kv16?.v ?? v, qq = kv16?.q ?? q;
+    const stage1 = tc ? stage1F16Dispatches(ctx, tc, shape, qq, kk, sr, s1, undefined, ak) : stage1Dispatches(ctx, shape, q, k, sr, s1);
     const stages = [...stage1, ...stage2Dispatches(ctx, heads, S, s1.scores, s2)];
     const denseD = tc ? flashF16Dispatch(ctx, tc, shape, q, kk, vv, dense, undefined, ak) : flashDispatch(ctx, shape, q, k, v, dense);
-    const sparseD = tc ? sparseF16Dispatch(ctx, tc, shape, q, kk, vv, keys, sparse, undefined, ak) : sparseDispatch(ctx, shape, q, k, v, keys, sparse);
+    const sparseD = tc ? sparseF16Dispatch(ctx, tc, shape, qq, kk, vv, keys, sparse, undefined, ak) : sparseDispatch(ctx, shape, q, k, v, keys, sparse);
     await checked(ctx.device, 'attention bench warm-up', () => run(ctx, [...(kv16?.dispatches ?? []), ...stages, denseD, sparseD]));
     for (let rep = 0; rep < o.repeats; rep++) {
       if (kv16) kt.push(await timed(ctx, timer, kv16.dispatches));
@@ -224,7 +227,7 @@ export async function benchAttention(ctx: GpuContext, o: AttentionBenchOptions):
     };
   } finally {
     timer.destroy();
-    destroyAll(q, k, v, windows, headMap, kv16?.k, kv16?.v);
+    destroyAll(q, k, v, windows, headMap, kv16?.k, kv16?.v, kv16?.q);
     destroyMaskPlanes(planes);
     destroyStage1(s1, sr);
     destroyStage2(s2);

@@ -39,7 +39,10 @@
 # PART=17: K and V given to the tensor-core attention passes as f16 (kvHalves; BASE: 2e8fcb6):
 # their tests with and without the bounds checks, both builds on the synthetic pattern at 4K to
 # 64K, real heads, the 1B prefill, TTFT twice, the studio and torch.
-# Usage: PART=1..17 bash bench/device/ab.sh $OUT
+# PART=18: q given as f16 to stage 1 and the sparse pass, and the sparse pass's full tiles
+# skipping the mask (BASE: 12450de): tests with and without the bounds checks, both builds on the
+# synthetic pattern (twice at 32K), real heads, TTFT twice, the 1B prefill, the matmul sweep.
+# Usage: PART=1..18 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -92,6 +95,16 @@ model_ab() { # PART=5, 6, 8, 9, 10: the default model's real heads, TTFT twice, 
   capture32k; real_heads; ttft_twice; studio_new; prefill ""
 }
 case "$PART" in
+18)
+  tc_tests tests 150 80 $ATT_TC
+  tc_tests "tests, robustness off" 150 40 tensorcore-attention.test.mjs
+  synthetic 7 4096,16384,32768,65536
+  both "synthetic d64 + d128, again" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7
+  capture32k; real_heads
+  ttft_twice
+  prefill ""
+  sweep ""
+  ;;
 17)
   tc_tests tests 150 80 $ATT_TC
   tc_tests "tests, robustness off" 150 40 tensorcore-attention.test.mjs

@@ -30,18 +30,25 @@ export function kvTypeOf(what: string, d: number, k: Tensor, v?: Tensor): KvType
   return kt;
 }
 
+/** How q is stored (its dtype; f16 only at a head dimension that is a multiple of 8). */
+export function qTypeOf(what: string, d: number, q: Tensor): KvType {
+  const t = q.dtype ?? 'f32';
+  if (t === 'f16' && d % 8 !== 0) throw new RangeError(`${what}: an f16 q needs a head dimension that is a multiple of 8 (whole 16-byte chunks); d is ${d}. Give it as f32 (the kernel rounds it as it stages it).`);
+  return t;
+}
+
 /** The `attend` kernel's code and rows per workgroup; a named error when the asked shape cannot run. */
-function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}, splits = 1, kv: KvType = 'f32'): { code: string; rows: number } {
+function attendKernel(ctx: GpuContext, tc: TensorCoreMode, d: number, mode: FlashMode, withV: boolean, k: AttendKernel = {}, splits = 1, kv: KvType = 'f32', qt: KvType = 'f32'): { code: string; rows: number } {
   const shape = k.shape ?? flashShape(ctx, d, mode, tc);
   const why = flashUnfit(ctx, d, shape, tc, withV);
   if (why) throw new RangeError(`tensor-core attention (d ${d}, ${mode}): shape ${flashShapeName(shape)} (${shape.nsg} subgroups x ${shape.bkt} keys) cannot run: ${why}.`);
-  return { code: flashSource(d, mode, withV, tc, shape, splits, kv), rows: flashRows(shape) };
+  return { code: flashSource(d, mode, withV, tc, shape, splits, kv, qt), rows: flashRows(shape) };
 }
 
 /** Dense causal attention of every head: out (heads, S, d) and lse (heads, S), as flashDispatch. */
 export function flashF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor, o: DenseOutputs, scale = 1 / Math.sqrt(s.d), kernel?: AttendKernel): Dispatch {
   checkAttentionShape('f16 dense attention', s, q, k, v);
-  const kk = attendKernel(ctx, tc, s.d, 'dense', true, kernel, 1, kvTypeOf('f16 dense attention', s.d, k, v));
+  const kk = attendKernel(ctx, tc, s.d, 'dense', true, kernel, 1, kvTypeOf('f16 dense attention', s.d, k, v), qTypeOf('f16 dense attention', s.d, q));
   return {
     kernel: { label: 'flash attention f16', code: kk.code, entryPoint: 'attend' },
     buffers: [q.buffer, k.buffer, v.buffer, q.buffer, q.buffer, q.buffer, o.out.buffer, o.lse.buffer],
@@ -54,7 +61,7 @@ export function flashF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: Attenti
 export function sparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, v: Tensor | undefined, keys: KeySets, o: SparseOutputs, scale = 1 / Math.sqrt(s.d), kernel?: AttendKernel): Dispatch {
   checkAttentionShape('f16 sparse attention', s, q, k, v);
   if (!!v !== !!o.out) throw new Error('f16 sparse attention: give both v and an output tensor, or neither (log-sum-exp only).');
-  const kk = attendKernel(ctx, tc, s.d, 'sparse', !!v, kernel, 1, kvTypeOf('f16 sparse attention', s.d, k, v));
+  const kk = attendKernel(ctx, tc, s.d, 'sparse', !!v, kernel, 1, kvTypeOf('f16 sparse attention', s.d, k, v), qTypeOf('f16 sparse attention', s.d, q));
   return {
     kernel: { label: v ? 'sparse attention f16' : 'sparse lse f16', code: kk.code, entryPoint: 'attend' },
     buffers: [q.buffer, k.buffer, (v ?? k).buffer, keys.keyList, keys.keyStats, keys.windows, (o.out ?? o.placeholder ?? o.lse).buffer, o.lse.buffer],
@@ -72,8 +79,8 @@ export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: Atte
   const rowShape = kernel?.shape ?? flashShape(ctx, s.d, 'rows', tc);
   const splits = kernel?.rowSplits ?? rowSplits(s.S, rowShape);
   if (o.rowParts.shape[1] < splits) throw new RangeError(`f16 stage 1: ${splits} key ranges need rowParts of (heads, ${splits}, nMax); it holds ${o.rowParts.shape[1]} (createStage1Outputs' rowSplits).`);
-  const kv = kvTypeOf('f16 stage 1', s.d, k);
-  const kk = attendKernel(ctx, tc, s.d, 'rows', false, { shape: rowShape }, splits, kv);
+  const kv = kvTypeOf('f16 stage 1', s.d, k), qt = qTypeOf('f16 stage 1', s.d, q);
+  const kk = attendKernel(ctx, tc, s.d, 'rows', false, { shape: rowShape }, splits, kv, qt);
   const asked = kernel?.shape && { nsg: kernel.shape.nsg, bkt: kernel.shape.bkt };
   const csShape = asked && !flashUnfit(ctx, s.d, asked, tc, false, 'column_sums') ? asked : flashShape(ctx, s.d, 'rows', tc, 'column_sums');
   const params = [u32(s.S), u32(s.heads / s.kvHeads), f32(scale), u32(rows.nMax)];
@@ -87,7 +94,7 @@ export function stage1F16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: Atte
   return [
     rowPass,
     ...combine,
-    { kernel: { label: 'stage1 column sums f16', code: flashSource(s.d, 'rows', false, tc, csShape, 1, kv), entryPoint: 'column_sums' }, buffers: bind(o.scores), params, workgroups: [ceilDiv(s.S, csShape.bkt), s.heads] },
+    { kernel: { label: 'stage1 column sums f16', code: flashSource(s.d, 'rows', false, tc, csShape, 1, kv, qt), entryPoint: 'column_sums' }, buffers: bind(o.scores), params, workgroups: [ceilDiv(s.S, csShape.bkt), s.heads] },
   ];
 }
 
@@ -101,7 +108,7 @@ export function blocksSparseF16Dispatch(ctx: GpuContext, tc: TensorCoreMode, s: 
   checkBlocksSparseInputs('f16 blocks attention', s, q, k, v, b, kept);
   // flashShape's `blocks` shape: BLOCKS_BQ x BLOCKS_F16_KEY_TILE tiles; attendKernel names a head
   // dimension that does not fit.
-  const ak = attendKernel(ctx, tc, s.d, 'blocks', true, {}, 1, kvTypeOf('f16 blocks attention', s.d, k, v));
+  const ak = attendKernel(ctx, tc, s.d, 'blocks', true, {}, 1, kvTypeOf('f16 blocks attention', s.d, k, v), qTypeOf('f16 blocks attention', s.d, q));
   return {
     kernel: { label: 'blocks sparse attention f16', code: ak.code, entryPoint: 'attend' },
     // kept stands in for the unused cnt binding (read-only, never read).

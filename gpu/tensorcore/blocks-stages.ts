@@ -15,7 +15,7 @@ import type { TensorCoreMode } from './support';
 
 export function blocksStageF16Dispatches(ctx: GpuContext, tc: TensorCoreMode, s: AttentionShape, q: Tensor, k: Tensor, rows: SampledRows, b: number, o: BlocksStageOutputs, scale = 1 / Math.sqrt(s.d)): Dispatch[] {
   checkBlocksStages('f16 blocks stage 1', s, q, k, b, o);
-  // The strip sums (blocks-stage1.wgsl) read k as f32.
-  if (k.dtype === 'f16') throw new RangeError(`f16 blocks stage 1: k ${k.label} is f16; its strip sums read k as f32. Give the f32 k (the row pass rounds it as it stages it).`);
+  // The strip sums (blocks-stage1.wgsl) read q and k as f32.
+  for (const t of [q, k]) if (t.dtype === 'f16') throw new RangeError(`f16 blocks stage 1: ${t.label} is f16; its strip sums read q and k as f32. Give them as f32 (the row pass rounds them as it stages them).`);
   return [...stage1F16Dispatches(ctx, tc, s, q, k, rows, o.rowPass, scale), ...blocksStripDispatches(s, q, k, rows, b, o, scale, true)];
 }

@@ -86,26 +86,29 @@ function tileWalk(mode: FlashMode): string {
   return tilesWgsl.replace(WINDOW_LINES, TILES_LINES);
 }
 
-/** Element type of K and V in storage: f16 (packed halves, read as they are) or f32 (rounded to f16
- * as each tile is staged). */
+/** Element type of q, or of K and V, in storage: f16 (packed halves, read as they are) or f32
+ * (rounded to f16 as each tile is staged). */
 export type KvType = 'f32' | 'f16';
 
-/** q, k, v bindings and their loaders: q4 (vec4 loads when d % 4 == 0), k8 / v8 (8 dims as packed
- * halves: one 16-byte load of f16 K / V, whose d must be a multiple of 8; two f32 loads rounded). */
-function qkvBindings(d: number, kv: KvType): { bindings: string; loaders: string } {
+/** q, k, v bindings and their loaders q8 / k8 / v8: 8 dims as packed halves, one 16-byte load of
+ * f16 (whose d must be a multiple of 8), or f32 loads (vec4 when d % 4 == 0) rounded. */
+function qkvBindings(d: number, qt: KvType, kv: KvType): { bindings: string; loaders: string } {
   const vec = d % 4 === 0;
-  const f32Binding = (b: string, i: number) => vec
-    ? `@group(0) @binding(${i}) var<storage, read> ${b}: array<vec4<f32>>; // (heads | kvHeads, S, D / 4)`
-    : `@group(0) @binding(${i}) var<storage, read> ${b}: array<f32>; // (heads | kvHeads, S, D)`;
-  const f16Binding = (b: string, i: number) => `@group(0) @binding(${i}) var<storage, read> ${b}: array<vec4<u32>>; // (kvHeads, S, D / 8) packed halves`;
-  const bindings = [f32Binding('q', 0), ...['k', 'v'].map((b, i) => (kv === 'f16' ? f16Binding : f32Binding)(b, i + 1))].join('\n');
+  const binding = (b: string, i: number, t: KvType) => t === 'f16'
+    ? `@group(0) @binding(${i}) var<storage, read> ${b}: array<vec4<u32>>; // (heads | kvHeads, S, D / 8) packed halves`
+    : vec
+      ? `@group(0) @binding(${i}) var<storage, read> ${b}: array<vec4<f32>>; // (heads | kvHeads, S, D / 4)`
+      : `@group(0) @binding(${i}) var<storage, read> ${b}: array<f32>; // (heads | kvHeads, S, D)`;
   const loader4 = (name: string) => vec
     ? `fn ${name}4(hh: u32, row: u32, c: u32) -> vec4<f32> { if (c >= D) { return vec4<f32>(0.0); } return ${name}[((hh * p.S + row) * D + c) / 4u]; }`
     : `fn ${name}4(hh: u32, row: u32, c: u32) -> vec4<f32> { var x = vec4<f32>(0.0); for (var e = 0u; e < 4u; e++) { if (c + e < D) { x[e] = ${name}[(hh * p.S + row) * D + c + e]; } } return x; }`;
-  const loader8 = (name: string) => kv === 'f16'
+  const loader8 = (name: string, t: KvType) => t === 'f16'
     ? `fn ${name}8(hh: u32, row: u32, c: u32) -> vec4<u32> { if (c >= D) { return vec4<u32>(0u); } return ${name}[((hh * p.S + row) * D + c) / 8u]; }`
     : [loader4(name), `fn ${name}8(hh: u32, row: u32, c: u32) -> vec4<u32> { return pack8(${name}4(hh, row, c), ${name}4(hh, row, c + 4u)); }`].join('\n');
-  return { bindings, loaders: [loader4('q'), loader8('k'), loader8('v')].join('\n') };
+  return {
+    bindings: [binding('q', 0, qt), binding('k', 1, kv), binding('v', 2, kv)].join('\n'),
+    loaders: [loader8('q', qt), loader8('k', kv), loader8('v', kv)].join('\n'),
+  };
 }
 
 /** Key ranges that split each block of stage 1's sampled rows (MODE 2) over workgroups: one per
@@ -115,9 +118,9 @@ export function rowSplits(S: number, s: FlashShape): number {
   return Math.max(1, Math.min(ROW_SPLITS_MAX, Math.floor(Math.ceil(S / s.bkt) / 64)));
 }
 
-/** splits: MODE 2's key ranges (rowSplits); 1 elsewhere. kv: how K and V are stored. */
-export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: TensorCoreMode, s: FlashShape, splits = 1, kv: KvType = 'f32'): string {
-  if (kv === 'f16' && d % 8 !== 0) throw new RangeError(`tensor-core attention: f16 K / V need a head dimension that is a multiple of 8 (whole 16-byte chunks); d is ${d}. Give f32 K / V.`);
+/** splits: MODE 2's key ranges (rowSplits); 1 elsewhere. kv, qt: how K and V, and q, are stored. */
+export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: TensorCoreMode, s: FlashShape, splits = 1, kv: KvType = 'f32', qt: KvType = 'f32'): string {
+  if ((kv === 'f16' || qt === 'f16') && d % 8 !== 0) throw new RangeError(`tensor-core attention: f16 q / K / V need a head dimension that is a multiple of 8 (whole 16-byte chunks); d is ${d}. Give them as f32.`);
   if (!Number.isInteger(splits) || splits < 1 || splits > ROW_SPLITS_MAX || (splits > 1 && mode !== 'rows')) throw new RangeError(`tensor-core attention: ${splits} key splits (1 .. ${ROW_SPLITS_MAX}, more than 1 only for stage 1's rows).`);
   const DP = Math.ceil(d / 16) * 16, DV = DP / 8, KSV = DV + 1;
   const { bkt } = s;
@@ -202,7 +205,7 @@ export function flashSource(d: number, mode: FlashMode, withV: boolean, tc: Tens
     `    if (e < BKT * DV && ${tile} < pl.nTiles) { r${isV ? 'v' : 'k'}[x] = kv_chunk(g, h, ${tile}, e, pl, ${isV}); }`,
     '  }',
   ].join('\n');
-  const { bindings, loaders } = qkvBindings(d, kv);
+  const { bindings, loaders } = qkvBindings(d, qt, kv);
   const body = flashWgsl
     .replace(/^\/\/@LOAD_K\((\w+)\)$/gm, loadRegs(false))
     .replace(/^\/\/@LOAD_V\((\w+)\)$/gm, loadRegs(true))

@@ -1,9 +1,8 @@
 // Causal attention on tensor cores, pipelined: the f16 twin of gpu/attention/tiled.wgsl, with the
 // same bindings and modes (dense flash attention with log-sum-exp, the sparse SampleAttention
 // pass, stage 1's sampled rows, the `blocks` mask), and stage 1's column scores (column_sums, at
-// the end). q is f32 in memory, rounded to f16 as it is staged; k and v are f16 (packed halves, read
-// as they are) or f32 (rounded as they are staged: twice the bytes, and slower); scores, softmax,
-// sums and outputs are f32. flash.ts prepends the matrix primitives and the constants D, DP, DV,
+// the end). q, k and v are f16 in memory (packed halves, read as they are) or f32 (rounded as they
+// are staged: twice the bytes, and slower); scores, softmax, sums and outputs are f32. flash.ts prepends the matrix primitives and the constants D, DP, DV,
 // KSV, BKT, SSV, PSV, NSG, SV_LEN, MODE, WITH_V, and replaces the //@ lines with code unrolled over
 // the 16 x 16 matrices (//@LOAD_K(tile), //@LOAD_V(tile): that tile's K or V chunks of this thread
 // into rk or rv).
@@ -79,15 +78,15 @@ var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old 
 var<workgroup> sJ: array<u32, 2u * BKT>;          // MODE 1: the keys of tile t and of the next, by halves
 var<workgroup> sFlag: atomic<u32>;                  // 1 when some row raised its max this tile
 
-// q4(h, i, c): dims c .. c + 3 of a query row, 0 past D; k8(g, j, c), v8(g, j, c): dims c .. c + 7
-// of a key row as packed halves, 0 past D (f16 K / V: one 16-byte load; f32: two, rounded).
+// q8(h, i, c), k8(g, j, c), v8(g, j, c): dims c .. c + 7 of a query or key row as packed halves, 0
+// past D (f16 q / K / V: one 16-byte load; f32: two, rounded).
 //@LOADERS
 
 fn kept_flag(x: u32) -> bool { return idx[x] != 0u; } // MODE 3, for blocks-mask.wgsl
 
 // Never true at run time: names every binding so the module has one layout in every mode.
 fn keep_bindings(lid: u32) {
-  if (lid == NONE) { out[0] = lse[0] + f32(idx[0] + cnt[0] + win[0] + k8(0u, 0u, 0u).x + v8(0u, 0u, 0u).x) + q4(0u, 0u, 0u).x; }
+  if (lid == NONE) { out[0] = lse[0] + f32(idx[0] + cnt[0] + win[0] + q8(0u, 0u, 0u).x + k8(0u, 0u, 0u).x + v8(0u, 0u, 0u).x); }
 }
 
 fn pack8(a: vec4<f32>, b: vec4<f32>) -> vec4<u32> {
@@ -112,7 +111,7 @@ fn stage_q_chunk(h: u32, q0: u32, lid: u32, c0: u32) {
     let c = 8u * (x % (BKT / 8u));
     let i = row_of(h, q0, r);
     var val = vec4<u32>(0u);
-    if (i != NONE && c0 + c < DP) { val = pack8(q4(h, i, c0 + c), q4(h, i, c0 + c + 4u)); }
+    if (i != NONE && c0 + c < DP) { val = q8(h, i, c0 + c); }
     sP[r / 16u][(r % 16u) * PSV + c / 8u] = val;
   }
 }
@@ -224,7 +223,19 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 //@LOAD_K(tn2)
 //@LOAD_V(tn)
     if (MODE == 1u && lid < BKT && tn2 < pl.nTiles) { rj = key_of(h, tn2, lid, pl); }
-    let full = (MODE == 0u || MODE == 2u) && (t + 1u) * BKT <= firstRow + 1u;
+    // A full tile: every row of the block keeps every key of it, so the mask is skipped. MODE 0
+    // and 2: keys below the first row. MODE 1: a stripe tile of 32 kept keys all beyond the first
+    // row's window (ascending: the last is the largest), or a band tile of keys below the first
+    // row and within the last row's window.
+    var full = (MODE == 0u || MODE == 2u) && (t + 1u) * BKT <= firstRow + 1u;
+    if (MODE == 1u) {
+      if (t < pl.stripeTiles) {
+        full = (t + 1u) * BKT <= pl.count && sJ[kb * BKT + BKT - 1u] + pl.W <= firstRow;
+      } else {
+        let j0 = pl.bandStart + (t - pl.stripeTiles) * BKT;
+        full = j0 + BKT <= firstRow + 1u && pl.last - j0 < pl.W;
+      }
+    }
     // Scores of this thread's keys, scaled and masked; the row's tile max.
     var tm: TileMask; // MODE 3: the tile's kept blocks and bands (uniform)
     if (MODE == 3u) { tm = tile_mask(bh, q0, pl.last, t * BKT, min(t * BKT + BKT - 1u, pl.last)); }
@@ -333,7 +344,7 @@ fn row_entry(h: u32, slot: u32, n: u32) -> vec2<u32> {
 fn q_chunk(h: u32, slot: u32, n: u32, c: u32) -> vec4<u32> {
   if (slot >= n) { return vec4<u32>(0u); }
   let i = idx[h * p.nMax + slot];
-  return pack8(q4(h, i, c), q4(h, i, c + 4u));
+  return q8(h, i, c);
 }
 
 @compute @workgroup_size(NT)

@@ -40,8 +40,8 @@ function kernelsFor(ctx: GpuContext, tc: TensorCoreMode, d: number): { run: Kern
   let def: FlashShape | undefined;
   try { def = flashShape(ctx, d, 'dense', tc); } catch { /* no shape fits: listed below */ }
   if (def) run.push({ name: `${flashShapeName(def)} (default)`, k: {} });
-  // K and V given as f16 (kvHalves, as the model and the bench give them): read as they are.
-  if (def) run.push({ name: `${flashShapeName(def)} (default), f16 K / V`, k: {}, kv16: true });
+  // q, K and V given as f16 (kvHalves, as the selection plan and the bench give them): read as they are.
+  if (def) run.push({ name: `${flashShapeName(def)} (default), f16 q / K / V`, k: {}, kv16: true });
   // Stage 1's row pass split over key ranges (the default splits only from S = 64 key tiles up):
   // 3 ranges, and the most, where short rows leave whole ranges without keys.
   if (def) for (const rowSplits of [3, ROW_SPLITS_MAX]) run.push({ name: `${flashShapeName(def)}, ${rowSplits} key ranges`, k: { rowSplits } });
@@ -90,15 +90,15 @@ for (const c of cases) {
       const sparse = createSparseOutputs(ctx, shape, true);
       const lseOnly = createSparseOutputs(ctx, shape, false); // the pass without v (tune, captures without v)
       const s1 = createStage1Outputs(ctx, shape, sr.nMax);
-      const kv16 = kern.kv16 ? kvHalves(ctx, k, v) : undefined;
-      const kk = kv16?.k ?? k, vv = kv16?.v ?? v;
+      const kv16 = kern.kv16 ? kvHalves(ctx, k, v, q) : undefined;
+      const qq = kv16?.q ?? q, kk = kv16?.k ?? k, vv = kv16?.v ?? v;
       try {
         await checked(ctx.device, `f16 attention, ${kern.name}`, () => run(ctx, [
           ...(kv16?.dispatches ?? []),
-          flashF16Dispatch(ctx, tc, shape, q, kk, vv, dense, scale, kern.k),
-          sparseF16Dispatch(ctx, tc, shape, q, kk, vv, ks, sparse, scale, kern.k),
-          sparseF16Dispatch(ctx, tc, shape, q, kk, undefined, ks, lseOnly, scale, kern.k),
-          ...stage1F16Dispatches(ctx, tc, shape, q, kk, sr, s1, scale, kern.k),
+          flashF16Dispatch(ctx, tc, shape, qq, kk, vv, dense, scale, kern.k),
+          sparseF16Dispatch(ctx, tc, shape, qq, kk, vv, ks, sparse, scale, kern.k),
+          sparseF16Dispatch(ctx, tc, shape, qq, kk, undefined, ks, lseOnly, scale, kern.k),
+          ...stage1F16Dispatches(ctx, tc, shape, qq, kk, sr, s1, scale, kern.k),
         ]));
         const dOut = await readTensor(ctx, dense.out), dLse = await readTensor(ctx, dense.lse);
         const sOut = await readTensor(ctx, sparse.out!), sLse = await readTensor(ctx, sparse.lse);
@@ -142,7 +142,7 @@ for (const c of cases) {
         destroySparseOutputs(sparse);
         destroySparseOutputs(lseOnly);
         destroyStage1(s1);
-        destroyAll(kv16?.k, kv16?.v);
+        destroyAll(kv16?.k, kv16?.v, kv16?.q);
       }
     }
     destroyAll(q, k, v);

@@ -3,7 +3,7 @@
 // generator refuses f16 K / V at other head dims. No GPU: these checks run before any dispatch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kvTypeOf } from '../../gpu/tensorcore/attention';
+import { kvTypeOf, qTypeOf } from '../../gpu/tensorcore/attention';
 import { flashSource } from '../../gpu/tensorcore/flash';
 import type { Tensor } from '../../gpu/tensor';
 
@@ -21,10 +21,17 @@ test('kvTypeOf names a k / v dtype mismatch and an f16 head dim that is not a mu
   assert.throws(() => kvTypeOf('f16 stage 1', 36, rec('k', 36, 'f16')), /f16 stage 1: f16 k and v need a head dimension that is a multiple of 8 .* d is 36/);
 });
 
-test('flashSource: f16 K / V bind packed halves and refuse d % 8 != 0', () => {
+test('qTypeOf: an f16 q only at d % 8 == 0', () => {
+  assert.equal(qTypeOf('t', 64, rec('q', 64, 'f16')), 'f16');
+  assert.equal(qTypeOf('t', 36, rec('q', 36)), 'f32');
+  assert.throws(() => qTypeOf('f16 stage 1', 36, rec('q', 36, 'f16')), /f16 stage 1: an f16 q needs a head dimension that is a multiple of 8 .* d is 36/);
+});
+
+test('flashSource: f16 q / K / V bind packed halves and refuse d % 8 != 0', () => {
   const src = flashSource(64, 'dense', true, 'emulated', { nsg: 4, bkt: 32 }, 1, 'f16');
   assert.match(src, /var<storage, read> k: array<vec4<u32>>;/);
   assert.match(src, /var<storage, read> q: array<vec4<f32>>;/);
+  assert.match(flashSource(64, 'rows', false, 'emulated', { nsg: 4, bkt: 32 }, 1, 'f16', 'f16'), /var<storage, read> q: array<vec4<u32>>;/);
   assert.doesNotMatch(flashSource(64, 'dense', true, 'emulated', { nsg: 4, bkt: 32 }), /var<storage, read> k: array<vec4<u32>>/);
-  assert.throws(() => flashSource(36, 'dense', true, 'emulated', { nsg: 4, bkt: 32 }, 1, 'f16'), /f16 K \/ V need a head dimension that is a multiple of 8/);
+  assert.throws(() => flashSource(36, 'dense', true, 'emulated', { nsg: 4, bkt: 32 }, 1, 'f16'), /f16 q \/ K \/ V need a head dimension that is a multiple of 8/);
 });

@@ -88,9 +88,10 @@ function tokensGroup(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tenso
   const gi = groupInputs(ctx, shape, q, k, v, heads);
   const gs = gi.shape, S = gs.S;
   const params = heads.map((h) => settingParams(settings[h] as TokensSetting));
-  // On tensor cores the stages and the sparse pass read f16 K / V (converted here, in the steps).
-  const kv16 = kvHalvesFor(ctx, tc, gi.k, gi.v);
-  const st = selectionStages(ctx, gs, gi.q, kv16?.k ?? gi.k, params, scale, tc);
+  // On tensor cores the stages and the sparse pass read f16 q / K / V (converted here, in the steps).
+  const kv16 = kvHalvesFor(ctx, tc, gi.k, gi.v, gi.q);
+  const qq = kv16?.q ?? gi.q;
+  const st = selectionStages(ctx, gs, qq, kv16?.k ?? gi.k, params, scale, tc);
   const t = groupTarget(ctx, gs, gi.gathered, target, false);
   // Without an output the kernel binds a stand-in: two writable bindings may not alias.
   const placeholder = t.out ? undefined : createTensor(ctx, 'group sparse out placeholder', [4]); // (4) f32, never written
@@ -99,7 +100,7 @@ function tokensGroup(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tenso
     ...gi.copies,
     ...(kv16?.dispatches ?? []),
     ...st.dispatches,
-    sparseFor(ctx, tc, gs, gi.q, kv16?.k ?? gi.k, kv16 ? kv16.v : gi.v, st.keys, { out: t.out, lse: t.lse, placeholder }, scale),
+    sparseFor(ctx, tc, gs, qq, kv16?.k ?? gi.k, kv16 ? kv16.v : gi.v, st.keys, { out: t.out, lse: t.lse, placeholder }, scale),
     ...scatter(heads, gs, gi.gathered, t, target),
     ...(planes && map ? [tokensPlanesDispatch(ctx, S, heads, map, st.s2.mask.buffer, st.windows, st.s1.scores.buffer, planes)] : []),
   ];
@@ -118,7 +119,7 @@ function tokensGroup(ctx: GpuContext, shape: AttentionShape, q: Tensor, k: Tenso
         stage1Estimate: statsF[2 * i + 1],
       }]);
     },
-    free: () => { destroySelectionStages(st); destroyAll(...t.own, placeholder, map, kv16?.k, kv16?.v); gi.free(); },
+    free: () => { destroySelectionStages(st); destroyAll(...t.own, placeholder, map, kv16?.k, kv16?.v, kv16?.q); gi.free(); },
   };
 }
 
