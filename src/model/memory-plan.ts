@@ -83,6 +83,8 @@ export function estimateGpuMemory(c: ModelConfig, n: MemoryNeeds, maxBinding = I
   add('projection (S, hidden)', S * H);
   add('MLP up / gate (S, inter)', S * I, 4, c.act === 'silu' ? 2 : 1);
   add('attention lse (heads, S)', nh * S);
+  // The tensor-core dense pass reads f16 copies of k and v (gpu/tensorcore/convert.ts kvHalvesFor).
+  if (f16 && hd % 8 === 0) add('k, v as f16 for tensor-core attention (kvHeads, S, hd)', S * nkv * hd, 2, 2);
   if (c.rope) add('RoPE tables (S, hd/2)', S * (hd / 2), 4, 2);
   add('token ids (S)', S);
   // Uniform buffers (one per dispatch, freed by the garbage collector), the finite counter, sampled
@@ -103,6 +105,8 @@ export function estimateGpuMemory(c: ModelConfig, n: MemoryNeeds, maxBinding = I
   if (runs > 0) {
     add('SampleAttention dense and sparse out (heads, S, hd)', nh * S * hd, 4, 2 * runs);
     add('SampleAttention scores, masks, key lists, lse, recall (heads, S)', nh * S, 4, 7 * runs);
+    // f16 copies for the tensor-core passes: q, k, v for the selection, k, v for the dense pass.
+    if (f16 && hd % 8 === 0) add('SampleAttention f16 q, k, v copies', (nh + 4 * nkv) * S * hd, 2, runs);
   }
   const sampleAttention = part(mark);
 
