@@ -18,6 +18,9 @@ const cases: Case[] = [
   { S: 131, heads: 2, levels: 8, zeros: 0.3, alpha: 1 }, // alpha 1: exactly the positive keys
   { S: 77, heads: 2, levels: 3, zeros: 0.2, alpha: 'tiny' }, // single top key: smallest index of the maxima
   { S: 53, heads: 1, levels: 4, zeros: 1, alpha: 'dyadic' }, // all zero: key 0 alone
+  // More keys than the threads hold in registers (256, 512 or 1024 threads x 32): the rest are read
+  // from storage in every pass.
+  { S: 33001, heads: 2, levels: 16, zeros: 0.3, alpha: 'dyadic' },
 ];
 
 for (const c of cases) {
