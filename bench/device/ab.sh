@@ -42,7 +42,13 @@
 # PART=18: q given as f16 to stage 1 and the sparse pass, and the sparse pass's full tiles
 # skipping the mask (BASE: 12450de): tests with and without the bounds checks, both builds on the
 # synthetic pattern (twice at 32K), real heads, TTFT twice, the 1B prefill, the matmul sweep.
-# Usage: PART=1..18 bash bench/device/ab.sh $OUT
+# PART=19: stage 2 on scores held in registers, up to 1024 threads a head (BASE: 4d32270): the
+# tensor-core tests and the stage tests, both builds on the synthetic pattern twice, where the
+# sparse pass's time goes (probes p1: band tiles only; p2: stripe keys contiguous, no gather; p3:
+# no mask on any tile), column sums at 128 x 32 (cs8) and 64 x 64 (cs64), builds not
+# committed, timings only, and torch (short: 418 s of device
+# time were left).
+# Usage: PART=1..19 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -95,6 +101,13 @@ model_ab() { # PART=5, 6, 8, 9, 10: the default model's real heads, TTFT twice, 
   capture32k; real_heads; ttft_twice; studio_new; prefill ""
 }
 case "$PART" in
+19)
+  tc_tests tests 150 80 $ATT_TC sample-stages.test.mjs sample-stage2-ties.test.mjs
+  both "synthetic d64 + d128, round 1" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7
+  for V in p1 p2 p3 cs8 cs64; do variant $V "synthetic d64 + d128" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7; done
+  both "synthetic d64 + d128, round 2" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7
+  torch "torch" 90 --S 32768 --d 64,128 --reps 10
+  ;;
 18)
   tc_tests tests 150 80 $ATT_TC
   tc_tests "tests, robustness off" 150 40 tensorcore-attention.test.mjs
