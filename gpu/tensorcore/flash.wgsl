@@ -75,7 +75,7 @@ var<workgroup> sV: array<array<vec4<u32>, SV_LEN>, 1>;    // [one block][key][di
 var<workgroup> sS: array<array<vec4<f32>, 16u * SSV>, NSG>; // [row / 16][row % 16][key / 4] scores; also a 16 x 16 f32 scratch per subgroup
 var<workgroup> sP: array<array<vec4<u32>, 16u * PSV>, NSG>; // [row / 16][row % 16][key / 8] probabilities as packed halves; Q chunks while staging
 var<workgroup> sCorr: array<f32, BQ>;               // row r's factor exp(m_old - m_new) of this tile
-var<workgroup> sJ: array<u32, 2u * BKT>;          // MODE 1: the keys of tile t and of the next, by halves
+var<workgroup> sJ: array<u32, 4u * BKT>;          // MODE 1: the keys of tiles t .. t + 3, tile u in ring slot u % 4
 var<workgroup> sFlag: atomic<u32>;                  // 1 when some row raised its max this tile
 
 // q8(h, i, c), k8(g, j, c), v8(g, j, c): dims c .. c + 7 of a query or key row as packed halves, 0
@@ -96,8 +96,13 @@ fn pack8(a: vec4<f32>, b: vec4<f32>) -> vec4<u32> {
 }
 
 // Chunk e of a tile (key slot e / DV, dims 8 (e % DV) ..) of K or V as packed halves, 0 for NONE.
+// MODE 1 reads the tile's keys from its ring slot of sJ (written at least one barrier before), so
+// the K / V load does not wait on a load of the key list from storage first. (Reading the list
+// beside each chunk, the sparse pass took 4.29 ms at d 128, S 32768 on the H200; a probe with
+// contiguous keys and no list read took 3.45: PART=19, probe p2.)
 fn kv_chunk(g: u32, h: u32, t: u32, e: u32, pl: TilePlan, isV: bool) -> vec4<u32> {
-  let j = key_of(h, t, e / DV, pl);
+  var j: u32;
+  if (MODE == 1u) { j = sJ[(t % 4u) * BKT + e / DV]; } else { j = key_of(h, t, e / DV, pl); }
   if (j == NONE) { return vec4<u32>(0u); }
   let c = 8u * (e % DV);
   if (isV) { return v8(g, j, c); }
@@ -117,7 +122,7 @@ fn stage_q_chunk(h: u32, q0: u32, lid: u32, c0: u32) {
 }
 
 // Row i's scaled score of slot u of tile t (raw: its product, read from sS), NEG outside the
-// mode's mask; kb: MODE 1's half of sJ, tm: MODE 3's tile mask.
+// mode's mask; kb: MODE 1's ring slot of sJ (t % 4), tm: MODE 3's tile mask.
 fn masked_score(h: u32, t: u32, u: u32, i: u32, pl: TilePlan, bh: BlocksHead, kb: u32, tm: TileMask, raw: f32) -> f32 {
   var j: u32;
   if (MODE == 1u) { j = sJ[kb * BKT + u]; } else { j = key_of(h, t, u, pl); }
@@ -185,12 +190,19 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let firstRow = row_of(h, q0, 0u);
   let sc2 = p.scale * LOG2E;
   // MODE 1's keys come from the head's kept list in storage: each tile's are read once, by
-  // threads lid < BKT with the tile's K, and the scores read them from sJ (half kb).
+  // threads lid < BKT, three tiles ahead (into rj, written to the ring at the tile's B1), so the
+  // K / V loads and the scores of a tile read them from sJ. Tiles t, t + 1 and t + 2 first.
   var rj = NONE;
-  var kb = 0u;
-  if (MODE == 1u && lid < BKT) {
-    if (t < pl.nTiles) { sJ[lid] = key_of(h, t, lid, pl); }
-    if (tn < pl.nTiles) { rj = key_of(h, tn, lid, pl); }
+  if (MODE == 1u) {
+    if (lid < BKT) {
+      for (var a = 0u; a < 3u; a++) {
+        var key = NONE;
+        if (t + a < pl.nTiles) { key = key_of(h, t + a, lid, pl); }
+        sJ[((t + a) % 4u) * BKT + lid] = key;
+      }
+      if (t + 3u < pl.nTiles) { rj = key_of(h, t + 3u, lid, pl); }
+    }
+    workgroupBarrier();
   }
   for (var x = 0u; x < KV_PER; x++) {
     let e = lid + x * NT;
@@ -204,6 +216,7 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   var l = 0.0;     // this thread's share of row r's sum
   while (t < pl.nTiles) {
     visited++;
+    let kb = t % 4u; // MODE 1: this tile's ring slot of sJ
 //@QK
     // B1: scores visible; every subgroup is done with this tile's K (K_{t+1} may replace it) and
     // with tile t - 1's P V (V_t may replace V_{t-1}, and sP be rewritten).
@@ -215,14 +228,14 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
         if (WITH_V) { sV[0][(e / DV) * KSV + e % DV] = rv[x]; }
       }
     }
-    // The other half of sJ was last read in tile t - 1's scores, before this B1.
-    if (MODE == 1u && lid < BKT && tn < pl.nTiles) { sJ[(kb ^ 1u) * BKT + lid] = rj; }
+    // Tile t + 3's keys into the slot of tile t - 1, last read in its scores, before this B1.
+    if (MODE == 1u && lid < BKT) { sJ[((t + 3u) % 4u) * BKT + lid] = rj; }
     // K of the tile after next and V of the next into registers: in flight through this tile's
     // softmax and P V and the next tile's Q K^T.
     let tn2 = next_tile(tn, pl, bh, q0);
 //@LOAD_K(tn2)
 //@LOAD_V(tn)
-    if (MODE == 1u && lid < BKT && tn2 < pl.nTiles) { rj = key_of(h, tn2, lid, pl); }
+    if (MODE == 1u && lid < BKT) { rj = NONE; if (t + 4u < pl.nTiles) { rj = key_of(h, t + 4u, lid, pl); } }
     // A full tile: every row of the block keeps every key of it, so the mask is skipped. MODE 0
     // and 2: keys below the first row. MODE 1: a stripe tile of 32 kept keys all beyond the first
     // row's window (ascending: the last is the largest), or a band tile of keys below the first
@@ -271,7 +284,6 @@ fn attend(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     }
     t = tn;
     tn = tn2;
-    kb ^= 1u;
   }
 
   // Row sums of the pair; outputs through the per-subgroup scratch (lane l of subgroup sg holds
