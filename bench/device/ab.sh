@@ -48,7 +48,10 @@
 # no mask on any tile), column sums at 128 x 32 (cs8) and 64 x 64 (cs64), builds not
 # committed, timings only, and torch (short: 418 s of device
 # time were left).
-# Usage: PART=1..19 bash bench/device/ab.sh $OUT
+# PART=20: the sparse pass's keys from a ring of four tiles in workgroup memory, three ahead
+# (BASE: adcd1ae): the tensor-core tests and the stage tests, both builds on the synthetic pattern
+# three times, interleaved, and torch.
+# Usage: PART=1..20 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -101,6 +104,12 @@ model_ab() { # PART=5, 6, 8, 9, 10: the default model's real heads, TTFT twice, 
   capture32k; real_heads; ttft_twice; studio_new; prefill ""
 }
 case "$PART" in
+20)
+  tc_tests tests 150 80 $ATT_TC sample-stages.test.mjs sample-stage2-ties.test.mjs
+  for rep in 1 2 3; do both "synthetic d64 + d128, round $rep" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7; done
+  both "synthetic d64 at 64K" 60 bench --precision f16 --S 65536 --d 64 --repeats 5
+  torch "torch" 90 --S 32768,65536 --d 64,128 --reps 10
+  ;;
 19)
   tc_tests tests 150 80 $ATT_TC sample-stages.test.mjs sample-stage2-ties.test.mjs
   both "synthetic d64 + d128, round 1" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7
