@@ -51,7 +51,10 @@
 # PART=20: the sparse pass's keys from a ring of four tiles in workgroup memory, three ahead
 # (BASE: adcd1ae): the tensor-core tests and the stage tests, both builds on the synthetic pattern
 # three times, interleaved, and torch.
-# Usage: PART=1..20 bash bench/device/ab.sh $OUT
+# PART=21: where stage 1's column sums spend their time (d 128: 2.56 ms, three times d 64's 0.83):
+# builds not committed, timings only: cq (sampled q rows read as if contiguous: no read of the row
+# list before each q load), noq (no q read from storage), nosum (no exp sums over the scores).
+# Usage: PART=1..21 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -104,6 +107,12 @@ model_ab() { # PART=5, 6, 8, 9, 10: the default model's real heads, TTFT twice, 
   capture32k; real_heads; ttft_twice; studio_new; prefill ""
 }
 case "$PART" in
+21)
+  for rep in 1 2; do
+    new "synthetic d64 + d128, round $rep" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7
+    for V in cq noq nosum; do variant $V "synthetic d64 + d128, round $rep" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7; done
+  done
+  ;;
 20)
   tc_tests tests 150 80 $ATT_TC sample-stages.test.mjs sample-stage2-ties.test.mjs
   for rep in 1 2 3; do both "synthetic d64 + d128, round $rep" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7; done
