@@ -54,7 +54,11 @@
 # PART=21: where stage 1's column sums spend their time (d 128: 2.56 ms, three times d 64's 0.83):
 # builds not committed, timings only: cq (sampled q rows read as if contiguous: no read of the row
 # list before each q load), noq (no q read from storage), nosum (no exp sums over the scores).
-# Usage: PART=1..21 bash bench/device/ab.sh $OUT
+# (Refused: no machine was free.)
+# PART=22: column sums with the block after next read into registers before the sums, its row
+# indices a block earlier (BASE: 386376a): the tensor-core tests and the stage tests, both builds
+# on the synthetic pattern twice, and PART=21's probes (on BASE) between the rounds.
+# Usage: PART=1..22 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -107,6 +111,13 @@ model_ab() { # PART=5, 6, 8, 9, 10: the default model's real heads, TTFT twice, 
   capture32k; real_heads; ttft_twice; studio_new; prefill ""
 }
 case "$PART" in
+22)
+  tc_tests tests 150 80 $ATT_TC sample-stages.test.mjs sample-stage2-ties.test.mjs
+  both "synthetic d64 + d128, round 1" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7
+  for V in cq noq nosum; do variant $V "synthetic d64 + d128" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7; done
+  both "synthetic d64 + d128, round 2" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7
+  both "synthetic d64 at 64K" 60 bench --precision f16 --S 65536 --d 64 --repeats 5
+  ;;
 21)
   for rep in 1 2; do
     new "synthetic d64 + d128, round $rep" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7

@@ -336,8 +336,9 @@ fn combine_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invoca
 // Stage 1's column scores (docs/SAMPLEATTENTION.md step 4), pipelined like attend:
 // c_j = sum over sampled rows i >= j of exp(scale q_i . k_j - lse_i). One workgroup per (key tile
 // of BKT keys, head): K stays in sK while the sampled rows stream through sQ in blocks of BQ as
-// packed halves, the next block read into registers while this one is summed; two barriers a
-// block; the K tile's matrices are read from sK once, into registers. Threads (u4, part) sum keys
+// packed halves, the block after next read into registers while this one is summed and the next
+// multiplied (its row indices a block earlier still); two barriers a block; the K tile's matrices
+// are read from sK once, into registers. Threads (u4, part) sum keys
 // 4 u4 .. 4 u4 + 3 (one 16-byte load of scores a row) over every (4 NT / BKT)-th row of a block.
 const Q_PER: u32 = (BQ * DV + NT - 1u) / NT; // 8-half chunks of a Q block per thread
 var<workgroup> sQ: array<array<vec4<u32>, 16u * KSV>, NSG>; // [row / 16][row % 16][dim / 8] packed halves (column_sums only)
@@ -352,10 +353,15 @@ fn row_entry(h: u32, slot: u32, n: u32) -> vec2<u32> {
   return vec2<u32>(idx[h * p.nMax + slot], bitcast<u32>(lse[h * p.nMax + slot]));
 }
 
-// Dims c .. c + 7 of the sampled row in slot `slot` (zeros past the head's n rows).
-fn q_chunk(h: u32, slot: u32, n: u32, c: u32) -> vec4<u32> {
-  if (slot >= n) { return vec4<u32>(0u); }
-  let i = idx[h * p.nMax + slot];
+// Row index of slot `slot` (NONE past the head's n rows), and dims c .. c + 7 of row i (zeros
+// for NONE): the loop reads a block's row indices one block before its q rows, so a q load never
+// waits on a load of the row list.
+fn slot_row(h: u32, slot: u32, n: u32) -> u32 {
+  if (slot >= n) { return NONE; }
+  return idx[h * p.nMax + slot];
+}
+fn row_chunk(h: u32, i: u32, c: u32) -> vec4<u32> {
+  if (i == NONE) { return vec4<u32>(0u); }
   return q8(h, i, c);
 }
 
@@ -392,23 +398,25 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   let js = vec4<u32>(j) + vec4<u32>(0u, 1u, 2u, 3u);
   let sc2 = p.scale * LOG2E; // exp(scale s - lse) = exp2(sc2 s - lse log2(e)): sRowL holds lse log2(e)
   var acc = vec4<f32>(0.0);
-  var rq: array<vec4<u32>, Q_PER>;
+  var rq: array<vec4<u32>, Q_PER>; // this thread's q chunks of the next block
+  var ri: array<u32, Q_PER>;       // the row indices of its chunks in the block after
   var rRow = vec2<u32>(NONE, 0u); // threads lid < BQ: the next block's slot lid
   var c0 = lo;
   var buf = 0u;
   for (var x = 0u; x < Q_PER; x++) {
     let e = lid + x * NT;
-    if (e < BQ * DV) { sQ[e / DV / 16u][(e / DV % 16u) * KSV + e % DV] = q_chunk(h, c0 + e / DV, n, 8u * (e % DV)); }
+    if (e < BQ * DV) {
+      let c = 8u * (e % DV);
+      sQ[e / DV / 16u][(e / DV % 16u) * KSV + e % DV] = row_chunk(h, slot_row(h, c0 + e / DV, n), c);
+      rq[x] = row_chunk(h, slot_row(h, c0 + BQ + e / DV, n), c);
+      ri[x] = slot_row(h, c0 + 2u * BQ + e / DV, n);
+    }
   }
   if (lid < BQ) {
     let e = row_entry(h, c0 + lid, n);
     sRowI[lid] = e.x;
     sRowL[lid] = bitcast<f32>(e.y) * LOG2E;
     rRow = row_entry(h, c0 + BQ + lid, n);
-  }
-  for (var x = 0u; x < Q_PER; x++) {
-    let e = lid + x * NT;
-    if (e < BQ * DV) { rq[x] = q_chunk(h, c0 + BQ + e / DV, n, 8u * (e % DV)); }
   }
   workgroupBarrier();
 //@CS_K
@@ -426,6 +434,19 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
         sRowL[(buf ^ 1u) * BQ + lid] = bitcast<f32>(rRow.y) * LOG2E;
       }
     }
+    // The block after next into registers now, not after this block's sums: its loads have the
+    // sums and the next block's products to land in (rq is free once written to sQ); its row
+    // indices were read a block ago.
+    if (c0 + 2u * BQ < n) {
+      for (var x = 0u; x < Q_PER; x++) {
+        let e = lid + x * NT;
+        if (e < BQ * DV) {
+          rq[x] = row_chunk(h, ri[x], 8u * (e % DV));
+          ri[x] = slot_row(h, c0 + 3u * BQ + e / DV, n);
+        }
+      }
+      if (lid < BQ) { rRow = row_entry(h, c0 + 2u * BQ + lid, n); }
+    }
     if (j < S) {
       for (var rr = part; rr < BQ; rr += parts) {
         let i = sRowI[buf * BQ + rr];
@@ -438,11 +459,6 @@ fn column_sums(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     workgroupBarrier(); // scores consumed; the next block visible
     c0 += BQ;
     buf ^= 1u;
-    for (var x = 0u; x < Q_PER; x++) {
-      let e = lid + x * NT;
-      if (e < BQ * DV && c0 + BQ < n) { rq[x] = q_chunk(h, c0 + BQ + e / DV, n, 8u * (e % DV)); }
-    }
-    if (lid < BQ && c0 + BQ < n) { rRow = row_entry(h, c0 + BQ + lid, n); }
   }
   let x0 = part * (BKT / 4u) + u4; // NT vec4s, counted flat over sS's blocks
   sS[x0 / (16u * SSV)][x0 % (16u * SSV)] = acc;
