@@ -4,12 +4,13 @@
 // inputs and a float64 spot check. A kernel that disagrees is marked FAIL, and its time is not a result.
 import { checked, type GpuContext } from '../gpu/device';
 import { run, timeRepeats, type Dispatch } from '../gpu/kernel';
-import { createTensor, destroyAll, readTensor, uploadTensorF16 } from '../gpu/tensor';
+import { createTensor, createTensorF16, destroyAll, readTensor, uploadTensorF16 } from '../gpu/tensor';
 import { GpuTimer, median } from '../gpu/timing';
 import { fillRandomDispatch } from '../gpu/forward/fill';
 import { f16ToNumber } from '../gpu/forward/widen';
 import { f16Bits } from '../gpu/tensorcore/half';
 import { defaultMatmulKernel, matmulF16Dispatch, matmulKernelName, STAGED_MATMUL_TILE, VEC16_MATMUL_SHAPE, type MatmulKernel } from '../gpu/tensorcore/matmul';
+import { toF16Dispatch } from '../gpu/tensorcore/convert';
 import type { TensorCoreMode } from '../gpu/tensorcore/support';
 import { mulberry32 } from '../src/util/random';
 
@@ -26,6 +27,14 @@ export const MATMUL_SWEEP: MatmulKernel[] = [
   { kind: 'vec16', shape: { SGR: 4, SGC: 2, TM: 4, TN: 4, BK: 32, nbuf: 1 } },
   { kind: 'vec16', shape: { ...VEC16_MATMUL_SHAPE, BK: 64, nbuf: 1 } },
   { kind: 'vec16', shape: { SGR: 2, SGC: 2, TM: 4, TN: 4, BK: 32, nbuf: 2 } },
+];
+
+/** Timed again with x given as f16 (one 16-byte load for 8 k, half the activation bytes): the
+ * default, and the blocks whose slabs an f16 x may make cheap enough to pay. */
+export const MATMUL_SWEEP_X16 = (dflt: MatmulKernel): MatmulKernel[] => [
+  dflt,
+  { kind: 'vec16', shape: VEC16_MATMUL_SHAPE },
+  { kind: 'vec16', shape: { ...VEC16_MATMUL_SHAPE, BK: 64, nbuf: 1 } },
 ];
 
 export interface SweepRow {
@@ -90,6 +99,7 @@ export async function matmulSweep(ctx: GpuContext, tc: TensorCoreMode, n: number
   const w = uploadTensorF16(ctx, 'sweep w f16', [N, K], wBits); // (N, K) f16
   const yRef = createTensor(ctx, 'sweep y default', [M, N], true); // (M, N) f32
   const y = createTensor(ctx, 'sweep y', [M, N], true); // (M, N) f32
+  const x16 = createTensorF16(ctx, 'sweep x f16', [M, K]); // (M, K) f16: x rounded once
   const timer = new GpuTimer(ctx);
   const rows: SweepRow[] = [];
   try {
@@ -100,10 +110,12 @@ export async function matmulSweep(ctx: GpuContext, tc: TensorCoreMode, n: number
     const baseMs = await timeMs(ctx, base, repeats, timer);
     rows.push({ name: `default (${matmulKernelName(dflt)})`, ms: baseMs, tflops: tflopsOf(flops, baseMs), vsDefault: 0, check: spotCheckError(xs, wBits, ref, M, N, K, mulberry32(3)), status: 'default' });
     log(`default ${matmulKernelName(dflt)}: ${baseMs.toFixed(3)} ms`);
-    for (const k of MATMUL_SWEEP.filter((k) => !only || matmulKernelName(k).includes(only))) {
-      const name = matmulKernelName(k);
+    await checked(ctx.device, 'matmul sweep x to f16', () => run(ctx, [toF16Dispatch(ctx, x, x16)]));
+    const runs: [MatmulKernel, boolean][] = [...MATMUL_SWEEP.map((k): [MatmulKernel, boolean] => [k, false]), ...MATMUL_SWEEP_X16(dflt).map((k): [MatmulKernel, boolean] => [k, true])];
+    for (const [k, half] of runs.filter(([k, half]) => !only || `${matmulKernelName(k)}${half ? ' x f16' : ''}`.includes(only))) {
+      const name = `${matmulKernelName(k)}${half ? ' x f16' : ''}`;
       try {
-        const d = matmulF16Dispatch(ctx, tc, { x, w, y }, k);
+        const d = matmulF16Dispatch(ctx, tc, { x: half ? x16 : x, w, y }, k);
         await checked(ctx.device, name, () => run(ctx, [fillRandomDispatch(ctx, y, 5, 1), d]));
         const ys = await readTensor(ctx, y);
         const vsDefault = maxRelDiff(ys, ref);
@@ -119,7 +131,7 @@ export async function matmulSweep(ctx: GpuContext, tc: TensorCoreMode, n: number
     return rows;
   } finally {
     timer.destroy();
-    destroyAll(x, w, yRef, y);
+    destroyAll(x, x16, w, yRef, y);
   }
 }
 

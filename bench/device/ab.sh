@@ -58,7 +58,10 @@
 # PART=22: column sums with the block after next read into registers before the sums, its row
 # indices a block earlier (BASE: 386376a): the tensor-core tests and the stage tests, both builds
 # on the synthetic pattern twice, and PART=21's probes (on BASE) between the rounds.
-# Usage: PART=1..22 bash bench/device/ab.sh $OUT
+# PART=23: the matmul with x given as f16 (the sweep's "x f16" rows) and the column sums on real
+# heads (BASE: 386376a): all tensor-core tests and the stage tests, the matmul sweep, real heads of
+# the default model, its TTFT twice, and torch.
+# Usage: PART=1..23 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -111,6 +114,14 @@ model_ab() { # PART=5, 6, 8, 9, 10: the default model's real heads, TTFT twice, 
   capture32k; real_heads; ttft_twice; studio_new; prefill ""
 }
 case "$PART" in
+23)
+  tc_tests tests 200 100 $ALL_TC sample-stages.test.mjs sample-stage2-ties.test.mjs
+  sweep ""
+  capture32k; real_heads
+  ttft_twice
+  sweep ", again"
+  torch "torch" 60 --S 32768 --d 64 --reps 10
+  ;;
 22)
   tc_tests tests 150 80 $ATT_TC sample-stages.test.mjs sample-stage2-ties.test.mjs
   both "synthetic d64 + d128, round 1" 60 bench --precision f16 --S 32768 --d 64,128 --repeats 7

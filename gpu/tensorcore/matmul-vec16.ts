@@ -43,7 +43,31 @@ export function vec16Unfit(ctx: GpuContext, mode: TensorCoreMode, s: Vec16Shape,
   return null;
 }
 
-export function matmulVec16Source(s: Vec16Shape, mode: TensorCoreMode): string {
+/** x as the kernel reads it: f32 (two 16-byte loads for 8 k, rounded to f16) or f16 (one load).
+ * An f16 x halves the activation bytes a slab reads (H200 figures in docs/benchmarks.md). */
+export type MatmulXType = 'f32' | 'f16';
+
+const X_SOURCES: Record<MatmulXType, { binding: string; chunk: string }> = {
+  f32: {
+    binding: '@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;      // (rows, K / 4) f32',
+    chunk: `fn x_chunk(r: u32, k: u32) -> vec4<u32> {
+  if (r >= p.M || k >= p.K) { return vec4<u32>(0u); }
+  let i = ((p.xRow0 + r) * p.K + k) / 4u;
+  let a = vec4<f16>(x[i]);
+  let b = vec4<f16>(x[i + 1u]);
+  return vec4<u32>(bitcast<u32>(a.xy), bitcast<u32>(a.zw), bitcast<u32>(b.xy), bitcast<u32>(b.zw));
+}`,
+  },
+  f16: {
+    binding: '@group(0) @binding(0) var<storage, read> x: array<vec4<u32>>;      // (rows, K / 8) f16, 8 a vec4',
+    chunk: `fn x_chunk(r: u32, k: u32) -> vec4<u32> {
+  if (r >= p.M || k >= p.K) { return vec4<u32>(0u); }
+  return x[((p.xRow0 + r) * p.K + k) / 8u];
+}`,
+  },
+};
+
+export function matmulVec16Source(s: Vec16Shape, mode: TensorCoreMode, xt: MatmulXType = 'f32'): string {
   const { BM, BN } = vec16Block(s);
   const { SGR, SGC, TM, TN, BK } = s;
   const NSG = SGR * SGC, NT = NSG * 32, KV = BK / 8, ASV = KV + 1, BSV = KV + 1;
@@ -71,6 +95,8 @@ export function matmulVec16Source(s: Vec16Shape, mode: TensorCoreMode): string {
     ? [mmaSlab, '    workgroupBarrier();', '    if (more) {', storeRegs('0u'), '    }', '    workgroupBarrier();'].join('\n')
     : [mmaSlab, '    if (more) {', storeRegs('(1u - buf)'), '    }', '    workgroupBarrier();'].join('\n');
   const body = vec16Wgsl
+    .replace('//@X_BINDING', X_SOURCES[xt].binding)
+    .replace('//@X_CHUNK', X_SOURCES[xt].chunk)
     .replace('//@DECL_ACC', lines((i, j) => `  var acc${i}_${j} = acc_zero();`))
     .replace('//@LOAD_REGS_0', loadRegs('0u'))
     .replace('//@STORE_REGS_0', storeRegs('0u'))
@@ -99,8 +125,9 @@ export function matmulVec16Dispatch(mode: TensorCoreMode, s: Vec16Shape, x: Tens
   const [M, N] = y.shape;
   const K = w.shape[1];
   const { BM, BN } = vec16Block(s);
+  const xt: MatmulXType = x.dtype === 'f16' ? 'f16' : 'f32';
   return {
-    kernel: { label: `matmul f16 vec16 ${BM}x${BN}x${s.BK} ${s.nbuf}buf`, code: matmulVec16Source(s, mode) },
+    kernel: { label: `matmul f16 vec16 ${BM}x${BN}x${s.BK} ${s.nbuf}buf${xt === 'f16' ? ' x f16' : ''}`, code: matmulVec16Source(s, mode, xt) },
     // Without a bias, x stands in for it (read-only, never read as bias).
     buffers: [x.buffer, w.buffer, (bias ?? x).buffer, y.buffer],
     params: [u32(M), u32(N), u32(K), u32(bias ? 1 : 0), u32(xRow0)],

@@ -1,10 +1,10 @@
 // The default tensor-core matmul: y = x W^T (+ b), W (N, K) f16 in Linear layout, x (M, K) f32
-// rounded to f16 as it is staged, y (M, N) f32, f32 accumulation. matmul-vec16.ts prepends the
+// rounded to f16 as it is staged or f16 as it is, y (M, N) f32, f32 accumulation. matmul-vec16.ts prepends the
 // matrix primitives and the constants BM, BN, BK, NT, NSG, SGC, TM, TN, KV (= BK / 8), ASV, BSV,
 // NBUF, and replaces the //@ lines with code unrolled over each subgroup's TM x TN accumulators
 // and the BK / 16 steps of a slab. What differs from the staged kernel (matmul.wgsl):
 //  - global and workgroup traffic in 16-byte units: a vec4<u32> holds 8 halves (W as it is in
-//    memory; x from two vec4<f32> loads rounded to f16 and packed), and the matrix loads read
+//    memory; x from two vec4<f32> loads rounded to f16 and packed, or one load of f16 x), and the matrix loads read
 //    those arrays with offsets and strides counted in vec4s (rows padded by one vec4);
 //  - NBUF = 2 double-buffers the workgroup tiles: slab s + 1 is read into registers before the
 //    products of slab s and written to the other buffer after them, one barrier a slab (not two).
@@ -13,7 +13,7 @@
 const A_PER: u32 = (BM * KV + NT - 1u) / NT;   // 8-half chunks of x per thread per slab
 const B_PER: u32 = (BN * KV + NT - 1u) / NT;   // 8-half chunks of W per thread per slab
 
-@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;      // (rows, K / 4) f32
+//@X_BINDING
 @group(0) @binding(1) var<storage, read> w: array<vec4<u32>>;      // (N, K / 8) f16, 8 a vec4
 @group(0) @binding(2) var<storage, read> bias: array<f32>;       // (N), read only when hasBias = 1
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;    // (M, N)
@@ -27,13 +27,7 @@ var<workgroup> sB: array<array<vec4<u32>, 16u * TN * BSV>, NBUF * SGC>; // [buf,
 var<workgroup> sC: array<array<vec4<f32>, 64u>, NSG>;   // epilogue: one 16 x 16 f32 tile per subgroup
 
 // 8 consecutive k of row r of x / row n of W as packed halves; zeros outside.
-fn x_chunk(r: u32, k: u32) -> vec4<u32> {
-  if (r >= p.M || k >= p.K) { return vec4<u32>(0u); }
-  let i = ((p.xRow0 + r) * p.K + k) / 4u;
-  let a = vec4<f16>(x[i]);
-  let b = vec4<f16>(x[i + 1u]);
-  return vec4<u32>(bitcast<u32>(a.xy), bitcast<u32>(a.zw), bitcast<u32>(b.xy), bitcast<u32>(b.zw));
-}
+//@X_CHUNK
 fn w_chunk(n: u32, k: u32) -> vec4<u32> {
   if (n >= p.N || k >= p.K) { return vec4<u32>(0u); }
   return w[(n * p.K + k) / 8u];

@@ -1,4 +1,4 @@
-// The f16 tensor-core matmul y = x W^T (+ b): f32 x, f16 W in Linear layout (N, K), f32 y, f32
+// The f16 tensor-core matmul y = x W^T (+ b): f32 x (or f16 x, vec16 only), f16 W in Linear layout (N, K), f32 y, f32
 // accumulation. matmulF16Dispatch is the one entry point; it picks one of two kernels:
 //  - vec16 (matmul-vec16.ts), 16-byte loads: the default wherever K % 8 == 0, at 128 x 256 x 32
 //    (8 subgroups of 32 x 128, one workgroup buffer) for K, N >= 1024 where it fits, else
@@ -142,7 +142,7 @@ fn w_chunk(n: u32, k: u32) -> vec4<f16> {
 }
 
 export interface MatmulF16Args {
-  /** (rows >= xRow0 + M, K) f32 */
+  /** (rows >= xRow0 + M, K) f32, or f16 (the vec16 kernel only: K % 8 == 0) */
   x: Tensor;
   /** (N, K) f16 */
   w: Tensor;
@@ -159,7 +159,7 @@ export function matmulF16Dispatch(ctx: GpuContext, mode: TensorCoreMode, a: Matm
   const xRow0 = a.xRow0 ?? 0;
   if (x.shape.length !== 2 || w.shape.length !== 2 || y.shape.length !== 2) throw new RangeError(`f16 matmul: x ${shapeString(x.shape)}, W ${shapeString(w.shape)} and y ${shapeString(y.shape)} must all be 2-D.`);
   if (w.dtype !== 'f16') throw new RangeError(`f16 matmul: W ${w.label} must be an f16 tensor (upload it with uploadTensorF16).`);
-  if ((x.dtype ?? 'f32') !== 'f32' || (y.dtype ?? 'f32') !== 'f32') throw new RangeError('f16 matmul: x and y are f32 tensors.');
+  if ((y.dtype ?? 'f32') !== 'f32') throw new RangeError(`f16 matmul: y ${y.label} must be an f32 tensor.`);
   const [M, N] = y.shape;
   const K = w.shape[1];
   if (w.shape[0] !== N) throw new RangeError(`f16 matmul: W ${w.label} has ${w.shape[0]} rows (outputs) but y ${y.label} has ${N} columns.`);
@@ -167,6 +167,7 @@ export function matmulF16Dispatch(ctx: GpuContext, mode: TensorCoreMode, a: Matm
   if (xRow0 + M > x.shape[0]) throw new RangeError(`f16 matmul: rows ${xRow0} .. ${xRow0 + M} of x ${x.label} ${shapeString(x.shape)} do not exist.`);
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) throw new RangeError(`f16 matmul: bias ${bias.label} ${shapeString(bias.shape)} must be (${N}).`);
   const k = kernel ?? defaultMatmulKernel(ctx, mode, K, N);
+  if (x.dtype === 'f16' && k.kind !== 'vec16') throw new RangeError(`f16 matmul ${matmulKernelName(k)}: x ${x.label} is f16, which only the vec16 kernel reads (K a multiple of 8, here ${K}); give x as f32.`);
   if (k.kind === 'vec16') {
     const unfit = vec16Unfit(ctx, mode, k.shape, K);
     if (unfit) throw new RangeError(`f16 matmul ${matmulKernelName(k)}: ${unfit}.`);
