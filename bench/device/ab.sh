@@ -61,7 +61,10 @@
 # PART=23: the matmul with x given as f16 (the sweep's "x f16" rows) and the column sums on real
 # heads (BASE: 386376a): all tensor-core tests and the stage tests, the matmul sweep, real heads of
 # the default model, its TTFT twice, and torch.
-# Usage: PART=1..23 bash bench/device/ab.sh $OUT
+# PART=24: the forward pass's matmuls on f16 x (BASE: 386376a): perplexity of the default model
+# at f16 on both builds (the same roundings: equal up to summation order), the 1B-shaped
+# prefill, TTFT, and transformers beside them.
+# Usage: PART=1..24 bash bench/device/ab.sh $OUT
 set -u
 source bench/device/common.sh ab${PART:-1} "$@"
 BASE="node .device/sa-studio-base.mjs"
@@ -114,6 +117,13 @@ model_ab() { # PART=5, 6, 8, 9, 10: the default model's real heads, TTFT twice, 
   capture32k; real_heads; ttft_twice; studio_new; prefill ""
 }
 case "$PART" in
+24)
+  both "perplexity f16" 60 perplexity --model default --precision f16 --text $TEXT --max-tokens 4096
+  prefill ""
+  ttft "tokens" $TUNED
+  prefill ", again"
+  torch "torch 1b prefill" 120 --S 32768 --d 64 --reps 5 --prefill 32768
+  ;;
 23)
   tc_tests tests 200 100 $ALL_TC sample-stages.test.mjs sample-stage2-ties.test.mjs
   sweep ""
