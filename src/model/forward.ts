@@ -5,11 +5,11 @@
 //              h = norm(x); x += act-MLP(h)
 //   logits = norm(x) Wlm^T
 // Activations are f32. With model.precision f16 the matmuls and the dense attention run on tensor
-// cores (f16 operands, f32 accumulation; gpu/tensorcore). Attention is the dense causal softmax unless `opts.attention` replaces it
+// cores (f16 operands, f32 accumulation; gpu/tensorcore), the matmuls' x given as f16 copies. Attention is the dense causal softmax unless `opts.attention` replaces it
 // (a sparse attention), and can hand back each layer's probability map and post-RoPE q, k, v.
 import { checked, type GpuContext } from '../../gpu/device';
 import { encodeDispatch, type Dispatch } from '../../gpu/kernel';
-import { createTensor, destroyAll, readTensor, uploadU32, type Tensor } from '../../gpu/tensor';
+import { createTensor, createTensorF16, destroyAll, readTensor, uploadU32, type Tensor } from '../../gpu/tensor';
 import { flashDispatch } from '../../gpu/attention/flash';
 import { MAX_HEAD_DIM } from '../../gpu/attention/shapes';
 import { attentionWithProbsDispatches } from '../../gpu/forward/attention';
@@ -19,10 +19,10 @@ import { mergeHeadsDispatch, splitHeadsDispatch, type RopeTables } from '../../g
 import { matmulDispatch } from '../../gpu/forward/matmul';
 import { normDispatch } from '../../gpu/forward/norm';
 import { uploadRopeTables } from '../../gpu/forward/rope';
-import { matmulF16Dispatch } from '../../gpu/tensorcore/matmul';
+import { defaultMatmulKernel, matmulF16Dispatch } from '../../gpu/tensorcore/matmul';
 import { gemvDispatch } from '../../gpu/decode/gemv';
 import { flashF16Dispatch } from '../../gpu/tensorcore/attention';
-import { kvHalvesFor } from '../../gpu/tensorcore/convert';
+import { kvHalvesFor, toF16Dispatch } from '../../gpu/tensorcore/convert';
 import { createFiniteCounter, hostNonFinite, locateNonFinite, nonFiniteDispatch, NonFiniteResultSignal, readFiniteCounter, type ResidualProbe } from '../../gpu/forward/finite';
 import type { Linear, Model, Norm } from './model';
 
@@ -148,6 +148,19 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
     // The tensor-core dense pass reads K and V as f16 where hd allows (half the bytes of f32).
     const kv16 = !useProbs && !opts.attention ? kvHalvesFor(ctx, model.tensorCores, k, v) : undefined;
     if (kv16) owned.push(kv16.k, kv16.v!);
+    // On tensor cores the matmuls read their x as f16, converted once per source (the normed rows
+    // for q, k, v, up and gate; the merged heads for o; the MLP activation for down): one 16-byte
+    // load for 8 k instead of two and a rounding per slab (H200, 4096^3: 196 TFLOP/s against 118
+    // with f32 x; docs/benchmarks.md). The same f16 roundings the kernel made of f32 x.
+    const xHalves = !!model.tensorCores && S > 1 && [H, nh * hd, I].every((n) => n % 8 === 0);
+    const t16 = (label: string, shape: number[]) => {
+      const y = createTensorF16(ctx, label, shape);
+      owned.push(y);
+      return y;
+    };
+    const h16 = xHalves ? t16('normed f16', [S, H]) : undefined; // (S, hidden) f16
+    const merged16 = xHalves ? t16('attention rows f16', [S, nh * hd]) : undefined; // (S, heads * hd) f16
+    const act16 = xHalves ? t16('mlp activation f16', [S, I]) : undefined; // (S, inter) f16
     let rope: RopeTables | undefined;
     if (c.rope) {
       rope = uploadRopeTables(ctx, c.rope, hd, S, p0); // (S, hd/2) f32 each, positions p0 ..
@@ -170,7 +183,11 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       ctx.device.queue.submit([enc.finish()]);
       enc = ctx.device.createCommandEncoder({ label: 'forward' });
     };
-    const lin = (l: Linear, inp: Tensor, out: Tensor) => rec(linearDispatch(model, { x: inp, w: l.weight, bias: l.bias, y: out }));
+    // inp16: inp as f16 (xHalves), read instead wherever the weight is f16 and the matmul's kernel
+    // is vec16 (the staged fallback, on adapters with less workgroup memory, reads f32 x only).
+    const reads16 = (l: Linear) => l.weight.dtype === 'f16' && defaultMatmulKernel(ctx, model.tensorCores!, l.weight.shape[1], l.weight.shape[0]).kind === 'vec16';
+    const lin = (l: Linear, inp: Tensor, out: Tensor, inp16?: Tensor) => rec(linearDispatch(model, { x: inp16 && reads16(l) ? inp16 : inp, w: l.weight, bias: l.bias, y: out }));
+    const half = (inp: Tensor, y?: Tensor) => { if (y) rec(toF16Dispatch(ctx, inp, y)); };
     const norm = (n: Norm, inp: Tensor, out: Tensor) => rec(normDispatch(ctx, { kind: n.kind, x: inp, weight: n.weight, bias: n.bias, eps: n.eps, y: out }));
 
     rec(embeddingDispatch(ctx, { ids: idsBuf, S, wte: model.embeddings.tokens, wpe: model.embeddings.positions, pos0: p0, y: x }));
@@ -179,9 +196,10 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       const b = model.blocks[l];
       const a = b.attention;
       norm(b.attnNorm, x, h);
-      lin(a.q, h, q2);
-      lin(a.k, h, k2);
-      lin(a.v, h, v2);
+      half(h, h16);
+      lin(a.q, h, q2, h16);
+      lin(a.k, h, k2, h16);
+      lin(a.v, h, v2, h16);
       // Qwen3: RMSNorm over each head's hd values, rows of (S * heads, hd) in the matmul layout.
       if (a.qNorm) norm(a.qNorm, q2, qn);
       if (a.kNorm) norm(a.kNorm, k2, kn);
@@ -200,18 +218,22 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       }
       opts.onLayerQKV?.(l, { q, k, v, lse }, enc);
       rec(mergeHeadsDispatch(ctx, attnOut, merged));
-      lin(a.o, merged, proj);
+      half(merged, merged16);
+      lin(a.o, merged, proj, merged16);
       rec(addDispatch(ctx, x, proj));
       await probe(l, 'attention');
       norm(b.mlpNorm, x, h);
-      lin(b.mlp.up, h, up);
+      half(h, h16);
+      lin(b.mlp.up, h, up, h16);
       if (b.mlp.gate) {
-        lin(b.mlp.gate, h, gate!);
+        lin(b.mlp.gate, h, gate!, h16);
         rec(siluMulDispatch(ctx, gate!, up));
-        lin(b.mlp.down, gate!, proj);
+        half(gate!, act16);
+        lin(b.mlp.down, gate!, proj, act16);
       } else {
         rec(geluDispatch(ctx, up, b.mlp.act === 'gelu' ? 'gelu' : 'gelu_new'));
-        lin(b.mlp.down, up, proj);
+        half(up, act16);
+        lin(b.mlp.down, up, proj, act16);
       }
       rec(addDispatch(ctx, x, proj));
       await probe(l, 'mlp');
