@@ -111,9 +111,9 @@ export async function matmulSweep(ctx: GpuContext, tc: TensorCoreMode, n: number
     rows.push({ name: `default (${matmulKernelName(dflt)})`, ms: baseMs, tflops: tflopsOf(flops, baseMs), vsDefault: 0, check: spotCheckError(xs, wBits, ref, M, N, K, mulberry32(3)), status: 'default' });
     log(`default ${matmulKernelName(dflt)}: ${baseMs.toFixed(3)} ms`);
     await checked(ctx.device, 'matmul sweep x to f16', () => run(ctx, [toF16Dispatch(ctx, x, x16)]));
-    const runs: [MatmulKernel, boolean][] = [...MATMUL_SWEEP.map((k): [MatmulKernel, boolean] => [k, false]), ...MATMUL_SWEEP_X16(dflt).map((k): [MatmulKernel, boolean] => [k, true])];
-    for (const [k, half] of runs.filter(([k, half]) => !only || `${matmulKernelName(k)}${half ? ' x f16' : ''}`.includes(only))) {
-      const name = `${matmulKernelName(k)}${half ? ' x f16' : ''}`;
+    const runs = [...MATMUL_SWEEP.map((k) => ({ k, half: false })), ...MATMUL_SWEEP_X16(dflt).map((k) => ({ k, half: true }))]
+      .map((r) => ({ ...r, name: `${matmulKernelName(r.k)}${r.half ? ' x f16' : ''}` }));
+    for (const { k, half, name } of runs.filter((r) => !only || r.name.includes(only))) {
       try {
         const d = matmulF16Dispatch(ctx, tc, { x: half ? x16 : x, w, y }, k);
         await checked(ctx.device, name, () => run(ctx, [fillRandomDispatch(ctx, y, 5, 1), d]));

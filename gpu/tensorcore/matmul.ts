@@ -1,4 +1,4 @@
-// The f16 tensor-core matmul y = x W^T (+ b): f32 x (or f16 x, vec16 only), f16 W in Linear layout (N, K), f32 y, f32
+// The f16 tensor-core matmul y = x W^T (+ b): f32 or f16 x, f16 W in Linear layout (N, K), f32 y, f32
 // accumulation. matmulF16Dispatch is the one entry point; it picks one of two kernels:
 //  - vec16 (matmul-vec16.ts), 16-byte loads: the default wherever K % 8 == 0, at 128 x 256 x 32
 //    (8 subgroups of 32 x 128, one workgroup buffer) for K, N >= 1024 where it fits, else
@@ -13,7 +13,7 @@ import { ceilDiv, u32, type Dispatch } from '../kernel';
 import { shapeString, type Tensor } from '../tensor';
 import { matrixPrimitives } from './primitives';
 import type { TensorCoreMode } from './support';
-import { matmulVec16Dispatch, vec16Unfit, type Vec16Shape } from './matmul-vec16';
+import { matmulVec16Dispatch, vec16Unfit, type MatmulXType, type Vec16Shape } from './matmul-vec16';
 import matmulWgsl from './matmul.wgsl';
 
 /** NSG = SGR x SGC subgroups; each owns TM x TN 16 x 16 accumulators; K advances BK (a multiple of 16). */
@@ -81,8 +81,8 @@ export function checkMatmulTile(device: GPUDevice, t: MatmulTile): void {
   if (bytes > device.limits.maxComputeWorkgroupStorageSize) throw new RangeError(`tensor-core matmul tile ${BM} x ${BN} x ${t.BK} needs ${bytes} bytes of workgroup memory; this adapter has ${device.limits.maxComputeWorkgroupStorageSize}.`);
 }
 
-/** WGSL of one tile shape, vector width and mode. */
-export function matmulF16Source(t: MatmulTile, vec: boolean, mode: TensorCoreMode): string {
+/** WGSL of one tile shape, vector width, mode and x type (f16 x is read as it is). */
+export function matmulF16Source(t: MatmulTile, vec: boolean, mode: TensorCoreMode, xt: MatmulXType = 'f32'): string {
   const { BM, BN } = tileBlock(t);
   const NSG = t.SGR * t.SGC;
   const AS = t.BK + t.pad, BS = t.BK + t.pad;
@@ -95,8 +95,8 @@ export function matmulF16Source(t: MatmulTile, vec: boolean, mode: TensorCoreMod
     lines((i, j) => `      acc${i}_${j} = mma(a${i}, b${j}, acc${i}_${j});`),
   ].join('\n');
   const bindings = vec
-    ? '@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;      // (rows, K / 4)\n@group(0) @binding(1) var<storage, read> w: array<vec4<f16>>;      // (N, K / 4) f16'
-    : '@group(0) @binding(0) var<storage, read> x: array<f32>;            // (rows, K)\n@group(0) @binding(1) var<storage, read> w: array<f16>;            // (N, K) f16';
+    ? `@group(0) @binding(0) var<storage, read> x: array<vec4<${xt}>>;      // (rows, K / 4) ${xt}\n@group(0) @binding(1) var<storage, read> w: array<vec4<f16>>;      // (N, K / 4) f16`
+    : `@group(0) @binding(0) var<storage, read> x: array<${xt}>;            // (rows, K) ${xt}\n@group(0) @binding(1) var<storage, read> w: array<f16>;            // (N, K) f16`;
   const chunks = vec
     ? `fn x_chunk(r: u32, k: u32) -> vec4<f16> {
   if (r >= p.M || k >= p.K) { return vec4<f16>(0.0); }
@@ -142,7 +142,7 @@ fn w_chunk(n: u32, k: u32) -> vec4<f16> {
 }
 
 export interface MatmulF16Args {
-  /** (rows >= xRow0 + M, K) f32, or f16 (the vec16 kernel only: K % 8 == 0) */
+  /** (rows >= xRow0 + M, K) f32, or f16 (read as it is: half the bytes) */
   x: Tensor;
   /** (N, K) f16 */
   w: Tensor;
@@ -167,7 +167,6 @@ export function matmulF16Dispatch(ctx: GpuContext, mode: TensorCoreMode, a: Matm
   if (xRow0 + M > x.shape[0]) throw new RangeError(`f16 matmul: rows ${xRow0} .. ${xRow0 + M} of x ${x.label} ${shapeString(x.shape)} do not exist.`);
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== N)) throw new RangeError(`f16 matmul: bias ${bias.label} ${shapeString(bias.shape)} must be (${N}).`);
   const k = kernel ?? defaultMatmulKernel(ctx, mode, K, N);
-  if (x.dtype === 'f16' && k.kind !== 'vec16') throw new RangeError(`f16 matmul ${matmulKernelName(k)}: x ${x.label} is f16, which only the vec16 kernel reads (K a multiple of 8, here ${K}); give x as f32.`);
   if (k.kind === 'vec16') {
     const unfit = vec16Unfit(ctx, mode, k.shape, K);
     if (unfit) throw new RangeError(`f16 matmul ${matmulKernelName(k)}: ${unfit}.`);
@@ -177,7 +176,7 @@ export function matmulF16Dispatch(ctx: GpuContext, mode: TensorCoreMode, a: Matm
   checkMatmulTile(ctx.device, tile);
   const { BM, BN } = tileBlock(tile);
   return {
-    kernel: { label: `matmul f16 ${matmulKernelName(k)}`, code: matmulF16Source(tile, K % 4 === 0, mode) },
+    kernel: { label: `matmul f16 ${matmulKernelName(k)}${x.dtype === 'f16' ? ' x f16' : ''}`, code: matmulF16Source(tile, K % 4 === 0, mode, x.dtype === 'f16' ? 'f16' : 'f32') },
     // Without a bias, y's own buffer cannot stand in (it is bound writable): x is read-only and never read as bias.
     buffers: [x.buffer, w.buffer, (bias ?? x).buffer, y.buffer],
     params: [u32(M), u32(N), u32(K), u32(bias ? 1 : 0), u32(xRow0)],

@@ -19,7 +19,7 @@ import { mergeHeadsDispatch, splitHeadsDispatch, type RopeTables } from '../../g
 import { matmulDispatch } from '../../gpu/forward/matmul';
 import { normDispatch } from '../../gpu/forward/norm';
 import { uploadRopeTables } from '../../gpu/forward/rope';
-import { defaultMatmulKernel, matmulF16Dispatch } from '../../gpu/tensorcore/matmul';
+import { matmulF16Dispatch } from '../../gpu/tensorcore/matmul';
 import { gemvDispatch } from '../../gpu/decode/gemv';
 import { flashF16Dispatch } from '../../gpu/tensorcore/attention';
 import { kvHalvesFor, toF16Dispatch } from '../../gpu/tensorcore/convert';
@@ -152,7 +152,7 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
     // for q, k, v, up and gate; the merged heads for o; the MLP activation for down): one 16-byte
     // load for 8 k instead of two and a rounding per slab (H200, 4096^3: 196 TFLOP/s against 118
     // with f32 x; docs/benchmarks.md). The same f16 roundings the kernel made of f32 x.
-    const xHalves = !!model.tensorCores && S > 1 && [H, nh * hd, I].every((n) => n % 8 === 0);
+    const xHalves = !!model.tensorCores && S > 1;
     const t16 = (label: string, shape: number[]) => {
       const y = createTensorF16(ctx, label, shape);
       owned.push(y);
@@ -183,10 +183,8 @@ async function runForward(model: Model, ids: Int32Array, opts: ForwardOptions): 
       ctx.device.queue.submit([enc.finish()]);
       enc = ctx.device.createCommandEncoder({ label: 'forward' });
     };
-    // inp16: inp as f16 (xHalves), read instead wherever the weight is f16 and the matmul's kernel
-    // is vec16 (the staged fallback, on adapters with less workgroup memory, reads f32 x only).
-    const reads16 = (l: Linear) => l.weight.dtype === 'f16' && defaultMatmulKernel(ctx, model.tensorCores!, l.weight.shape[1], l.weight.shape[0]).kind === 'vec16';
-    const lin = (l: Linear, inp: Tensor, out: Tensor, inp16?: Tensor) => rec(linearDispatch(model, { x: inp16 && reads16(l) ? inp16 : inp, w: l.weight, bias: l.bias, y: out }));
+    // inp16: inp as f16 (xHalves), read instead wherever the weight is f16 (the tensor-core matmul).
+    const lin = (l: Linear, inp: Tensor, out: Tensor, inp16?: Tensor) => rec(linearDispatch(model, { x: inp16 && l.weight.dtype === 'f16' ? inp16 : inp, w: l.weight, bias: l.bias, y: out }));
     const half = (inp: Tensor, y?: Tensor) => { if (y) rec(toF16Dispatch(ctx, inp, y)); };
     const norm = (n: Norm, inp: Tensor, out: Tensor) => rec(normDispatch(ctx, { kind: n.kind, x: inp, weight: n.weight, bias: n.bias, eps: n.eps, y: out }));
 

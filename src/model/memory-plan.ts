@@ -86,7 +86,7 @@ export function estimateGpuMemory(c: ModelConfig, n: MemoryNeeds, maxBinding = I
   // The tensor-core dense pass reads f16 copies of k and v (gpu/tensorcore/convert.ts kvHalvesFor).
   if (f16 && hd % 8 === 0) add('k, v as f16 for tensor-core attention (kvHeads, S, hd)', S * nkv * hd, 2, 2);
   // ... and its matmuls read x as f16 copies (forward.ts xHalves): normed, merged, MLP activation.
-  if (f16 && S > 1 && [H, nh * hd, I].every((x) => x % 8 === 0)) add('normed, merged and MLP rows as f16 for the tensor-core matmuls (S, hidden | heads * hd | inter)', S * (H + nh * hd + I), 2);
+  if (f16 && S > 1) add('normed, merged and MLP rows as f16 for the tensor-core matmuls (S, hidden | heads * hd | inter)', S * (H + nh * hd + I), 2);
   if (c.rope) add('RoPE tables (S, hd/2)', S * (hd / 2), 4, 2);
   add('token ids (S)', S);
   // Uniform buffers (one per dispatch, freed by the garbage collector), the finite counter, sampled
